@@ -1,0 +1,71 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import type { AppDeps, AppEnv } from "./context";
+import { apiKeyAuth } from "./middleware/auth";
+import { httpMetrics } from "./middleware/metrics";
+import { errorHandler, problem, validationHook } from "./problem";
+import { accountsRouter } from "./routes/accounts";
+import { contactsRouter } from "./routes/contacts";
+import { docsRouter } from "./routes/docs";
+import { eventsRouter } from "./routes/events";
+import { systemRouter } from "./routes/system";
+
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/** The HTTP API; every dependency comes in through `deps`. */
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use(requestId());
+  app.use(async function injectDeps(c, next) {
+    c.set("deps", deps);
+    await next();
+  });
+  app.use(httpMetrics());
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        problem(c, {
+          status: 413,
+          type: "body-too-large",
+          detail: `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`,
+        }),
+    }),
+  );
+  app.use("/v1/*", apiKeyAuth());
+
+  app.route("/", systemRouter());
+  app.route("/", docsRouter());
+  app.route("/v1", accountsRouter());
+  app.route("/v1", contactsRouter());
+  app.route("/v1", eventsRouter());
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "A workspace API key (`vk_…`).",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Volante API",
+      version: "0.1.0",
+      description: "Customer engagement journeys for Customer Success teams, run durably on Temporal.",
+    },
+  });
+
+  app.notFound((c) => problem(c, { status: 404, detail: `No route for ${c.req.method} ${c.req.path}.` }));
+  app.onError(
+    errorHandler((err, c) =>
+      deps.log.error("unhandled error", {
+        requestId: c.get("requestId"),
+        path: c.req.path,
+        error: String((err as Error)?.stack ?? err),
+      }),
+    ),
+  );
+  return app;
+}

@@ -1,0 +1,26 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Client } from "@temporalio/client";
+import type { Db } from "../../db/client";
+import type { Logger } from "../logger";
+import type { Metrics } from "./metrics";
+
+/** Everything the API needs, passed in by whoever starts it (npm start, tests). */
+export type AppDeps = {
+  db: Db;
+  temporal: { client: Client; taskQueue: string; namespace: string };
+  metrics: Metrics;
+  log: Logger;
+  /** Extra facts shown by /healthz (e.g. which database driver). */
+  info?: Record<string, string>;
+};
+
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    deps: AppDeps;
+    /** Set by the API key middleware on /v1 routes. */
+    workspaceId: string;
+  };
+};
+
+export type App = OpenAPIHono<AppEnv>;

@@ -1,0 +1,126 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** One field-level problem: a JSON pointer into the request part named by `in`. */
+export const ProblemFieldError = z.object({
+  pointer: z.string().openapi({ example: "/events/3/occurredAt" }),
+  message: z.string(),
+  in: z.enum(["body", "query", "path", "header"]).optional(),
+});
+export type ProblemFieldError = z.infer<typeof ProblemFieldError>;
+
+/** RFC 9457 problem details, as every error response of the API. */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+    errors: z.array(ProblemFieldError).optional(),
+  })
+  .openapi("Problem");
+export type Problem = z.infer<typeof Problem>;
+
+const titles: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+export type ProblemInit = {
+  status: ContentfulStatusCode;
+  /** Short slug naming the kind of problem; becomes the `type` URI. */
+  type?: string;
+  title?: string;
+  detail?: string;
+  errors?: ProblemFieldError[];
+  extra?: Record<string, unknown>;
+};
+
+/** Thrown anywhere in a handler; `onError` turns it into problem+json. */
+export class ProblemError extends Error {
+  constructor(readonly init: ProblemInit) {
+    super(init.detail ?? init.title ?? titles[init.status] ?? "Error");
+  }
+}
+
+export function problemBody(c: Context, init: ProblemInit): Problem & Record<string, unknown> {
+  return {
+    type: init.type ? `urn:volante:problem:${init.type}` : "about:blank",
+    title: init.title ?? titles[init.status] ?? "Error",
+    status: init.status,
+    ...(init.detail ? { detail: init.detail } : {}),
+    instance: c.req.path,
+    requestId: c.get("requestId"),
+    ...(init.errors ? { errors: init.errors } : {}),
+    ...init.extra,
+  };
+}
+
+export function problem(c: Context, init: ProblemInit): Response {
+  return c.newResponse(JSON.stringify(problemBody(c, init)), init.status, {
+    "content-type": "application/problem+json",
+  });
+}
+
+/** Turns zod issues into pointers relative to the request part that was validated. */
+export function issuesToErrors(
+  issues: z.core.$ZodIssue[],
+  where: ProblemFieldError["in"],
+  prefix = "",
+): ProblemFieldError[] {
+  return issues.map((issue) => ({
+    pointer:
+      prefix + issue.path.map((p) => `/${String(p).replaceAll("~", "~0").replaceAll("/", "~1")}`).join(""),
+    message: issue.message,
+    ...(where && where !== "body" ? { in: where } : {}),
+  }));
+}
+
+const targetToIn = { json: "body", query: "query", param: "path", header: "header" } as const;
+
+/** The validation hook of every route: 422 problem+json with one pointer per bad field. */
+export function validationHook(
+  result: { success: true } | { success: false; error: z.ZodError; target: string },
+  c: Context,
+): Response | undefined {
+  if (result.success) return undefined;
+  const where = targetToIn[result.target as keyof typeof targetToIn] ?? "body";
+  return problem(c, {
+    status: result.target === "json" ? 422 : 400,
+    type: "validation",
+    title: "Your request is not valid",
+    detail: `${result.error.issues.length} problem(s) in the request ${where}.`,
+    errors: issuesToErrors(result.error.issues, where),
+  });
+}
+
+/** The app's onError: expected problems keep their status, anything else is a 500 with the request id. */
+export function errorHandler(onUnexpected: (err: unknown, c: Context) => void) {
+  return function handleError(err: Error, c: Context): Response {
+    if (err instanceof ProblemError) return problem(c, err.init);
+    if (err instanceof HTTPException) {
+      const status = err.status as ContentfulStatusCode;
+      const malformed = status === 400 && /json/i.test(err.message);
+      return problem(c, {
+        status,
+        ...(malformed ? { type: "malformed-json", detail: "The request body is not valid JSON." } : {}),
+        ...(!malformed && err.message ? { detail: err.message } : {}),
+      });
+    }
+    onUnexpected(err, c);
+    return problem(c, { status: 500, detail: "Something went wrong on our side; quote the request id." });
+  };
+}

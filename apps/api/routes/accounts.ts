@@ -1,0 +1,118 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import {
+  Account,
+  AccountInput,
+  AccountListQuery,
+  AccountPatch,
+  findAccountRow,
+  listAccounts,
+  patchAccount,
+  toAccount,
+  upsertAccount,
+} from "../../core/accounts";
+import { ExternalId } from "../../core/validators";
+import { bearerSecurity, createRouter, problemResponses } from "../openapi";
+import { ProblemError } from "../problem";
+
+const AccountParams = z.object({
+  externalId: ExternalId.openapi({ param: { name: "externalId", in: "path" }, example: "acme" }),
+});
+
+export const putAccountRoute = createRoute({
+  method: "put",
+  path: "/accounts/{externalId}",
+  tags: ["Accounts"],
+  summary: "Create or replace an account",
+  security: bearerSecurity,
+  request: {
+    params: AccountParams,
+    body: { required: true, content: { "application/json": { schema: AccountInput } } },
+  },
+  responses: {
+    200: { description: "Updated", content: { "application/json": { schema: Account } } },
+    201: { description: "Created", content: { "application/json": { schema: Account } } },
+    ...problemResponses(400, 401, 422),
+  },
+});
+
+export const listAccountsRoute = createRoute({
+  method: "get",
+  path: "/accounts",
+  tags: ["Accounts"],
+  summary: "List accounts, a page at a time",
+  security: bearerSecurity,
+  request: { query: AccountListQuery },
+  responses: {
+    200: {
+      description: "A page of accounts in externalId order",
+      content: {
+        "application/json": {
+          schema: z.object({ data: z.array(Account), nextCursor: z.string().nullable() }),
+        },
+      },
+    },
+    ...problemResponses(400, 401),
+  },
+});
+
+export const getAccountRoute = createRoute({
+  method: "get",
+  path: "/accounts/{externalId}",
+  tags: ["Accounts"],
+  summary: "Get one account",
+  security: bearerSecurity,
+  request: { params: AccountParams },
+  responses: {
+    200: { description: "The account", content: { "application/json": { schema: Account } } },
+    ...problemResponses(401, 404),
+  },
+});
+
+export const patchAccountRoute = createRoute({
+  method: "patch",
+  path: "/accounts/{externalId}",
+  tags: ["Accounts"],
+  summary: "Change some fields of an account (e.g. its lifecycle stage)",
+  security: bearerSecurity,
+  request: {
+    params: AccountParams,
+    body: { required: true, content: { "application/json": { schema: AccountPatch } } },
+  },
+  responses: {
+    200: { description: "The updated account", content: { "application/json": { schema: Account } } },
+    ...problemResponses(400, 401, 404, 422),
+  },
+});
+
+const notFound = (externalId: string) =>
+  new ProblemError({ status: 404, type: "not-found", detail: `No account with externalId "${externalId}".` });
+
+export function accountsRouter() {
+  return createRouter()
+    .openapi(putAccountRoute, async (c) => {
+      const { externalId } = c.req.valid("param");
+      const { account, created } = await upsertAccount(
+        c.var.deps.db,
+        c.var.workspaceId,
+        externalId,
+        c.req.valid("json"),
+      );
+      return created ? c.json(account, 201) : c.json(account, 200);
+    })
+    .openapi(listAccountsRoute, async (c) => {
+      const page = await listAccounts(c.var.deps.db, c.var.workspaceId, c.req.valid("query"));
+      return c.json(page, 200);
+    })
+    .openapi(getAccountRoute, async (c) => {
+      const { externalId } = c.req.valid("param");
+      const row = await findAccountRow(c.var.deps.db, c.var.workspaceId, externalId);
+      if (!row) throw notFound(externalId);
+      return c.json(toAccount(row), 200);
+    })
+    .openapi(patchAccountRoute, async (c) => {
+      const { externalId } = c.req.valid("param");
+      const result = await patchAccount(c.var.deps.db, c.var.workspaceId, externalId, c.req.valid("json"));
+      if (!result) throw notFound(externalId);
+      return c.json(result.after, 200);
+    });
+}

@@ -1,0 +1,95 @@
+import { Command } from "commander";
+import { openDatabase } from "../../db/client";
+import { migrate } from "../../db/migrate";
+import { createWorkspace } from "../core/api-keys";
+import { loadEnv } from "../env";
+import { createLogger } from "../logger";
+import { formatResolutionFailure, resolveTemporalCli, resolveTestServer } from "../temporal/binaries";
+import { start } from "./start";
+
+const program = new Command()
+  .name("volante")
+  .description("Volante: customer engagement journeys for Customer Success teams, on Temporal.");
+
+program
+  .command("start")
+  .description("run the API, the worker and (unless TEMPORAL_ADDRESS is set) an embedded Temporal dev server")
+  .action(async () => {
+    const env = loadEnv();
+    const log = createLogger(env.LOG_LEVEL);
+    const print = (line: string) => process.stdout.write(`${line}\n`);
+    const running = await start(env, log, print);
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) {
+        print(`${signal} again: exiting now.`);
+        process.exit(130);
+      }
+      stopping = true;
+      print(`\n${signal}: stopping Volante…`);
+      await running.stop();
+      print("Stopped.");
+      process.exit(0);
+    };
+    process.on("SIGINT", () => void shutdown("SIGINT"));
+    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  });
+
+program
+  .command("migrate")
+  .description("apply the database migrations and exit")
+  .action(async () => {
+    const env = loadEnv();
+    const database = await openDatabase(
+      env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: `${env.home}/pgdata` },
+    );
+    await migrate(database);
+    await database.close();
+    process.stdout.write("Database is up to date.\n");
+  });
+
+const workspaces = program.command("workspaces").description("manage workspaces");
+workspaces
+  .command("create <name>")
+  .description("create a workspace and print its admin API key (shown once)")
+  .action(async (name: string) => {
+    const env = loadEnv();
+    const database = await openDatabase(
+      env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: `${env.home}/pgdata` },
+    );
+    await migrate(database);
+    const { workspaceId, apiKey } = await createWorkspace(database.db, name);
+    await database.close();
+    process.stdout.write(`Workspace ${workspaceId}\nAPI key ${apiKey}\n`);
+  });
+
+const temporal = program.command("temporal").description("Temporal binaries");
+temporal
+  .command("fetch")
+  .description(
+    "find or download the Temporal dev server and test server into the cache, and print their paths",
+  )
+  .action(async () => {
+    const env = loadEnv();
+    const onProgress = (line: string) => process.stderr.write(`${line}\n`);
+    const common = { searchPath: env.PATH, cacheDir: env.cacheDir, onProgress };
+    const cli = await resolveTemporalCli({ ...common, explicitPath: env.TEMPORAL_CLI_PATH });
+    const testServer = await resolveTestServer({ ...common, explicitPath: env.TEMPORAL_TEST_SERVER_PATH });
+    let failed = false;
+    for (const [kind, result] of [
+      ["cli", cli],
+      ["test-server", testServer],
+    ] as const) {
+      if (result.ok) process.stdout.write(`${kind}: ${result.path} (${result.source})\n`);
+      else {
+        failed = true;
+        process.stderr.write(`${formatResolutionFailure(kind, result.looked)}\n`);
+      }
+    }
+    process.exitCode = failed ? 1 : 0;
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`volante: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,181 @@
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import { Client, Connection } from "@temporalio/client";
+import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
+import { openDatabase } from "../../db/client";
+import { migrate } from "../../db/migrate";
+import { createApp } from "../api/app";
+import { createMetrics } from "../api/metrics";
+import { checkHealth } from "../api/routes/system";
+import { countWorkspaces, createWorkspace, ensureWorkspaceForKey } from "../core/api-keys";
+import type { Env } from "../env";
+import type { Logger } from "../logger";
+import { type ProvisionedDevServer, provisionDevServer } from "../temporal/dev-server";
+import { createWorker } from "../worker/worker";
+
+export type Running = { stop(): Promise<void>; apiUrl: string };
+
+/**
+ * `npm start`: migrate, embedded Temporal unless TEMPORAL_ADDRESS, the worker and the API in one process.
+ * Every part started is stopped again, in reverse order, by `stop()`.
+ */
+export async function start(env: Env, log: Logger, print: (line: string) => void): Promise<Running> {
+  const startedAt = performance.now();
+  const stack: { name: string; stop: () => Promise<unknown> }[] = [];
+  const stop = async () => {
+    for (const part of stack.reverse()) {
+      try {
+        await part.stop();
+      } catch (err) {
+        log.warn(`stopping ${part.name} failed`, { error: String(err) });
+      }
+    }
+    stack.length = 0;
+  };
+
+  let devServerStarting: Promise<ProvisionedDevServer> | undefined;
+  try {
+    await mkdir(env.home, { recursive: true });
+    await claimHome(env.home);
+    stack.push({ name: "lock", stop: () => rm(join(env.home, "volante.pid"), { force: true }) });
+
+    // The dev server boots while the database opens and migrates.
+    devServerStarting = env.TEMPORAL_ADDRESS
+      ? undefined
+      : provisionDevServer({
+          explicitPath: env.TEMPORAL_CLI_PATH,
+          searchPath: env.PATH,
+          cacheDir: env.cacheDir,
+          dbFile: join(env.home, "temporal.db"),
+          pidFile: join(env.home, "temporal.pid"),
+          port: env.TEMPORAL_PORT,
+          uiPort: env.TEMPORAL_UI_PORT,
+          namespace: env.TEMPORAL_NAMESPACE,
+          onProgress: (line) => log.info(`temporal: ${line}`),
+          onLog: (line) => log.debug(`temporal server: ${line}`),
+        });
+    devServerStarting?.then(
+      (server) => stack.push({ name: "temporal dev server", stop: () => server.stop() }),
+      () => {},
+    );
+    const database = await openDatabase(
+      env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.home, "pgdata") },
+    );
+    stack.push({ name: "database", stop: () => database.close() });
+    await migrate(database);
+    const workspaceNote = await bootstrapWorkspace(env, database.db);
+    const devServer: ProvisionedDevServer | undefined = await devServerStarting;
+    const address = env.TEMPORAL_ADDRESS ?? devServer?.address ?? "";
+    const tls = env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY);
+    const connectionOptions = {
+      address,
+      tls,
+      ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
+    };
+
+    // We own the shutdown order (HTTP, worker, connections, server); the SDK must not react to signals itself.
+    Runtime.install({
+      logger: new DefaultLogger(env.LOG_LEVEL === "debug" ? "DEBUG" : "WARN"),
+      shutdownSignals: [],
+    });
+    const connection = await Connection.connect(connectionOptions);
+    stack.push({ name: "temporal client", stop: () => connection.close() });
+    const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+    const nativeConnection = await NativeConnection.connect(connectionOptions);
+    stack.push({ name: "worker connection", stop: () => nativeConnection.close() });
+
+    const worker = await createWorker({
+      connection: nativeConnection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      db: database.db,
+    });
+    const running = worker.run();
+    running.catch((err) => log.error("worker stopped", { error: String(err) }));
+    stack.push({
+      name: "worker",
+      stop: async () => {
+        worker.shutdown();
+        await running;
+      },
+    });
+
+    const deps = {
+      db: database.db,
+      temporal: { client, taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE },
+      metrics: createMetrics(),
+      log,
+      info: { database: database.driver },
+    };
+    const app = createApp(deps);
+    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: env.PORT }, () => resolve(s));
+      s.once("error", reject);
+    });
+    stack.push({
+      name: "http server",
+      stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    });
+
+    const health = await checkHealth(deps);
+    const apiUrl = env.VOLANTE_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
+    const ms = Math.round(performance.now() - startedAt);
+    print("");
+    print(`Volante is running (${health.status} in ${ms} ms)`);
+    print(`  API           ${apiUrl}`);
+    print(`  API docs      ${apiUrl}/docs`);
+    print(`  Health        ${apiUrl}/healthz`);
+    print(`  Temporal      ${address} (namespace ${env.TEMPORAL_NAMESPACE})`);
+    if (devServer?.uiUrl) print(`  Temporal UI   ${devServer.uiUrl}`);
+    print(
+      `  Database      ${database.driver === "pglite" ? `PGlite in ${join(env.home, "pgdata")}` : "PostgreSQL (DATABASE_URL)"}`,
+    );
+    for (const line of workspaceNote) print(line);
+    print("Press Ctrl-C to stop.");
+    return { stop, apiUrl };
+  } catch (err) {
+    await stop();
+    // A dev server still booting when something else failed is stopped too (stop() is idempotent).
+    await devServerStarting?.then((server) => server.stop()).catch(() => {});
+    throw err;
+  }
+}
+
+/** One Volante per state directory: PGlite's files must never have two writers. */
+async function claimHome(home: string): Promise<void> {
+  const pidFile = join(home, "volante.pid");
+  const previous = Number.parseInt(await readFile(pidFile, "utf8").catch(() => ""), 10);
+  if (previous && previous !== process.pid && isAlive(previous)) {
+    throw new Error(
+      `Volante is already running on ${home} (pid ${previous}). Stop it first, or set VOLANTE_HOME.`,
+    );
+  }
+  await writeFile(pidFile, `${process.pid}\n`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function bootstrapWorkspace(env: Env, db: Parameters<typeof countWorkspaces>[0]): Promise<string[]> {
+  if (env.VOLANTE_API_KEY) {
+    const { created } = await ensureWorkspaceForKey(db, env.VOLANTE_API_KEY);
+    return [`  API key       from VOLANTE_API_KEY${created ? " (workspace created)" : ""}`];
+  }
+  if ((await countWorkspaces(db)) > 0) {
+    return [
+      "  API key       printed on first start; make another with `npm run volante -- workspaces create <name>`",
+    ];
+  }
+  const { apiKey } = await createWorkspace(db, "Default");
+  return [
+    `  API key       ${apiKey}`,
+    "                (shown only this once: keep it, or set VOLANTE_API_KEY to choose your own)",
+  ];
+}

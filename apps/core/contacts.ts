@@ -1,0 +1,116 @@
+import { z } from "@hono/zod-openapi";
+import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { contactRoles, contacts } from "../../db/schema";
+import { Attributes, TimeZone } from "./validators";
+
+export const ContactRole = z.enum(contactRoles).openapi("ContactRole");
+
+/** Body of PUT /v1/accounts/{externalId}/contacts/{contactExternalId}. */
+export const ContactInput = z
+  .strictObject({
+    email: z.email(),
+    name: z.string().trim().min(1).max(300).nullable().optional(),
+    role: ContactRole.default("user"),
+    locale: z
+      .string()
+      .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a BCP 47 language tag such as en or ja-JP")
+      .default("en"),
+    timezone: TimeZone.nullable().optional(),
+    attributes: Attributes.default({}),
+  })
+  .openapi("ContactInput");
+export type ContactInput = z.infer<typeof ContactInput>;
+
+export const Contact = z
+  .object({
+    externalId: z.string(),
+    account: z.string().openapi({ description: "externalId of the account" }),
+    email: z.string(),
+    name: z.string().nullable(),
+    role: ContactRole,
+    locale: z.string(),
+    timezone: z.string().nullable(),
+    attributes: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Contact");
+export type Contact = z.infer<typeof Contact>;
+
+type ContactRow = typeof contacts.$inferSelect;
+
+function toContact(row: ContactRow, accountExternalId: string): Contact {
+  return {
+    externalId: row.externalId,
+    account: accountExternalId,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    locale: row.locale,
+    timezone: row.timezone,
+    attributes: row.attributes,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export type AccountRef = { id: string; workspaceId: string; externalId: string };
+
+export async function upsertContact(
+  db: Db,
+  account: AccountRef,
+  externalId: string,
+  input: ContactInput,
+): Promise<{ contact: Contact; created: boolean }> {
+  const values = {
+    email: input.email,
+    name: input.name ?? null,
+    role: input.role,
+    locale: input.locale,
+    timezone: input.timezone ?? null,
+    attributes: input.attributes,
+  };
+  const [row] = await db
+    .insert(contacts)
+    .values({ workspaceId: account.workspaceId, accountId: account.id, externalId, ...values })
+    .onConflictDoUpdate({
+      target: [contacts.accountId, contacts.externalId],
+      set: { ...values, updatedAt: new Date() },
+    })
+    .returning({ ...getTableColumns(contacts), created: sql<boolean>`(xmax = 0)` });
+  if (!row) throw new Error("contact upsert returned nothing");
+  return { contact: toContact(row, account.externalId), created: Boolean(row.created) };
+}
+
+export const ContactListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().optional(),
+  role: ContactRole.optional(),
+});
+export type ContactListQuery = z.infer<typeof ContactListQuery>;
+
+export async function listContacts(
+  db: Db,
+  account: AccountRef,
+  query: ContactListQuery,
+): Promise<{ data: Contact[]; nextCursor: string | null }> {
+  const after = query.cursor ? Buffer.from(query.cursor, "base64url").toString("utf8") : undefined;
+  const rows = await db
+    .select()
+    .from(contacts)
+    .where(
+      and(
+        eq(contacts.accountId, account.id),
+        after !== undefined ? gt(contacts.externalId, after) : undefined,
+        query.role ? eq(contacts.role, query.role) : undefined,
+      ),
+    )
+    .orderBy(asc(contacts.externalId))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  const nextCursor =
+    rows.length > query.limit && last ? Buffer.from(last.externalId, "utf8").toString("base64url") : null;
+  return { data: page.map((r) => toContact(r, account.externalId)), nextCursor };
+}

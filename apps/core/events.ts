@@ -1,0 +1,204 @@
+import { z } from "@hono/zod-openapi";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { accounts, contacts, events } from "../../db/schema";
+import { Attributes, ExternalId } from "./validators";
+
+export const MAX_EVENTS_PER_BATCH = 1000;
+
+export const EventInput = z
+  .strictObject({
+    id: z.string().min(1).max(200).openapi({ description: "Your id for the event; resending it is a no-op" }),
+    account: ExternalId.openapi({ description: "externalId of the account" }),
+    contact: ExternalId.optional().openapi({ description: "externalId of the contact, if a person did it" }),
+    name: z.string().trim().min(1).max(200).openapi({ example: "login" }),
+    occurredAt: z.iso.datetime({ offset: true }).openapi({ example: "2026-11-20T09:30:00Z" }),
+    properties: Attributes.default({}),
+  })
+  .openapi("EventInput");
+export type EventInput = z.infer<typeof EventInput>;
+
+export const EventBatch = z
+  .object({ events: z.array(EventInput).min(1).max(MAX_EVENTS_PER_BATCH) })
+  .openapi("EventBatch");
+
+export const EventItemResult = z
+  .object({
+    index: z.number().int(),
+    id: z.string().nullable(),
+    status: z.enum(["accepted", "duplicate", "rejected"]),
+    errors: z.array(z.object({ pointer: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("EventItemResult");
+export type EventItemResult = z.infer<typeof EventItemResult>;
+
+export type IngestResult = {
+  results: EventItemResult[];
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  /** Internal ids of the newly stored events, for routing. */
+  storedIds: string[];
+};
+
+/** Stores the valid, new events of a batch; each item gets its own verdict and nothing valid is lost. */
+export async function ingestEvents(db: Db, workspaceId: string, items: unknown[]): Promise<IngestResult> {
+  const results: EventItemResult[] = [];
+  const valid: { index: number; event: EventInput }[] = [];
+  const seen = new Set<string>();
+  items.forEach((item, index) => {
+    const parsed = EventInput.safeParse(item);
+    const rawId = typeof (item as { id?: unknown })?.id === "string" ? (item as { id: string }).id : null;
+    if (!parsed.success) {
+      results[index] = {
+        index,
+        id: rawId,
+        status: "rejected",
+        errors: parsed.error.issues.map((issue) => ({
+          pointer: `/events/${index}${issue.path.map((p) => `/${String(p)}`).join("")}`,
+          message: issue.message,
+        })),
+      };
+      return;
+    }
+    if (seen.has(parsed.data.id)) {
+      results[index] = { index, id: parsed.data.id, status: "duplicate" };
+      return;
+    }
+    seen.add(parsed.data.id);
+    valid.push({ index, event: parsed.data });
+  });
+
+  const accountIds = await resolveAccounts(
+    db,
+    workspaceId,
+    valid.map((v) => v.event.account),
+  );
+  const contactIds = await resolveContacts(
+    db,
+    valid.flatMap((v) => {
+      const accountId = accountIds.get(v.event.account);
+      return accountId && v.event.contact ? [{ accountId, externalId: v.event.contact }] : [];
+    }),
+  );
+
+  const rows: (typeof events.$inferInsert & { index: number })[] = [];
+  for (const { index, event } of valid) {
+    const accountId = accountIds.get(event.account);
+    const contactId =
+      accountId && event.contact ? contactIds.get(`${accountId}\u0000${event.contact}`) : undefined;
+    const errors = [
+      ...(accountId
+        ? []
+        : [
+            { pointer: `/events/${index}/account`, message: `no account with externalId "${event.account}"` },
+          ]),
+      ...(accountId && event.contact && !contactId
+        ? [
+            {
+              pointer: `/events/${index}/contact`,
+              message: `no contact "${event.contact}" on account "${event.account}"`,
+            },
+          ]
+        : []),
+    ];
+    if (!accountId || errors.length > 0) {
+      results[index] = { index, id: event.id, status: "rejected", errors };
+      continue;
+    }
+    rows.push({
+      index,
+      workspaceId,
+      eventId: event.id,
+      accountId,
+      contactId: contactId ?? null,
+      name: event.name,
+      occurredAt: new Date(event.occurredAt),
+      properties: event.properties,
+    });
+  }
+
+  const inserted =
+    rows.length === 0
+      ? []
+      : await db
+          .insert(events)
+          .values(rows.map(({ index: _index, ...row }) => row))
+          .onConflictDoNothing({ target: [events.workspaceId, events.eventId] })
+          .returning({ id: events.id, eventId: events.eventId });
+  const insertedByEventId = new Map(inserted.map((r) => [r.eventId, r.id]));
+  for (const row of rows) {
+    results[row.index] = {
+      index: row.index,
+      id: row.eventId,
+      status: insertedByEventId.has(row.eventId) ? "accepted" : "duplicate",
+    };
+  }
+
+  const count = (status: EventItemResult["status"]) => results.filter((r) => r.status === status).length;
+  return {
+    results,
+    accepted: count("accepted"),
+    duplicates: count("duplicate"),
+    rejected: count("rejected"),
+    storedIds: inserted.map((r) => r.id),
+  };
+}
+
+async function resolveAccounts(
+  db: Db,
+  workspaceId: string,
+  externalIds: string[],
+): Promise<Map<string, string>> {
+  const unique = [...new Set(externalIds)];
+  if (unique.length === 0) return new Map();
+  const rows = await db
+    .select({ id: accounts.id, externalId: accounts.externalId })
+    .from(accounts)
+    .where(and(eq(accounts.workspaceId, workspaceId), inArray(accounts.externalId, unique)));
+  return new Map(rows.map((r) => [r.externalId, r.id]));
+}
+
+async function resolveContacts(
+  db: Db,
+  refs: { accountId: string; externalId: string }[],
+): Promise<Map<string, string>> {
+  if (refs.length === 0) return new Map();
+  const accountIds = [...new Set(refs.map((r) => r.accountId))];
+  const externalIds = [...new Set(refs.map((r) => r.externalId))];
+  const rows = await db
+    .select({ id: contacts.id, accountId: contacts.accountId, externalId: contacts.externalId })
+    .from(contacts)
+    .where(and(inArray(contacts.accountId, accountIds), inArray(contacts.externalId, externalIds)));
+  return new Map(rows.map((r) => [`${r.accountId}\u0000${r.externalId}`, r.id]));
+}
+
+/**
+ * Folds newly stored events into the account facts journeys read (last seen, last login).
+ * Set-based: one statement however many accounts the events touch.
+ */
+export async function applyEventFacts(db: Db, workspaceId: string, eventIds: string[]): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  const latest = db
+    .select({
+      accountId: events.accountId,
+      lastSeen: sql<Date>`max(${events.occurredAt})`.as("last_seen"),
+      lastLogin: sql<Date | null>`max(${events.occurredAt}) filter (where ${events.name} = 'login')`.as(
+        "last_login",
+      ),
+    })
+    .from(events)
+    .where(and(eq(events.workspaceId, workspaceId), inArray(events.id, eventIds)))
+    .groupBy(events.accountId)
+    .as("latest");
+  const updated = await db
+    .update(accounts)
+    .set({
+      lastSeenAt: sql`greatest(${accounts.lastSeenAt}, ${latest.lastSeen})`,
+      lastLoginAt: sql`greatest(${accounts.lastLoginAt}, ${latest.lastLogin})`,
+    })
+    .from(latest)
+    .where(eq(accounts.id, latest.accountId))
+    .returning({ id: accounts.id });
+  return updated.length;
+}

@@ -1,0 +1,25 @@
+import { fileURLToPath } from "node:url";
+import { type NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
+import { type ActivityDeps, createActivities } from "./activities";
+
+export const workflowsPath = fileURLToPath(new URL("../../workflows/index.ts", import.meta.url));
+
+export type WorkerConfig = ActivityDeps & {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** A prebuilt bundle (tests build it once per run); otherwise the worker bundles `workflows/`. */
+  workflowBundle?: { codePath: string } | { code: string };
+};
+
+/** The Temporal worker: journeys' workflows plus the activities that do all their I/O. */
+export async function createWorker(config: WorkerConfig): Promise<Worker> {
+  const options: WorkerOptions = {
+    connection: config.connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    activities: createActivities({ db: config.db }),
+    ...(config.workflowBundle ? { workflowBundle: config.workflowBundle } : { workflowsPath }),
+  };
+  return Worker.create(options);
+}

@@ -1,0 +1,6 @@
+export * from "./accounts";
+export * from "./api-keys";
+export * from "./contacts";
+export * from "./csms";
+export * from "./events";
+export * from "./workspaces";

@@ -1,0 +1,163 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { revokeApiKey } from "../apps/core/api-keys";
+import { apiKeys } from "../db/schema";
+import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
+
+type ProblemJson = {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  requestId?: string;
+  errors?: { pointer: string; message: string; in?: string }[];
+};
+
+let stack: TestStack;
+let ws: TestWorkspace;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  ws = await stack.newWorkspace();
+});
+afterAll(() => stack?.close());
+
+async function expectProblem(res: Response, status: number): Promise<ProblemJson> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toContain("application/problem+json");
+  const body = (await res.json()) as ProblemJson;
+  expect(body.status).toBe(status);
+  expect(body.requestId).toBe(res.headers.get("x-request-id"));
+  return body;
+}
+
+describe("API keys", () => {
+  it("answers 401 without a key", async () => {
+    const body = await expectProblem(await stack.app.request("/v1/accounts"), 401);
+    expect(body.detail).toContain("Bearer");
+  });
+
+  it("answers 401 for an unknown key", async () => {
+    const res = await stack.app.request("/v1/accounts", {
+      headers: { authorization: "Bearer vk_not-a-real-key" },
+    });
+    await expectProblem(res, 401);
+  });
+
+  it("answers 401 once a key is revoked", async () => {
+    const victim = await stack.newWorkspace();
+    expect((await victim.request("GET", "/v1/accounts")).status).toBe(200);
+    const [key] = await stack.database.db
+      .select()
+      .from(apiKeys)
+      .where(eq(apiKeys.workspaceId, victim.workspaceId));
+    expect(await revokeApiKey(stack.database.db, victim.workspaceId, key?.id ?? "")).toBe(true);
+    await expectProblem(await victim.request("GET", "/v1/accounts"), 401);
+  });
+
+  it("stores keys only as hashes", async () => {
+    const rows = await stack.database.db
+      .select()
+      .from(apiKeys)
+      .where(eq(apiKeys.workspaceId, ws.workspaceId));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.keyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(rows)).not.toContain(ws.apiKey);
+  });
+});
+
+describe("bad input", () => {
+  it("answers 400 for malformed JSON", async () => {
+    const body = await expectProblem(await ws.request("PUT", "/v1/accounts/acme", '{"name": "Acme",'), 400);
+    expect(body.type).toBe("urn:volante:problem:malformed-json");
+    await expectProblem(await ws.request("POST", "/v1/events", "{nope"), 400);
+  });
+
+  it("answers 422 with a pointer per bad field: wrong types, unknown enum values, unknown fields", async () => {
+    const body = await expectProblem(
+      await ws.request("PUT", "/v1/accounts/acme", {
+        name: "Acme",
+        arr: "a lot",
+        tier: "platinum",
+        timezone: "Mars/Olympus",
+        renewalDate: "31/03/2027",
+        colour: "red",
+      }),
+      422,
+    );
+    const pointers = body.errors?.map((e) => e.pointer).sort();
+    expect(pointers).toEqual(["", "/arr", "/renewalDate", "/tier", "/timezone"]);
+    expect(body.errors?.find((e) => e.pointer === "")?.message).toContain("colour");
+    expect(body.errors?.find((e) => e.pointer === "/tier")?.message).toContain("tech_touch");
+  });
+
+  it("answers 422 when a required field is missing", async () => {
+    const body = await expectProblem(
+      await ws.request("PUT", "/v1/accounts/acme", { tier: "low_touch" }),
+      422,
+    );
+    expect(body.errors?.map((e) => e.pointer)).toEqual(["/name"]);
+  });
+
+  it("answers 400 naming a bad query parameter", async () => {
+    const body = await expectProblem(await ws.request("GET", "/v1/accounts?limit=lots&stage=asleep"), 400);
+    expect(body.errors?.map((e) => [e.in, e.pointer]).sort()).toEqual([
+      ["query", "/limit"],
+      ["query", "/stage"],
+    ]);
+  });
+
+  it("answers 404 problem+json for an unknown route", async () => {
+    await expectProblem(await ws.request("GET", "/v1/nothing-here"), 404);
+  });
+
+  it("refuses a body over the size limit with 413", async () => {
+    const huge = JSON.stringify({ name: "x".repeat(9 * 1024 * 1024) });
+    await expectProblem(await ws.request("PUT", "/v1/accounts/acme", huge), 413);
+  });
+});
+
+describe("system endpoints", () => {
+  it("reports healthy when the database and Temporal answer", async () => {
+    const res = await stack.app.request("/healthz");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; checks: Record<string, { ok: boolean }> };
+    expect(body.status).toBe("ok");
+    expect(body.checks.database?.ok).toBe(true);
+    expect(body.checks.temporal?.ok).toBe(true);
+  });
+
+  it("serves an OpenAPI 3.1 document listing every resource", async () => {
+    const doc = (await (await stack.app.request("/openapi.json")).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      "/healthz",
+      "/v1/accounts",
+      "/v1/accounts/{externalId}",
+      "/v1/accounts/{externalId}/contacts",
+      "/v1/accounts/{externalId}/contacts/{contactExternalId}",
+      "/v1/events",
+    ]);
+    expect(Object.keys(doc.paths["/v1/accounts/{externalId}"] ?? {}).sort()).toEqual(["get", "patch", "put"]);
+  });
+
+  it("serves the docs page and its assets without a CDN", async () => {
+    const html = await (await stack.app.request("/docs")).text();
+    expect(html).toContain("/docs/assets/swagger-ui-bundle.js");
+    expect(html).not.toMatch(/https?:\/\//);
+    const js = await stack.app.request("/docs/assets/swagger-ui-bundle.js");
+    expect(js.status).toBe(200);
+    expect((await js.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+  });
+
+  it("exposes Prometheus metrics labelled by route pattern", async () => {
+    await ws.request("GET", "/v1/accounts/whatever");
+    const text = await (await stack.app.request("/metrics")).text();
+    expect(text).toMatch(
+      /volante_http_requests_total\{method="GET",route="\/v1\/accounts\/:externalId",status="404"\} \d+/,
+    );
+  });
+});

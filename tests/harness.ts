@@ -1,0 +1,129 @@
+import { Client, Connection } from "@temporalio/client";
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from "@temporalio/worker";
+import { inject } from "vitest";
+import { createApp } from "../apps/api/app";
+import type { AppDeps } from "../apps/api/context";
+import { createMetrics } from "../apps/api/metrics";
+import { createWorkspace } from "../apps/core/api-keys";
+import { createLogger } from "../apps/logger";
+import { createWorker } from "../apps/worker/worker";
+import { type Database, openDatabase } from "../db/client";
+import { migrate } from "../db/migrate";
+
+/** The database every test file uses: the server in DATABASE_URL, else its own in-memory PGlite. */
+export async function openTestDatabase(): Promise<Database> {
+  const url = inject("databaseUrl");
+  const database = url ? await openDatabase({ url, max: 5 }) : await openDatabase({});
+  // Server databases were migrated once by the global setup; each PGlite starts empty.
+  if (database.driver === "pglite") await migrate(database);
+  return database;
+}
+
+export type TestStack = {
+  app: ReturnType<typeof createApp>;
+  deps: AppDeps;
+  database: Database;
+  client: Client;
+  worker: Worker;
+  taskQueue: string;
+  /** Creates a fresh workspace and returns a request helper authenticated with its key. */
+  newWorkspace(name?: string): Promise<TestWorkspace>;
+  close(): Promise<void>;
+};
+
+export type TestWorkspace = {
+  workspaceId: string;
+  apiKey: string;
+  /** In-process request with this workspace's key; `body` is sent as JSON. */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+};
+
+let counter = 0;
+let runtimeInstalled = false;
+
+function installQuietRuntime() {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger("WARN"), shutdownSignals: [] });
+  runtimeInstalled = true;
+}
+
+/** One real Temporal worker and API per test file, on a task queue of its own. */
+export async function startTestStack(): Promise<TestStack> {
+  installQuietRuntime();
+  const address = inject("temporalAddress");
+  const namespace = inject("temporalNamespace");
+  const database = await openTestDatabase();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const taskQueue = `test-${process.pid}-${Date.now()}-${counter++}`;
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace,
+    taskQueue,
+    db: database.db,
+    workflowBundle: { codePath: inject("workflowBundlePath") },
+  });
+  const running = worker.run();
+  const deps: AppDeps = {
+    db: database.db,
+    temporal: { client, taskQueue, namespace },
+    metrics: createMetrics(),
+    log: createLogger("warn"),
+    info: { database: database.driver },
+  };
+  const app = createApp(deps);
+
+  return {
+    app,
+    deps,
+    database,
+    client,
+    worker,
+    taskQueue,
+    async newWorkspace(name = "Test workspace") {
+      const { workspaceId, apiKey } = await createWorkspace(database.db, name);
+      return {
+        workspaceId,
+        apiKey,
+        request: async (method, path, body, headers = {}) =>
+          app.request(path, {
+            method,
+            headers: {
+              authorization: `Bearer ${apiKey}`,
+              ...(body !== undefined ? { "content-type": "application/json" } : {}),
+              ...headers,
+            },
+            ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+          }),
+      };
+    },
+    async close() {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+      await database.close();
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}

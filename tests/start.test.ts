@@ -1,0 +1,143 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "./harness";
+
+// `npm start` as a user runs it: a real child process on embedded defaults (PGlite, dev server).
+const root = new URL("..", import.meta.url).pathname;
+let home: string;
+const children: ChildProcess[] = [];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+type Started = { child: ChildProcess; output: () => string; port: number; exited: Promise<number | null> };
+
+async function startVolante(extraEnv: Record<string, string> = {}): Promise<Started> {
+  const port = await freePort();
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    VOLANTE_HOME: home,
+    PORT: String(port),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    LOG_LEVEL: "warn",
+    ...extraEnv,
+  };
+  delete env.DATABASE_URL;
+  delete env.TEMPORAL_ADDRESS;
+  const child = spawn(
+    process.execPath,
+    [join(root, "node_modules/tsx/dist/cli.mjs"), "apps/cli/main.ts", "start"],
+    {
+      cwd: root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  children.push(child);
+  let output = "";
+  child.stdout?.on("data", (d) => {
+    output += d;
+  });
+  child.stderr?.on("data", (d) => {
+    output += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`volante exited early:\n${output}`);
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+      return res?.status === 200 && output.includes("Press Ctrl-C") ? true : undefined;
+    },
+    "npm start to answer /healthz",
+    90_000,
+  );
+  return { child, output: () => output, port, exited };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), "volante-start-"));
+});
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  await rm(home, { recursive: true, force: true });
+});
+
+describe("npm start", () => {
+  it("starts on embedded defaults, prints its URLs and a key once, stops on Ctrl-C and reuses its data", async () => {
+    const first = await startVolante();
+    const out = first.output();
+    expect(out).toContain(`API docs      http://localhost:${first.port}/docs`);
+    expect(out).toMatch(/Temporal UI {3}http:\/\/127\.0\.0\.1:\d+/);
+    const key = /API key {7}(vk_\S+)/.exec(out)?.[1];
+    expect(key).toBeDefined();
+    const base = `http://127.0.0.1:${first.port}`;
+    const auth = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+    const put = await fetch(`${base}/v1/accounts/acme`, {
+      method: "PUT",
+      headers: auth,
+      body: '{"name":"Acme"}',
+    });
+    expect(put.status).toBe(201);
+    const docs = await fetch(`${base}/docs`);
+    expect(docs.status).toBe(200);
+
+    const serverPid = Number(await readFile(join(home, "temporal.pid"), "utf8"));
+    expect(processAlive(serverPid)).toBe(true);
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain("Stopped.");
+    await eventually(
+      async () => (processAlive(serverPid) ? undefined : true),
+      "the Temporal dev server to exit",
+    );
+
+    const second = await startVolante();
+    expect(second.output()).not.toMatch(/API key {7}vk_/);
+    const again = await fetch(`http://127.0.0.1:${second.port}/v1/accounts/acme`, { headers: auth });
+    expect(again.status).toBe(200);
+    second.child.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+  }, 180_000);
+
+  it("refuses bad configuration with one message naming every bad variable, exit code 1", async () => {
+    const child = spawn(
+      process.execPath,
+      [join(root, "node_modules/tsx/dist/cli.mjs"), "apps/cli/main.ts", "start"],
+      {
+        cwd: root,
+        env: { ...process.env, PORT: "eighty", DATABASE_URL: "mysql://x", LOG_LEVEL: "chatty" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let err = "";
+    child.stderr?.on("data", (d) => {
+      err += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(1);
+    expect(err).toContain("Invalid environment configuration");
+    for (const name of ["PORT", "DATABASE_URL", "LOG_LEVEL"]) expect(err).toContain(`  ${name}:`);
+  }, 60_000);
+});
