@@ -326,6 +326,24 @@ describe("dev server", () => {
   );
 
   it(
+    "refuses a port that something else already listens on instead of talking to it",
+    async () => {
+      const occupant = createServer().listen(0, "127.0.0.1");
+      await new Promise((resolve) => occupant.once("listening", resolve));
+      const address = occupant.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      try {
+        await expect(startDevServer({ binary: cli, ui: false, port })).rejects.toThrow(
+          `port ${port} on 127.0.0.1 is already in use`,
+        );
+      } finally {
+        occupant.close();
+      }
+    },
+    slow,
+  );
+
+  it(
     "names every place it looked when no binary resolves and downloads are off",
     async () => {
       const root = await freshDir("none");

@@ -53,8 +53,8 @@ const stopGraceMs = 5_000;
 const logTail = 20;
 
 /**
- * Flags every start gets: the server's periodic version check would phone home to Temporal, and the
- * UI would fetch its newsfeed; neither should happen, so the server behaves the same offline.
+ * The server's periodic version check phones home to Temporal; off, so it behaves the same offline (with
+ * the UI on we also pass --ui-disable-news-fetch for the same reason).
  */
 const offlineArgs = ["--dynamic-config-value", "frontend.enableServerVersionCheck=false"];
 
@@ -88,6 +88,17 @@ async function startOnce(opts: DevServerOptions): Promise<Started> {
   const port = opts.port || (await freePort(ip));
   const ui = opts.ui !== false;
   const uiPort = ui ? opts.uiPort || (await freePort(ip, port)) : undefined;
+
+  // A server already on a port we were told to use would answer our health check in place of ours.
+  for (const [flag, wanted] of [
+    ["port", opts.port],
+    ["UI port", ui ? opts.uiPort : undefined],
+  ] as const) {
+    if (wanted && (await acceptsTcp(clientHost(ip), wanted))) {
+      const message = `Cannot start the Temporal dev server: ${flag} ${wanted} on ${ip} is already in use (another Temporal server?). Stop it or choose another ${flag}.`;
+      return { ok: false, portTaken: false, message };
+    }
+  }
 
   const args = ["server", "start-dev", "--ip", ip, "--port", String(port), "--namespace", namespace];
   args.push("--log-level", opts.logLevel ?? "warn", ...offlineArgs);
@@ -146,8 +157,13 @@ async function startOnce(opts: DevServerOptions): Promise<Started> {
     return stopping;
   };
   if (opts.pidFile) {
-    await mkdir(dirname(opts.pidFile), { recursive: true });
-    await writeFile(opts.pidFile, `${pid}\n`);
+    try {
+      await mkdir(dirname(opts.pidFile), { recursive: true });
+      await writeFile(opts.pidFile, `${pid}\n`);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
   }
 
   const address = `${clientHost(ip)}:${port}`;
