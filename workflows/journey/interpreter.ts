@@ -1,0 +1,377 @@
+import { evaluate, isDerivedFact } from "./conditions";
+import { type HandlerContext, handlers, type Outcome } from "./handlers";
+import type { JourneyDefinition, Step } from "./schema";
+import { daysBetween, isBefore } from "./time";
+
+/**
+ * The journey interpreter: a pure state machine `(state, input) → (state, commands, trace)`.
+ * No I/O, no clock, no randomness: time comes in with every input and splits hash the account id.
+ * The Temporal workflow and the simulator are both thin drivers of this one module.
+ */
+
+export type Facts = Record<string, unknown>;
+
+export type Wait =
+  | { kind: "timer"; stepId: string; until: string }
+  | { kind: "event"; stepId: string; event: string; until: string }
+  | { kind: "escalation"; stepId: string; escalationKey: string };
+
+export type RunStatus = "running" | "waiting" | "completed" | "exited";
+
+export type RunState = {
+  accountId: string;
+  enteredAt: string;
+  status: RunStatus;
+  /** The step to run next, or the one being waited on. */
+  cursor: string | null;
+  /** How many times each step was entered; a visit number makes touch keys unique per loop turn. */
+  visits: Record<string, number>;
+  wait?: Wait;
+  /** Set while the run waits for facts it asked for with a `load_facts` command. */
+  awaitingFacts?: boolean;
+  facts?: { at: string; values: Facts };
+  outcomes: Record<string, { opened?: boolean; clicked?: boolean }>;
+  eventCounts: Record<string, number>;
+  goalReachedAt?: string;
+  exitReason?: string;
+  finishedAt?: string;
+};
+
+export type Input =
+  | { type: "facts"; at: string; facts: Facts }
+  | { type: "timer"; at: string }
+  | { type: "event"; at: string; name: string; properties?: Record<string, unknown> }
+  | { type: "escalation_resolved"; at: string; escalationKey: string; resume: boolean }
+  | { type: "exit"; at: string; reason: string };
+
+export type SendCommand = {
+  type: "send";
+  channel: "email" | "in_app";
+  stepId: string;
+  visit: number;
+  /** Idempotency key within the enrollment: a retry or replay never sends twice. */
+  touchKey: string;
+  template: string;
+  to: string;
+};
+export type EscalateCommand = {
+  type: "escalate";
+  stepId: string;
+  visit: number;
+  escalationKey: string;
+  reason: string;
+  priority: "low" | "medium" | "high" | "urgent";
+  sla: string;
+  assignee: string;
+  waitForResolution: boolean;
+};
+export type Command =
+  | { type: "load_facts" }
+  | SendCommand
+  | EscalateCommand
+  | { type: "set_stage"; stepId: string; stage: string }
+  | {
+      type: "webhook";
+      stepId: string;
+      visit: number;
+      key: string;
+      url: string;
+      payload: Record<string, unknown>;
+    }
+  /** Sleep until `until`, waking early for `event` (when set) or an escalation resolution. */
+  | { type: "wait"; until?: string; event?: string }
+  | { type: "finish"; status: "completed" | "exited"; reason: string };
+
+export type TraceKind =
+  | "entered"
+  | "step"
+  | "touch"
+  | "wait"
+  | "wait_skipped"
+  | "waiting_for_event"
+  | "event_received"
+  | "timed_out"
+  | "branch"
+  | "split"
+  | "escalated"
+  | "escalation_resolved"
+  | "stage_set"
+  | "webhook"
+  | "goal"
+  | "exited"
+  | "completed";
+
+export type TraceEntry = {
+  at: string;
+  stepId: string | null;
+  kind: TraceKind;
+  detail: Record<string, unknown>;
+};
+
+export type Transition = { state: RunState; commands: Command[]; trace: TraceEntry[] };
+
+/** Steps a single advance may run without waiting; the validator refuses loops without waits. */
+const MAX_STEPS_PER_ADVANCE = 200;
+
+const OUTCOME_EVENTS: Record<string, "opened" | "clicked"> = {
+  message_opened: "opened",
+  message_clicked: "clicked",
+};
+
+/** Enters an account into a journey at `at` and runs it to its first wait. */
+export function enter(journey: JourneyDefinition, accountId: string, at: string): Transition {
+  const state: RunState = {
+    accountId,
+    enteredAt: at,
+    status: "running",
+    cursor: journey.steps[0]?.id ?? null,
+    visits: {},
+    outcomes: {},
+    eventCounts: {},
+  };
+  const trace: TraceEntry[] = [{ at, stepId: null, kind: "entered", detail: { journey: journey.key } }];
+  return advance(journey, state, at, [], trace);
+}
+
+/** Feeds one input to a run. A finished run ignores everything. */
+export function step(journey: JourneyDefinition, current: RunState, input: Input): Transition {
+  if (current.status === "completed" || current.status === "exited")
+    return { state: current, commands: [], trace: [] };
+  const state = structuredCloneState(current);
+  const trace: TraceEntry[] = [];
+  const commands: Command[] = [];
+  const at = input.at;
+
+  switch (input.type) {
+    case "exit":
+      return finish(state, at, "exited", input.reason, commands, trace);
+
+    case "facts": {
+      state.facts = { at, values: input.facts };
+      const exit = exitCondition(journey, state, at, trace);
+      if (exit) return finish(state, at, "exited", exit, commands, trace);
+      if (!state.awaitingFacts) return { state, commands, trace };
+      state.awaitingFacts = false;
+      return advance(journey, state, at, commands, trace);
+    }
+
+    case "event": {
+      state.eventCounts[input.name] = (state.eventCounts[input.name] ?? 0) + 1;
+      recordOutcome(state, input);
+      if (journey.exitWhen.some((c) => "event" in c && c.event === input.name)) {
+        trace.push({
+          at,
+          stepId: state.cursor,
+          kind: "exited",
+          detail: { because: "exit_event", event: input.name },
+        });
+        return finish(state, at, "exited", `exit_event:${input.name}`, commands, trace, false);
+      }
+      if (journey.goal && journey.goal.event === input.name && !state.goalReachedAt) {
+        state.goalReachedAt = at;
+        trace.push({ at, stepId: state.cursor, kind: "goal", detail: { event: input.name } });
+        if (journey.goal.exit) return finish(state, at, "completed", "goal_reached", commands, trace);
+      }
+      const wait = state.wait;
+      if (wait?.kind === "event" && wait.event === input.name) {
+        trace.push({ at, stepId: wait.stepId, kind: "event_received", detail: { event: input.name } });
+        return resume(journey, state, at, successor(journey, wait.stepId), commands, trace);
+      }
+      return { state, commands, trace };
+    }
+
+    case "timer": {
+      const wait = state.wait;
+      if (!wait || wait.kind === "escalation" || isBefore(at, wait.until)) return { state, commands, trace };
+      if (wait.kind === "event") {
+        const stepDef = stepById(journey, wait.stepId);
+        const onTimeout = stepDef?.type === "wait_for_event" ? stepDef.onTimeout : null;
+        trace.push({
+          at,
+          stepId: wait.stepId,
+          kind: "timed_out",
+          detail: { event: wait.event, next: onTimeout },
+        });
+        return resume(journey, state, at, onTimeout, commands, trace);
+      }
+      return resume(journey, state, at, successor(journey, wait.stepId), commands, trace);
+    }
+
+    case "escalation_resolved": {
+      const wait = state.wait;
+      if (wait?.kind !== "escalation" || wait.escalationKey !== input.escalationKey)
+        return { state, commands, trace };
+      trace.push({ at, stepId: wait.stepId, kind: "escalation_resolved", detail: { resume: input.resume } });
+      if (!input.resume) return finish(state, at, "exited", "escalation_closed", commands, trace);
+      return resume(journey, state, at, successor(journey, wait.stepId), commands, trace);
+    }
+  }
+}
+
+function resume(
+  journey: JourneyDefinition,
+  state: RunState,
+  at: string,
+  next: string | null,
+  commands: Command[],
+  trace: TraceEntry[],
+): Transition {
+  delete state.wait;
+  state.status = "running";
+  state.cursor = next;
+  // Exit conditions over facts are checked at every wake-up, so they need fresh facts first.
+  if (journey.exitWhen.some((c) => "if" in c) && state.facts?.at !== at) {
+    state.awaitingFacts = true;
+    commands.push({ type: "load_facts" });
+    return { state, commands, trace };
+  }
+  return advance(journey, state, at, commands, trace);
+}
+
+/** Runs steps from the cursor until the run waits, needs facts or finishes. */
+function advance(
+  journey: JourneyDefinition,
+  state: RunState,
+  at: string,
+  commands: Command[],
+  trace: TraceEntry[],
+): Transition {
+  for (let ran = 0; ; ran++) {
+    if (state.cursor === null) return finish(state, at, "completed", "end_of_journey", commands, trace);
+    if (ran >= MAX_STEPS_PER_ADVANCE) return finish(state, at, "exited", "loop_guard", commands, trace);
+    const current = stepById(journey, state.cursor);
+    if (!current) return finish(state, at, "exited", `unknown_step:${state.cursor}`, commands, trace);
+
+    if (needsFacts(current) && state.facts?.at !== at) {
+      state.awaitingFacts = true;
+      commands.push({ type: "load_facts" });
+      return { state, commands, trace };
+    }
+
+    const visit = (state.visits[current.id] ?? 0) + 1;
+    state.visits[current.id] = visit;
+    const ctx: HandlerContext = {
+      journey,
+      state,
+      at,
+      visit,
+      fact: (name) => lookupFact(state, at, name),
+      next: successor(journey, current.id),
+    };
+    const outcome: Outcome = (handlers[current.type] as (s: Step, c: HandlerContext) => Outcome)(
+      current,
+      ctx,
+    );
+    commands.push(...outcome.commands);
+    trace.push(...outcome.trace);
+
+    switch (outcome.then.kind) {
+      case "goto":
+        state.cursor = outcome.then.step;
+        continue;
+      case "wait":
+        state.status = "waiting";
+        state.wait = outcome.then.wait;
+        state.cursor = current.id;
+        return { state, commands, trace };
+      case "finish":
+        return finish(state, at, outcome.then.status, outcome.then.reason, commands, trace);
+    }
+  }
+}
+
+function finish(
+  state: RunState,
+  at: string,
+  status: "completed" | "exited",
+  reason: string,
+  commands: Command[],
+  trace: TraceEntry[],
+  traced = true,
+): Transition {
+  state.status = status;
+  state.exitReason = reason;
+  state.finishedAt = at;
+  delete state.wait;
+  state.awaitingFacts = false;
+  if (traced) trace.push({ at, stepId: state.cursor, kind: status, detail: { reason } });
+  commands.push({ type: "finish", status, reason });
+  return { state, commands, trace };
+}
+
+/** Exit criteria written as conditions, checked whenever facts are fresh. */
+function exitCondition(
+  journey: JourneyDefinition,
+  state: RunState,
+  at: string,
+  trace: TraceEntry[],
+): string | null {
+  for (const criterion of journey.exitWhen) {
+    if (!("if" in criterion)) continue;
+    const result = evaluate(criterion.if, (name) => lookupFact(state, at, name));
+    if (result.value) {
+      const reason = criterion.reason ?? "exit_condition";
+      trace.push({
+        at,
+        stepId: state.cursor,
+        kind: "exited",
+        detail: { because: reason, facts: result.used },
+      });
+      return reason;
+    }
+  }
+  return null;
+}
+
+function needsFacts(current: Step): boolean {
+  if (current.type === "wait") return current.until !== undefined;
+  if (current.type === "branch") {
+    const facts: string[] = [];
+    collectFacts(current.if, facts);
+    return facts.some((f) => !isDerivedFact(f));
+  }
+  return false;
+}
+
+function collectFacts(condition: Parameters<typeof evaluate>[0], into: string[]): void {
+  if ("all" in condition) for (const c of condition.all) collectFacts(c, into);
+  else if ("any" in condition) for (const c of condition.any) collectFacts(c, into);
+  else if ("not" in condition) collectFacts(condition.not, into);
+  else into.push(condition.fact);
+}
+
+function lookupFact(state: RunState, at: string, name: string): unknown {
+  if (name === "days_in_journey") return daysBetween(state.enteredAt, at);
+  const touch = /^touch\.(.+)\.(opened|clicked)$/.exec(name);
+  if (touch) return state.outcomes[touch[1] ?? ""]?.[touch[2] as "opened" | "clicked"] ?? false;
+  const count = /^event\.(.+)\.count$/.exec(name);
+  if (count) return state.eventCounts[count[1] ?? ""] ?? 0;
+  return state.facts?.values[name];
+}
+
+function recordOutcome(state: RunState, input: Extract<Input, { type: "event" }>): void {
+  const outcome = OUTCOME_EVENTS[input.name];
+  const stepId = input.properties?.stepId;
+  if (!outcome || typeof stepId !== "string") return;
+  const entry = state.outcomes[stepId] ?? {};
+  entry[outcome] = true;
+  // A click implies the message was seen, even when the open pixel was blocked.
+  if (outcome === "clicked") entry.opened = true;
+  state.outcomes[stepId] = entry;
+}
+
+export function stepById(journey: JourneyDefinition, id: string): Step | undefined {
+  return journey.steps.find((s) => s.id === id);
+}
+
+/** The step after `id`: its `next`, else the following step; null ends the journey. */
+export function successor(journey: JourneyDefinition, id: string): string | null {
+  const index = journey.steps.findIndex((s) => s.id === id);
+  const current = journey.steps[index];
+  if (current && "next" in current && current.next !== undefined) return current.next;
+  return journey.steps[index + 1]?.id ?? null;
+}
+
+function structuredCloneState(state: RunState): RunState {
+  return JSON.parse(JSON.stringify(state)) as RunState;
+}
