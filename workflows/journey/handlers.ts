@@ -17,7 +17,7 @@ export type HandlerContext = {
 export type Outcome = {
   commands: Command[];
   trace: TraceEntry[];
-  then:
+  after:
     | { kind: "goto"; step: string | null }
     | { kind: "wait"; wait: Wait }
     | { kind: "finish"; status: "completed" | "exited"; reason: string };
@@ -45,7 +45,7 @@ function touch(channel: "email" | "in_app"): Handler<"email" | "in_app"> {
         { type: "send", channel, stepId: s.id, visit: ctx.visit, touchKey, template: s.template, to: s.to },
       ],
       trace: [entry(ctx, s, "touch", { channel, template: s.template, to: s.to, touchKey })],
-      then: { kind: "goto", step: ctx.next },
+      after: { kind: "goto", step: ctx.next },
     };
   };
 }
@@ -64,7 +64,7 @@ const wait: Handler<"wait"> = (s, ctx) => {
       return {
         commands: [],
         trace: [entry(ctx, s, "wait_skipped", { because: "fact_missing", fact })],
-        then: { kind: "goto", step: ctx.next },
+        after: { kind: "goto", step: ctx.next },
       };
     }
     const offset = s.until?.offset;
@@ -75,13 +75,13 @@ const wait: Handler<"wait"> = (s, ctx) => {
     return {
       commands: [],
       trace: [entry(ctx, s, "wait_skipped", { because: "already_past", until, ...basis })],
-      then: { kind: "goto", step: ctx.next },
+      after: { kind: "goto", step: ctx.next },
     };
   }
   return {
     commands: [{ type: "wait", until }],
     trace: [entry(ctx, s, "wait", { until, ...basis })],
-    then: { kind: "wait", wait: { kind: "timer", stepId: s.id, until } },
+    after: { kind: "wait", wait: { kind: "timer", stepId: s.id, until } },
   };
 };
 
@@ -90,7 +90,7 @@ const waitForEvent: Handler<"wait_for_event"> = (s, ctx) => {
   return {
     commands: [{ type: "wait", until, event: s.event }],
     trace: [entry(ctx, s, "waiting_for_event", { event: s.event, until, onTimeout: s.onTimeout })],
-    then: { kind: "wait", wait: { kind: "event", stepId: s.id, event: s.event, until } },
+    after: { kind: "wait", wait: { kind: "event", stepId: s.id, event: s.event, until } },
   };
 };
 
@@ -100,7 +100,7 @@ const branch: Handler<"branch"> = (s, ctx) => {
   return {
     commands: [],
     trace: [entry(ctx, s, "branch", { result: result.value, next: to, facts: result.used })],
-    then: { kind: "goto", step: to },
+    after: { kind: "goto", step: to },
   };
 };
 
@@ -119,7 +119,7 @@ const split: Handler<"split"> = (s, ctx) => {
   return {
     commands: [],
     trace: [entry(ctx, s, "split", { bucket, next: to, ...(chosen?.name ? { variant: chosen.name } : {}) })],
-    then: { kind: "goto", step: to },
+    after: { kind: "goto", step: to },
   };
 };
 
@@ -148,7 +148,7 @@ const escalate: Handler<"escalate"> = (s, ctx) => {
         waitForResolution: s.waitForResolution,
       }),
     ],
-    then: s.waitForResolution
+    after: s.waitForResolution
       ? { kind: "wait", wait: { kind: "escalation", stepId: s.id, escalationKey } }
       : { kind: "goto", step: ctx.next },
   };
@@ -157,7 +157,7 @@ const escalate: Handler<"escalate"> = (s, ctx) => {
 const setStage: Handler<"set_stage"> = (s, ctx) => ({
   commands: [{ type: "set_stage", stepId: s.id, stage: s.stage }],
   trace: [entry(ctx, s, "stage_set", { stage: s.stage })],
-  then: { kind: "goto", step: ctx.next },
+  after: { kind: "goto", step: ctx.next },
 });
 
 const webhook: Handler<"webhook"> = (s, ctx) => ({
@@ -172,13 +172,13 @@ const webhook: Handler<"webhook"> = (s, ctx) => ({
     },
   ],
   trace: [entry(ctx, s, "webhook", { url: s.url })],
-  then: { kind: "goto", step: ctx.next },
+  after: { kind: "goto", step: ctx.next },
 });
 
 const exit: Handler<"exit"> = (s) => ({
   commands: [],
   trace: [],
-  then: { kind: "finish", status: "exited", reason: s.reason ?? `exit_step:${s.id}` },
+  after: { kind: "finish", status: "exited", reason: s.reason ?? `exit_step:${s.id}` },
 });
 
 /** One handler per step type. */

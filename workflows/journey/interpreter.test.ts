@@ -383,7 +383,10 @@ describe("interpreter: exits, goals and guards", () => {
   });
 
   it("records a goal but keeps going when the goal does not exit", () => {
-    const j = journey({ ...(structuredClone(base) as never), goal: { event: "first_value", exit: false } });
+    const j = journey({
+      ...(structuredClone(base) as unknown as JourneyDefinitionInput),
+      goal: { event: "first_value", exit: false },
+    });
     const { state, commands } = drive(j, [
       { type: "event", at: "2026-01-06T00:00:00.000Z", name: "first_value" },
       { type: "timer", at: "2026-01-08T09:00:00.000Z" },

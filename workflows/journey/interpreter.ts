@@ -265,17 +265,17 @@ function advance(
     commands.push(...outcome.commands);
     trace.push(...outcome.trace);
 
-    switch (outcome.then.kind) {
+    switch (outcome.after.kind) {
       case "goto":
-        state.cursor = outcome.then.step;
+        state.cursor = outcome.after.step;
         continue;
       case "wait":
         state.status = "waiting";
-        state.wait = outcome.then.wait;
+        state.wait = outcome.after.wait;
         state.cursor = current.id;
         return { state, commands, trace };
       case "finish":
-        return finish(state, at, outcome.then.status, outcome.then.reason, commands, trace);
+        return finish(state, at, outcome.after.status, outcome.after.reason, commands, trace);
     }
   }
 }
