@@ -1,0 +1,170 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { syntheticAccount, syntheticPopulation } from "./population";
+import { JourneyDefinition } from "./schema";
+import { type SimAccount, simEvent, simulate, simulateAccount, triggerTime } from "./simulate";
+
+const window = { from: "2026-01-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" };
+
+const onboarding = JourneyDefinition.parse({
+  key: "onboarding",
+  name: "Onboarding",
+  trigger: { type: "stage_entered", stage: "onboarding" },
+  audience: { tiers: ["tech_touch", "low_touch"] },
+  exitWhen: [{ event: "onboarding_completed" }],
+  goal: { event: "first_value", exit: false },
+  steps: [
+    { id: "welcome", type: "email", template: "welcome", to: "role:admin" },
+    { id: "d3", type: "wait", duration: "P3D" },
+    {
+      id: "seats",
+      type: "branch",
+      if: { fact: "deployment.ratio", op: "lt", value: 0.8 },
+      then: "invite",
+      else: "login",
+    },
+    { id: "invite", type: "in_app", template: "invite", to: "role:admin" },
+    { id: "login", type: "wait_for_event", event: "login", timeout: "P7D", onTimeout: "call" },
+    { id: "tip", type: "email", template: "tip", to: "role:admin", next: null },
+    { id: "call", type: "escalate", reason: "No login", priority: "high", sla: "P2D" },
+  ],
+});
+
+function account(overrides: Partial<SimAccount> = {}): SimAccount {
+  return {
+    externalId: "acme",
+    tier: "tech_touch",
+    stage: "onboarding",
+    ownerCsm: "hanako@vendor.example",
+    facts: { licenses: 4, renewal_date: "2026-06-30" },
+    events: [],
+    ...overrides,
+  };
+}
+
+describe("simulator", () => {
+  it("plays a quiet account through its timeouts to an escalation for its CSM", () => {
+    const r = simulateAccount(onboarding, account(), window);
+    expect(r.touches).toEqual([
+      {
+        at: "2026-01-01T00:00:00.000Z",
+        stepId: "welcome",
+        channel: "email",
+        template: "welcome",
+        to: "role:admin",
+      },
+      {
+        at: "2026-01-04T00:00:00.000Z",
+        stepId: "invite",
+        channel: "in_app",
+        template: "invite",
+        to: "role:admin",
+      },
+    ]);
+    expect(r.escalations).toEqual([
+      {
+        at: "2026-01-11T00:00:00.000Z",
+        stepId: "call",
+        reason: "No login",
+        priority: "high",
+        sla: "P2D",
+        assignee: "hanako@vendor.example",
+      },
+    ]);
+    expect(r).toMatchObject({ outcome: "completed", enteredAt: window.from });
+  });
+
+  it("uses the account's own events: a deployed team skips the nudge, a login continues the journey", () => {
+    // Four of four licenses active before the branch on day 3: no nudge.
+    const users = ["u1", "u2", "u3", "u4"].map((user, i) =>
+      simEvent(`2026-01-0${Math.min(i + 1, 3)}T1${i}:00:00Z`, "login", { user }),
+    );
+    const r = simulateAccount(
+      onboarding,
+      account({ events: [...users, simEvent("2026-01-06T10:00:00Z", "login", { user: "u1" })] }),
+      window,
+    );
+    expect(r.touches.map((t) => [t.at, t.stepId])).toEqual([
+      ["2026-01-01T00:00:00.000Z", "welcome"],
+      ["2026-01-06T10:00:00.000Z", "tip"],
+    ]);
+    expect(r.escalations).toEqual([]);
+  });
+
+  it("records goals and exits from the timeline", () => {
+    const goal = simulateAccount(
+      onboarding,
+      account({ events: [simEvent("2026-01-02T10:00:00Z", "first_value")] }),
+      window,
+    );
+    expect(goal.goalReachedAt).toBe("2026-01-02T10:00:00.000Z");
+    const exited = simulateAccount(
+      onboarding,
+      account({ events: [simEvent("2026-01-02T10:00:00Z", "onboarding_completed")] }),
+      window,
+    );
+    expect(exited).toMatchObject({ outcome: "exited", reason: "exit_event:onboarding_completed" });
+    expect(exited.touches).toHaveLength(1);
+  });
+
+  it("leaves out accounts outside the audience or whose trigger does not fire, saying why", () => {
+    expect(simulateAccount(onboarding, account({ tier: "high_touch" }), window)).toMatchObject({
+      outcome: "not_enrolled",
+      reason: "tier high_touch is not in the audience",
+    });
+    expect(simulateAccount(onboarding, account({ stage: "renewal" }), window)).toMatchObject({
+      outcome: "not_enrolled",
+    });
+  });
+
+  it("stops at the end of the window and reports the run as still active", () => {
+    const short = { from: window.from, to: "2026-01-03T00:00:00.000Z" };
+    expect(simulateAccount(onboarding, account(), short)).toMatchObject({ outcome: "active" });
+  });
+
+  it("fires a renewal window trigger N days before the renewal date", () => {
+    const renewal = JourneyDefinition.parse({
+      key: "renewal",
+      name: "Renewal",
+      trigger: { type: "renewal_window", daysBefore: 120 },
+      steps: [{ id: "kickoff", type: "email", template: "kickoff", to: "role:decision_maker" }],
+    });
+    expect(triggerTime(renewal, account({ facts: { renewal_date: "2026-06-30" } }), window)).toBe(
+      "2026-03-02T00:00:00.000Z",
+    );
+    // Already inside the window when the simulation starts: enters at the start.
+    expect(triggerTime(renewal, account({ facts: { renewal_date: "2026-02-01" } }), window)).toBe(
+      window.from,
+    );
+    expect(triggerTime(renewal, account({ facts: { renewal_date: "2027-06-30" } }), window)).toBeNull();
+  });
+
+  it("summarises a synthetic population deterministically", () => {
+    const run = () => simulate(onboarding, syntheticPopulation(300, window, onboarding), window);
+    const first = run();
+    expect(first.summary).toEqual(run().summary);
+    expect(first.summary.accounts).toBe(300);
+    // Audience: high-touch accounts (about 10%) are left out.
+    expect(first.summary.enrolled).toBeGreaterThan(240);
+    expect(first.summary.enrolled).toBeLessThan(300);
+    expect(first.summary.touchesByStep.welcome).toBe(first.summary.enrolled);
+    // Dormant accounts (about a quarter) mostly time out into an escalation.
+    expect(first.summary.escalations).toBeGreaterThan(20);
+    expect(first.summary.escalations).toBeLessThan(first.summary.enrolled / 2);
+    expect(syntheticAccount(7, window)).toEqual(syntheticAccount(7, window));
+  });
+
+  it("runs the ten-step benchmark journey over a synthetic population", () => {
+    const tenSteps = JourneyDefinition.parse(
+      JSON.parse(
+        readFileSync(new URL("../../tests/fixtures/ten-step-journey.json", import.meta.url), "utf8"),
+      ),
+    );
+    const { summary } = simulate(tenSteps, syntheticPopulation(200, window, tenSteps), window, {
+      engagement: { openRate: 0.4, clickRate: 0.1 },
+    });
+    expect(summary.enrolled).toBe(200);
+    expect(summary.touchesByStep.welcome).toBe(200);
+    expect(summary.completed + summary.exited + summary.active).toBe(200);
+  });
+});

@@ -1,0 +1,370 @@
+import { mayEnter } from "./entry";
+import { type Command, enter, type Input, type RunState, step, type Transition } from "./interpreter";
+import type { JourneyDefinition } from "./schema";
+import { addDuration, daysBetween, isBefore, startOfDate } from "./time";
+
+/**
+ * The simulator: the same interpreter the Temporal workflow drives, on a virtual clock, over accounts
+ * with their event timelines. Answers "who would get what, when, and which CSM gets which escalation".
+ */
+
+/** An account event; `ms` is `at` as epoch milliseconds, kept beside it for speed. */
+export type SimEvent = {
+  at: string;
+  ms: number;
+  name: string;
+  user?: string;
+  properties?: Record<string, unknown>;
+};
+
+/** Makes a SimEvent from an ISO instant. */
+export function simEvent(
+  at: string,
+  name: string,
+  extra: Omit<SimEvent, "at" | "ms" | "name"> = {},
+): SimEvent {
+  const ms = Date.parse(at);
+  return { at: new Date(ms).toISOString(), ms, name, ...extra };
+}
+
+export type SimAccount = {
+  externalId: string;
+  tier: string;
+  stage: string;
+  ownerCsm: string | null;
+  /** Facts that do not change over the window: arr, licenses, renewal_date, attributes.*, health.*. */
+  facts: Record<string, unknown>;
+  /** Events in time order. */
+  events: SimEvent[];
+};
+
+export type SimTouch = {
+  at: string;
+  stepId: string;
+  channel: "email" | "in_app";
+  template: string;
+  to: string;
+};
+export type SimEscalation = {
+  at: string;
+  stepId: string;
+  reason: string;
+  priority: string;
+  sla: string;
+  /** The CSM it would go to, when known. */
+  assignee: string | null;
+};
+export type SimOutcome = "completed" | "exited" | "active" | "not_enrolled";
+
+export type SimAccountResult = {
+  account: string;
+  enteredAt: string | null;
+  touches: SimTouch[];
+  escalations: SimEscalation[];
+  outcome: SimOutcome;
+  reason?: string;
+  goalReachedAt?: string;
+};
+
+export type SimSummary = {
+  accounts: number;
+  enrolled: number;
+  touches: number;
+  escalations: number;
+  exited: number;
+  completed: number;
+  active: number;
+  goals: number;
+  /** Touches per step, for the funnel. */
+  touchesByStep: Record<string, number>;
+};
+
+export type SimWindow = { from: string; to: string };
+
+export type SimOptions = {
+  /** When a CSM resolves an escalation that holds the journey: at its SLA deadline (default), or never. */
+  escalationResolution?: "at_sla" | "never";
+  /** Synthetic engagement: opens and clicks generated for sent touches (deterministic per touch). */
+  engagement?: { openRate: number; clickRate: number };
+};
+
+/** Event names a run of this journey reacts to; everything else is skipped (and, live, never routed). */
+export function eventsOfInterest(journey: JourneyDefinition): Set<string> {
+  const names = alwaysRelevantEvents(journey);
+  for (const s of journey.steps) if (s.type === "wait_for_event") names.add(s.event);
+  return names;
+}
+
+/** Events that matter whatever step a run is at: exits, the goal, touch outcomes, counted events. */
+export function alwaysRelevantEvents(journey: JourneyDefinition): Set<string> {
+  const names = new Set<string>(["message_opened", "message_clicked"]);
+  for (const c of journey.exitWhen) if ("event" in c) names.add(c.event);
+  if (journey.goal) names.add(journey.goal.event);
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === "object") {
+      const fact = (value as { fact?: unknown }).fact;
+      const counted = typeof fact === "string" ? /^event\.(.+)\.count$/.exec(fact) : null;
+      if (counted?.[1]) names.add(counted[1]);
+      Object.values(value).forEach(visit);
+    }
+  };
+  for (const s of journey.steps) if (s.type === "branch") visit(s.if);
+  for (const c of journey.exitWhen) if ("if" in c) visit(c.if);
+  return names;
+}
+
+/** When the journey's trigger would fire for this account inside the window, or null. */
+export function triggerTime(
+  journey: JourneyDefinition,
+  account: SimAccount,
+  window: SimWindow,
+): string | null {
+  const trigger = journey.trigger;
+  switch (trigger.type) {
+    case "manual":
+      return window.from;
+    case "stage_entered":
+      return account.stage === trigger.stage ? window.from : null;
+    case "health_band_entered":
+      return account.facts["health.band"] === trigger.band ? window.from : null;
+    case "event": {
+      const first = account.events.find((e) => e.name === trigger.event && !isBefore(e.at, window.from));
+      return first && isBefore(first.at, window.to) ? first.at : null;
+    }
+    case "renewal_window": {
+      const renewal = account.facts.renewal_date;
+      if (typeof renewal !== "string") return null;
+      const opens = addDuration(startOfDate(renewal), `-P${trigger.daysBefore}D`);
+      // An account already inside its window when the simulation starts enters at the start.
+      const at =
+        isBefore(opens, window.from) && isBefore(window.from, startOfDate(renewal)) ? window.from : opens;
+      return !isBefore(at, window.from) && isBefore(at, window.to) ? at : null;
+    }
+  }
+}
+
+/** Facts of an account at an instant: its static facts plus what its events so far imply. */
+export function factsAt(account: SimAccount, eventsUpTo: number, at: string): Record<string, unknown> {
+  const facts: Record<string, unknown> = { ...account.facts, tier: account.tier, stage: account.stage };
+  let lastLogin: string | undefined;
+  const activeUsers = new Set<string>();
+  const windowStart = Date.parse(at) - 28 * DAY_MS;
+  for (let i = eventsUpTo - 1; i >= 0; i--) {
+    const e = account.events[i];
+    if (!e) continue;
+    if (!lastLogin && e.name === "login") lastLogin = e.at;
+    if (e.ms < windowStart) {
+      if (lastLogin) break;
+      continue;
+    }
+    if (e.user) activeUsers.add(e.user);
+  }
+  if (lastLogin) facts.days_since_last_login = daysBetween(lastLogin, at);
+  facts["adoption.active_users_28d"] = activeUsers.size;
+  const licenses = account.facts.licenses;
+  if (typeof licenses === "number" && licenses > 0) facts["deployment.ratio"] = activeUsers.size / licenses;
+  const renewal = account.facts.renewal_date;
+  if (typeof renewal === "string") facts.days_to_renewal = daysBetween(at, startOfDate(renewal));
+  return facts;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Simulates one account over the window. */
+export function simulateAccount(
+  journey: JourneyDefinition,
+  account: SimAccount,
+  window: SimWindow,
+  options: SimOptions = {},
+  interesting: Set<string> = alwaysRelevantEvents(journey),
+): SimAccountResult {
+  const result: SimAccountResult = {
+    account: account.externalId,
+    enteredAt: null,
+    touches: [],
+    escalations: [],
+    outcome: "not_enrolled",
+  };
+  const enteredAt = triggerTime(journey, account, window);
+  if (!enteredAt) {
+    result.reason = `trigger ${journey.trigger.type} does not fire in the window`;
+    return result;
+  }
+  // `cursor`: events up to "now" (what facts may see); `scan`: the next event the run may react to.
+  const events = account.events;
+  let cursor = 0;
+  const catchUp = (at: string) => {
+    const ms = Date.parse(at);
+    while (cursor < events.length && (events[cursor]?.ms ?? Number.POSITIVE_INFINITY) <= ms) cursor++;
+  };
+  catchUp(enteredAt);
+  let scan = cursor;
+  const decision = mayEnter(
+    journey,
+    { tier: account.tier, stage: account.stage, facts: factsAt(account, cursor, enteredAt) },
+    [],
+    enteredAt,
+  );
+  if (!decision.enter) {
+    result.reason = decision.reason;
+    return result;
+  }
+  result.enteredAt = enteredAt;
+
+  // Opens and clicks the simulated touches cause, merged into the account's own events.
+  const injected: SimEvent[] = [];
+  let state: RunState;
+  const absorb = (transition: Transition, at: string): RunState => {
+    let current = transition;
+    for (;;) {
+      let needsFacts = false;
+      for (const command of current.commands) {
+        if (command.type === "load_facts") needsFacts = true;
+        else record(command, at);
+      }
+      if (!needsFacts) return current.state;
+      current = step(journey, current.state, { type: "facts", at, facts: factsAt(account, cursor, at) });
+    }
+  };
+  const record = (command: Command, at: string) => {
+    if (command.type === "send") {
+      result.touches.push({
+        at,
+        stepId: command.stepId,
+        channel: command.channel,
+        template: command.template,
+        to: command.to,
+      });
+      const engagement = options.engagement;
+      if (engagement) {
+        const roll = hashUnit(`${account.externalId}:${command.touchKey}`);
+        const properties = { stepId: command.stepId };
+        if (roll < engagement.clickRate)
+          injected.push(simEvent(addDuration(at, "PT3H"), "message_clicked", { properties }));
+        else if (roll < engagement.openRate)
+          injected.push(simEvent(addDuration(at, "PT2H"), "message_opened", { properties }));
+        injected.sort((a, b) => a.ms - b.ms);
+      }
+    } else if (command.type === "escalate") {
+      result.escalations.push({
+        at,
+        stepId: command.stepId,
+        reason: command.reason,
+        priority: command.priority,
+        sla: command.sla,
+        assignee: command.assignee === "owner_csm" ? account.ownerCsm : command.assignee,
+      });
+    }
+  };
+
+  state = absorb(enter(journey, account.externalId, enteredAt), enteredAt);
+  while (state.status === "waiting" || state.status === "running") {
+    const wait = state.wait;
+    let wakeAt: string | undefined;
+    let wakeInput: Input | undefined;
+    if (wait?.kind === "timer" || wait?.kind === "event") {
+      wakeAt = wait.until;
+      wakeInput = { type: "timer", at: wait.until };
+    } else if (wait?.kind === "escalation" && options.escalationResolution !== "never") {
+      const escalated = result.escalations.at(-1);
+      wakeAt = escalated ? addDuration(escalated.at, escalated.sla) : undefined;
+      if (wakeAt)
+        wakeInput = {
+          type: "escalation_resolved",
+          at: wakeAt,
+          escalationKey: wait.escalationKey,
+          resume: true,
+        };
+    }
+    // The next event the run reacts to, from the account's timeline or the injected engagement.
+    // Only events that can change this run are fed to it: the awaited one and the always-relevant ones.
+    // The scan never passes the next wake-up: what is irrelevant now may be awaited after it.
+    const awaited = wait?.kind === "event" ? wait.event : undefined;
+    const wakeMs = wakeAt ? Date.parse(wakeAt) : Number.POSITIVE_INFINITY;
+    while (scan < events.length) {
+      const e = events[scan];
+      if (!e || e.ms >= wakeMs || e.name === awaited || interesting.has(e.name)) break;
+      scan++;
+    }
+    const candidate = events[scan];
+    const own =
+      candidate && (candidate.name === awaited || interesting.has(candidate.name)) ? candidate : undefined;
+    const extra = injected[0];
+    const event = own && extra ? (extra.ms < own.ms ? extra : own) : (own ?? extra);
+
+    if (event && (!wakeAt || isBefore(event.at, wakeAt)) && isBefore(event.at, window.to)) {
+      if (event === own) scan++;
+      else injected.shift();
+      catchUp(event.at);
+      state = absorb(
+        step(journey, state, {
+          type: "event",
+          at: event.at,
+          name: event.name,
+          properties: event.properties ?? {},
+        }),
+        event.at,
+      );
+      continue;
+    }
+    if (!wakeAt || !wakeInput || !isBefore(wakeAt, window.to)) break;
+    catchUp(wakeAt);
+    state = absorb(step(journey, state, wakeInput), wakeAt);
+  }
+
+  result.outcome =
+    state.status === "completed" ? "completed" : state.status === "exited" ? "exited" : "active";
+  if (state.exitReason) result.reason = state.exitReason;
+  if (state.goalReachedAt) result.goalReachedAt = state.goalReachedAt;
+  return result;
+}
+
+/** Simulates every account, reporting progress every `progressEvery` accounts. */
+export function simulate(
+  journey: JourneyDefinition,
+  accounts: Iterable<SimAccount>,
+  window: SimWindow,
+  options: SimOptions & { onProgress?: (done: number) => void; progressEvery?: number } = {},
+): { summary: SimSummary; accounts: SimAccountResult[] } {
+  const interesting = alwaysRelevantEvents(journey);
+  const results: SimAccountResult[] = [];
+  const summary: SimSummary = {
+    accounts: 0,
+    enrolled: 0,
+    touches: 0,
+    escalations: 0,
+    exited: 0,
+    completed: 0,
+    active: 0,
+    goals: 0,
+    touchesByStep: {},
+  };
+  const every = options.progressEvery ?? 500;
+  for (const account of accounts) {
+    const r = simulateAccount(journey, account, window, options, interesting);
+    results.push(r);
+    summary.accounts++;
+    if (r.enteredAt) summary.enrolled++;
+    summary.touches += r.touches.length;
+    summary.escalations += r.escalations.length;
+    if (r.outcome === "exited") summary.exited++;
+    if (r.outcome === "completed") summary.completed++;
+    if (r.outcome === "active") summary.active++;
+    if (r.goalReachedAt) summary.goals++;
+    for (const t of r.touches) summary.touchesByStep[t.stepId] = (summary.touchesByStep[t.stepId] ?? 0) + 1;
+    if (options.onProgress && summary.accounts % every === 0) options.onProgress(summary.accounts);
+  }
+  options.onProgress?.(summary.accounts);
+  return { summary, accounts: results };
+}
+
+/** A deterministic number in [0, 1) from text (FNV-1a). */
+export function hashUnit(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash / 0x100000000;
+}
