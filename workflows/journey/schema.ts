@@ -35,7 +35,9 @@ export const StepId = z
   .string()
   .regex(/^[A-Za-z][\w-]{0,63}$/, "must start with a letter and use letters, digits, _ or - (max 64)");
 export const EventName = z.string().min(1).max(200);
-export const TemplateKey = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, "must be lower-case letters, digits, _ or -");
+export const TemplateKey = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, "must be lower-case letters, digits, _ or -");
 
 /**
  * Facts a condition can read. Numbers: `health.score` (0–100), `deployment.ratio` (active users in 28
@@ -48,7 +50,18 @@ export const factPattern =
   /^(health\.score|health\.band|deployment\.ratio|adoption\.active_users_28d|days_since_last_login|tier|stage|arr|licenses|days_to_renewal|days_in_journey|attributes\.[\w.-]+|event\.[\w.:-]+\.count|touch\.[A-Za-z][\w-]*\.(opened|clicked))$/;
 export const Fact = z.string().regex(factPattern, "is not a known fact");
 
-export const ComparisonOp = z.enum(["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "exists", "not_exists"]);
+export const ComparisonOp = z.enum([
+  "eq",
+  "ne",
+  "lt",
+  "lte",
+  "gt",
+  "gte",
+  "in",
+  "not_in",
+  "exists",
+  "not_exists",
+]);
 
 export type Condition =
   | { fact: string; op: z.infer<typeof ComparisonOp>; value?: unknown }
@@ -59,7 +72,9 @@ export type Condition =
 export const Comparison = z.strictObject({
   fact: Fact,
   op: ComparisonOp,
-  value: z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]).optional(),
+  value: z
+    .union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))])
+    .optional(),
 });
 
 export const Condition: z.ZodType<Condition> = z.lazy(() =>
@@ -181,7 +196,13 @@ export const SplitStep = z.strictObject({
   label: stepBase.label,
   type: z.literal("split"),
   branches: z
-    .array(z.strictObject({ percent: z.number().int().min(0).max(100), next: StepId, name: z.string().optional() }))
+    .array(
+      z.strictObject({
+        percent: z.number().int().min(0).max(100),
+        next: StepId,
+        name: z.string().optional(),
+      }),
+    )
     .min(2),
 });
 export const EscalateStep = z.strictObject({
