@@ -5,6 +5,7 @@ import { createApp } from "../apps/api/app";
 import type { AppDeps } from "../apps/api/context";
 import { createMetrics } from "../apps/api/metrics";
 import { createWorkspace } from "../apps/core/api-keys";
+import { loadFileTemplates } from "../apps/core/templates";
 import { createLogger } from "../apps/logger";
 import { createWorker } from "../apps/worker/worker";
 import { type Database, openDatabase } from "../db/client";
@@ -67,6 +68,8 @@ export async function startTestStack(): Promise<TestStack> {
   const running = worker.run();
   const deps: AppDeps = {
     db: database.db,
+    fileTemplates: await loadFileTemplates(),
+    now: () => new Date(),
     temporal: { client, taskQueue, namespace },
     metrics: createMetrics(),
     log: createLogger("warn"),

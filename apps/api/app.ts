@@ -9,7 +9,9 @@ import { accountsRouter } from "./routes/accounts";
 import { contactsRouter } from "./routes/contacts";
 import { docsRouter } from "./routes/docs";
 import { eventsRouter } from "./routes/events";
+import { journeysRouter } from "./routes/journeys";
 import { systemRouter } from "./routes/system";
+import { templatesRouter } from "./routes/templates";
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -42,6 +44,8 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", accountsRouter());
   app.route("/v1", contactsRouter());
   app.route("/v1", eventsRouter());
+  app.route("/v1", journeysRouter());
+  app.route("/v1", templatesRouter());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

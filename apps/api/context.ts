@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Client } from "@temporalio/client";
 import type { Db } from "../../db/client";
+import type { FileTemplate } from "../core/templates";
 import type { Logger } from "../logger";
 import type { Metrics } from "./metrics";
 
@@ -10,6 +11,10 @@ export type AppDeps = {
   temporal: { client: Client; taskQueue: string; namespace: string };
   metrics: Metrics;
   log: Logger;
+  /** The file templates under templates/messages: every workspace's defaults. */
+  fileTemplates: FileTemplate[];
+  /** The clock; tests pass a fixed one. */
+  now: () => Date;
   /** Extra facts shown by /healthz (e.g. which database driver). */
   info?: Record<string, string>;
 };

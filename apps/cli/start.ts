@@ -6,9 +6,11 @@ import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
 import { openDatabase } from "../../db/client";
 import { migrate } from "../../db/migrate";
 import { createApp } from "../api/app";
+import type { AppDeps } from "../api/context";
 import { createMetrics } from "../api/metrics";
 import { checkHealth } from "../api/routes/system";
 import { countWorkspaces, createWorkspace, ensureWorkspaceForKey } from "../core/api-keys";
+import { loadFileTemplates } from "../core/templates";
 import type { Env } from "../env";
 import type { Logger } from "../logger";
 import { type ProvisionedDevServer, provisionDevServer } from "../temporal/dev-server";
@@ -101,8 +103,10 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
       },
     });
 
-    const deps = {
+    const deps: AppDeps = {
       db: database.db,
+      fileTemplates: await loadFileTemplates(),
+      now: () => new Date(),
       temporal: { client, taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE },
       metrics: createMetrics(),
       log,

@@ -3,4 +3,7 @@ export * from "./api-keys";
 export * from "./contacts";
 export * from "./csms";
 export * from "./events";
+export * from "./journey-versions";
+export * from "./journeys";
+export * from "./templates";
 export * from "./workspaces";

@@ -1,0 +1,313 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { JourneyKey } from "../../../workflows/journey/schema";
+import { validateJourney } from "../../../workflows/journey/validate";
+import {
+  findJourneyRow,
+  getJourney,
+  getVersion,
+  Journey,
+  JourneyStatus,
+  JourneyVersion,
+  journeySummary,
+  listJourneys,
+  listVersions,
+  publishJourney,
+  saveDraft,
+  transitionJourney,
+} from "../../core/journeys";
+import { templateCatalog } from "../../core/message-templates";
+import { runSimulation, SimulateRequest, SimulateResponse, simulationWindow } from "../../core/simulation";
+import type { AppDeps } from "../context";
+import { bearerSecurity, createRouter, problemResponses } from "../openapi";
+import { ProblemError } from "../problem";
+
+const KeyParam = z.object({
+  key: JourneyKey.openapi({ param: { name: "key", in: "path" }, example: "onboarding-tech-touch" }),
+});
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+const JourneyListItem = z.object({
+  key: z.string(),
+  name: z.string(),
+  status: JourneyStatus,
+  latestVersion: z.number().int().nullable(),
+  updatedAt: z.string(),
+});
+const JourneyState = z
+  .object({
+    key: z.string(),
+    name: z.string(),
+    status: JourneyStatus,
+    latestVersion: z.number().int().nullable(),
+  })
+  .openapi("JourneyState");
+
+export const putJourneyRoute = createRoute({
+  method: "put",
+  path: "/journeys/{key}",
+  tags: ["Journeys"],
+  summary: "Save a draft",
+  description:
+    "Refused (422) only when the body is not shaped like a journey. Anything publishing would refuse comes back in `problems`, each with its JSON pointer.",
+  security: bearerSecurity,
+  request: {
+    params: KeyParam,
+    body: { required: true, content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } },
+  },
+  responses: {
+    200: json(Journey, "Draft updated"),
+    201: json(Journey, "Journey created"),
+    ...problemResponses(400, 401, 422),
+    409: {
+      description: "The journey is archived",
+      content: { "application/problem+json": { schema: z.any() } },
+    },
+  },
+});
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/journeys",
+  tags: ["Journeys"],
+  summary: "List journeys",
+  security: bearerSecurity,
+  responses: {
+    200: json(z.object({ data: z.array(JourneyListItem) }), "Journeys by key"),
+    ...problemResponses(401),
+  },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/journeys/{key}",
+  tags: ["Journeys"],
+  summary: "A journey: status, latest version, draft and the draft's problems",
+  security: bearerSecurity,
+  request: { params: KeyParam },
+  responses: { 200: json(Journey, "The journey"), ...problemResponses(401, 404) },
+});
+
+export const publishRoute = createRoute({
+  method: "post",
+  path: "/journeys/{key}/publish",
+  tags: ["Journeys"],
+  summary: "Validate the draft and freeze it as the next immutable version",
+  security: bearerSecurity,
+  request: { params: KeyParam },
+  responses: {
+    200: json(JourneyVersion, "The draft is unchanged since the latest version, which is returned"),
+    201: json(JourneyVersion, "Published as a new version"),
+    ...problemResponses(401, 404, 422),
+  },
+});
+
+const versionsRoute = createRoute({
+  method: "get",
+  path: "/journeys/{key}/versions",
+  tags: ["Journeys"],
+  summary: "Published versions, oldest first",
+  security: bearerSecurity,
+  request: { params: KeyParam },
+  responses: {
+    200: json(z.object({ data: z.array(JourneyVersion) }), "Versions"),
+    ...problemResponses(401, 404),
+  },
+});
+
+const versionRoute = createRoute({
+  method: "get",
+  path: "/journeys/{key}/versions/{version}",
+  tags: ["Journeys"],
+  summary: "One published version with its frozen definition",
+  security: bearerSecurity,
+  request: {
+    params: KeyParam.extend({
+      version: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .openapi({ param: { name: "version", in: "path" }, example: 1 }),
+    }),
+  },
+  responses: { 200: json(JourneyVersion, "The version"), ...problemResponses(400, 401, 404) },
+});
+
+function transitionRoute(action: "pause" | "resume" | "archive", summary: string) {
+  return createRoute({
+    method: "post",
+    path: `/journeys/{key}/${action}`,
+    tags: ["Journeys"],
+    summary,
+    security: bearerSecurity,
+    request: { params: KeyParam },
+    responses: {
+      200: json(JourneyState, "The journey's new state"),
+      ...problemResponses(401, 404),
+      409: {
+        description: "Not possible from the current state",
+        content: { "application/problem+json": { schema: z.any() } },
+      },
+    },
+  });
+}
+
+export const simulateRoute = createRoute({
+  method: "post",
+  path: "/journeys/{key}/simulate",
+  tags: ["Journeys"],
+  summary: "Who would get what, when: run the journey on a virtual clock before launch",
+  description:
+    "Over your accounts (with their stored events) or a synthetic population, between `from` and `to` (default: the last 90 days). Uses `definition` when given, else `version`, else the draft. Escalations that hold a journey are assumed resolved at their SLA; opens and clicks are modelled at 45% / 12%.",
+  security: bearerSecurity,
+  request: {
+    params: KeyParam,
+    body: { required: false, content: { "application/json": { schema: SimulateRequest } } },
+  },
+  responses: { 200: json(SimulateResponse, "The simulation"), ...problemResponses(400, 401, 404, 422) },
+});
+
+const notFound = (key: string) =>
+  new ProblemError({ status: 404, type: "not-found", detail: `No journey "${key}".` });
+
+async function catalog(deps: AppDeps, workspaceId: string) {
+  return templateCatalog(deps.db, workspaceId, deps.fileTemplates);
+}
+
+export function journeysRouter() {
+  const router = createRouter()
+    .openapi(putJourneyRoute, async (c) => {
+      const { key } = c.req.valid("param");
+      const { deps, workspaceId } = c.var;
+      const result = await saveDraft(
+        deps.db,
+        workspaceId,
+        key,
+        c.req.valid("json"),
+        await catalog(deps, workspaceId),
+      );
+      if (!result.ok) {
+        throw new ProblemError({
+          status: result.status,
+          type: result.status === 422 ? "validation" : "conflict",
+          detail: result.detail,
+          ...(result.problems.length ? { errors: result.problems } : {}),
+        });
+      }
+      return result.created ? c.json(result.journey, 201) : c.json(result.journey, 200);
+    })
+    .openapi(listRoute, async (c) =>
+      c.json({ data: await listJourneys(c.var.deps.db, c.var.workspaceId) }, 200),
+    )
+    .openapi(getRoute, async (c) => {
+      const { key } = c.req.valid("param");
+      const { deps, workspaceId } = c.var;
+      const journey = await getJourney(deps.db, workspaceId, key, await catalog(deps, workspaceId));
+      if (!journey) throw notFound(key);
+      return c.json(journey, 200);
+    })
+    .openapi(publishRoute, async (c) => {
+      const { key } = c.req.valid("param");
+      const { deps, workspaceId } = c.var;
+      const result = await publishJourney(deps.db, workspaceId, key, await catalog(deps, workspaceId));
+      if (!result.ok) {
+        throw new ProblemError({
+          status: result.status,
+          type: result.status === 422 ? "journey-invalid" : result.status === 404 ? "not-found" : "conflict",
+          title: result.status === 422 ? "The journey cannot be published" : undefined,
+          detail: result.detail,
+          ...(result.problems.length ? { errors: result.problems } : {}),
+        });
+      }
+      return result.created ? c.json(result.version, 201) : c.json(result.version, 200);
+    })
+    .openapi(versionsRoute, async (c) => {
+      const { key } = c.req.valid("param");
+      const versions = await listVersions(c.var.deps.db, c.var.workspaceId, key);
+      if (!versions) throw notFound(key);
+      return c.json({ data: versions }, 200);
+    })
+    .openapi(versionRoute, async (c) => {
+      const { key, version } = c.req.valid("param");
+      const found = await getVersion(c.var.deps.db, c.var.workspaceId, key, version);
+      if (!found)
+        throw new ProblemError({
+          status: 404,
+          type: "not-found",
+          detail: `No version ${version} of "${key}".`,
+        });
+      return c.json(found, 200);
+    })
+    .openapi(simulateRoute, async (c) => {
+      const { key } = c.req.valid("param");
+      const request = c.req.valid("json") ?? {};
+      const { deps, workspaceId } = c.var;
+      const row = await findJourneyRow(deps.db, workspaceId, key);
+      if (!row && !request.definition) throw notFound(key);
+
+      let definition: unknown;
+      let version: number | null = null;
+      if (request.definition) {
+        definition = { key, ...request.definition };
+      } else if (request.version !== undefined) {
+        const found = await getVersion(deps.db, workspaceId, key, request.version);
+        if (!found)
+          throw new ProblemError({
+            status: 404,
+            type: "not-found",
+            detail: `No version ${request.version} of "${key}".`,
+          });
+        definition = found.definition;
+        version = found.version;
+      } else {
+        definition = row?.draft;
+      }
+      const validation = validateJourney(definition, await catalog(deps, workspaceId));
+      if (!validation.ok || !validation.journey) {
+        throw new ProblemError({
+          status: 422,
+          type: "journey-invalid",
+          title: "The journey cannot be simulated",
+          detail: "Fix these problems first; the simulator runs only journeys that could be published.",
+          errors: validation.problems.map((p) => ({
+            ...p,
+            pointer: request.definition ? `/definition${p.pointer}` : p.pointer,
+          })),
+        });
+      }
+      const window = simulationWindow(request, deps.now());
+      if (!(Date.parse(window.from) < Date.parse(window.to))) {
+        throw new ProblemError({
+          status: 422,
+          type: "validation",
+          errors: [{ pointer: "/to", message: "must be after `from`" }],
+        });
+      }
+      const run = await runSimulation(deps.db, workspaceId, validation.journey, request.accounts, window);
+      const response: SimulateResponse = { journey: { key, version }, window, ...run };
+      return c.json(response, 200);
+    });
+
+  for (const [action, summary] of [
+    ["pause", "Pause: running enrollments hold before their next touch"],
+    ["resume", "Resume a paused journey"],
+    ["archive", "Archive: no new enrollments, running ones exit"],
+  ] as const) {
+    router.openapi(transitionRoute(action, summary), async (c) => {
+      const { key } = c.req.valid("param");
+      const result = await transitionJourney(c.var.deps.db, c.var.workspaceId, key, action);
+      if (!result.ok) {
+        throw new ProblemError({
+          status: result.status,
+          type: result.status === 404 ? "not-found" : "conflict",
+          detail: result.detail,
+        });
+      }
+      return c.json(journeySummary(result.journey), 200);
+    });
+  }
+  return router;
+}

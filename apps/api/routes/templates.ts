@@ -1,0 +1,133 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { TemplateKey } from "../../../workflows/journey/schema";
+import {
+  checkTemplate,
+  findTemplateRows,
+  listTemplates,
+  TemplateInput,
+  TemplateSummary,
+  upsertTemplate,
+} from "../../core/message-templates";
+import { bearerSecurity, createRouter, problemResponses } from "../openapi";
+import { ProblemError } from "../problem";
+
+const KeyParam = z.object({
+  key: TemplateKey.openapi({ param: { name: "key", in: "path" }, example: "onboarding-welcome" }),
+});
+
+const TemplateLocale = z
+  .object({
+    key: z.string(),
+    locale: z.string(),
+    channel: z.enum(["email", "in_app"]),
+    category: z.string(),
+    subject: z.string().nullable(),
+    body: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Template");
+
+export const putTemplateRoute = createRoute({
+  method: "put",
+  path: "/templates/{key}",
+  tags: ["Templates"],
+  summary: "Create or replace a message template for one locale (overrides the file default)",
+  security: bearerSecurity,
+  request: {
+    params: KeyParam,
+    body: { required: true, content: { "application/json": { schema: TemplateInput } } },
+  },
+  responses: {
+    200: { description: "Updated", content: { "application/json": { schema: z.array(TemplateLocale) } } },
+    201: { description: "Created", content: { "application/json": { schema: z.array(TemplateLocale) } } },
+    ...problemResponses(400, 401, 422),
+  },
+});
+
+export const listTemplatesRoute = createRoute({
+  method: "get",
+  path: "/templates",
+  tags: ["Templates"],
+  summary: "Every template the workspace can use: its own and the file defaults",
+  security: bearerSecurity,
+  responses: {
+    200: {
+      description: "Templates by key",
+      content: { "application/json": { schema: z.object({ data: z.array(TemplateSummary) }) } },
+    },
+    ...problemResponses(401),
+  },
+});
+
+export const getTemplateRoute = createRoute({
+  method: "get",
+  path: "/templates/{key}",
+  tags: ["Templates"],
+  summary: "A workspace template, every locale",
+  security: bearerSecurity,
+  request: { params: KeyParam },
+  responses: {
+    200: {
+      description: "The template's locales",
+      content: { "application/json": { schema: z.array(TemplateLocale) } },
+    },
+    ...problemResponses(401, 404),
+  },
+});
+
+function toLocales(rows: Awaited<ReturnType<typeof findTemplateRows>>) {
+  return rows.map((r) => ({
+    key: r.key,
+    locale: r.locale,
+    channel: r.channel,
+    category: r.category,
+    subject: r.subject,
+    body: r.body,
+    updatedAt: r.updatedAt.toISOString(),
+  }));
+}
+
+export function templatesRouter() {
+  return createRouter()
+    .openapi(putTemplateRoute, async (c) => {
+      const { key } = c.req.valid("param");
+      const input = c.req.valid("json");
+      const problems = checkTemplate(input);
+      const { db } = c.var.deps;
+      const existing = await findTemplateRows(db, c.var.workspaceId, key);
+      const otherChannel = existing.find((r) => r.channel !== input.channel && r.locale !== input.locale);
+      if (otherChannel) {
+        problems.push({
+          pointer: "/channel",
+          message: `locale ${otherChannel.locale} of this template is ${otherChannel.channel}; every locale shares one channel`,
+        });
+      }
+      if (problems.length > 0) {
+        throw new ProblemError({
+          status: 422,
+          type: "validation",
+          title: "The template is not valid",
+          errors: problems,
+        });
+      }
+      const { created } = await upsertTemplate(db, c.var.workspaceId, key, input);
+      const rows = toLocales(await findTemplateRows(db, c.var.workspaceId, key));
+      return created ? c.json(rows, 201) : c.json(rows, 200);
+    })
+    .openapi(listTemplatesRoute, async (c) => {
+      const data = await listTemplates(c.var.deps.db, c.var.workspaceId, c.var.deps.fileTemplates);
+      return c.json({ data }, 200);
+    })
+    .openapi(getTemplateRoute, async (c) => {
+      const { key } = c.req.valid("param");
+      const rows = await findTemplateRows(c.var.deps.db, c.var.workspaceId, key);
+      if (rows.length === 0) {
+        throw new ProblemError({
+          status: 404,
+          type: "not-found",
+          detail: `No workspace template "${key}" (file defaults are listed by GET /v1/templates).`,
+        });
+      }
+      return c.json(toLocales(rows), 200);
+    });
+}
