@@ -5,7 +5,7 @@ import { createWorkspace } from "../core/api-keys";
 import { loadEnv } from "../env";
 import { createLogger } from "../logger";
 import { formatResolutionFailure, resolveTemporalCli, resolveTestServer } from "../temporal/binaries";
-import { start } from "./start";
+import { registerJourneyCommands } from "./journeys";
 
 const program = new Command()
   .name("volante")
@@ -18,6 +18,8 @@ program
     const env = loadEnv();
     const log = createLogger(env.LOG_LEVEL);
     const print = (line: string) => process.stdout.write(`${line}\n`);
+    // Loaded on demand: the Temporal SDK is heavy, and the offline commands do not need it.
+    const { start } = await import("./start");
     const running = await start(env, log, print);
     let stopping = false;
     const shutdown = async (signal: string) => {
@@ -88,6 +90,11 @@ temporal
     }
     process.exitCode = failed ? 1 : 0;
   });
+
+registerJourneyCommands(program, {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+});
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`volante: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -22,7 +22,11 @@ import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 
 const KeyParam = z.object({
-  key: JourneyKey.openapi({ param: { name: "key", in: "path" }, example: "onboarding-tech-touch" }),
+  // Schemas from workflows/ are plain zod (the workflow bundle must not pull in Hono): document a string, then pipe.
+  key: z
+    .string()
+    .openapi({ param: { name: "key", in: "path" }, example: "onboarding-tech-touch" })
+    .pipe(JourneyKey),
 });
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({

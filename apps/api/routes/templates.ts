@@ -12,7 +12,10 @@ import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 
 const KeyParam = z.object({
-  key: TemplateKey.openapi({ param: { name: "key", in: "path" }, example: "onboarding-welcome" }),
+  key: z
+    .string()
+    .openapi({ param: { name: "key", in: "path" }, example: "onboarding-welcome" })
+    .pipe(TemplateKey),
 });
 
 const TemplateLocale = z

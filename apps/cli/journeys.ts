@@ -1,0 +1,156 @@
+import { readFile } from "node:fs/promises";
+import { SingleBar } from "cli-progress";
+import type { Command } from "commander";
+import { syntheticPopulation } from "../../workflows/journey/population";
+import { simulate } from "../../workflows/journey/simulate";
+import { addDuration } from "../../workflows/journey/time";
+import { formatProblems, validateJourney } from "../../workflows/journey/validate";
+import { fileTemplateCatalog } from "../core/message-templates";
+import { loadFileTemplates } from "../core/templates";
+
+type Out = { out: (line: string) => void; err: (line: string) => void };
+
+async function readDefinition(file: string, io: Out): Promise<unknown | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    io.err(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    io.err(`${file}: not valid JSON: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+async function validateFile(file: string, templatesDir: string | undefined, io: Out) {
+  const definition = await readDefinition(file, io);
+  if (definition === undefined) return undefined;
+  const templates = await loadFileTemplates(templatesDir);
+  return validateJourney(definition, fileTemplateCatalog(templates));
+}
+
+/** `volante journeys validate|simulate`: offline, against the file templates. */
+export function registerJourneyCommands(program: Command, io: Out): void {
+  const journeys = program.command("journeys").description("write, check and simulate journeys as code");
+
+  journeys
+    .command("validate <file>")
+    .description("check a journey definition: every problem with its JSON pointer (exit 1 if any)")
+    .option("--templates <dir>", "message templates directory (default: templates/messages)")
+    .action(async (file: string, options: { templates?: string }) => {
+      const result = await validateFile(file, options.templates, io);
+      if (!result) {
+        process.exitCode = 1;
+        return;
+      }
+      if (result.ok) {
+        io.out(
+          `${file}: valid (${result.journey.steps.length} steps, trigger ${result.journey.trigger.type})`,
+        );
+        return;
+      }
+      io.err(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? "" : "s"}`);
+      io.err(formatProblems(result.problems));
+      process.exitCode = 1;
+    });
+
+  journeys
+    .command("simulate <file>")
+    .description("run the journey over a synthetic population on a virtual clock and summarise who gets what")
+    .option("--accounts <n>", "synthetic accounts", (v) => Number.parseInt(v, 10), 1000)
+    .option("--days <n>", "days to simulate", (v) => Number.parseInt(v, 10), 90)
+    .option("--from <date>", "start of the window (ISO date)", "")
+    .option("--templates <dir>", "message templates directory (default: templates/messages)")
+    .option("--json", "print the whole result as JSON")
+    .action(
+      async (
+        file: string,
+        options: { accounts: number; days: number; from: string; templates?: string; json?: boolean },
+      ) => {
+        const bad: string[] = [];
+        if (!Number.isInteger(options.accounts) || options.accounts < 1 || options.accounts > 1_000_000) {
+          bad.push("--accounts must be a whole number from 1 to 1000000");
+        }
+        if (!Number.isInteger(options.days) || options.days < 1 || options.days > 3650) {
+          bad.push("--days must be a whole number from 1 to 3650");
+        }
+        const from = options.from
+          ? new Date(options.from)
+          : new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
+        if (Number.isNaN(from.getTime())) bad.push("--from must be a date such as 2026-01-01");
+        if (bad.length > 0) {
+          for (const line of bad) io.err(line);
+          process.exitCode = 2;
+          return;
+        }
+        const result = await validateFile(file, options.templates, io);
+        if (!result) {
+          process.exitCode = 1;
+          return;
+        }
+        if (!result.ok || !result.journey) {
+          io.err(`${file}: fix these problems before simulating:`);
+          io.err(formatProblems(result.problems));
+          process.exitCode = 1;
+          return;
+        }
+        const journey = result.journey;
+        const window = { from: from.toISOString(), to: addDuration(from.toISOString(), `P${options.days}D`) };
+        const bar = new SingleBar({
+          format: "simulating {bar} {value}/{total} accounts | {duration_formatted}",
+          stream: process.stderr,
+          noTTYOutput: false,
+          hideCursor: true,
+        });
+        if (!options.json) bar.start(options.accounts, 0);
+        const started = performance.now();
+        const run = simulate(journey, syntheticPopulation(options.accounts, window, journey), window, {
+          engagement: { openRate: 0.45, clickRate: 0.12 },
+          progressEvery: Math.max(1, Math.floor(options.accounts / 100)),
+          onProgress: (done) => bar.update(done),
+        });
+        const seconds = (performance.now() - started) / 1000;
+        if (!options.json) bar.stop();
+
+        if (options.json) {
+          io.out(JSON.stringify({ window, ...run }, null, 2));
+          return;
+        }
+        const s = run.summary;
+        io.out(
+          `\n${journey.name} (${journey.key}) — ${s.accounts} accounts, ${window.from.slice(0, 10)} → ${window.to.slice(0, 10)}`,
+        );
+        io.out(`simulated in ${seconds.toFixed(2)} s\n`);
+        io.out(
+          table([
+            ["enrolled", s.enrolled],
+            ["touches", s.touches],
+            ["escalations", s.escalations],
+            ["goals reached", s.goals],
+            ["completed", s.completed],
+            ["exited", s.exited],
+            ["still active", s.active],
+          ]),
+        );
+        const steps = Object.entries(s.touchesByStep);
+        if (steps.length > 0) io.out(`\ntouches by step\n${table(steps)}`);
+        const byCsm = new Map<string, number>();
+        for (const a of run.accounts)
+          for (const e of a.escalations)
+            byCsm.set(e.assignee ?? "(no owner CSM)", (byCsm.get(e.assignee ?? "(no owner CSM)") ?? 0) + 1);
+        if (byCsm.size > 0)
+          io.out(`\nescalations by CSM\n${table([...byCsm.entries()].sort((a, b) => b[1] - a[1]))}`);
+      },
+    );
+}
+
+/** A two-column text table with right-aligned numbers. */
+function table(rows: [string, number][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const numbers = Math.max(...rows.map(([, v]) => String(v).length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${String(v).padStart(numbers)}`).join("\n");
+}
