@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Client, Connection } from "@temporalio/client";
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from "@temporalio/worker";
 import { inject } from "vitest";
@@ -7,7 +10,7 @@ import { createMetrics } from "../apps/api/metrics";
 import { createWorkspace } from "../apps/core/api-keys";
 import { loadFileTemplates } from "../apps/core/templates";
 import { createLogger } from "../apps/logger";
-import { createWorker } from "../apps/worker/worker";
+import { createWorker, type WorkerConfig } from "../apps/worker/worker";
 import { type Database, openDatabase } from "../db/client";
 import { migrate } from "../db/migrate";
 
@@ -26,6 +29,10 @@ export type TestStack = {
   database: Database;
   client: Client;
   worker: Worker;
+  /** What the worker was made from, to start another one (e.g. after a simulated crash). */
+  workerConfig: WorkerConfig;
+  /** Stops the file's worker (idempotent); close() does it too. */
+  stopWorker(): Promise<void>;
   taskQueue: string;
   /** Creates a fresh workspace and returns a request helper authenticated with its key. */
   newWorkspace(name?: string): Promise<TestWorkspace>;
@@ -58,17 +65,33 @@ export async function startTestStack(): Promise<TestStack> {
   const client = new Client({ connection, namespace });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = `test-${process.pid}-${Date.now()}-${counter++}`;
-  const worker = await createWorker({
+  const fileTemplates = await loadFileTemplates();
+  const outboxDir = await mkdtemp(join(tmpdir(), "volante-outbox-"));
+  const workerConfig: WorkerConfig = {
     connection: nativeConnection,
     namespace,
     taskQueue,
     db: database.db,
+    client,
+    outboxDir,
+    fileTemplates,
+    publicUrl: "http://localhost:3000",
     workflowBundle: { codePath: inject("workflowBundlePath") },
-  });
+  };
+  const worker = await createWorker(workerConfig);
   const running = worker.run();
+  let workerStopped: Promise<void> | undefined;
+  const stopWorker = () => {
+    if (!workerStopped) {
+      worker.shutdown();
+      workerStopped = running;
+    }
+    return workerStopped;
+  };
   const deps: AppDeps = {
     db: database.db,
-    fileTemplates: await loadFileTemplates(),
+    fileTemplates,
+    outboxDir,
     now: () => new Date(),
     temporal: { client, taskQueue, namespace },
     metrics: createMetrics(),
@@ -101,12 +124,14 @@ export async function startTestStack(): Promise<TestStack> {
           }),
       };
     },
+    workerConfig,
+    stopWorker,
     async close() {
-      worker.shutdown();
-      await running;
+      await stopWorker();
       await nativeConnection.close();
       await connection.close();
       await database.close();
+      await rm(outboxDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,2 +1,4 @@
 // Every workflow the worker registers. Deterministic code only: no I/O, no Node built-ins.
+export { journeyRun } from "./journey-run";
+export { renewalScan } from "./renewal-scan";
 export { routeEvents } from "./route-events";

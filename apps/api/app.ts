@@ -8,8 +8,10 @@ import { errorHandler, problem, validationHook } from "./problem";
 import { accountsRouter } from "./routes/accounts";
 import { contactsRouter } from "./routes/contacts";
 import { docsRouter } from "./routes/docs";
+import { enrollmentsRouter } from "./routes/enrollments";
 import { eventsRouter } from "./routes/events";
 import { journeysRouter } from "./routes/journeys";
+import { outboxRouter } from "./routes/outbox";
 import { systemRouter } from "./routes/system";
 import { templatesRouter } from "./routes/templates";
 
@@ -45,6 +47,8 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", contactsRouter());
   app.route("/v1", eventsRouter());
   app.route("/v1", journeysRouter());
+  app.route("/v1", enrollmentsRouter());
+  app.route("/v1", outboxRouter());
   app.route("/v1", templatesRouter());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

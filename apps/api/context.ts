@@ -13,6 +13,8 @@ export type AppDeps = {
   log: Logger;
   /** The file templates under templates/messages: every workspace's defaults. */
   fileTemplates: FileTemplate[];
+  /** Where the dev email transport writes `.eml` files (used when SMTP_URL is unset). */
+  outboxDir: string;
   /** The clock; tests pass a fixed one. */
   now: () => Date;
   /** Extra facts shown by /healthz (e.g. which database driver). */

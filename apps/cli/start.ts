@@ -87,11 +87,18 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
     const nativeConnection = await NativeConnection.connect(connectionOptions);
     stack.push({ name: "worker connection", stop: () => nativeConnection.close() });
 
+    const fileTemplates = await loadFileTemplates();
+    const outboxDir = join(env.home, "outbox");
+    const apiUrl = env.VOLANTE_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
     const worker = await createWorker({
       connection: nativeConnection,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       db: database.db,
+      client,
+      outboxDir,
+      fileTemplates,
+      publicUrl: apiUrl,
     });
     const running = worker.run();
     running.catch((err) => log.error("worker stopped", { error: String(err) }));
@@ -105,7 +112,8 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
 
     const deps: AppDeps = {
       db: database.db,
-      fileTemplates: await loadFileTemplates(),
+      fileTemplates,
+      outboxDir,
       now: () => new Date(),
       temporal: { client, taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE },
       metrics: createMetrics(),
@@ -123,7 +131,6 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
     });
 
     const health = await checkHealth(deps);
-    const apiUrl = env.VOLANTE_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
     const ms = Math.round(performance.now() - startedAt);
     print("");
     print(`Volante is running (${health.status} in ${ms} ms)`);
@@ -135,6 +142,9 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
     print(
       `  Database      ${database.driver === "pglite" ? `PGlite in ${join(env.home, "pgdata")}` : "PostgreSQL (DATABASE_URL)"}`,
     );
+    print(`  Email         dev outbox in ${outboxDir} (GET /v1/outbox)`);
+    if (env.SMTP_URL)
+      print("                SMTP_URL is set but not used yet: SMTP sending arrives with the channels work");
     for (const line of workspaceNote) print(line);
     print("Press Ctrl-C to stop.");
     return { stop, apiUrl };

@@ -1,12 +1,21 @@
-import type { Db } from "../../db/client";
-import type { EventActivities } from "../../workflows/activities";
+import type { EventActivities, JourneyActivities, ScheduleActivities } from "../../workflows/activities";
+import { routeEventsToRuns, scanRenewalWindows } from "../core/enrollments";
 import { applyEventFacts } from "../core/events";
+import { createJourneyActivities, type JourneyActivityDeps } from "./journey-activities";
 
-export type ActivityDeps = { db: Db };
+export type ActivityDeps = JourneyActivityDeps;
+
+export type Activities = EventActivities & JourneyActivities & ScheduleActivities;
 
 /** All activities, built from their dependencies (no module state), so tests pass their own. */
-export function createActivities({ db }: ActivityDeps): EventActivities {
+export function createActivities(deps: ActivityDeps): Activities {
   return {
-    applyEventFacts: ({ workspaceId, eventIds }) => applyEventFacts(db, workspaceId, eventIds),
+    async applyEventFacts({ workspaceId, eventIds }) {
+      const updated = await applyEventFacts(deps.db, workspaceId, eventIds);
+      await routeEventsToRuns(deps, workspaceId, eventIds);
+      return updated;
+    },
+    scanRenewalWindows: ({ workspaceId, at }) => scanRenewalWindows(deps, workspaceId, at),
+    ...createJourneyActivities(deps),
   };
 }

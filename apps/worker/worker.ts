@@ -18,7 +18,7 @@ export async function createWorker(config: WorkerConfig): Promise<Worker> {
     connection: config.connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    activities: createActivities({ db: config.db }),
+    activities: createActivities(config),
     ...(config.workflowBundle ? { workflowBundle: config.workflowBundle } : { workflowsPath }),
   };
   return Worker.create(options);

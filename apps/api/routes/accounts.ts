@@ -10,7 +10,9 @@ import {
   toAccount,
   upsertAccount,
 } from "../../core/accounts";
+import { onStageEntered } from "../../core/enrollments";
 import { ExternalId } from "../../core/validators";
+import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 
@@ -84,6 +86,30 @@ export const patchAccountRoute = createRoute({
   },
 });
 
+/**
+ * Entering a lifecycle stage starts the journeys triggered by it. The account write is kept even if
+ * Temporal cannot be reached; the failure is logged with the account and stage.
+ */
+async function stageEntered(deps: AppDeps, workspaceId: string, externalId: string, stage: string) {
+  const row = await findAccountRow(deps.db, workspaceId, externalId);
+  if (!row) return;
+  try {
+    await onStageEntered(
+      { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue },
+      workspaceId,
+      row.id,
+      stage,
+    );
+  } catch (err) {
+    deps.log.error("could not start stage_entered journeys", {
+      workspaceId,
+      externalId,
+      stage,
+      error: String(err),
+    });
+  }
+}
+
 const notFound = (externalId: string) =>
   new ProblemError({ status: 404, type: "not-found", detail: `No account with externalId "${externalId}".` });
 
@@ -113,6 +139,9 @@ export function accountsRouter() {
       const { externalId } = c.req.valid("param");
       const result = await patchAccount(c.var.deps.db, c.var.workspaceId, externalId, c.req.valid("json"));
       if (!result) throw notFound(externalId);
+      if (result.before.lifecycleStage !== result.after.lifecycleStage) {
+        await stageEntered(c.var.deps, c.var.workspaceId, externalId, result.after.lifecycleStage);
+      }
       return c.json(result.after, 200);
     });
 }

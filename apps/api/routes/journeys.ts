@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { JourneyKey } from "../../../workflows/journey/schema";
 import { validateJourney } from "../../../workflows/journey/validate";
+import { signalJourneyRuns } from "../../core/enrollments";
 import {
   findJourneyRow,
   getJourney,
@@ -16,6 +17,7 @@ import {
   transitionJourney,
 } from "../../core/journeys";
 import { templateCatalog } from "../../core/message-templates";
+import { ensureRenewalSchedule } from "../../core/schedules";
 import { runSimulation, SimulateRequest, SimulateResponse, simulationWindow } from "../../core/simulation";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
@@ -226,6 +228,10 @@ export function journeysRouter() {
           ...(result.problems.length ? { errors: result.problems } : {}),
         });
       }
+      const published = await getVersion(deps.db, workspaceId, key, result.version.version);
+      if ((published?.definition.trigger as { type?: string } | undefined)?.type === "renewal_window") {
+        await ensureRenewalSchedule(deps.temporal.client, deps.temporal.taskQueue, workspaceId);
+      }
       return result.created ? c.json(result.version, 201) : c.json(result.version, 200);
     })
     .openapi(versionsRoute, async (c) => {
@@ -302,13 +308,22 @@ export function journeysRouter() {
   ] as const) {
     router.openapi(transitionRoute(action, summary), async (c) => {
       const { key } = c.req.valid("param");
-      const result = await transitionJourney(c.var.deps.db, c.var.workspaceId, key, action);
+      const { deps } = c.var;
+      const result = await transitionJourney(deps.db, c.var.workspaceId, key, action);
       if (!result.ok) {
         throw new ProblemError({
           status: result.status,
           type: result.status === 404 ? "not-found" : "conflict",
           detail: result.detail,
         });
+      }
+      // Pause needs no signal: runs check the journey's status before each touch and hold.
+      if (action !== "pause") {
+        await signalJourneyRuns(
+          { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue },
+          result.journey.id,
+          action,
+        );
       }
       return c.json(journeySummary(result.journey), 200);
     });

@@ -1,0 +1,253 @@
+import { ApplicationFailure, Context } from "@temporalio/activity";
+import { and, eq } from "drizzle-orm";
+import {
+  accounts,
+  enrollmentListeners,
+  enrollments,
+  enrollmentTrace,
+  journeys,
+  journeyVersions,
+} from "../../db/schema";
+import type { JourneyActivities, TransitionInput, TransitionResult } from "../../workflows/activities";
+import type { Command, Facts } from "../../workflows/journey/interpreter";
+import { JourneyDefinition } from "../../workflows/journey/schema";
+import { type DeliveryDeps, deliverTouch, notifyCsm } from "../core/delivery";
+import { onStageEntered, type RuntimeDeps } from "../core/enrollments";
+import { loadFacts } from "../core/facts";
+
+export type JourneyActivityDeps = RuntimeDeps & Omit<DeliveryDeps, "db">;
+
+/**
+ * Trace positions, stable across retries: the interpreter's entries at 10, 20, 30…; what an effect did
+ * (sent, held, notified) right after the entry of its step, so the trace reads in order.
+ */
+function positions(trace: TransitionInput["trace"]) {
+  const used = new Set<number>();
+  return (stepId: string, kinds: string[], k: number) => {
+    const index = trace.findIndex((t, i) => t.stepId === stepId && kinds.includes(t.kind) && !used.has(i));
+    if (index < 0) return 100_000 + k;
+    if (k === 0 || k === 6) used.add(index);
+    return (index + 1) * 10 + 1 + k;
+  };
+}
+
+const WEBHOOK_ATTEMPTS = 5;
+
+type EffectTrace = {
+  at: string;
+  stepId: string | null;
+  kind: string;
+  detail: Record<string, unknown>;
+  position: number;
+};
+
+export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActivities {
+  const { db } = deps;
+  const delivery: DeliveryDeps = { ...deps, db };
+
+  return {
+    async loadRun({ workspaceId, enrollmentId }) {
+      const [row] = await db
+        .select({
+          definition: journeyVersions.definition,
+          accountId: enrollments.accountId,
+          enteredAt: enrollments.enteredAt,
+        })
+        .from(enrollments)
+        .innerJoin(journeyVersions, eq(journeyVersions.id, enrollments.journeyVersionId))
+        .where(and(eq(enrollments.workspaceId, workspaceId), eq(enrollments.id, enrollmentId)));
+      if (!row)
+        throw ApplicationFailure.create({ message: `no enrollment ${enrollmentId}`, nonRetryable: true });
+      return {
+        journey: JourneyDefinition.parse(row.definition),
+        accountId: row.accountId,
+        enteredAt: row.enteredAt.toISOString(),
+      };
+    },
+
+    async applyTransition(input: TransitionInput): Promise<TransitionResult> {
+      const [run] = await db
+        .select({
+          accountId: enrollments.accountId,
+          journeyStatus: journeys.status,
+          journeyName: journeys.name,
+        })
+        .from(enrollments)
+        .innerJoin(journeys, eq(journeys.id, enrollments.journeyId))
+        .where(and(eq(enrollments.workspaceId, input.workspaceId), eq(enrollments.id, input.enrollmentId)));
+      if (!run)
+        throw ApplicationFailure.create({
+          message: `no enrollment ${input.enrollmentId}`,
+          nonRetryable: true,
+        });
+
+      // The interpreter's entries first, then what the effects did (sent, held, notified…).
+      const trace: EffectTrace[] = input.trace.map((t, i) => ({ ...t, position: (i + 1) * 10 }));
+      const slot = positions(input.trace);
+      let facts: Facts | undefined;
+      let finished: Extract<Command, { type: "finish" }> | undefined;
+      let heldAt: number | undefined;
+
+      for (let i = input.from ?? 0; i < input.commands.length; i++) {
+        const command = input.commands[i];
+        if (!command) continue;
+        switch (command.type) {
+          case "send": {
+            if (run.journeyStatus === "paused") {
+              trace.push({
+                at: input.at,
+                stepId: command.stepId,
+                kind: "held",
+                detail: { because: "journey_paused", touchKey: command.touchKey },
+                position: slot(command.stepId, ["touch"], 6),
+              });
+              heldAt = i;
+              break;
+            }
+            const outcome = await deliverTouch(delivery, {
+              workspaceId: input.workspaceId,
+              enrollmentId: input.enrollmentId,
+              journeyName: run.journeyName,
+              touchKey: command.touchKey,
+              stepId: command.stepId,
+              channel: command.channel,
+              template: command.template,
+              to: command.to,
+              at: input.at,
+            });
+            trace.push({
+              at: input.at,
+              stepId: command.stepId,
+              kind: outcome.status === "sent" ? "sent" : "not_sent",
+              detail: {
+                status: outcome.status,
+                touchKey: command.touchKey,
+                recipients: outcome.recipients,
+                ...(outcome.reason ? { reason: outcome.reason } : {}),
+                ...(outcome.duplicate ? { duplicate: true } : {}),
+              },
+              position: slot(command.stepId, ["touch"], 0),
+            });
+            break;
+          }
+          case "escalate": {
+            const [account] = await db
+              .select({ ownerCsm: accounts.ownerCsm, name: accounts.name })
+              .from(accounts)
+              .where(eq(accounts.id, run.accountId));
+            const to = command.assignee === "owner_csm" ? (account?.ownerCsm ?? null) : command.assignee;
+            const outcome = await notifyCsm(delivery, {
+              workspaceId: input.workspaceId,
+              enrollmentId: input.enrollmentId,
+              key: `escalation:${command.escalationKey}`,
+              to,
+              subject: `[${command.priority}] ${account?.name ?? "Account"}: ${command.reason}`,
+              text: `${command.reason}\n\nJourney: ${run.journeyName}\nSLA: ${command.sla}\nPriority: ${command.priority}`,
+              at: input.at,
+            });
+            trace.push({
+              at: input.at,
+              stepId: command.stepId,
+              kind: "csm_notified",
+              detail: { to, status: outcome.status, ...(outcome.reason ? { reason: outcome.reason } : {}) },
+              position: slot(command.stepId, ["escalated"], 0),
+            });
+            break;
+          }
+          case "set_stage": {
+            const [before] = await db
+              .select({ stage: accounts.lifecycleStage })
+              .from(accounts)
+              .where(eq(accounts.id, run.accountId));
+            if (before && before.stage !== command.stage) {
+              await db
+                .update(accounts)
+                .set({ lifecycleStage: command.stage as typeof accounts.$inferSelect.lifecycleStage })
+                .where(eq(accounts.id, run.accountId));
+              // Entering a stage can start the next journey (onboarding → adoption).
+              await onStageEntered(deps, input.workspaceId, run.accountId, command.stage);
+            }
+            break;
+          }
+          case "webhook": {
+            const outcome = await callWebhook(command.url, {
+              ...command.payload,
+              enrollmentId: input.enrollmentId,
+              stepId: command.stepId,
+              at: input.at,
+            });
+            trace.push({
+              at: input.at,
+              stepId: command.stepId,
+              kind: outcome.ok ? "webhook_delivered" : "webhook_failed",
+              detail: outcome,
+              position: slot(command.stepId, ["webhook"], 0),
+            });
+            break;
+          }
+          case "load_facts":
+            facts = await loadFacts(db, input.workspaceId, run.accountId, input.at);
+            break;
+          case "finish":
+            finished = command;
+            break;
+          case "wait":
+            break;
+        }
+        if (heldAt !== undefined) break;
+      }
+
+      await db.transaction(async (tx) => {
+        if (trace.length > 0) {
+          await tx
+            .insert(enrollmentTrace)
+            .values(
+              trace.map((t) => ({
+                enrollmentId: input.enrollmentId,
+                transition: input.transition,
+                position: t.position,
+                at: new Date(t.at),
+                stepId: t.stepId,
+                kind: t.kind,
+                detail: t.detail,
+              })),
+            )
+            .onConflictDoNothing();
+        }
+        await tx
+          .update(enrollments)
+          .set({
+            status: finished ? finished.status : heldAt !== undefined ? "held" : "active",
+            currentStep: input.currentStep,
+            ...(input.goalReachedAt ? { goalReachedAt: new Date(input.goalReachedAt) } : {}),
+            ...(finished ? { finishedAt: new Date(input.at), exitReason: finished.reason } : {}),
+          })
+          .where(eq(enrollments.id, input.enrollmentId));
+        if (finished)
+          await tx
+            .delete(enrollmentListeners)
+            .where(eq(enrollmentListeners.enrollmentId, input.enrollmentId));
+      });
+      return { ...(facts ? { facts } : {}), ...(heldAt !== undefined ? { heldAt } : {}) };
+    },
+  };
+}
+
+/** Posts the webhook; transient failures throw (the activity retries) until the last attempt records them. */
+async function callWebhook(url: string, payload: Record<string, unknown>) {
+  const attempt = Context.current().info.attempt;
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "user-agent": "Volante" },
+      body: JSON.stringify(payload),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (res.ok) return { ok: true, status: res.status };
+    if (res.status >= 500 && attempt < WEBHOOK_ATTEMPTS) throw new Error(`webhook answered ${res.status}`);
+    return { ok: false, status: res.status };
+  } catch (err) {
+    if (attempt < WEBHOOK_ATTEMPTS) throw err;
+    return { ok: false, error: (err as Error).message };
+  }
+}

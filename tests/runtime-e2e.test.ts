@@ -1,0 +1,277 @@
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Enrollment } from "../apps/core/enrollments";
+import { createWorker } from "../apps/worker/worker";
+import { touches } from "../db/schema";
+import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
+
+// The durable runtime end to end on the Temporal dev server, driven only through the HTTP API.
+let stack: TestStack;
+let ws: TestWorkspace;
+
+type Trace = {
+  enrollment: Enrollment;
+  trace: { kind: string; stepId: string | null; detail: Record<string, unknown> }[];
+};
+
+const onboarding = {
+  name: "Welcome and first login",
+  trigger: { type: "stage_entered", stage: "onboarding" },
+  audience: { tiers: ["tech_touch"] },
+  exitWhen: [{ event: "churned" }],
+  steps: [
+    { id: "welcome", type: "email", template: "onboarding-welcome", to: "role:admin" },
+    {
+      id: "login",
+      type: "wait_for_event",
+      event: "login",
+      timeout: "P7D",
+      onTimeout: "call",
+      next: "check-in",
+    },
+    {
+      id: "call",
+      type: "escalate",
+      reason: "No login 7 days after welcome",
+      priority: "high",
+      sla: "P2D",
+      next: null,
+    },
+    { id: "check-in", type: "email", template: "onboarding-check-in", to: "role:admin" },
+    { id: "adopt", type: "set_stage", stage: "adoption" },
+  ],
+};
+
+async function publish(key: string, definition: Record<string, unknown>) {
+  expect((await ws.request("PUT", `/v1/journeys/${key}`, definition)).status).toBeLessThan(300);
+  const res = await ws.request("POST", `/v1/journeys/${key}/publish`);
+  expect(res.status, await res.clone().text()).toBe(201);
+}
+
+async function account(externalId: string, extra: Record<string, unknown> = {}) {
+  const res = await ws.request("PUT", `/v1/accounts/${externalId}`, {
+    name: `${externalId} KK`,
+    tier: "tech_touch",
+    lifecycleStage: "adoption",
+    licenses: 10,
+    ownerCsm: "hanako@vendor.example",
+    ...extra,
+  });
+  expect(res.status).toBeLessThan(300);
+  await ws.request("PUT", `/v1/accounts/${externalId}/contacts/admin`, {
+    email: `admin@${externalId}.example`,
+    name: "Taro Yamada",
+    role: "admin",
+  });
+}
+
+async function enrollmentsOf(journey: string, accountId: string): Promise<Enrollment[]> {
+  const res = await ws.request("GET", `/v1/enrollments?journey=${journey}&account=${accountId}`);
+  return ((await res.json()) as { data: Enrollment[] }).data;
+}
+
+async function trace(id: string): Promise<Trace> {
+  return (await (await ws.request("GET", `/v1/enrollments/${id}/trace`)).json()) as Trace;
+}
+
+async function untilStatus(id: string, status: string): Promise<Trace> {
+  return eventually(async () => {
+    const t = await trace(id);
+    return t.enrollment.status === status ? t : undefined;
+  }, `enrollment ${id} to be ${status}`);
+}
+
+async function sentTouches(enrollmentId: string) {
+  return stack.database.db
+    .select()
+    .from(touches)
+    .where(and(eq(touches.enrollmentId, enrollmentId), eq(touches.status, "sent")));
+}
+
+let eventSeq = 0;
+async function event(accountId: string, name: string) {
+  const res = await ws.request("POST", "/v1/events", {
+    events: [
+      { id: `evt-${eventSeq++}-${name}`, account: accountId, name, occurredAt: new Date().toISOString() },
+    ],
+  });
+  expect(res.status).toBe(200);
+}
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  ws = await stack.newWorkspace();
+  await publish("onboarding", onboarding);
+});
+afterAll(() => stack?.close());
+
+describe("journey runtime through the API", () => {
+  it("PATCH to onboarding → one enrollment → welcome in the outbox → login → next step → completed", async () => {
+    await account("acme");
+    expect((await ws.request("PATCH", "/v1/accounts/acme", { lifecycleStage: "onboarding" })).status).toBe(
+      200,
+    );
+    const [enrollment] = await enrollmentsOf("onboarding", "acme");
+    expect(enrollment).toMatchObject({
+      journey: "onboarding",
+      version: 1,
+      account: "acme",
+      trigger: "stage_entered:onboarding",
+    });
+    const id = enrollment?.id ?? "";
+
+    await eventually(
+      async () => ((await sentTouches(id)).length === 1 ? true : undefined),
+      "the welcome email",
+    );
+    const outbox = (await (await ws.request("GET", "/v1/outbox")).json()) as {
+      data: { touchKey: string; recipients: string[] }[];
+    };
+    expect(outbox.data.find((m) => m.touchKey === "welcome:1")?.recipients).toEqual(["admin@acme.example"]);
+    await eventually(
+      async () => ((await trace(id)).enrollment.currentStep === "login" ? true : undefined),
+      "the login wait",
+    );
+
+    // A duplicate PATCH (same stage) and an explicit re-trigger do not enroll twice.
+    expect((await ws.request("PATCH", "/v1/accounts/acme", { lifecycleStage: "onboarding" })).status).toBe(
+      200,
+    );
+    const again = await ws.request("POST", "/v1/enrollments", { journey: "onboarding", account: "acme" });
+    expect(again.status).toBe(409);
+    expect(await enrollmentsOf("onboarding", "acme")).toHaveLength(1);
+
+    await event("acme", "login");
+    const done = await untilStatus(id, "completed");
+    expect(done.trace.map((t) => t.kind)).toEqual([
+      "entered",
+      "touch",
+      "sent",
+      "waiting_for_event",
+      "event_received",
+      "touch",
+      "sent",
+      "stage_set",
+      "completed",
+    ]);
+    expect((await sentTouches(id)).map((t) => t.touchKey).sort()).toEqual(["check-in:1", "welcome:1"]);
+    const acme = (await (await ws.request("GET", "/v1/accounts/acme")).json()) as { lifecycleStage: string };
+    expect(acme.lifecycleStage).toBe("adoption");
+  });
+
+  it("enrolls once when the same manual trigger races with itself", async () => {
+    await account("race", { lifecycleStage: "onboarding" });
+    const manual = { ...onboarding, trigger: { type: "manual" } };
+    await publish("manual-race", manual);
+    const results = await Promise.all(
+      [1, 2, 3].map(() => ws.request("POST", "/v1/enrollments", { journey: "manual-race", account: "race" })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    expect(await enrollmentsOf("manual-race", "race")).toHaveLength(1);
+  });
+
+  it("exits a run on request, and on an exit event", async () => {
+    await account("leaver");
+    await ws.request("PATCH", "/v1/accounts/leaver", { lifecycleStage: "onboarding" });
+    const [first] = await enrollmentsOf("onboarding", "leaver");
+    await eventually(
+      async () => ((await trace(first?.id ?? "")).enrollment.currentStep === "login" ? true : undefined),
+      "the wait",
+    );
+    const exit = await ws.request("POST", `/v1/enrollments/${first?.id}/exit`, { reason: "customer asked" });
+    expect(exit.status).toBe(202);
+    expect((await untilStatus(first?.id ?? "", "exited")).enrollment.exitReason).toBe("customer asked");
+
+    await account("churner");
+    await ws.request("PATCH", "/v1/accounts/churner", { lifecycleStage: "onboarding" });
+    const [second] = await enrollmentsOf("onboarding", "churner");
+    await eventually(
+      async () => ((await trace(second?.id ?? "")).enrollment.currentStep === "login" ? true : undefined),
+      "the wait",
+    );
+    await event("churner", "churned");
+    expect((await untilStatus(second?.id ?? "", "exited")).enrollment.exitReason).toBe("exit_event:churned");
+  });
+
+  it("holds a touch while the journey is paused and sends it once resumed", async () => {
+    await publish("pausable", { ...onboarding, trigger: { type: "manual" } });
+    expect((await ws.request("POST", "/v1/journeys/pausable/pause")).status).toBe(200);
+    await account("paused-co");
+    const res = await ws.request("POST", "/v1/enrollments", { journey: "pausable", account: "paused-co" });
+    const enrollment = (await res.json()) as Enrollment;
+    const held = await untilStatus(enrollment.id, "held");
+    expect(held.trace.find((t) => t.kind === "held")).toMatchObject({
+      stepId: "welcome",
+      detail: { because: "journey_paused", touchKey: "welcome:1" },
+    });
+    expect(await sentTouches(enrollment.id)).toEqual([]);
+
+    expect((await ws.request("POST", "/v1/journeys/pausable/resume")).status).toBe(200);
+    await eventually(
+      async () => ((await sentTouches(enrollment.id)).length === 1 ? true : undefined),
+      "the held touch",
+    );
+    expect((await trace(enrollment.id)).enrollment.status).toBe("active");
+
+    expect((await ws.request("POST", "/v1/journeys/pausable/archive")).status).toBe(200);
+    expect((await untilStatus(enrollment.id, "exited")).enrollment.exitReason).toBe("journey_archived");
+  });
+
+  it("starts event-triggered journeys from ingested events", async () => {
+    await publish("trial", {
+      name: "Trial started",
+      trigger: { type: "event", event: "trial_started" },
+      steps: [{ id: "hello", type: "email", template: "onboarding-welcome", to: "role:admin" }],
+    });
+    await account("trialist");
+    await event("trialist", "trial_started");
+    const [enrollment] = await eventually(async () => {
+      const found = await enrollmentsOf("trial", "trialist");
+      return found.length > 0 ? found : undefined;
+    }, "the event-triggered enrollment");
+    expect(enrollment?.trigger).toBe("event:trial_started");
+    await untilStatus(enrollment?.id ?? "", "completed");
+  });
+
+  it("survives a worker restart mid-journey: no touch sent twice, no step lost", async () => {
+    // A second worker on the same task queue takes over once the first is gone.
+    await account("restart");
+    await ws.request("PATCH", "/v1/accounts/restart", { lifecycleStage: "onboarding" });
+    const [enrollment] = await enrollmentsOf("onboarding", "restart");
+    const id = enrollment?.id ?? "";
+    await eventually(
+      async () => ((await trace(id)).enrollment.currentStep === "login" ? true : undefined),
+      "the wait",
+    );
+
+    await stack.stopWorker();
+    const replacement = await createWorker(stack.workerConfig);
+    const running = replacement.run();
+    try {
+      await event("restart", "login");
+      const done = await untilStatus(id, "completed");
+      expect(done.trace.filter((t) => t.kind === "sent").map((t) => t.stepId)).toEqual([
+        "welcome",
+        "check-in",
+      ]);
+      const all = await stack.database.db.select().from(touches).where(eq(touches.enrollmentId, id));
+      expect(all.map((t) => t.touchKey).sort()).toEqual(["check-in:1", "welcome:1"]);
+    } finally {
+      replacement.shutdown();
+      await running;
+    }
+  });
+
+  it("answers 404 for another workspace's enrollment and 422 for a bad request", async () => {
+    const [enrollment] = await enrollmentsOf("onboarding", "acme");
+    const stranger = await stack.newWorkspace();
+    expect((await stranger.request("GET", `/v1/enrollments/${enrollment?.id}/trace`)).status).toBe(404);
+    expect((await stranger.request("POST", `/v1/enrollments/${enrollment?.id}/exit`)).status).toBe(404);
+    expect((await ws.request("POST", "/v1/enrollments", { journey: "onboarding" })).status).toBe(422);
+    const missing = await ws.request("POST", "/v1/enrollments", { journey: "nope", account: "acme" });
+    expect(missing.status).toBe(404);
+    expect(
+      ((await missing.json()) as { errors: { pointer: string }[] }).errors.map((e) => e.pointer),
+    ).toEqual(["/journey"]);
+  });
+});

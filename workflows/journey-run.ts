@@ -1,0 +1,140 @@
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from "@temporalio/workflow";
+import type { JourneyActivities, RunRef, TransitionResult } from "./activities";
+import { enter, type Input, type RunState, step, type Transition } from "./journey/interpreter";
+
+const { loadRun, applyTransition } = proxyActivities<JourneyActivities>({
+  startToCloseTimeout: "2 minutes",
+  retry: { initialInterval: "1 second", maximumInterval: "5 minutes", backoffCoefficient: 2 },
+});
+
+export type AccountEventSignal = { eventId: string; name: string; properties?: Record<string, unknown> };
+
+/** A product event of the account (only names this run listens to are routed here). */
+export const accountEventSignal = defineSignal<[AccountEventSignal]>("accountEvent");
+/** Leave the journey now (API exit, journey archived). */
+export const exitSignal = defineSignal<[{ reason: string }]>("exit");
+/** The journey was resumed: a held touch may go out. */
+export const resumeSignal = defineSignal("resume");
+/** A CSM resolved an escalation this run waits for. */
+export const escalationResolvedSignal =
+  defineSignal<[{ escalationKey: string; resume: boolean }]>("escalationResolved");
+export const stateQuery = defineQuery<RunState | null>("state");
+
+export type JourneyRunInput = RunRef & {
+  /** Carried over by continueAsNew. */
+  carried?: { state: RunState; seenEvents: string[]; transitions: number };
+};
+
+/** Deterministic per account, journey and entry: duplicate triggers find the existing run. */
+export function journeyWorkflowId(
+  workspaceId: string,
+  journeyKey: string,
+  accountId: string,
+  entry: number,
+): string {
+  return `journey:${workspaceId}:${journeyKey}:${accountId}${entry > 1 ? `:${entry}` : ""}`;
+}
+
+const SEEN_EVENTS_KEPT = 500;
+const now = () => new Date(Date.now()).toISOString();
+
+/**
+ * One enrollment: a thin driver of the pure interpreter. Timers and `condition()` for waits, one
+ * activity per transition for its effects and trace, signals for events, exits and resolutions.
+ */
+export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
+  const ref: RunRef = { workspaceId: input.workspaceId, enrollmentId: input.enrollmentId };
+  const run = await loadRun(ref);
+  const journey = run.journey;
+  const inbox: Input[] = [];
+  const seen = new Set(input.carried?.seenEvents ?? []);
+  let resumeRequested = false;
+  let state: RunState | null = input.carried?.state ?? null;
+  let transitions = input.carried?.transitions ?? 0;
+
+  setHandler(accountEventSignal, (event) => {
+    // A redelivered or replayed event never acts twice.
+    if (seen.has(event.eventId)) return;
+    seen.add(event.eventId);
+    inbox.push({ type: "event", at: now(), name: event.name, properties: event.properties ?? {} });
+  });
+  setHandler(exitSignal, ({ reason }) => {
+    inbox.push({ type: "exit", at: now(), reason });
+  });
+  setHandler(resumeSignal, () => {
+    resumeRequested = true;
+  });
+  setHandler(escalationResolvedSignal, ({ escalationKey, resume }) => {
+    inbox.push({ type: "escalation_resolved", at: now(), escalationKey, resume });
+  });
+  setHandler(stateQuery, () => state);
+
+  let transition: Transition = state
+    ? { state, commands: [], trace: [] }
+    : enter(journey, run.accountId, input.carried ? now() : run.enteredAt);
+
+  for (;;) {
+    state = transition.state;
+    const at = now();
+    const result = await carryOut(ref, transition, at);
+    if (result === "exit") {
+      transition = step(
+        journey,
+        state,
+        inbox.find((i) => i.type === "exit") ?? { type: "exit", at: now(), reason: "exit" },
+      );
+      continue;
+    }
+    if (result.facts) {
+      transition = step(journey, state, { type: "facts", at, facts: result.facts });
+      continue;
+    }
+    if (state.status === "completed" || state.status === "exited") return state;
+
+    if (workflowInfo().continueAsNewSuggested && inbox.length === 0) {
+      await continueAsNew<typeof journeyRun>({
+        ...ref,
+        carried: { state, seenEvents: [...seen].slice(-SEEN_EVENTS_KEPT), transitions },
+      });
+    }
+
+    const until = state.wait && "until" in state.wait ? Date.parse(state.wait.until) : undefined;
+    const timeout = until === undefined ? undefined : Math.max(0, until - Date.now());
+    if (timeout === undefined) await condition(() => inbox.length > 0);
+    else if (timeout > 0) await condition(() => inbox.length > 0, timeout);
+    const next: Input = inbox.shift() ?? { type: "timer", at: now() };
+    transition = step(journey, state, next);
+  }
+
+  /** Runs the transition's effects; while the journey is paused, holds before the next touch. */
+  async function carryOut(ref: RunRef, t: Transition, at: string): Promise<TransitionResult | "exit"> {
+    const effectful = t.commands.filter((c) => c.type !== "wait");
+    if (effectful.length === 0 && t.trace.length === 0) return {};
+    transitions++;
+    const base = {
+      ...ref,
+      transition: transitions,
+      at,
+      commands: effectful,
+      status: t.state.status,
+      currentStep: t.state.cursor,
+      ...(t.state.goalReachedAt ? { goalReachedAt: t.state.goalReachedAt } : {}),
+    };
+    let result = await applyTransition({ ...base, trace: t.trace });
+    while (result.heldAt !== undefined) {
+      resumeRequested = false;
+      await condition(() => resumeRequested || inbox.some((i) => i.type === "exit"));
+      if (!resumeRequested) return "exit";
+      result = await applyTransition({ ...base, trace: [], from: result.heldAt });
+    }
+    return result;
+  }
+}
