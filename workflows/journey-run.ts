@@ -3,15 +3,21 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
-  proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from "@temporalio/workflow";
 import type { JourneyActivities, RunRef, TransitionResult } from "./activities";
 import { enter, type Input, type RunState, step, type Transition } from "./journey/interpreter";
 
-const { loadRun, applyTransition } = proxyActivities<JourneyActivities>({
-  startToCloseTimeout: "2 minutes",
+/**
+ * Local activities: each records one marker in the history instead of three events and a workflow
+ * task round trip, which keeps a touch at a handful of history events. Their effects are idempotent
+ * (touch keys, trace positions), so a re-run after a worker crash changes nothing.
+ */
+const { loadRun, applyTransition } = proxyLocalActivities<JourneyActivities>({
+  startToCloseTimeout: "1 minute",
+  localRetryThreshold: "10 seconds",
   retry: { initialInterval: "1 second", maximumInterval: "5 minutes", backoffCoefficient: 2 },
 });
 
