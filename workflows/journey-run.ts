@@ -64,6 +64,8 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
   const seen = new Set(input.carried?.seenEvents ?? []);
   let resumeRequested = false;
   let state: RunState | null = input.carried?.state ?? null;
+  /** The state the current transition started from. */
+  let previous: RunState | null = state;
   let transitions = input.carried?.transitions ?? 0;
 
   setHandler(accountEventSignal, (event) => {
@@ -85,21 +87,21 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
 
   let transition: Transition = state
     ? { state, commands: [], trace: [] }
-    : enter(journey, run.accountId, input.carried ? now() : run.enteredAt);
+    : // The run's clock is the workflow's: waits count from when the run really started.
+      enter(journey, run.accountId, now());
 
   for (;;) {
     state = transition.state;
     const at = now();
-    const result = await carryOut(ref, transition, at);
-    if (result === "exit") {
-      transition = step(
-        journey,
-        state,
-        inbox.find((i) => i.type === "exit") ?? { type: "exit", at: now(), reason: "exit" },
-      );
+    const result = await carryOut(ref, transition, at, previous ?? state);
+    if ("interruptedBy" in result) {
+      // Held before a touch and then ended: the input applies to where the run was before it.
+      inbox.splice(inbox.indexOf(result.interruptedBy), 1);
+      transition = step(journey, previous ?? state, result.interruptedBy);
       continue;
     }
     if (result.facts) {
+      previous = state;
       transition = step(journey, state, { type: "facts", at, facts: result.facts });
       continue;
     }
@@ -117,11 +119,20 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
     if (timeout === undefined) await condition(() => inbox.length > 0);
     else if (timeout > 0) await condition(() => inbox.length > 0, timeout);
     const next: Input = inbox.shift() ?? { type: "timer", at: now() };
+    previous = state;
     transition = step(journey, state, next);
   }
 
-  /** Runs the transition's effects; while the journey is paused, holds before the next touch. */
-  async function carryOut(ref: RunRef, t: Transition, at: string): Promise<TransitionResult | "exit"> {
+  /**
+   * Runs the transition's effects; while the journey is paused, holds before the next touch until it
+   * is resumed, or until an input arrives that ends the run (an exit, an exit event, the goal).
+   */
+  async function carryOut(
+    ref: RunRef,
+    t: Transition,
+    at: string,
+    from: RunState,
+  ): Promise<TransitionResult | { interruptedBy: Input }> {
     const effectful = t.commands.filter((c) => c.type !== "wait");
     if (effectful.length === 0 && t.trace.length === 0) return {};
     transitions++;
@@ -137,8 +148,13 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
     let result = await applyTransition({ ...base, trace: t.trace });
     while (result.heldAt !== undefined) {
       resumeRequested = false;
-      await condition(() => resumeRequested || inbox.some((i) => i.type === "exit"));
-      if (!resumeRequested) return "exit";
+      const ends = (i: Input) => {
+        const status = step(journey, from, i).state.status;
+        return status === "completed" || status === "exited";
+      };
+      await condition(() => resumeRequested || inbox.some(ends));
+      const ending = resumeRequested ? undefined : inbox.find(ends);
+      if (ending) return { interruptedBy: ending };
       result = await applyTransition({ ...base, trace: [], from: result.heldAt });
     }
     return result;

@@ -1,0 +1,34 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { temporal } from "@temporalio/proto";
+import { Worker } from "@temporalio/worker";
+import { describe, expect, inject, it } from "vitest";
+
+// Determinism guard: the workflow code of this commit must replay every committed history exactly.
+// Histories are recorded by tests/journey-time-skipping.test.ts when their file is missing; delete
+// one and run that test to re-record it after an intentional, patched() change.
+const dir = new URL("./histories/", import.meta.url).pathname;
+
+describe("workflow replay", () => {
+  it("replays the committed journey histories without a determinism error", async () => {
+    const files = (await readdir(dir)).filter((f) => f.endsWith(".json")).sort();
+    expect(files).toEqual(expect.arrayContaining(["onboarding-tech-touch.json", "renewal-prep.json"]));
+    const histories = await Promise.all(
+      files.map(async (file) => ({
+        workflowId: file.replace(/\.json$/, ""),
+        history: temporal.api.history.v1.History.fromObject(
+          JSON.parse(await readFile(join(dir, file), "utf8")),
+        ),
+      })),
+    );
+    const results = [];
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: inject("workflowBundlePath") } },
+      histories,
+    )) {
+      results.push({ workflowId: result.workflowId, error: result.error ? String(result.error) : undefined });
+    }
+    expect(results).toHaveLength(files.length);
+    expect(results.filter((r) => r.error)).toEqual([]);
+  });
+});
