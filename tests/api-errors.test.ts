@@ -107,6 +107,15 @@ describe("bad input", () => {
     ]);
   });
 
+  it("answers 400 for a forged pagination cursor instead of failing", async () => {
+    const forged = Buffer.from("yesterday\u0000nope").toString("base64url");
+    const body = await expectProblem(await ws.request("GET", `/v1/enrollments?cursor=${forged}`), 400);
+    expect(body.errors).toEqual([
+      { pointer: "/cursor", message: "is not a cursor returned by this list", in: "query" },
+    ]);
+    await expectProblem(await ws.request("GET", `/v1/outbox?cursor=${forged}`), 400);
+  });
+
   it("answers 404 problem+json for an unknown route", async () => {
     await expectProblem(await ws.request("GET", "/v1/nothing-here"), 404);
   });

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { WorkflowHandle } from "@temporalio/client";
@@ -23,6 +23,7 @@ import { publishJourney, saveDraft, transitionJourney } from "../apps/core/journ
 import { fileTemplateCatalog } from "../apps/core/message-templates";
 import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates";
 import { provisionTimeSkippingEnv } from "../apps/temporal/dev-server";
+import { createActivities } from "../apps/worker/activities";
 import { createWorker } from "../apps/worker/worker";
 import type { Database } from "../db/client";
 import { enrollments, enrollmentTrace, touches } from "../db/schema";
@@ -390,5 +391,60 @@ describe("journey runtime on the time-skipping server", () => {
       .from(enrollments)
       .where(and(eq(enrollments.id, outcome.enrollment.id), eq(enrollments.status, "exited")));
     expect(rows).toHaveLength(1);
+  });
+
+  it("a retried transition sends nothing twice and writes its trace once", async () => {
+    const journeyId = await publish({
+      key: "retry",
+      name: "Retry",
+      trigger: { type: "manual" },
+      steps: [
+        { id: "later", type: "wait", duration: "P300D" },
+        { id: "hello", type: "email", template: "onboarding-welcome", to: "role:admin" },
+      ],
+    });
+    const accountId = await account("retry");
+    const outcome = await enroll(deps, { workspaceId, journeyId, accountId, trigger: "manual" });
+    if (!outcome.enrolled) throw new Error(outcome.reason);
+    const activities = createActivities({
+      db: database.db,
+      client: env.client,
+      taskQueue,
+      outboxDir,
+      fileTemplates: await loadFileTemplates(),
+      publicUrl: "http://localhost:3000",
+    });
+    const input = {
+      workspaceId,
+      enrollmentId: outcome.enrollment.id,
+      transition: 99,
+      at: new Date().toISOString(),
+      commands: [
+        {
+          type: "send" as const,
+          channel: "email" as const,
+          stepId: "hello",
+          visit: 1,
+          touchKey: "hello:1",
+          template: "onboarding-welcome",
+          to: "role:admin",
+        },
+      ],
+      trace: [{ at: new Date().toISOString(), stepId: "hello", kind: "touch" as const, detail: {} }],
+      status: "waiting" as const,
+      currentStep: "hello",
+    };
+    // As if the worker died after the send and Temporal ran the activity again, twice at once.
+    await activities.applyTransition(input);
+    await Promise.all([activities.applyTransition(input), activities.applyTransition(input)]);
+    const rows = await touchRows(outcome.enrollment.id);
+    expect(rows.map((r) => [r.touchKey, r.status])).toEqual([["hello:1", "sent"]]);
+    const trace = (await traceKinds(outcome.enrollment.id)).filter((t) => t.transition === 99);
+    expect(trace.map((t) => t.kind)).toEqual(["touch", "sent"]);
+    expect(
+      (await readdir(join(outboxDir, workspaceId))).filter((f) =>
+        f.startsWith(`${outcome.enrollment.id}-hello_1`),
+      ).length,
+    ).toBe(1);
   });
 });

@@ -233,6 +233,17 @@ describe("journey runtime through the API", () => {
     await untilStatus(enrollment?.id ?? "", "completed");
   });
 
+  it("creates the workspace's daily renewal-window Schedule when a renewal journey is published", async () => {
+    await publish("renewals", {
+      name: "Renewal",
+      trigger: { type: "renewal_window", daysBefore: 120 },
+      steps: [{ id: "kickoff", type: "email", template: "renewal-kickoff", to: "role:decision_maker" }],
+    });
+    const schedule = await stack.client.schedule.getHandle(`renewal-scan:${ws.workspaceId}`).describe();
+    expect(schedule.action).toMatchObject({ type: "startWorkflow", workflowType: "renewalScan" });
+    expect(schedule.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 6, end: 6, step: 1 }] });
+  });
+
   it("survives a worker restart mid-journey: no touch sent twice, no step lost", async () => {
     // A second worker on the same task queue takes over once the first is gone.
     await account("restart");

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { InvalidQueryError } from "../core/pagination";
 
 /** One field-level problem: a JSON pointer into the request part named by `in`. */
 export const ProblemFieldError = z.object({
@@ -111,6 +112,13 @@ export function validationHook(
 export function errorHandler(onUnexpected: (err: unknown, c: Context) => void) {
   return function handleError(err: Error, c: Context): Response {
     if (err instanceof ProblemError) return problem(c, err.init);
+    if (err instanceof InvalidQueryError) {
+      return problem(c, {
+        status: 400,
+        type: "validation",
+        errors: [{ pointer: `/${err.parameter}`, message: err.message, in: "query" }],
+      });
+    }
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;
       const malformed = status === 400 && /json/i.test(err.message);

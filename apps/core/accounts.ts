@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { accounts, lifecycleStages, tiers } from "../../db/schema";
+import { decodeCursor, toPage } from "./pagination";
 import { Attributes, IsoDate, TimeZone } from "./validators";
 
 export const Tier = z.enum(tiers).openapi("Tier");
@@ -176,7 +177,7 @@ export async function listAccounts(
   workspaceId: string,
   query: AccountListQuery,
 ): Promise<{ data: Account[]; nextCursor: string | null }> {
-  const after = query.cursor ? Buffer.from(query.cursor, "base64url").toString("utf8") : undefined;
+  const after = decodeCursor(query.cursor)?.[0];
   const rows = await db
     .select()
     .from(accounts)
@@ -191,9 +192,5 @@ export async function listAccounts(
     )
     .orderBy(asc(accounts.externalId))
     .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
-  const nextCursor =
-    rows.length > query.limit && last ? Buffer.from(last.externalId, "utf8").toString("base64url") : null;
-  return { data: page.map(toAccount), nextCursor };
+  return toPage(rows, query.limit, (r) => [r.externalId], toAccount);
 }

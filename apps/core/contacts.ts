@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { contactRoles, contacts } from "../../db/schema";
+import { decodeCursor, toPage } from "./pagination";
 import { Attributes, TimeZone } from "./validators";
 
 export const ContactRole = z.enum(contactRoles).openapi("ContactRole");
@@ -95,7 +96,7 @@ export async function listContacts(
   account: AccountRef,
   query: ContactListQuery,
 ): Promise<{ data: Contact[]; nextCursor: string | null }> {
-  const after = query.cursor ? Buffer.from(query.cursor, "base64url").toString("utf8") : undefined;
+  const after = decodeCursor(query.cursor)?.[0];
   const rows = await db
     .select()
     .from(contacts)
@@ -108,9 +109,10 @@ export async function listContacts(
     )
     .orderBy(asc(contacts.externalId))
     .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
-  const nextCursor =
-    rows.length > query.limit && last ? Buffer.from(last.externalId, "utf8").toString("base64url") : null;
-  return { data: page.map((r) => toContact(r, account.externalId)), nextCursor };
+  return toPage(
+    rows,
+    query.limit,
+    (r) => [r.externalId],
+    (r) => toContact(r, account.externalId),
+  );
 }

@@ -22,6 +22,7 @@ import {
   resumeSignal,
 } from "../../workflows/journey-run";
 import { loadFacts } from "./facts";
+import { decodeTimeCursor, toPage } from "./pagination";
 
 /** What starting and signalling enrollments needs. */
 export type RuntimeDeps = { db: Db; client: Client; taskQueue: string };
@@ -227,38 +228,52 @@ async function journeysTriggeredBy(
   return rows.map((r) => ({ id: r.id, definition: JourneyDefinition.parse(r.definition) }));
 }
 
+/** Enrolls an account in every live journey whose trigger contains `trigger`. */
+async function enrollWhereTriggered(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  accountId: string,
+  trigger: Record<string, string>,
+  label: string,
+): Promise<EnrollOutcome[]> {
+  const matching = await journeysTriggeredBy(deps.db, workspaceId, trigger);
+  const outcomes: EnrollOutcome[] = [];
+  for (const j of matching) {
+    outcomes.push(await enroll(deps, { workspaceId, journeyId: j.id, accountId, trigger: label }));
+  }
+  return outcomes;
+}
+
 /** An account's lifecycle stage changed (API PATCH/PUT or a set_stage step): enroll stage_entered journeys. */
-export async function onStageEntered(
+export function onStageEntered(
   deps: RuntimeDeps,
   workspaceId: string,
   accountId: string,
   stage: string,
 ): Promise<EnrollOutcome[]> {
-  const matching = await journeysTriggeredBy(deps.db, workspaceId, { type: "stage_entered", stage });
-  const outcomes: EnrollOutcome[] = [];
-  for (const j of matching) {
-    outcomes.push(
-      await enroll(deps, { workspaceId, journeyId: j.id, accountId, trigger: `stage_entered:${stage}` }),
-    );
-  }
-  return outcomes;
+  return enrollWhereTriggered(
+    deps,
+    workspaceId,
+    accountId,
+    { type: "stage_entered", stage },
+    `stage_entered:${stage}`,
+  );
 }
 
 /** The entry point health scoring calls when an account's band changes. */
-export async function onHealthBandEntered(
+export function onHealthBandEntered(
   deps: RuntimeDeps,
   workspaceId: string,
   accountId: string,
   band: "red" | "yellow" | "green",
 ): Promise<EnrollOutcome[]> {
-  const matching = await journeysTriggeredBy(deps.db, workspaceId, { type: "health_band_entered", band });
-  const outcomes: EnrollOutcome[] = [];
-  for (const j of matching) {
-    outcomes.push(
-      await enroll(deps, { workspaceId, journeyId: j.id, accountId, trigger: `health_band_entered:${band}` }),
-    );
-  }
-  return outcomes;
+  return enrollWhereTriggered(
+    deps,
+    workspaceId,
+    accountId,
+    { type: "health_band_entered", band },
+    `health_band_entered:${band}`,
+  );
 }
 
 /**
@@ -376,9 +391,7 @@ export type EnrollmentListQuery = z.infer<typeof EnrollmentListQuery>;
 
 /** Newest first, keyset-paginated on (entered_at, id). */
 export async function listEnrollments(db: Db, workspaceId: string, query: EnrollmentListQuery) {
-  const [cursorAt, cursorId] = query.cursor
-    ? Buffer.from(query.cursor, "base64url").toString("utf8").split("|")
-    : [];
+  const after = decodeTimeCursor(query.cursor);
   const rows = await db
     .select(enrollmentColumns)
     .from(enrollments)
@@ -390,25 +403,17 @@ export async function listEnrollments(db: Db, workspaceId: string, query: Enroll
         query.journey ? eq(journeys.key, query.journey) : undefined,
         query.account ? eq(accounts.externalId, query.account) : undefined,
         query.status ? eq(enrollments.status, query.status) : undefined,
-        cursorAt && cursorId
+        after
           ? or(
-              lt(enrollments.enteredAt, new Date(cursorAt)),
-              and(eq(enrollments.enteredAt, new Date(cursorAt)), lt(enrollments.id, cursorId)),
+              lt(enrollments.enteredAt, after.at),
+              and(eq(enrollments.enteredAt, after.at), lt(enrollments.id, after.id)),
             )
           : undefined,
       ),
     )
     .orderBy(desc(enrollments.enteredAt), desc(enrollments.id))
     .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
-  return {
-    data: page.map(toEnrollment),
-    nextCursor:
-      rows.length > query.limit && last
-        ? Buffer.from(`${last.e.enteredAt.toISOString()}|${last.e.id}`).toString("base64url")
-        : null,
-  };
+  return toPage(rows, query.limit, (r) => [r.e.enteredAt.toISOString(), r.e.id], toEnrollment);
 }
 
 export async function getEnrollment(db: Db, workspaceId: string, id: string): Promise<Enrollment | null> {

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
 import { touches } from "../../../db/schema";
+import { decodeTimeCursor, toPage } from "../../core/pagination";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 
@@ -62,7 +63,7 @@ export function outboxRouter() {
   return createRouter()
     .openapi(listRoute, async (c) => {
       const { limit, cursor } = c.req.valid("query");
-      const [cursorAt, cursorId] = cursor ? Buffer.from(cursor, "base64url").toString("utf8").split("|") : [];
+      const after = decodeTimeCursor(cursor);
       const rows = await c.var.deps.db
         .select()
         .from(touches)
@@ -70,38 +71,37 @@ export function outboxRouter() {
           and(
             eq(touches.workspaceId, c.var.workspaceId),
             inArray(touches.channel, ["email", "notification"]),
-            cursorAt && cursorId
+            after
               ? or(
-                  lt(touches.createdAt, new Date(cursorAt)),
-                  and(eq(touches.createdAt, new Date(cursorAt)), lt(touches.id, cursorId)),
+                  lt(touches.createdAt, after.at),
+                  and(eq(touches.createdAt, after.at), lt(touches.id, after.id)),
                 )
               : undefined,
           ),
         )
         .orderBy(desc(touches.createdAt), desc(touches.id))
         .limit(limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      const data = page.map((t) => {
-        const delivery = t.delivery as { recipients?: string[]; subject?: string | null };
-        return {
-          id: t.id,
-          enrollmentId: t.enrollmentId,
-          touchKey: t.touchKey,
-          channel: t.channel,
-          template: t.template,
-          recipients: delivery.recipients ?? [],
-          subject: delivery.subject ?? null,
-          status: t.status,
-          reason: t.reason,
-          createdAt: t.createdAt.toISOString(),
-        };
-      });
-      const nextCursor =
-        rows.length > limit && last
-          ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString("base64url")
-          : null;
-      return c.json({ data, nextCursor }, 200);
+      const page = toPage(
+        rows,
+        limit,
+        (t) => [t.createdAt.toISOString(), t.id],
+        (t) => {
+          const delivery = t.delivery as { recipients?: string[]; subject?: string | null };
+          return {
+            id: t.id,
+            enrollmentId: t.enrollmentId,
+            touchKey: t.touchKey,
+            channel: t.channel,
+            template: t.template,
+            recipients: delivery.recipients ?? [],
+            subject: delivery.subject ?? null,
+            status: t.status,
+            reason: t.reason,
+            createdAt: t.createdAt.toISOString(),
+          };
+        },
+      );
+      return c.json(page, 200);
     })
     .openapi(rawRoute, async (c) => {
       const { id } = c.req.valid("param");
