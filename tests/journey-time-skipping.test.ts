@@ -262,6 +262,26 @@ describe("journey runtime on the time-skipping server", () => {
     await recordHistory("onboarding-tech-touch", outcome.enrollment.workflowId);
   });
 
+  it("runs the adoption playbook: an A/B tip, in-app tips, then a CSM call for a stalled account", async () => {
+    const journeyId = await publish({
+      ...(await playbook("adoption-feature-breadth")),
+      trigger: { type: "manual" },
+    });
+    const accountId = await account("adopting", {}, ["admin"]);
+    const outcome = await enroll(deps, { workspaceId, journeyId, accountId, trigger: "manual" });
+    if (!outcome.enrolled) throw new Error(outcome.reason);
+    await runToEnd(outcome.enrollment.workflowId);
+    const trace = await traceKinds(outcome.enrollment.id);
+    expect(trace.find((t) => t.kind === "split")?.detail).toMatchObject({
+      next: expect.stringMatching(/^reports-/),
+    });
+    expect(trace.find((t) => t.stepId === "adoption-call" && t.kind === "escalated")).toBeDefined();
+    expect((await enrollmentRow(outcome.enrollment.id))?.exitReason).toBe(
+      "Adoption playbook finished below the expansion bar",
+    );
+    await recordHistory("adoption-feature-breadth", outcome.enrollment.workflowId);
+  });
+
   it("enrolls from every trigger type", async () => {
     const stage = await publish(single({ type: "stage_entered", stage: "onboarding" }));
     const band = await publish(single({ type: "health_band_entered", band: "red" }));

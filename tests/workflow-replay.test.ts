@@ -12,7 +12,13 @@ const dir = new URL("./histories/", import.meta.url).pathname;
 describe("workflow replay", () => {
   it("replays the committed journey histories without a determinism error", async () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith(".json")).sort();
-    expect(files).toEqual(expect.arrayContaining(["onboarding-tech-touch.json", "renewal-prep.json"]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "adoption-feature-breadth.json",
+        "onboarding-tech-touch.json",
+        "renewal-prep.json",
+      ]),
+    );
     const histories = await Promise.all(
       files.map(async (file) => ({
         workflowId: file.replace(/\.json$/, ""),
