@@ -157,6 +157,19 @@ describe("journey runtime through the API", () => {
     expect((await sentTouches(id)).map((t) => t.touchKey).sort()).toEqual(["check-in:1", "welcome:1"]);
     const acme = (await (await ws.request("GET", "/v1/accounts/acme")).json()) as { lifecycleStage: string };
     expect(acme.lifecycleStage).toBe("adoption");
+
+    const stats = (await (await ws.request("GET", "/v1/journeys/onboarding/stats")).json()) as {
+      enrollments: Record<string, number>;
+      steps: { stepId: string; reached: number; touches: Record<string, number> }[];
+    };
+    expect(stats.enrollments.completed).toBe(1);
+    expect(stats.steps.map((s) => [s.stepId, s.reached, s.touches.sent ?? 0])).toEqual([
+      ["welcome", 1, 1],
+      ["login", 1, 0],
+      ["call", 0, 0],
+      ["check-in", 1, 1],
+      ["adopt", 1, 0],
+    ]);
   });
 
   it("enrolls once when the same manual trigger races with itself", async () => {

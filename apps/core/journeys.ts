@@ -2,7 +2,14 @@ import { createHash } from "node:crypto";
 import { z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { journeyStatuses, journeys, journeyVersions } from "../../db/schema";
+import {
+  enrollments,
+  enrollmentTrace,
+  journeyStatuses,
+  journeys,
+  journeyVersions,
+  touches,
+} from "../../db/schema";
 import { JourneyDefinition } from "../../workflows/journey/schema";
 import {
   type TemplateLookup,
@@ -322,4 +329,69 @@ export async function transitionJourney(
 
 export function journeySummary(row: JourneyRow) {
   return { key: row.key, name: row.name, status: row.status, latestVersion: row.latestVersion };
+}
+
+export const JourneyStats = z
+  .object({
+    key: z.string(),
+    enrollments: z.record(z.string(), z.number().int()).openapi({ description: "Enrollments by status" }),
+    goals: z.number().int(),
+    steps: z.array(
+      z.object({
+        stepId: z.string(),
+        type: z.string(),
+        reached: z.number().int().openapi({ description: "Enrollments that reached the step" }),
+        touches: z
+          .record(z.string(), z.number().int())
+          .openapi({ description: "Touches by delivery status" }),
+      }),
+    ),
+  })
+  .openapi("JourneyStats");
+export type JourneyStats = z.infer<typeof JourneyStats>;
+
+/** The per-step funnel of a journey across all its versions: three grouped queries. */
+export async function journeyStats(db: Db, workspaceId: string, key: string): Promise<JourneyStats | null> {
+  const row = await findJourneyRow(db, workspaceId, key);
+  if (!row) return null;
+  const byStatus = await db
+    .select({
+      status: enrollments.status,
+      n: sql<number>`count(*)::int`,
+      goals: sql<number>`count(${enrollments.goalReachedAt})::int`,
+    })
+    .from(enrollments)
+    .where(eq(enrollments.journeyId, row.id))
+    .groupBy(enrollments.status);
+  const reached = await db
+    .select({
+      stepId: enrollmentTrace.stepId,
+      n: sql<number>`count(distinct ${enrollmentTrace.enrollmentId})::int`,
+    })
+    .from(enrollmentTrace)
+    .innerJoin(enrollments, eq(enrollments.id, enrollmentTrace.enrollmentId))
+    .where(eq(enrollments.journeyId, row.id))
+    .groupBy(enrollmentTrace.stepId);
+  const sent = await db
+    .select({ stepId: touches.stepId, status: touches.status, n: sql<number>`count(*)::int` })
+    .from(touches)
+    .innerJoin(enrollments, eq(enrollments.id, touches.enrollmentId))
+    .where(eq(enrollments.journeyId, row.id))
+    .groupBy(touches.stepId, touches.status);
+  const definition = (
+    row.latestVersion !== null ? (await getVersion(db, workspaceId, key))?.definition : row.draft
+  ) as {
+    steps?: { id: string; type: string }[];
+  };
+  return {
+    key,
+    enrollments: Object.fromEntries(byStatus.map((s) => [s.status, s.n])),
+    goals: byStatus.reduce((sum, s) => sum + s.goals, 0),
+    steps: (definition.steps ?? []).map((s) => ({
+      stepId: s.id,
+      type: s.type,
+      reached: reached.find((r) => r.stepId === s.id)?.n ?? 0,
+      touches: Object.fromEntries(sent.filter((t) => t.stepId === s.id).map((t) => [t.status, t.n])),
+    })),
+  };
 }

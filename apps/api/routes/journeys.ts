@@ -7,8 +7,10 @@ import {
   getJourney,
   getVersion,
   Journey,
+  JourneyStats,
   JourneyStatus,
   JourneyVersion,
+  journeyStats,
   journeySummary,
   listJourneys,
   listVersions,
@@ -176,6 +178,17 @@ export const simulateRoute = createRoute({
   responses: { 200: json(SimulateResponse, "The simulation"), ...problemResponses(400, 401, 404, 422) },
 });
 
+const statsRoute = createRoute({
+  method: "get",
+  path: "/journeys/{key}/stats",
+  tags: ["Journeys"],
+  summary:
+    "The per-step funnel: enrollments by status, goals, how many reached each step, touches by outcome",
+  security: bearerSecurity,
+  request: { params: KeyParam },
+  responses: { 200: json(JourneyStats, "The funnel"), ...problemResponses(401, 404) },
+});
+
 const notFound = (key: string) =>
   new ProblemError({ status: 404, type: "not-found", detail: `No journey "${key}".` });
 
@@ -233,6 +246,12 @@ export function journeysRouter() {
         await ensureRenewalSchedule(deps.temporal.client, deps.temporal.taskQueue, workspaceId);
       }
       return result.created ? c.json(result.version, 201) : c.json(result.version, 200);
+    })
+    .openapi(statsRoute, async (c) => {
+      const { key } = c.req.valid("param");
+      const stats = await journeyStats(c.var.deps.db, c.var.workspaceId, key);
+      if (!stats) throw notFound(key);
+      return c.json(stats, 200);
     })
     .openapi(versionsRoute, async (c) => {
       const { key } = c.req.valid("param");
