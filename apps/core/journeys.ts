@@ -137,6 +137,16 @@ export async function saveDraft(
   };
 }
 
+/** The journey row, locked until the transaction ends (publish and status changes serialise on it). */
+async function lockJourney(tx: Db, workspaceId: string, key: string): Promise<JourneyRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(journeys)
+    .where(and(eq(journeys.workspaceId, workspaceId), eq(journeys.key, key)))
+    .for("update");
+  return row;
+}
+
 export async function findJourneyRow(db: Db, workspaceId: string, key: string): Promise<JourneyRow | null> {
   const [row] = await db
     .select()
@@ -185,11 +195,7 @@ export async function publishJourney(
   templates: TemplateLookup,
 ): Promise<PublishResult> {
   return db.transaction(async (tx) => {
-    const [row] = await tx
-      .select()
-      .from(journeys)
-      .where(and(eq(journeys.workspaceId, workspaceId), eq(journeys.key, key)))
-      .for("update");
+    const row = await lockJourney(tx, workspaceId, key);
     if (!row) return { ok: false, status: 404, problems: [], detail: `No journey "${key}".` };
     if (row.status === "archived")
       return { ok: false, status: 409, problems: [], detail: `Journey "${key}" is archived.` };
@@ -303,11 +309,7 @@ export async function transitionJourney(
 ): Promise<TransitionResult> {
   const rule = transitions[action];
   return db.transaction(async (tx) => {
-    const [row] = await tx
-      .select()
-      .from(journeys)
-      .where(and(eq(journeys.workspaceId, workspaceId), eq(journeys.key, key)))
-      .for("update");
+    const row = await lockJourney(tx, workspaceId, key);
     if (!row) return { ok: false, status: 404, detail: `No journey "${key}".` };
     if (row.status === rule.to) return { ok: true, journey: row };
     if (!(rule.from as readonly string[]).includes(row.status)) {
