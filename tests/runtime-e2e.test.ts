@@ -246,6 +246,82 @@ describe("journey runtime through the API", () => {
     await untilStatus(enrollment?.id ?? "", "completed");
   });
 
+  it("hands an account to its CSM and resumes or ends the journey with the CSM's outcome", async () => {
+    await publish("call-first", {
+      name: "Call first",
+      trigger: { type: "manual" },
+      reentry: { policy: "after_exit" },
+      steps: [
+        {
+          id: "call",
+          type: "escalate",
+          reason: "Kick-off call",
+          priority: "urgent",
+          sla: "P1D",
+          waitForResolution: true,
+        },
+        { id: "after", type: "email", template: "onboarding-check-in", to: "role:admin" },
+      ],
+    });
+    await account("handed");
+    const enrollment = (await (
+      await ws.request("POST", "/v1/enrollments", { journey: "call-first", account: "handed" })
+    ).json()) as Enrollment;
+    type Esc = {
+      id: string;
+      status: string;
+      assignee: string;
+      priority: string;
+      dueAt: string;
+      enrollmentId: string;
+    };
+    const [escalation] = await eventually(async () => {
+      const { data } = (await (await ws.request("GET", "/v1/escalations?status=open")).json()) as {
+        data: Esc[];
+      };
+      const mine = data.filter((e) => e.enrollmentId === enrollment.id);
+      return mine.length > 0 ? mine : undefined;
+    }, "the escalation in the inbox");
+    expect(escalation).toMatchObject({ assignee: "hanako@vendor.example", priority: "urgent" });
+    expect(Date.parse(escalation?.dueAt ?? "") - Date.parse(enrollment.enteredAt)).toBeGreaterThan(
+      23 * 3_600_000,
+    );
+
+    const ack = await ws.request("POST", `/v1/escalations/${escalation?.id}/acknowledge`);
+    expect(((await ack.json()) as Esc).status).toBe("acknowledged");
+    expect((await ws.request("POST", `/v1/escalations/${escalation?.id}/acknowledge`)).status).toBe(409);
+    const resolved = await ws.request("POST", `/v1/escalations/${escalation?.id}/resolve`, {
+      outcome: "resume",
+      notes: "Called; they are set up now.",
+    });
+    expect(resolved.status).toBe(200);
+    const done = await untilStatus(enrollment.id, "completed");
+    expect(done.trace.map((t) => t.kind)).toEqual(
+      expect.arrayContaining(["escalated", "csm_notified", "escalation_resolved", "touch", "sent"]),
+    );
+
+    // The second time the CSM closes it: the journey ends there.
+    const again = (await (
+      await ws.request("POST", "/v1/enrollments", { journey: "call-first", account: "handed" })
+    ).json()) as Enrollment;
+    const [second] = await eventually(async () => {
+      const { data } = (await (await ws.request("GET", "/v1/escalations?status=open")).json()) as {
+        data: Esc[];
+      };
+      const mine = data.filter((e) => e.enrollmentId === again.id);
+      return mine.length > 0 ? mine : undefined;
+    }, "the second escalation");
+    await ws.request("POST", `/v1/escalations/${second?.id}/resolve`, { outcome: "exit" });
+    expect((await untilStatus(again.id, "exited")).enrollment.exitReason).toBe("escalation_closed");
+    expect(
+      (await ws.request("POST", `/v1/escalations/${second?.id}/resolve`, { outcome: "exit" })).status,
+    ).toBe(409);
+    expect(
+      (await ws.request("POST", `/v1/escalations/${second?.id}/reassign`, { assignee: "not-an-email" }))
+        .status,
+    ).toBe(422);
+  });
+
   it("creates the workspace's daily renewal-window Schedule when a renewal journey is published", async () => {
     await publish("renewals", {
       name: "Renewal",

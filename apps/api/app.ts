@@ -9,6 +9,7 @@ import { accountsRouter } from "./routes/accounts";
 import { contactsRouter } from "./routes/contacts";
 import { docsRouter } from "./routes/docs";
 import { enrollmentsRouter } from "./routes/enrollments";
+import { escalationsRouter } from "./routes/escalations";
 import { eventsRouter } from "./routes/events";
 import { journeysRouter } from "./routes/journeys";
 import { outboxRouter } from "./routes/outbox";
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", eventsRouter());
   app.route("/v1", journeysRouter());
   app.route("/v1", enrollmentsRouter());
+  app.route("/v1", escalationsRouter());
   app.route("/v1", outboxRouter());
   app.route("/v1", templatesRouter());
 

@@ -13,6 +13,7 @@ import type { Command, Facts } from "../../workflows/journey/interpreter";
 import { JourneyDefinition } from "../../workflows/journey/schema";
 import { type DeliveryDeps, deliverTouch, notifyCsm } from "../core/delivery";
 import { onStageEntered, type RuntimeDeps } from "../core/enrollments";
+import { openEscalation } from "../core/escalations";
 import { loadFacts } from "../core/facts";
 
 export type JourneyActivityDeps = RuntimeDeps & Omit<DeliveryDeps, "db">;
@@ -136,6 +137,19 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
               .from(accounts)
               .where(eq(accounts.id, run.accountId));
             const to = command.assignee === "owner_csm" ? (account?.ownerCsm ?? null) : command.assignee;
+            await openEscalation(db, {
+              workspaceId: input.workspaceId,
+              enrollmentId: input.enrollmentId,
+              accountId: run.accountId,
+              escalationKey: command.escalationKey,
+              stepId: command.stepId,
+              reason: command.reason,
+              priority: command.priority,
+              sla: command.sla,
+              assignee: to,
+              holdsJourney: command.waitForResolution,
+              at: input.at,
+            });
             const outcome = await notifyCsm(delivery, {
               workspaceId: input.workspaceId,
               enrollmentId: input.enrollmentId,

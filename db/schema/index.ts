@@ -3,6 +3,7 @@ export * from "./api-keys";
 export * from "./contacts";
 export * from "./csms";
 export * from "./enrollments";
+export * from "./escalations";
 export * from "./events";
 export * from "./journey-versions";
 export * from "./journeys";

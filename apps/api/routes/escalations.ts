@@ -1,0 +1,153 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import {
+  acknowledgeEscalation,
+  Escalation,
+  type EscalationChange,
+  EscalationListQuery,
+  getEscalation,
+  listEscalations,
+  reassignEscalation,
+  resolveEscalation,
+} from "../../core/escalations";
+import { bearerSecurity, createRouter, problemResponses } from "../openapi";
+import { ProblemError } from "../problem";
+
+const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+const conflict = {
+  409: {
+    description: "Not possible in the escalation's state",
+    content: { "application/problem+json": { schema: z.any() } },
+  },
+};
+const one = { description: "The escalation", content: { "application/json": { schema: Escalation } } };
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/escalations",
+  tags: ["Escalations"],
+  summary: "The CSM inbox: escalations by status, assignee and priority, most urgent deadline first",
+  security: bearerSecurity,
+  request: { query: EscalationListQuery },
+  responses: {
+    200: {
+      description: "Escalations",
+      content: { "application/json": { schema: z.object({ data: z.array(Escalation) }) } },
+    },
+    ...problemResponses(400, 401),
+  },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/escalations/{id}",
+  tags: ["Escalations"],
+  summary: "One escalation",
+  security: bearerSecurity,
+  request: { params: IdParam },
+  responses: { 200: one, ...problemResponses(401, 404) },
+});
+
+const acknowledgeRoute = createRoute({
+  method: "post",
+  path: "/escalations/{id}/acknowledge",
+  tags: ["Escalations"],
+  summary: "A CSM has picked it up",
+  security: bearerSecurity,
+  request: { params: IdParam },
+  responses: { 200: one, ...problemResponses(401, 404), ...conflict },
+});
+
+export const resolveRoute = createRoute({
+  method: "post",
+  path: "/escalations/{id}/resolve",
+  tags: ["Escalations"],
+  summary: "Resolve: a waiting journey resumes (`resume`) or ends (`exit`)",
+  security: bearerSecurity,
+  request: {
+    params: IdParam,
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.strictObject({
+            outcome: z
+              .enum(["resume", "exit"])
+              .openapi({ description: "Back to the automated track, or out of it" }),
+            notes: z.string().max(5000).optional(),
+          }),
+        },
+      },
+    },
+  },
+  responses: { 200: one, ...problemResponses(400, 401, 404, 422), ...conflict },
+});
+
+const reassignRoute = createRoute({
+  method: "post",
+  path: "/escalations/{id}/reassign",
+  tags: ["Escalations"],
+  summary: "Give it to another CSM",
+  security: bearerSecurity,
+  request: {
+    params: IdParam,
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.strictObject({ assignee: z.email() }) } },
+    },
+  },
+  responses: { 200: one, ...problemResponses(400, 401, 404, 422), ...conflict },
+});
+
+function answer(result: EscalationChange) {
+  if (!result.ok) {
+    throw new ProblemError({
+      status: result.status,
+      type: result.status === 404 ? "not-found" : "conflict",
+      detail: result.detail,
+    });
+  }
+  return result.escalation;
+}
+
+export function escalationsRouter() {
+  return createRouter()
+    .openapi(listRoute, async (c) =>
+      c.json({ data: await listEscalations(c.var.deps.db, c.var.workspaceId, c.req.valid("query")) }, 200),
+    )
+    .openapi(getRoute, async (c) => {
+      const found = await getEscalation(c.var.deps.db, c.var.workspaceId, c.req.valid("param").id);
+      if (!found) throw new ProblemError({ status: 404, type: "not-found", detail: "No such escalation." });
+      return c.json(found, 200);
+    })
+    .openapi(acknowledgeRoute, async (c) =>
+      c.json(
+        answer(await acknowledgeEscalation(c.var.deps.db, c.var.workspaceId, c.req.valid("param").id)),
+        200,
+      ),
+    )
+    .openapi(resolveRoute, async (c) => {
+      const { outcome, notes } = c.req.valid("json");
+      const { deps } = c.var;
+      const result = await resolveEscalation(
+        { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue },
+        c.var.workspaceId,
+        c.req.valid("param").id,
+        outcome,
+        notes,
+      );
+      return c.json(answer(result), 200);
+    })
+    .openapi(reassignRoute, async (c) =>
+      c.json(
+        answer(
+          await reassignEscalation(
+            c.var.deps.db,
+            c.var.workspaceId,
+            c.req.valid("param").id,
+            c.req.valid("json").assignee,
+          ),
+        ),
+        200,
+      ),
+    );
+}

@@ -1,0 +1,191 @@
+import { z } from "@hono/zod-openapi";
+import { and, asc, eq, inArray } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import {
+  accounts,
+  enrollments,
+  escalationPriorities,
+  escalationStatuses,
+  escalations,
+} from "../../db/schema";
+import { addDuration } from "../../workflows/journey/time";
+import { escalationResolvedSignal } from "../../workflows/journey-run";
+import type { RuntimeDeps } from "./enrollments";
+
+/**
+ * Escalations: accounts a journey hands to a human CSM. This is the record and the CSM's actions
+ * (acknowledge, resolve with an outcome that resumes or ends the journey, reassign). SLA reminders,
+ * re-escalation and capacity-aware assignment come with the health and escalations work.
+ */
+
+export const Escalation = z
+  .object({
+    id: z.string(),
+    account: z.string(),
+    enrollmentId: z.string(),
+    stepId: z.string(),
+    reason: z.string(),
+    priority: z.enum(escalationPriorities),
+    sla: z.string(),
+    dueAt: z.string(),
+    assignee: z.string().nullable(),
+    holdsJourney: z.boolean(),
+    status: z.enum(escalationStatuses),
+    outcome: z.enum(["resume", "exit"]).nullable(),
+    notes: z.string().nullable(),
+    createdAt: z.string(),
+    acknowledgedAt: z.string().nullable(),
+    resolvedAt: z.string().nullable(),
+  })
+  .openapi("Escalation");
+export type Escalation = z.infer<typeof Escalation>;
+
+type Row = { x: typeof escalations.$inferSelect; account: string };
+
+function toEscalation({ x, account }: Row): Escalation {
+  return {
+    id: x.id,
+    account,
+    enrollmentId: x.enrollmentId,
+    stepId: x.stepId,
+    reason: x.reason,
+    priority: x.priority,
+    sla: x.sla,
+    dueAt: x.dueAt.toISOString(),
+    assignee: x.assignee,
+    holdsJourney: x.holdsJourney,
+    status: x.status,
+    outcome: x.outcome,
+    notes: x.notes,
+    createdAt: x.createdAt.toISOString(),
+    acknowledgedAt: x.acknowledgedAt?.toISOString() ?? null,
+    resolvedAt: x.resolvedAt?.toISOString() ?? null,
+  };
+}
+
+/** Records an escalation once per (enrollment, key); a retried activity finds the first one. */
+export async function openEscalation(
+  db: Db,
+  e: {
+    workspaceId: string;
+    enrollmentId: string;
+    accountId: string;
+    escalationKey: string;
+    stepId: string;
+    reason: string;
+    priority: (typeof escalationPriorities)[number];
+    sla: string;
+    assignee: string | null;
+    holdsJourney: boolean;
+    at: string;
+  },
+): Promise<void> {
+  await db
+    .insert(escalations)
+    .values({ ...e, dueAt: new Date(addDuration(e.at, e.sla)) })
+    .onConflictDoNothing({ target: [escalations.enrollmentId, escalations.escalationKey] });
+}
+
+export const EscalationListQuery = z.object({
+  status: z.enum(escalationStatuses).optional(),
+  assignee: z.string().optional(),
+  priority: z.enum(escalationPriorities).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/** The CSM inbox: most urgent deadline first. */
+export async function listEscalations(
+  db: Db,
+  workspaceId: string,
+  query: z.infer<typeof EscalationListQuery>,
+) {
+  const rows = await db
+    .select({ x: escalations, account: accounts.externalId })
+    .from(escalations)
+    .innerJoin(accounts, eq(accounts.id, escalations.accountId))
+    .where(
+      and(
+        eq(escalations.workspaceId, workspaceId),
+        query.status ? eq(escalations.status, query.status) : undefined,
+        query.assignee ? eq(escalations.assignee, query.assignee) : undefined,
+        query.priority ? eq(escalations.priority, query.priority) : undefined,
+      ),
+    )
+    .orderBy(asc(escalations.dueAt), asc(escalations.id))
+    .limit(query.limit);
+  return rows.map(toEscalation);
+}
+
+export async function getEscalation(db: Db, workspaceId: string, id: string): Promise<Escalation | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  const [row] = await db
+    .select({ x: escalations, account: accounts.externalId })
+    .from(escalations)
+    .innerJoin(accounts, eq(accounts.id, escalations.accountId))
+    .where(and(eq(escalations.workspaceId, workspaceId), eq(escalations.id, id)));
+  return row ? toEscalation(row) : null;
+}
+
+export type EscalationChange =
+  | { ok: true; escalation: Escalation }
+  | { ok: false; status: 404 | 409; detail: string };
+
+async function change(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  from: readonly (typeof escalationStatuses)[number][],
+  set: Partial<typeof escalations.$inferInsert>,
+): Promise<EscalationChange> {
+  const current = await getEscalation(db, workspaceId, id);
+  if (!current) return { ok: false, status: 404, detail: `No escalation "${id}".` };
+  const updated = await db
+    .update(escalations)
+    .set({ ...set, updatedAt: new Date() })
+    .where(and(eq(escalations.id, id), inArray(escalations.status, [...from])))
+    .returning({ id: escalations.id });
+  if (updated.length === 0)
+    return { ok: false, status: 409, detail: `The escalation is already ${current.status}.` };
+  const escalation = await getEscalation(db, workspaceId, id);
+  return escalation ? { ok: true, escalation } : { ok: false, status: 404, detail: `No escalation "${id}".` };
+}
+
+export function acknowledgeEscalation(db: Db, workspaceId: string, id: string) {
+  return change(db, workspaceId, id, ["open"], { status: "acknowledged", acknowledgedAt: new Date() });
+}
+
+export function reassignEscalation(db: Db, workspaceId: string, id: string, assignee: string) {
+  return change(db, workspaceId, id, ["open", "acknowledged"], { assignee });
+}
+
+/** Resolves, then tells a waiting journey the outcome: `resume` goes on, `exit` ends the run. */
+export async function resolveEscalation(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  id: string,
+  outcome: "resume" | "exit",
+  notes: string | undefined,
+): Promise<EscalationChange> {
+  const result = await change(deps.db, workspaceId, id, ["open", "acknowledged"], {
+    status: "resolved",
+    outcome,
+    notes: notes ?? null,
+    resolvedAt: new Date(),
+  });
+  if (!result.ok || !result.escalation.holdsJourney) return result;
+  const [row] = await deps.db
+    .select({ workflowId: enrollments.workflowId, key: escalations.escalationKey })
+    .from(escalations)
+    .innerJoin(enrollments, eq(enrollments.id, escalations.enrollmentId))
+    .where(eq(escalations.id, id));
+  if (row) {
+    try {
+      await deps.client.workflow
+        .getHandle(row.workflowId)
+        .signal(escalationResolvedSignal, { escalationKey: row.key, resume: outcome === "resume" });
+    } catch (err) {
+      if ((err as Error).name !== "WorkflowNotFoundError") throw err;
+    }
+  }
+  return result;
+}
