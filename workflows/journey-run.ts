@@ -54,7 +54,7 @@ const now = () => new Date(Date.now()).toISOString();
 
 /**
  * One enrollment: a thin driver of the pure interpreter. Timers and `condition()` for waits, one
- * activity per transition for its effects and trace, signals for events, exits and resolutions.
+ * local activity per transition for its effects and trace, signals for events, exits and resolutions.
  */
 export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
   const ref: RunRef = { workspaceId: input.workspaceId, enrollmentId: input.enrollmentId };
@@ -93,11 +93,13 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
   for (;;) {
     state = transition.state;
     const at = now();
-    const result = await carryOut(ref, transition, at, previous ?? state);
+    // Where the run was before this transition (for the first one: just entered, still running).
+    const before: RunState = previous ?? { ...state, status: "running" };
+    const result = await carryOut(ref, transition, at, before);
     if ("interruptedBy" in result) {
       // Held before a touch and then ended: the input applies to where the run was before it.
       inbox.splice(inbox.indexOf(result.interruptedBy), 1);
-      transition = step(journey, previous ?? state, result.interruptedBy);
+      transition = step(journey, before, result.interruptedBy);
       continue;
     }
     if (result.facts) {

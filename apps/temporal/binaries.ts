@@ -18,7 +18,7 @@ export type BinaryResolution =
   | { ok: false; looked: string[] };
 
 export interface ResolveBinaryOptions {
-  /** Value of TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH; this module never reads process.env. */
+  /** Value of TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH; this module reads no environment variables itself. */
   explicitPath?: string | undefined;
   /** Value of PATH. */
   searchPath: string;
