@@ -48,6 +48,8 @@ export interface JourneyActivities {
 }
 
 export interface ScheduleActivities {
+  /** Scores every account of the workspace; returns how many were scored. */
+  recomputeHealth(input: { workspaceId: string; at: string }): Promise<number>;
   /** Enrolls accounts whose renewal window opened, for every renewal_window journey. Returns how many. */
   scanRenewalWindows(input: { workspaceId: string; at: string }): Promise<number>;
 }

@@ -1,4 +1,5 @@
 // Every workflow the worker registers. Deterministic code only: no I/O, no Node built-ins.
+export { healthRecompute } from "./health-recompute";
 export { journeyRun } from "./journey-run";
 export { renewalScan } from "./renewal-scan";
 export { routeEvents } from "./route-events";

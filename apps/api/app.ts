@@ -11,6 +11,7 @@ import { docsRouter } from "./routes/docs";
 import { enrollmentsRouter } from "./routes/enrollments";
 import { escalationsRouter } from "./routes/escalations";
 import { eventsRouter } from "./routes/events";
+import { healthRouter } from "./routes/health";
 import { journeysRouter } from "./routes/journeys";
 import { outboxRouter } from "./routes/outbox";
 import { systemRouter } from "./routes/system";
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", journeysRouter());
   app.route("/v1", enrollmentsRouter());
   app.route("/v1", escalationsRouter());
+  app.route("/v1", healthRouter());
   app.route("/v1", outboxRouter());
   app.route("/v1", templatesRouter());
 

@@ -63,6 +63,10 @@ export const Account = z
     attributes: z.record(z.string(), z.unknown()),
     lastSeenAt: z.string().nullable().openapi({ description: "Time of the latest event received" }),
     lastLoginAt: z.string().nullable().openapi({ description: "Time of the latest `login` event" }),
+    health: z
+      .object({ score: z.number().int(), band: z.enum(["red", "yellow", "green"]), computedAt: z.string() })
+      .nullable()
+      .openapi({ description: "The latest health score; trend and measures at /health" }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -86,6 +90,10 @@ export function toAccount(row: AccountRow): Account {
     attributes: row.attributes,
     lastSeenAt: row.lastSeenAt?.toISOString() ?? null,
     lastLoginAt: row.lastLoginAt?.toISOString() ?? null,
+    health:
+      row.healthScore !== null && row.healthBand && row.healthComputedAt
+        ? { score: row.healthScore, band: row.healthBand, computedAt: row.healthComputedAt.toISOString() }
+        : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

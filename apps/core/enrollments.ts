@@ -228,6 +228,25 @@ async function journeysTriggeredBy(
   return rows.map((r) => ({ id: r.id, definition: JourneyDefinition.parse(r.definition) }));
 }
 
+/** Enrolls many accounts in every live journey whose trigger contains `trigger` (journeys read once). */
+export async function enrollAccountsWhereTriggered(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  accountIds: string[],
+  trigger: Record<string, string>,
+  label: string,
+): Promise<number> {
+  const matching = await journeysTriggeredBy(deps.db, workspaceId, trigger);
+  let enrolled = 0;
+  for (const j of matching) {
+    for (const accountId of accountIds) {
+      const outcome = await enroll(deps, { workspaceId, journeyId: j.id, accountId, trigger: label });
+      if (outcome.enrolled) enrolled++;
+    }
+  }
+  return enrolled;
+}
+
 /** Enrolls an account in every live journey whose trigger contains `trigger`. */
 async function enrollWhereTriggered(
   deps: RuntimeDeps,

@@ -45,6 +45,8 @@ export async function loadFacts(db: Db, workspaceId: string, accountId: string, 
     );
   }
   if (account.contractStart) facts.contract_start = account.contractStart;
+  if (account.healthScore !== null) facts["health.score"] = account.healthScore;
+  if (account.healthBand) facts["health.band"] = account.healthBand;
   const lastLogin = usage?.lastLogin ? new Date(usage.lastLogin) : (account.lastLoginAt ?? null);
   if (lastLogin) facts.days_since_last_login = Math.floor((atDate.getTime() - lastLogin.getTime()) / DAY_MS);
   const active = Number(usage?.activeUsers ?? 0);

@@ -1,4 +1,6 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from "@temporalio/client";
+import { parse as parseDuration } from "tinyduration";
+import { healthRecompute, healthScheduleId } from "../../workflows/health-recompute";
 import { renewalScan, renewalScheduleId } from "../../workflows/renewal-scan";
 
 /**
@@ -28,4 +30,37 @@ export async function ensureRenewalSchedule(
     if (err instanceof ScheduleAlreadyRunning) return false;
     throw err;
   }
+}
+
+/** The workspace's health recompute Schedule, every `every` (ISO-8601); updated when the scorecard changes. */
+export async function ensureHealthSchedule(
+  client: Client,
+  taskQueue: string,
+  workspaceId: string,
+  every: string,
+): Promise<void> {
+  const scheduleId = healthScheduleId(workspaceId);
+  const spec = { intervals: [{ every: isoToMs(every) }] };
+  try {
+    await client.schedule.create({
+      scheduleId,
+      spec,
+      action: {
+        type: "startWorkflow",
+        workflowType: healthRecompute,
+        taskQueue,
+        args: [{ workspaceId }],
+        workflowId: scheduleId,
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec }));
+  }
+}
+
+function isoToMs(duration: string): number {
+  const parsed = parseDuration(duration);
+  return (((parsed.days ?? 0) * 24 + (parsed.hours ?? 0)) * 60 + (parsed.minutes ?? 0)) * 60_000;
 }

@@ -166,6 +166,8 @@ export async function loadSimAccounts(
         ...(r.licenses !== null ? { licenses: r.licenses } : {}),
         ...(r.renewalDate ? { renewal_date: r.renewalDate } : {}),
         ...(r.contractStart ? { contract_start: r.contractStart } : {}),
+        ...(r.healthScore !== null ? { "health.score": r.healthScore } : {}),
+        ...(r.healthBand ? { "health.band": r.healthBand } : {}),
       },
       events: byAccount.get(r.id) ?? [],
     })),

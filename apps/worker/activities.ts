@@ -1,6 +1,7 @@
 import type { EventActivities, JourneyActivities, ScheduleActivities } from "../../workflows/activities";
 import { routeEventsToRuns, scanRenewalWindows } from "../core/enrollments";
 import { applyEventFacts } from "../core/events";
+import { recomputeHealth } from "../core/health";
 import { createJourneyActivities, type JourneyActivityDeps } from "./journey-activities";
 
 export type ActivityDeps = JourneyActivityDeps;
@@ -16,6 +17,8 @@ export function createActivities(deps: ActivityDeps): Activities {
       return updated;
     },
     scanRenewalWindows: ({ workspaceId, at }) => scanRenewalWindows(deps, workspaceId, at),
+    recomputeHealth: async ({ workspaceId, at }) =>
+      (await recomputeHealth(deps, workspaceId, new Date(at))).accounts,
     ...createJourneyActivities(deps),
   };
 }

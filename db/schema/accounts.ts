@@ -37,6 +37,10 @@ export const accounts = pgTable(
     attributes: jsonb("attributes").$type<Record<string, unknown>>().notNull().default({}),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true, mode: "date" }),
     lastLoginAt: timestamp("last_login_at", { withTimezone: true, mode: "date" }),
+    /** The latest health run's result; history lives in account_health. */
+    healthScore: integer("health_score"),
+    healthBand: text("health_band", { enum: ["red", "yellow", "green"] }),
+    healthComputedAt: timestamp("health_computed_at", { withTimezone: true, mode: "date" }),
     ...timestamps,
   },
   (t) => [

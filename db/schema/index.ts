@@ -5,6 +5,7 @@ export * from "./csms";
 export * from "./enrollments";
 export * from "./escalations";
 export * from "./events";
+export * from "./health";
 export * from "./journey-versions";
 export * from "./journeys";
 export * from "./templates";

@@ -1,0 +1,145 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { findAccountRow } from "../../core/accounts";
+import {
+  currentHealth,
+  getScorecard,
+  healthHistory,
+  recomputeHealth,
+  saveScorecard,
+} from "../../core/health";
+import { Scorecard } from "../../core/health-scorecard";
+import { ensureHealthSchedule } from "../../core/schedules";
+import { ExternalId } from "../../core/validators";
+import type { AppDeps } from "../context";
+import { bearerSecurity, createRouter, problemResponses } from "../openapi";
+import { ProblemError } from "../problem";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+const Band = z.enum(["red", "yellow", "green"]);
+const CurrentHealth = z
+  .object({
+    score: z.number().int(),
+    band: Band,
+    computedAt: z.string(),
+    trend: z.object({ days7: z.number().nullable(), days28: z.number().nullable() }),
+    measures: z.record(z.string(), z.object({ value: z.number(), score: z.number() })),
+  })
+  .openapi("AccountHealth");
+
+const getScorecardRoute = createRoute({
+  method: "get",
+  path: "/health/scorecard",
+  tags: ["Health"],
+  summary: "The workspace's health scorecard (the default until one is saved)",
+  security: bearerSecurity,
+  responses: {
+    200: json(z.object({ scorecard: Scorecard, isDefault: z.boolean() }), "The scorecard"),
+    ...problemResponses(401),
+  },
+});
+
+const putScorecardRoute = createRoute({
+  method: "put",
+  path: "/health/scorecard",
+  tags: ["Health"],
+  summary: "Replace the scorecard: measures, weights, curves, bands, tier profiles, recompute interval",
+  security: bearerSecurity,
+  request: { body: { required: true, content: { "application/json": { schema: Scorecard } } } },
+  responses: { 200: json(Scorecard, "Saved"), ...problemResponses(400, 401, 422) },
+});
+
+const recomputeRoute = createRoute({
+  method: "post",
+  path: "/health/recompute",
+  tags: ["Health"],
+  summary: "Score every account now; returns when done",
+  security: bearerSecurity,
+  responses: {
+    200: json(
+      z.object({
+        computedAt: z.string(),
+        accounts: z.number().int(),
+        bands: z.record(z.string(), z.number().int()),
+        transitions: z.array(z.object({ account: z.string(), from: z.string().nullable(), to: Band })),
+        durationMs: z.number(),
+      }),
+      "The run",
+    ),
+    ...problemResponses(401),
+  },
+});
+
+const accountHealthRoute = createRoute({
+  method: "get",
+  path: "/accounts/{externalId}/health",
+  tags: ["Health"],
+  summary: "An account's health now (score, band, trend, measures) and its history",
+  security: bearerSecurity,
+  request: {
+    params: z.object({ externalId: ExternalId.openapi({ param: { name: "externalId", in: "path" } }) }),
+    query: z.object({
+      from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Default: 90 days ago" }),
+      to: z.iso.datetime({ offset: true }).optional(),
+    }),
+  },
+  responses: {
+    200: json(
+      z.object({
+        current: CurrentHealth.nullable(),
+        history: z.array(z.object({ at: z.string(), score: z.number().int(), band: Band })),
+      }),
+      "Health",
+    ),
+    ...problemResponses(400, 401, 404),
+  },
+});
+
+function runtime(deps: AppDeps) {
+  return { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue };
+}
+
+export function healthRouter() {
+  return createRouter()
+    .openapi(getScorecardRoute, async (c) =>
+      c.json(await getScorecard(c.var.deps.db, c.var.workspaceId), 200),
+    )
+    .openapi(putScorecardRoute, async (c) => {
+      const scorecard = c.req.valid("json");
+      const { deps, workspaceId } = c.var;
+      await saveScorecard(deps.db, workspaceId, scorecard);
+      await ensureHealthSchedule(deps.temporal.client, deps.temporal.taskQueue, workspaceId, scorecard.every);
+      return c.json(scorecard, 200);
+    })
+    .openapi(recomputeRoute, async (c) => {
+      const { deps, workspaceId } = c.var;
+      const result = await recomputeHealth(runtime(deps), workspaceId, deps.now());
+      const { scorecard } = await getScorecard(deps.db, workspaceId);
+      await ensureHealthSchedule(deps.temporal.client, deps.temporal.taskQueue, workspaceId, scorecard.every);
+      return c.json(result, 200);
+    })
+    .openapi(accountHealthRoute, async (c) => {
+      const { externalId } = c.req.valid("param");
+      const query = c.req.valid("query");
+      const { deps } = c.var;
+      const account = await findAccountRow(deps.db, c.var.workspaceId, externalId);
+      if (!account)
+        throw new ProblemError({
+          status: 404,
+          type: "not-found",
+          detail: `No account with externalId "${externalId}".`,
+        });
+      const to = query.to ? new Date(query.to) : deps.now();
+      const from = query.from ? new Date(query.from) : new Date(to.getTime() - 90 * 86_400_000);
+      return c.json(
+        {
+          current: await currentHealth(deps.db, account.id),
+          history: await healthHistory(deps.db, account.id, from, to),
+        },
+        200,
+      );
+    });
+}

@@ -1,0 +1,164 @@
+import { z } from "@hono/zod-openapi";
+import { parse as parseDuration } from "tinyduration";
+
+/**
+ * The health scorecard: measures over metrics computed per account, each with a weight and a linear
+ * curve from `zero` (scores 0) to `full` (scores 100), grouped DEAR-style; bands; per-tier weights.
+ */
+
+export const metrics = [
+  "deployment.active_ratio_28d",
+  "adoption.active_days_28d",
+  "adoption.feature_breadth_28d",
+  "engagement.touch_response_90d",
+  "roi.outcomes_90d",
+] as const;
+export type Metric = (typeof metrics)[number];
+
+export const Measure = z.strictObject({
+  key: z.string().regex(/^[a-z][a-z0-9_]{0,49}$/),
+  label: z.string().min(1).max(100).optional(),
+  group: z.enum(["deployment", "adoption", "engagement", "roi"]),
+  metric: z.enum(metrics),
+  weight: z.number().min(0).max(100),
+  curve: z.strictObject({ zero: z.number(), full: z.number() }).refine((c) => c.zero !== c.full, {
+    message: "`zero` and `full` must differ",
+  }),
+});
+
+export const Scorecard = z
+  .strictObject({
+    measures: z.array(Measure).min(1).max(30),
+    bands: z
+      .strictObject({ red: z.number().min(0).max(100), yellow: z.number().min(0).max(100) })
+      .refine((b) => b.red <= b.yellow, { message: "`red` must not be above `yellow`", path: ["red"] }),
+    /** Event names that count as outcomes achieved (the ROI measure). */
+    roiEvents: z.array(z.string().min(1)).default(["outcome_achieved"]),
+    /** Per tier: weights that replace the measure's default weight. */
+    profiles: z
+      .partialRecord(
+        z.enum(["high_touch", "low_touch", "tech_touch"]),
+        z.strictObject({ weights: z.record(z.string(), z.number().min(0).max(100)) }),
+      )
+      .default({}),
+    /** How often the workspace's Schedule recomputes health (ISO-8601, at least PT5M). */
+    every: z
+      .string()
+      .regex(/^PT(?=\d)(\d+H)?(\d+M)?$|^P\d+D$/, "must be an ISO-8601 duration such as PT1H or P1D")
+      .default("PT1H"),
+  })
+  .superRefine((card, ctx) => {
+    const every = parseDuration(card.every);
+    if (((every.days ?? 0) * 24 + (every.hours ?? 0)) * 60 + (every.minutes ?? 0) < 5) {
+      ctx.addIssue({ code: "custom", path: ["every"], message: "must be at least PT5M" });
+    }
+    const keys = new Set<string>();
+    card.measures.forEach((m, i) => {
+      if (keys.has(m.key))
+        ctx.addIssue({
+          code: "custom",
+          path: ["measures", i, "key"],
+          message: `duplicate measure "${m.key}"`,
+        });
+      keys.add(m.key);
+    });
+    for (const [tier, profile] of Object.entries(card.profiles)) {
+      for (const key of Object.keys(profile?.weights ?? {})) {
+        if (!keys.has(key)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["profiles", tier, "weights", key],
+            message: `no measure "${key}"`,
+          });
+        }
+      }
+    }
+  })
+  .openapi("Scorecard");
+export type Scorecard = z.infer<typeof Scorecard>;
+
+/** The default encodes the field's rule of thumb: 80% of licenses deployed, 50% active in 28 days. */
+export const defaultScorecard: Scorecard = Scorecard.parse({
+  measures: [
+    {
+      key: "deployed",
+      label: "Licenses in use (goal 80%)",
+      group: "deployment",
+      metric: "deployment.active_ratio_28d",
+      weight: 30,
+      curve: { zero: 0, full: 0.8 },
+    },
+    {
+      key: "active",
+      label: "Active in 28 days (goal 50%)",
+      group: "adoption",
+      metric: "deployment.active_ratio_28d",
+      weight: 20,
+      curve: { zero: 0, full: 0.5 },
+    },
+    {
+      key: "active_days",
+      label: "Active days in 28",
+      group: "adoption",
+      metric: "adoption.active_days_28d",
+      weight: 15,
+      curve: { zero: 0, full: 20 },
+    },
+    {
+      key: "breadth",
+      label: "Features used in 28 days",
+      group: "adoption",
+      metric: "adoption.feature_breadth_28d",
+      weight: 15,
+      curve: { zero: 0, full: 4 },
+    },
+    {
+      key: "touch_score",
+      label: "Responses to touches (90 days)",
+      group: "engagement",
+      metric: "engagement.touch_response_90d",
+      weight: 10,
+      curve: { zero: 0, full: 0.5 },
+    },
+    {
+      key: "outcomes",
+      label: "Outcomes achieved (90 days)",
+      group: "roi",
+      metric: "roi.outcomes_90d",
+      weight: 10,
+      curve: { zero: 0, full: 1 },
+    },
+  ],
+  bands: { red: 40, yellow: 70 },
+});
+
+export type MetricValues = Partial<Record<Metric, number | null>>;
+export type HealthResult = {
+  score: number;
+  band: "red" | "yellow" | "green";
+  measures: Record<string, { value: number; score: number }>;
+};
+
+export function bandOf(score: number, bands: Scorecard["bands"]): HealthResult["band"] {
+  return score < bands.red ? "red" : score < bands.yellow ? "yellow" : "green";
+}
+
+/** Scores one account. A measure whose metric is unknown (no licenses, say) is left out of the weighting. */
+export function scoreAccount(card: Scorecard, tier: string, values: MetricValues): HealthResult {
+  const weights = card.profiles[tier as keyof Scorecard["profiles"]]?.weights ?? {};
+  let total = 0;
+  let weighted = 0;
+  const measures: HealthResult["measures"] = {};
+  for (const m of card.measures) {
+    const value = values[m.metric];
+    if (value === null || value === undefined || Number.isNaN(value)) continue;
+    const weight = weights[m.key] ?? m.weight;
+    const ratio = (value - m.curve.zero) / (m.curve.full - m.curve.zero);
+    const score = Math.round(Math.min(1, Math.max(0, ratio)) * 100);
+    measures[m.key] = { value, score };
+    total += weight;
+    weighted += weight * score;
+  }
+  const score = total > 0 ? Math.round(weighted / total) : 0;
+  return { score, band: bandOf(score, card.bands), measures };
+}

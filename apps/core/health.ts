@@ -1,0 +1,239 @@
+import { and, asc, desc, eq, gte, lte, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { accountHealth, healthScorecards } from "../../db/schema";
+import { enrollAccountsWhereTriggered, type RuntimeDeps } from "./enrollments";
+import {
+  defaultScorecard,
+  type HealthResult,
+  type MetricValues,
+  Scorecard,
+  scoreAccount,
+} from "./health-scorecard";
+
+const DAY_MS = 86_400_000;
+const INSERT_CHUNK = 1000;
+
+export async function getScorecard(
+  db: Db,
+  workspaceId: string,
+): Promise<{ scorecard: Scorecard; isDefault: boolean }> {
+  const [row] = await db.select().from(healthScorecards).where(eq(healthScorecards.workspaceId, workspaceId));
+  return row
+    ? { scorecard: Scorecard.parse(row.scorecard), isDefault: false }
+    : { scorecard: defaultScorecard, isDefault: true };
+}
+
+export async function saveScorecard(db: Db, workspaceId: string, scorecard: Scorecard): Promise<void> {
+  await db
+    .insert(healthScorecards)
+    .values({ workspaceId, scorecard })
+    .onConflictDoUpdate({ target: healthScorecards.workspaceId, set: { scorecard, updatedAt: new Date() } });
+}
+
+type MetricRow = {
+  id: string;
+  external_id: string;
+  tier: string;
+  licenses: number | null;
+  health_band: "red" | "yellow" | "green" | null;
+  active_users: number;
+  active_days: number;
+  breadth: number;
+  outcomes: number;
+  responses: number;
+  sent: number;
+};
+
+/**
+ * Every account's metrics in one set-based query: events of the last 28 and 90 days grouped per
+ * account, touches sent in 90 days, joined to the accounts. No loop over accounts.
+ */
+async function metricsOf(db: Db, workspaceId: string, at: Date, roiEvents: string[]): Promise<MetricRow[]> {
+  const since28 = new Date(at.getTime() - 28 * DAY_MS).toISOString();
+  const since90 = new Date(at.getTime() - 90 * DAY_MS).toISOString();
+  const now = at.toISOString();
+  const roi = sql`array[${sql.join(
+    roiEvents.map((e) => sql`${e}`),
+    sql`, `,
+  )}]::text[]`;
+  const result = await db.execute(sql`
+    with usage as (
+      select account_id,
+        count(distinct coalesce(contact_id::text, properties->>'user'))
+          filter (where occurred_at > ${since28}::timestamptz and name not like 'message\\_%') as active_users,
+        count(distinct date_trunc('day', occurred_at))
+          filter (where occurred_at > ${since28}::timestamptz and name not like 'message\\_%') as active_days,
+        count(distinct name)
+          filter (where occurred_at > ${since28}::timestamptz and name <> 'login' and name not like 'message\\_%') as breadth,
+        count(*) filter (where name = any(${roi})) as outcomes,
+        count(*) filter (where name in ('message_opened', 'message_clicked', 'message_replied')) as responses
+      from events
+      where workspace_id = ${workspaceId} and occurred_at > ${since90}::timestamptz and occurred_at <= ${now}::timestamptz
+      group by account_id
+    ),
+    sent as (
+      select e.account_id, count(*) as sent
+      from touches t join enrollments e on e.id = t.enrollment_id
+      where t.workspace_id = ${workspaceId} and t.status = 'sent' and t.channel <> 'notification'
+        and t.created_at > ${since90}::timestamptz
+      group by e.account_id
+    )
+    select a.id, a.external_id, a.tier, a.licenses, a.health_band,
+      coalesce(u.active_users, 0)::int as active_users, coalesce(u.active_days, 0)::int as active_days,
+      coalesce(u.breadth, 0)::int as breadth, coalesce(u.outcomes, 0)::int as outcomes,
+      coalesce(u.responses, 0)::int as responses, coalesce(s.sent, 0)::int as sent
+    from accounts a
+    left join usage u on u.account_id = a.id
+    left join sent s on s.account_id = a.id
+    where a.workspace_id = ${workspaceId} and a.lifecycle_stage <> 'churned'
+  `);
+  return ((result as { rows?: MetricRow[] }).rows ?? (result as unknown as MetricRow[])).map((r) => ({
+    ...r,
+    active_users: Number(r.active_users),
+    active_days: Number(r.active_days),
+    breadth: Number(r.breadth),
+    outcomes: Number(r.outcomes),
+    responses: Number(r.responses),
+    sent: Number(r.sent),
+    licenses: r.licenses === null ? null : Number(r.licenses),
+  }));
+}
+
+function valuesOf(row: MetricRow): MetricValues {
+  return {
+    "deployment.active_ratio_28d": row.licenses ? row.active_users / row.licenses : null,
+    "adoption.active_days_28d": row.active_days,
+    "adoption.feature_breadth_28d": row.breadth,
+    "engagement.touch_response_90d": row.sent > 0 ? Math.min(1, row.responses / row.sent) : null,
+    "roi.outcomes_90d": row.outcomes,
+  };
+}
+
+export type BandTransition = { account: string; from: string | null; to: "red" | "yellow" | "green" };
+export type RecomputeResult = {
+  computedAt: string;
+  accounts: number;
+  transitions: BandTransition[];
+  bands: Record<string, number>;
+  durationMs: number;
+};
+
+/**
+ * Scores every account of a workspace, appends one history row each, updates the current score and
+ * band, and starts `health_band_entered` journeys for accounts whose band changed.
+ */
+export async function recomputeHealth(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  at: Date = new Date(),
+): Promise<RecomputeResult> {
+  const started = performance.now();
+  const { db } = deps;
+  const { scorecard } = await getScorecard(db, workspaceId);
+  const rows = await metricsOf(db, workspaceId, at, scorecard.roiEvents);
+  const scored = rows.map((row) => ({ row, health: scoreAccount(scorecard, row.tier, valuesOf(row)) }));
+
+  for (let i = 0; i < scored.length; i += INSERT_CHUNK) {
+    const chunk = scored.slice(i, i + INSERT_CHUNK);
+    await db.transaction(async (tx) => {
+      await tx.insert(accountHealth).values(
+        chunk.map(({ row, health }) => ({
+          workspaceId,
+          accountId: row.id,
+          computedAt: at,
+          score: health.score,
+          band: health.band,
+          measures: health.measures,
+        })),
+      );
+      const current = JSON.stringify(
+        chunk.map(({ row, health }) => ({ id: row.id, score: health.score, band: health.band })),
+      );
+      await tx.execute(sql`
+        update accounts a set health_score = v.score, health_band = v.band, health_computed_at = ${at.toISOString()}::timestamptz
+        from jsonb_to_recordset(${current}::jsonb) as v(id uuid, score int, band text)
+        where a.id = v.id
+      `);
+    });
+  }
+
+  const transitions: BandTransition[] = scored
+    .filter(({ row, health }) => row.health_band !== health.band)
+    .map(({ row, health }) => ({ account: row.external_id, from: row.health_band, to: health.band }));
+  for (const band of ["red", "yellow", "green"] as const) {
+    const entered = scored.filter(({ row, health }) => health.band === band && row.health_band !== band);
+    if (entered.length === 0) continue;
+    await enrollAccountsWhereTriggered(
+      deps,
+      workspaceId,
+      entered.map(({ row }) => row.id),
+      { type: "health_band_entered", band },
+      `health_band_entered:${band}`,
+    );
+  }
+  const bands: Record<string, number> = { red: 0, yellow: 0, green: 0 };
+  for (const { health } of scored) bands[health.band] = (bands[health.band] ?? 0) + 1;
+  return {
+    computedAt: at.toISOString(),
+    accounts: scored.length,
+    transitions,
+    bands,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+export type AccountHealth = {
+  score: number;
+  band: HealthResult["band"];
+  computedAt: string;
+  /** Change of the score over 7 and 28 days ("a line, not a point"); null without enough history. */
+  trend: { days7: number | null; days28: number | null };
+  measures: HealthResult["measures"];
+};
+
+/** The current health with its trend, or null before the first run. */
+export async function currentHealth(db: Db, accountId: string): Promise<AccountHealth | null> {
+  const [latest] = await db
+    .select()
+    .from(accountHealth)
+    .where(eq(accountHealth.accountId, accountId))
+    .orderBy(desc(accountHealth.computedAt))
+    .limit(1);
+  if (!latest) return null;
+  const scoreAgo = async (days: number) => {
+    const [row] = await db
+      .select({ score: accountHealth.score })
+      .from(accountHealth)
+      .where(
+        and(
+          eq(accountHealth.accountId, accountId),
+          lte(accountHealth.computedAt, new Date(latest.computedAt.getTime() - days * DAY_MS)),
+        ),
+      )
+      .orderBy(desc(accountHealth.computedAt))
+      .limit(1);
+    return row ? latest.score - row.score : null;
+  };
+  return {
+    score: latest.score,
+    band: latest.band,
+    computedAt: latest.computedAt.toISOString(),
+    trend: { days7: await scoreAgo(7), days28: await scoreAgo(28) },
+    measures: latest.measures,
+  };
+}
+
+export async function healthHistory(db: Db, accountId: string, from: Date, to: Date) {
+  const rows = await db
+    .select({ at: accountHealth.computedAt, score: accountHealth.score, band: accountHealth.band })
+    .from(accountHealth)
+    .where(
+      and(
+        eq(accountHealth.accountId, accountId),
+        gte(accountHealth.computedAt, from),
+        lte(accountHealth.computedAt, to),
+      ),
+    )
+    .orderBy(asc(accountHealth.computedAt));
+  return rows.map((r) => ({ at: r.at.toISOString(), score: r.score, band: r.band }));
+}

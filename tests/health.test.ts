@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Account } from "../apps/core/accounts";
+import { recomputeHealth } from "../apps/core/health";
+import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
+
+let stack: TestStack;
+let ws: TestWorkspace;
+const DAY = 86_400_000;
+const ago = (days: number, hours = 0) => new Date(Date.now() - days * DAY - hours * 3_600_000).toISOString();
+
+type Health = {
+  current: {
+    score: number;
+    band: string;
+    trend: { days7: number | null; days28: number | null };
+    measures: Record<string, { value: number; score: number }>;
+  } | null;
+  history: { score: number; band: string }[];
+};
+
+let seq = 0;
+async function events(account: string, list: { name: string; at: string; user?: string }[]) {
+  const res = await ws.request("POST", "/v1/events", {
+    events: list.map((e) => ({
+      id: `h-${seq++}`,
+      account,
+      name: e.name,
+      occurredAt: e.at,
+      properties: e.user ? { user: e.user } : {},
+    })),
+  });
+  expect(res.status).toBe(200);
+}
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  ws = await stack.newWorkspace();
+});
+afterAll(() => stack?.close());
+
+describe("health scores", () => {
+  it("scores an account exactly as computed by hand from the default scorecard", async () => {
+    await ws.request("PUT", "/v1/accounts/fixture", { name: "Fixture", licenses: 10 });
+    await events("fixture", [
+      { name: "login", at: ago(1), user: "u1" },
+      { name: "login", at: ago(2), user: "u2" },
+      { name: "login", at: ago(3), user: "u3" },
+      { name: "login", at: ago(3, 1), user: "u4" },
+      { name: "report_created", at: ago(2, 1), user: "u1" },
+      { name: "dashboard_shared", at: ago(1, 1), user: "u2" },
+      { name: "outcome_achieved", at: ago(1, 2), user: "u1" },
+      // Older than 28 days: outside the usage window.
+      { name: "login", at: ago(40), user: "u9" },
+    ]);
+    const res = await ws.request("POST", "/v1/health/recompute");
+    expect(res.status).toBe(200);
+    const health = (await (await ws.request("GET", "/v1/accounts/fixture/health")).json()) as Health;
+    // 4 of 10 licenses active: deployed 0.4/0.8 = 50, active 0.4/0.5 = 80; 3 active days of 20 = 15;
+    // 3 features of 4 = 75; 1 outcome of 1 = 100; no touches yet, so engagement is left out.
+    expect(health.current?.measures).toEqual({
+      deployed: { value: 0.4, score: 50 },
+      active: { value: 0.4, score: 80 },
+      active_days: { value: 3, score: 15 },
+      breadth: { value: 3, score: 75 },
+      outcomes: { value: 1, score: 100 },
+    });
+    // (30·50 + 20·80 + 15·15 + 15·75 + 10·100) / 90 = 60.6
+    expect(health.current).toMatchObject({ score: 61, band: "yellow" });
+    const account = (await (await ws.request("GET", "/v1/accounts/fixture")).json()) as Account;
+    expect(account.health).toMatchObject({ score: 61, band: "yellow" });
+  });
+
+  it("keeps a history with a trend, and escalates an account that falls into red to its CSM", async () => {
+    await ws.request("PUT", "/v1/journeys/red-alert", {
+      name: "Red alert",
+      trigger: { type: "health_band_entered", band: "red" },
+      steps: [{ id: "call", type: "escalate", reason: "Health fell into red", priority: "high", sla: "P1D" }],
+    });
+    expect((await ws.request("POST", "/v1/journeys/red-alert/publish")).status).toBe(201);
+    await ws.request("PUT", "/v1/accounts/declining", {
+      name: "Declining",
+      licenses: 4,
+      ownerCsm: "csm@vendor.example",
+    });
+    // Busy six weeks ago, silent since.
+    await events(
+      "declining",
+      ["u1", "u2", "u3", "u4"].flatMap((user, i) => [
+        { name: "login", at: ago(45 + i), user },
+        { name: "report_created", at: ago(45 + i, 1), user },
+        { name: "dashboard_shared", at: ago(44, i), user },
+      ]),
+    );
+    const deps = { db: stack.database.db, client: stack.client, taskQueue: stack.taskQueue };
+    const before = await recomputeHealth(deps, ws.workspaceId, new Date(Date.now() - 40 * DAY));
+    // All 4 licenses active, 5 active days, 2 features, no outcome: (3000 + 2000 + 375 + 750) / 90 = 68.
+    expect(before.transitions).toContainEqual({ account: "declining", from: null, to: "yellow" });
+    const after = await recomputeHealth(deps, ws.workspaceId, new Date());
+    expect(after.transitions).toContainEqual({ account: "declining", from: "yellow", to: "red" });
+
+    const health = (await (await ws.request("GET", "/v1/accounts/declining/health")).json()) as Health;
+    expect(health.history.map((h) => [h.score, h.band])).toEqual([
+      [68, "yellow"],
+      [0, "red"],
+    ]);
+    expect(health.current?.trend.days28).toBe(
+      (health.history[1]?.score ?? 0) - (health.history[0]?.score ?? 0),
+    );
+    expect(health.current?.trend).toEqual({ days7: -68, days28: -68 });
+
+    const escalation = await eventually(async () => {
+      const { data } = (await (await ws.request("GET", "/v1/escalations")).json()) as {
+        data: { account: string; assignee: string; reason: string }[];
+      };
+      return data.find((e) => e.account === "declining");
+    }, "the red-band escalation");
+    expect(escalation).toMatchObject({ assignee: "csm@vendor.example", reason: "Health fell into red" });
+  });
+
+  it("validates the scorecard with pointers, saves it and schedules the recompute", async () => {
+    const bad = await ws.request("PUT", "/v1/health/scorecard", {
+      measures: [
+        {
+          key: "a",
+          group: "adoption",
+          metric: "adoption.active_days_28d",
+          weight: 10,
+          curve: { zero: 0, full: 0 },
+        },
+        {
+          key: "a",
+          group: "usage",
+          metric: "adoption.active_days_28d",
+          weight: 10,
+          curve: { zero: 0, full: 5 },
+        },
+      ],
+      bands: { red: 80, yellow: 50 },
+      every: "PT1M",
+    });
+    expect(bad.status).toBe(422);
+    const pointers = ((await bad.json()) as { errors: { pointer: string }[] }).errors
+      .map((e) => e.pointer)
+      .sort();
+    expect(pointers).toEqual(["/bands/red", "/measures/0/curve", "/measures/1/group"]);
+
+    const { scorecard } = (await (await ws.request("GET", "/v1/health/scorecard")).json()) as {
+      scorecard: { every: string };
+    };
+    const saved = await ws.request("PUT", "/v1/health/scorecard", { ...scorecard, every: "PT30M" });
+    expect(saved.status).toBe(200);
+    const again = (await (await ws.request("GET", "/v1/health/scorecard")).json()) as { isDefault: boolean };
+    expect(again.isDefault).toBe(false);
+    const schedule = await stack.client.schedule.getHandle(`health-recompute:${ws.workspaceId}`).describe();
+    expect(schedule.spec.intervals?.[0]?.every).toBe(30 * 60_000);
+  });
+});

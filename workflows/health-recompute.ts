@@ -1,0 +1,20 @@
+import { proxyActivities } from "@temporalio/workflow";
+import type { ScheduleActivities } from "./activities";
+
+const { recomputeHealth } = proxyActivities<ScheduleActivities>({
+  startToCloseTimeout: "15 minutes",
+  retry: { initialInterval: "10 seconds", maximumInterval: "5 minutes" },
+});
+
+/** Started by a Temporal Schedule per workspace: scores every account (set-based) and keeps the history. */
+export async function healthRecompute(input: { workspaceId: string }): Promise<{ accounts: number }> {
+  const accounts = await recomputeHealth({
+    workspaceId: input.workspaceId,
+    at: new Date(Date.now()).toISOString(),
+  });
+  return { accounts };
+}
+
+export function healthScheduleId(workspaceId: string): string {
+  return `health-recompute:${workspaceId}`;
+}
