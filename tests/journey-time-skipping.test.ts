@@ -26,7 +26,7 @@ import { provisionTimeSkippingEnv } from "../apps/temporal/dev-server";
 import { createActivities } from "../apps/worker/activities";
 import { createWorker } from "../apps/worker/worker";
 import type { Database } from "../db/client";
-import { enrollments, enrollmentTrace, touches } from "../db/schema";
+import { enrollments, enrollmentTrace, escalations, touches } from "../db/schema";
 import {
   accountEventSignal,
   escalationResolvedSignal,
@@ -466,5 +466,37 @@ describe("journey runtime on the time-skipping server", () => {
         f.startsWith(`${outcome.enrollment.id}-hello_1`),
       ).length,
     ).toBe(1);
+  });
+
+  it("reminds the CSM before the SLA and re-escalates with a higher priority when it passes", async () => {
+    const journeyId = await publish({
+      key: "sla",
+      name: "SLA",
+      trigger: { type: "manual" },
+      steps: [{ id: "call", type: "escalate", reason: "Call them", priority: "medium", sla: "P4D" }],
+    });
+    const accountId = await account("sla");
+    const outcome = await enroll(deps, { workspaceId, journeyId, accountId, trigger: "manual" });
+    if (!outcome.enrolled) throw new Error(outcome.reason);
+    await handleOf(outcome.enrollment.workflowId).result();
+    const [open] = await database.db
+      .select()
+      .from(escalations)
+      .where(eq(escalations.enrollmentId, outcome.enrollment.id));
+    expect(open).toMatchObject({ priority: "medium", status: "open", breachedAt: null });
+    const sla = env.client.workflow.getHandle(`escalation-sla:${open?.id}`);
+    expect(await sla.result()).toBe("breached");
+    const [breached] = await database.db
+      .select()
+      .from(escalations)
+      .where(eq(escalations.id, open?.id ?? ""));
+    expect(breached?.priority).toBe("high");
+    // The reminder comes at 75% of the 4-day SLA: one day before the deadline.
+    expect(
+      Math.round(((breached?.dueAt.getTime() ?? 0) - (breached?.remindedAt?.getTime() ?? 0)) / DAY),
+    ).toBe(1);
+    expect((breached?.breachedAt?.getTime() ?? 0) - (breached?.dueAt.getTime() ?? 0)).toBeLessThan(60_000);
+    const notices = (await touchRows(outcome.enrollment.id)).map((t) => t.touchKey).sort();
+    expect(notices).toEqual(["escalation:call:1", "escalation:call:1:breach", "escalation:call:1:reminder"]);
   });
 });

@@ -53,3 +53,13 @@ export interface ScheduleActivities {
   /** Enrolls accounts whose renewal window opened, for every renewal_window journey. Returns how many. */
   scanRenewalWindows(input: { workspaceId: string; at: string }): Promise<number>;
 }
+
+export interface EscalationActivities {
+  /** At the reminder, reminds the assignee; at the deadline, raises the priority and notifies again. */
+  checkEscalationSla(input: {
+    workspaceId: string;
+    escalationId: string;
+    stage: "reminder" | "breach";
+    at: string;
+  }): Promise<"open" | "resolved">;
+}

@@ -7,6 +7,7 @@ import { httpMetrics } from "./middleware/metrics";
 import { errorHandler, problem, validationHook } from "./problem";
 import { accountsRouter } from "./routes/accounts";
 import { contactsRouter } from "./routes/contacts";
+import { csmsRouter } from "./routes/csms";
 import { docsRouter } from "./routes/docs";
 import { enrollmentsRouter } from "./routes/enrollments";
 import { escalationsRouter } from "./routes/escalations";
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", enrollmentsRouter());
   app.route("/v1", escalationsRouter());
   app.route("/v1", healthRouter());
+  app.route("/v1", csmsRouter());
   app.route("/v1", outboxRouter());
   app.route("/v1", templatesRouter());
 

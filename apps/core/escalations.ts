@@ -10,6 +10,8 @@ import {
 } from "../../db/schema";
 import { addDuration } from "../../workflows/journey/time";
 import { escalationResolvedSignal } from "../../workflows/journey-run";
+import { lockAssignments, pickCsm } from "./csms";
+import { type DeliveryDeps, notifyCsm } from "./delivery";
 import type { RuntimeDeps } from "./enrollments";
 
 /**
@@ -63,13 +65,18 @@ function toEscalation({ x, account }: Row): Escalation {
   };
 }
 
-/** Records an escalation once per (enrollment, key); a retried activity finds the first one. */
+/**
+ * Records an escalation once per (enrollment, key) and returns its assignee. Without an explicit
+ * assignee (no owner CSM), a CSM serving the account's tier is picked by capacity-aware round robin
+ * in the same transaction, so concurrent escalations never overfill anyone.
+ */
 export async function openEscalation(
   db: Db,
   e: {
     workspaceId: string;
     enrollmentId: string;
     accountId: string;
+    tier: string;
     escalationKey: string;
     stepId: string;
     reason: string;
@@ -79,11 +86,36 @@ export async function openEscalation(
     holdsJourney: boolean;
     at: string;
   },
-): Promise<void> {
-  await db
-    .insert(escalations)
-    .values({ ...e, dueAt: new Date(addDuration(e.at, e.sla)) })
-    .onConflictDoNothing({ target: [escalations.enrollmentId, escalations.escalationKey] });
+): Promise<{ id: string; assignee: string | null }> {
+  return db.transaction(async (tx) => {
+    const [existing] = await tx
+      .select({ id: escalations.id, assignee: escalations.assignee })
+      .from(escalations)
+      .where(
+        and(eq(escalations.enrollmentId, e.enrollmentId), eq(escalations.escalationKey, e.escalationKey)),
+      );
+    if (existing) return existing;
+    let assignee = e.assignee;
+    if (!assignee) {
+      await lockAssignments(tx as unknown as Db, e.workspaceId);
+      assignee = await pickCsm(tx as unknown as Db, e.workspaceId, e.tier);
+    }
+    const { tier: _tier, ...values } = e;
+    const [row] = await tx
+      .insert(escalations)
+      .values({ ...values, assignee, dueAt: new Date(addDuration(e.at, e.sla)) })
+      .onConflictDoNothing({ target: [escalations.enrollmentId, escalations.escalationKey] })
+      .returning({ id: escalations.id, assignee: escalations.assignee });
+    if (row) return row;
+    const [raced] = await tx
+      .select({ id: escalations.id, assignee: escalations.assignee })
+      .from(escalations)
+      .where(
+        and(eq(escalations.enrollmentId, e.enrollmentId), eq(escalations.escalationKey, e.escalationKey)),
+      );
+    if (!raced) throw new Error("escalation vanished");
+    return raced;
+  });
 }
 
 export const EscalationListQuery = z.object({
@@ -188,4 +220,45 @@ export async function resolveEscalation(
     }
   }
   return result;
+}
+
+const raised = { low: "medium", medium: "high", high: "urgent", urgent: "urgent" } as const;
+
+/**
+ * The SLA workflow's check. Still open at the reminder: remind the assignee. Still open at the
+ * deadline: mark it breached, raise its priority one level and notify again (exactly once each).
+ */
+export async function checkEscalationSla(
+  deps: DeliveryDeps,
+  input: { workspaceId: string; escalationId: string; stage: "reminder" | "breach"; at: string },
+): Promise<"open" | "resolved"> {
+  const [row] = await deps.db
+    .select({ x: escalations, account: accounts.name })
+    .from(escalations)
+    .innerJoin(accounts, eq(accounts.id, escalations.accountId))
+    .where(and(eq(escalations.workspaceId, input.workspaceId), eq(escalations.id, input.escalationId)));
+  if (!row || row.x.status === "resolved") return "resolved";
+  const x = row.x;
+  const priority = input.stage === "breach" ? raised[x.priority] : x.priority;
+  await deps.db
+    .update(escalations)
+    .set(
+      input.stage === "breach"
+        ? { breachedAt: new Date(input.at), priority, updatedAt: new Date() }
+        : { remindedAt: new Date(input.at), updatedAt: new Date() },
+    )
+    .where(eq(escalations.id, x.id));
+  await notifyCsm(deps, {
+    workspaceId: input.workspaceId,
+    enrollmentId: x.enrollmentId,
+    key: `escalation:${x.escalationKey}:${input.stage}`,
+    to: x.assignee,
+    subject:
+      input.stage === "breach"
+        ? `[${priority}] SLA missed: ${row.account}: ${x.reason}`
+        : `Reminder, due ${x.dueAt.toISOString()}: ${row.account}: ${x.reason}`,
+    text: `${x.reason}\n\nDue: ${x.dueAt.toISOString()}\nStatus: ${x.status}`,
+    at: input.at,
+  });
+  return "open";
 }

@@ -1,12 +1,18 @@
-import type { EventActivities, JourneyActivities, ScheduleActivities } from "../../workflows/activities";
+import type {
+  EscalationActivities,
+  EventActivities,
+  JourneyActivities,
+  ScheduleActivities,
+} from "../../workflows/activities";
 import { routeEventsToRuns, scanRenewalWindows } from "../core/enrollments";
+import { checkEscalationSla } from "../core/escalations";
 import { applyEventFacts } from "../core/events";
 import { recomputeHealth } from "../core/health";
 import { createJourneyActivities, type JourneyActivityDeps } from "./journey-activities";
 
 export type ActivityDeps = JourneyActivityDeps;
 
-export type Activities = EventActivities & JourneyActivities & ScheduleActivities;
+export type Activities = EventActivities & JourneyActivities & ScheduleActivities & EscalationActivities;
 
 /** All activities, built from their dependencies (no module state), so tests pass their own. */
 export function createActivities(deps: ActivityDeps): Activities {
@@ -19,6 +25,7 @@ export function createActivities(deps: ActivityDeps): Activities {
     scanRenewalWindows: ({ workspaceId, at }) => scanRenewalWindows(deps, workspaceId, at),
     recomputeHealth: async ({ workspaceId, at }) =>
       (await recomputeHealth(deps, workspaceId, new Date(at))).accounts,
+    checkEscalationSla: (input) => checkEscalationSla(deps, input),
     ...createJourneyActivities(deps),
   };
 }

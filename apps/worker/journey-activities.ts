@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from "@temporalio/activity";
+import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
 import { and, eq } from "drizzle-orm";
 import {
   accounts,
@@ -9,8 +10,10 @@ import {
   journeyVersions,
 } from "../../db/schema";
 import type { JourneyActivities, TransitionInput, TransitionResult } from "../../workflows/activities";
+import { escalationSla, escalationSlaWorkflowId } from "../../workflows/escalation-sla";
 import type { Command, Facts } from "../../workflows/journey/interpreter";
 import { JourneyDefinition } from "../../workflows/journey/schema";
+import { addDuration } from "../../workflows/journey/time";
 import { type DeliveryDeps, deliverTouch, notifyCsm } from "../core/delivery";
 import { onStageEntered, type RuntimeDeps } from "../core/enrollments";
 import { openEscalation } from "../core/escalations";
@@ -133,22 +136,37 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
           }
           case "escalate": {
             const [account] = await db
-              .select({ ownerCsm: accounts.ownerCsm, name: accounts.name })
+              .select({ ownerCsm: accounts.ownerCsm, name: accounts.name, tier: accounts.tier })
               .from(accounts)
               .where(eq(accounts.id, run.accountId));
-            const to = command.assignee === "owner_csm" ? (account?.ownerCsm ?? null) : command.assignee;
-            await openEscalation(db, {
+            const explicit =
+              command.assignee === "owner_csm" ? (account?.ownerCsm ?? null) : command.assignee;
+            const { id: escalationId, assignee: to } = await openEscalation(db, {
               workspaceId: input.workspaceId,
               enrollmentId: input.enrollmentId,
               accountId: run.accountId,
+              tier: account?.tier ?? "tech_touch",
               escalationKey: command.escalationKey,
               stepId: command.stepId,
               reason: command.reason,
               priority: command.priority,
               sla: command.sla,
-              assignee: to,
+              assignee: explicit,
               holdsJourney: command.waitForResolution,
               at: input.at,
+            });
+            // Its SLA runs in a workflow of its own (reminder, then re-escalation); the id makes it once.
+            await startOnce(deps, escalationSla, {
+              taskQueue: deps.taskQueue,
+              workflowId: escalationSlaWorkflowId(escalationId),
+              args: [
+                {
+                  workspaceId: input.workspaceId,
+                  escalationId,
+                  createdAt: input.at,
+                  dueAt: addDuration(input.at, command.sla),
+                },
+              ],
             });
             const outcome = await notifyCsm(delivery, {
               workspaceId: input.workspaceId,
@@ -245,6 +263,19 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
       return { ...(facts ? { facts } : {}), ...(heldAt !== undefined ? { heldAt } : {}) };
     },
   };
+}
+
+/** Starts a workflow unless one with that id ever ran (a retried activity must not start a second). */
+async function startOnce(
+  deps: JourneyActivityDeps,
+  workflow: typeof escalationSla,
+  options: { taskQueue: string; workflowId: string; args: Parameters<typeof escalationSla> },
+): Promise<void> {
+  try {
+    await deps.client.workflow.start(workflow, { ...options, workflowIdReusePolicy: "REJECT_DUPLICATE" });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
 }
 
 /** Posts the webhook; transient failures throw (the activity retries) until the last attempt records them. */

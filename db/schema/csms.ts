@@ -1,4 +1,4 @@
-import { integer, jsonb, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { id, timestamps } from "./columns";
 import { workspaces } from "./workspaces";
 
@@ -14,6 +14,9 @@ export const csms = pgTable(
     name: text("name"),
     capacity: integer("capacity"),
     tiers: jsonb("tiers").$type<string[]>().notNull().default([]),
+    active: boolean("active").notNull().default(true),
+    /** For round robin: who got an escalation least recently goes first. */
+    lastAssignedAt: timestamp("last_assigned_at", { withTimezone: true, mode: "date" }),
     ...timestamps,
   },
   (t) => [uniqueIndex("csms_workspace_email_key").on(t.workspaceId, t.email)],

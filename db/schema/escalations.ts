@@ -35,6 +35,9 @@ export const escalations = pgTable(
     outcome: text("outcome", { enum: ["resume", "exit"] }),
     notes: text("notes"),
     acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true, mode: "date" }),
+    /** When the SLA passed unresolved and the escalation was raised. */
+    breachedAt: timestamp("breached_at", { withTimezone: true, mode: "date" }),
+    remindedAt: timestamp("reminded_at", { withTimezone: true, mode: "date" }),
     resolvedAt: timestamp("resolved_at", { withTimezone: true, mode: "date" }),
     ...timestamps,
   },
