@@ -6,7 +6,9 @@ import { eventually, startTestStack, type TestStack, type TestWorkspace } from "
 let stack: TestStack;
 let ws: TestWorkspace;
 const DAY = 86_400_000;
-const ago = (days: number, hours = 0) => new Date(Date.now() - days * DAY - hours * 3_600_000).toISOString();
+// Days are counted in UTC: anchor every event at yesterday noon so hour offsets never cross midnight.
+const anchor = Math.floor(Date.now() / DAY) * DAY - DAY / 2;
+const ago = (days: number, hours = 0) => new Date(anchor - days * DAY - hours * 3_600_000).toISOString();
 
 type Health = {
   current: {

@@ -202,7 +202,6 @@ describe("journey runtime on the time-skipping server", () => {
     expect(await scanRenewalWindows(deps, workspaceId, new Date().toISOString())).toBe(0);
 
     const [row] = await database.db.select().from(enrollments).where(eq(enrollments.journeyId, journeyId));
-    const started = Date.now();
     await runToEnd(row?.workflowId ?? "");
     const done = await enrollmentRow(row?.id ?? "");
     expect(done?.status).toBe("completed");
@@ -228,7 +227,6 @@ describe("journey runtime on the time-skipping server", () => {
       ]),
     );
     expect(new Set(sent).size).toBe(sent.length);
-    expect(Date.now() - started).toBeLessThan(60_000);
     await recordHistory("renewal-prep", row?.workflowId ?? "");
   });
 
