@@ -58,8 +58,6 @@ const now = () => new Date(Date.now()).toISOString();
  */
 export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
   const ref: RunRef = { workspaceId: input.workspaceId, enrollmentId: input.enrollmentId };
-  const run = await loadRun(ref);
-  const journey = run.journey;
   const inbox: Input[] = [];
   const seen = new Set(input.carried?.seenEvents ?? []);
   let resumeRequested = false;
@@ -84,6 +82,10 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
     inbox.push({ type: "escalation_resolved", at: now(), escalationKey, resume });
   });
   setHandler(stateQuery, () => state);
+
+  // Handlers first: a query or signal that arrives while the run loads must find them.
+  const run = await loadRun(ref);
+  const journey = run.journey;
 
   let transition: Transition = state
     ? { state, commands: [], trace: [] }
@@ -147,9 +149,10 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
       currentStep: t.state.cursor,
       ...(t.state.goalReachedAt ? { goalReachedAt: t.state.goalReachedAt } : {}),
     };
+    // A resume that arrives while the activity runs must not be lost: clear it before, never after.
+    resumeRequested = false;
     let result = await applyTransition({ ...base, trace: t.trace });
     while (result.heldAt !== undefined) {
-      resumeRequested = false;
       const ends = (i: Input) => {
         const status = step(journey, from, i).state.status;
         return status === "completed" || status === "exited";
@@ -157,7 +160,9 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
       await condition(() => resumeRequested || inbox.some(ends));
       const ending = resumeRequested ? undefined : inbox.find(ends);
       if (ending) return { interruptedBy: ending };
-      result = await applyTransition({ ...base, trace: [], from: result.heldAt });
+      resumeRequested = false;
+      // The same trace again (already written, so a no-op) keeps the effects' positions beside their steps.
+      result = await applyTransition({ ...base, trace: t.trace, from: result.heldAt });
     }
     return result;
   }

@@ -30,7 +30,7 @@ function positions(trace: TransitionInput["trace"]) {
   return (stepId: string, kinds: string[], k: number) => {
     const index = trace.findIndex((t, i) => t.stepId === stepId && kinds.includes(t.kind) && !used.has(i));
     if (index < 0) return 100_000 + k;
-    if (k === 0 || k === 6) used.add(index);
+    used.add(index);
     return (index + 1) * 10 + 1 + k;
   };
 }
@@ -130,7 +130,8 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
                 ...(outcome.reason ? { reason: outcome.reason } : {}),
                 ...(outcome.duplicate ? { duplicate: true } : {}),
               },
-              position: slot(command.stepId, ["touch"], 0),
+              // After a hold, "sent" follows the "held" entry of the same touch.
+              position: slot(command.stepId, ["touch"], input.from !== undefined ? 8 : 0),
             });
             break;
           }
@@ -202,7 +203,7 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
             break;
           }
           case "webhook": {
-            const outcome = await callWebhook(command.url, {
+            const outcome = await callWebhook(command.url, `${input.enrollmentId}:${command.key}`, {
               ...command.payload,
               enrollmentId: input.enrollmentId,
               stepId: command.stepId,
@@ -279,12 +280,17 @@ async function startOnce(
 }
 
 /** Posts the webhook; transient failures throw (the activity retries) until the last attempt records them. */
-async function callWebhook(url: string, payload: Record<string, unknown>) {
+async function callWebhook(url: string, idempotencyKey: string, payload: Record<string, unknown>) {
   const attempt = Context.current().info.attempt;
   try {
     const res = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", "user-agent": "Volante" },
+      // Retries resend the same request; the key lets the receiver drop duplicates.
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "Volante",
+        "idempotency-key": idempotencyKey,
+      },
       body: JSON.stringify(payload),
       signal: AbortSignal.timeout(10_000),
     });
