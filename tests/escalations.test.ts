@@ -127,4 +127,31 @@ describe("CSMs and escalation assignment", () => {
     const [row] = await stack.database.db.select().from(enrollments).where(eq(enrollments.id, enrolled.id));
     expect(row?.id).toBe(enrolled.id);
   });
+
+  it("keeps notification settings per workspace, validated with pointers and filled with defaults", async () => {
+    const fresh = await stack.newWorkspace();
+    expect(await (await fresh.request("GET", "/v1/settings")).json()).toEqual({
+      notifications: { webhookUrl: null, managerEmail: null },
+    });
+    const bad = await fresh.request("PUT", "/v1/settings", {
+      notifications: { webhookUrl: "ftp://example.com/x", managerEmail: "not-an-email" },
+    });
+    expect(bad.status).toBe(422);
+    const body = (await bad.json()) as { errors: { pointer: string }[] };
+    expect(body.errors.map((e) => e.pointer).sort()).toEqual([
+      "/notifications/managerEmail",
+      "/notifications/webhookUrl",
+    ]);
+    const saved = await fresh.request("PUT", "/v1/settings", {
+      notifications: { managerEmail: "lead@vendor.example" },
+    });
+    expect(saved.status).toBe(200);
+    expect(await (await fresh.request("GET", "/v1/settings")).json()).toEqual({
+      notifications: { webhookUrl: null, managerEmail: "lead@vendor.example" },
+    });
+    // Another workspace's settings are its own.
+    expect(await (await ws.request("GET", "/v1/settings")).json()).toMatchObject({
+      notifications: { managerEmail: null },
+    });
+  });
 });

@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, Connection } from "@temporalio/client";
@@ -154,4 +156,32 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+export type WebhookReceiver = {
+  url: string;
+  received: { headers: Record<string, string | string[] | undefined>; body: Record<string, unknown> }[];
+  close(): Promise<void>;
+};
+
+/** A real HTTP server on a free port that records the JSON posted to it and answers 200. */
+export async function webhookReceiver(): Promise<WebhookReceiver> {
+  const received: WebhookReceiver["received"] = [];
+  const server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (chunk) => {
+      text += chunk;
+    });
+    req.on("end", () => {
+      received.push({ headers: req.headers, body: JSON.parse(text) as Record<string, unknown> });
+      res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

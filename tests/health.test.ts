@@ -1,10 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account } from "../apps/core/accounts";
 import { recomputeHealth } from "../apps/core/health";
-import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
+import {
+  eventually,
+  startTestStack,
+  type TestStack,
+  type TestWorkspace,
+  type WebhookReceiver,
+  webhookReceiver,
+} from "./harness";
 
 let stack: TestStack;
 let ws: TestWorkspace;
+/** Receives the notification webhook; closed after the worker, so no retry finds it gone. */
+let hook: WebhookReceiver | undefined;
 const DAY = 86_400_000;
 // Days are counted in UTC: anchor every event at yesterday noon so hour offsets never cross midnight.
 const anchor = Math.floor(Date.now() / DAY) * DAY - DAY / 2;
@@ -38,7 +47,10 @@ beforeAll(async () => {
   stack = await startTestStack();
   ws = await stack.newWorkspace();
 });
-afterAll(() => stack?.close());
+afterAll(async () => {
+  await stack?.close();
+  await hook?.close();
+});
 
 describe("health scores", () => {
   it("scores an account exactly as computed by hand from the default scorecard", async () => {
@@ -79,6 +91,12 @@ describe("health scores", () => {
       steps: [{ id: "call", type: "escalate", reason: "Health fell into red", priority: "high", sla: "P1D" }],
     });
     expect((await ws.request("POST", "/v1/journeys/red-alert/publish")).status).toBe(201);
+    const receiver = await webhookReceiver();
+    hook = receiver;
+    const saved = await ws.request("PUT", "/v1/settings", {
+      notifications: { webhookUrl: receiver.url, managerEmail: "lead@vendor.example" },
+    });
+    expect(saved.status).toBe(200);
     await ws.request("PUT", "/v1/accounts/declining", {
       name: "Declining",
       licenses: 4,
@@ -117,6 +135,26 @@ describe("health scores", () => {
       return data.find((e) => e.account === "declining");
     }, "the red-band escalation");
     expect(escalation).toMatchObject({ assignee: "csm@vendor.example", reason: "Health fell into red" });
+
+    // The crossing is an alert (first scores raise none), posted to the webhook with the escalation.
+    expect(after.alerts).toBeGreaterThanOrEqual(1);
+    const alerts = (await (await ws.request("GET", "/v1/health/alerts?band=red")).json()) as {
+      data: { account: string; from: string; to: string; score: number; notifiedAt: string | null }[];
+    };
+    expect(alerts.data.find((a) => a.account === "declining")).toMatchObject({
+      from: "yellow",
+      to: "red",
+      score: 0,
+    });
+    const posted = await eventually(async () => {
+      const texts = receiver.received.map((r) => String(r.body.text));
+      const alert = texts.find((t) => t.includes("Declining") && t.includes("yellow → red"));
+      const escalated = texts.find((t) => t.startsWith("Escalated:") && t.includes("Health fell into red"));
+      return alert && escalated ? { alert, escalated } : undefined;
+    }, "the alert and the escalation on the webhook");
+    expect(posted.alert).toBe("Health dropped: Declining (declining) yellow → red, score 0");
+    const alertPost = receiver.received.find((r) => r.body.event === "health.band_changed");
+    expect(alertPost?.headers["idempotency-key"]).toMatch(/^health-alert:/);
   });
 
   it("validates the scorecard with pointers, saves it and schedules the recompute", async () => {

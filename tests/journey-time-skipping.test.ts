@@ -21,6 +21,7 @@ import {
 import { ingestEvents } from "../apps/core/events";
 import { publishJourney, saveDraft, transitionJourney } from "../apps/core/journeys";
 import { fileTemplateCatalog } from "../apps/core/message-templates";
+import { Settings, saveSettings } from "../apps/core/settings";
 import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates";
 import { provisionTimeSkippingEnv } from "../apps/temporal/dev-server";
 import { createActivities } from "../apps/worker/activities";
@@ -474,6 +475,11 @@ describe("journey runtime on the time-skipping server", () => {
       steps: [{ id: "call", type: "escalate", reason: "Call them", priority: "medium", sla: "P4D" }],
     });
     const accountId = await account("sla");
+    await saveSettings(
+      database.db,
+      workspaceId,
+      Settings.parse({ notifications: { managerEmail: "lead@vendor.example" } }),
+    );
     const outcome = await enroll(deps, { workspaceId, journeyId, accountId, trigger: "manual" });
     if (!outcome.enrolled) throw new Error(outcome.reason);
     await handleOf(outcome.enrollment.workflowId).result();
@@ -494,7 +500,13 @@ describe("journey runtime on the time-skipping server", () => {
       Math.round(((breached?.dueAt.getTime() ?? 0) - (breached?.remindedAt?.getTime() ?? 0)) / DAY),
     ).toBe(1);
     expect((breached?.breachedAt?.getTime() ?? 0) - (breached?.dueAt.getTime() ?? 0)).toBeLessThan(60_000);
-    const notices = (await touchRows(outcome.enrollment.id)).map((t) => t.touchKey).sort();
-    expect(notices).toEqual(["escalation:call:1", "escalation:call:1:breach", "escalation:call:1:reminder"]);
+    const notices = (await touchRows(outcome.enrollment.id)).map((t) => [t.touchKey, t.recipient]).sort();
+    // The breach also goes to the workspace's manager.
+    expect(notices).toEqual([
+      ["escalation:call:1", "hanako@vendor.example"],
+      ["escalation:call:1:breach", "hanako@vendor.example"],
+      ["escalation:call:1:breach:manager", "lead@vendor.example"],
+      ["escalation:call:1:reminder", "hanako@vendor.example"],
+    ]);
   });
 });

@@ -63,3 +63,8 @@ export interface EscalationActivities {
     at: string;
   }): Promise<"open" | "resolved">;
 }
+
+export interface AlertActivities {
+  /** Posts the workspace's pending health alerts to its webhook; returns how many went out. */
+  deliverHealthAlerts(input: { workspaceId: string }): Promise<number>;
+}

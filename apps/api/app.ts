@@ -15,6 +15,8 @@ import { eventsRouter } from "./routes/events";
 import { healthRouter } from "./routes/health";
 import { journeysRouter } from "./routes/journeys";
 import { outboxRouter } from "./routes/outbox";
+import { renewalsRouter } from "./routes/renewals";
+import { settingsRouter } from "./routes/settings";
 import { systemRouter } from "./routes/system";
 import { templatesRouter } from "./routes/templates";
 
@@ -56,6 +58,8 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", csmsRouter());
   app.route("/v1", outboxRouter());
   app.route("/v1", templatesRouter());
+  app.route("/v1", settingsRouter());
+  app.route("/v1", renewalsRouter());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

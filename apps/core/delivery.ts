@@ -6,6 +6,7 @@ import type { Db } from "../../db/client";
 import { accounts, contacts, enrollments, templates, touches, workspaces } from "../../db/schema";
 import { pickLocale, renderTemplate } from "./render";
 import type { FileTemplate } from "./templates";
+import { postWebhook } from "./webhooks";
 
 /**
  * The one path every touch takes. The `touches` row, unique on (enrollment, touch key), is the
@@ -37,6 +38,8 @@ export type TouchOutcome = {
 };
 
 const FROM = "Volante <noreply@volante.local>";
+/** Attempts before a notification webhook is recorded as failed. */
+export const WEBHOOK_ATTEMPTS = 5;
 
 type TouchRow = typeof touches.$inferSelect;
 
@@ -296,4 +299,41 @@ export async function notifyCsm(
     files: [file],
     subject: n.subject,
   });
+}
+
+/**
+ * A Slack-compatible JSON notification (`text` plus structured detail) to the workspace's webhook,
+ * once per key. A transient failure throws so the calling activity retries; the touch row stays
+ * pending and the retry posts again with the same idempotency key.
+ */
+export async function notifyWebhook(
+  deps: DeliveryDeps,
+  n: {
+    workspaceId: string;
+    enrollmentId: string;
+    key: string;
+    url: string;
+    text: string;
+    detail: Record<string, unknown>;
+    attempt: number;
+  },
+): Promise<TouchOutcome> {
+  const claimed = await claim(deps.db, {
+    workspaceId: n.workspaceId,
+    enrollmentId: n.enrollmentId,
+    touchKey: n.key,
+    stepId: n.key.split(":")[1] ?? n.key,
+    channel: "notification",
+    template: "csm-webhook",
+    recipient: new URL(n.url).host,
+  });
+  if (claimed.done) return outcomeOf(claimed.done, true);
+  const result = await postWebhook(
+    n.url,
+    { text: n.text, ...n.detail },
+    { idempotencyKey: `${n.enrollmentId}:${n.key}`, attempt: n.attempt, maxAttempts: WEBHOOK_ATTEMPTS },
+  );
+  return result.ok
+    ? settle(deps.db, claimed.row, "sent", null, { recipients: [n.url], status: result.status })
+    : settle(deps.db, claimed.row, "failed", result.error, { recipients: [n.url] });
 }

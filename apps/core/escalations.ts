@@ -11,8 +11,9 @@ import {
 import { addDuration } from "../../workflows/journey/time";
 import { escalationResolvedSignal } from "../../workflows/journey-run";
 import { lockAssignments, pickCsm } from "./csms";
-import { type DeliveryDeps, notifyCsm } from "./delivery";
+import { type DeliveryDeps, notifyCsm, notifyWebhook, type TouchOutcome } from "./delivery";
 import type { RuntimeDeps } from "./enrollments";
+import { getSettings } from "./settings";
 
 /**
  * Escalations: accounts a journey hands to a human CSM. This is the record and the CSM's actions
@@ -230,7 +231,13 @@ const raised = { low: "medium", medium: "high", high: "urgent", urgent: "urgent"
  */
 export async function checkEscalationSla(
   deps: DeliveryDeps,
-  input: { workspaceId: string; escalationId: string; stage: "reminder" | "breach"; at: string },
+  input: {
+    workspaceId: string;
+    escalationId: string;
+    stage: "reminder" | "breach";
+    at: string;
+    attempt?: number;
+  },
 ): Promise<"open" | "resolved"> {
   const [row] = await deps.db
     .select({ x: escalations, account: accounts.name })
@@ -248,17 +255,98 @@ export async function checkEscalationSla(
         : { remindedAt: new Date(input.at), updatedAt: new Date() },
     )
     .where(eq(escalations.id, x.id));
-  await notifyCsm(deps, {
-    workspaceId: input.workspaceId,
-    enrollmentId: x.enrollmentId,
-    key: `escalation:${x.escalationKey}:${input.stage}`,
-    to: x.assignee,
-    subject:
-      input.stage === "breach"
-        ? `[${priority}] SLA missed: ${row.account}: ${x.reason}`
-        : `Reminder, due ${x.dueAt.toISOString()}: ${row.account}: ${x.reason}`,
-    text: `${x.reason}\n\nDue: ${x.dueAt.toISOString()}\nStatus: ${x.status}`,
+  await notifyEscalation(deps, {
+    escalation: { ...x, priority },
+    account: row.account,
+    stage: input.stage,
     at: input.at,
+    attempt: input.attempt ?? 1,
   });
   return "open";
+}
+
+const headline = {
+  opened: "Escalated",
+  reminder: "Reminder",
+  breach: "SLA missed",
+} as const;
+
+/**
+ * Tells people about an escalation, each message exactly once per stage: the assignee by email,
+ * the workspace webhook (Slack-compatible) when one is set, and on an SLA breach the manager.
+ * Returns the assignee email's outcome (the journey's trace records it).
+ */
+export async function notifyEscalation(
+  deps: DeliveryDeps,
+  n: {
+    escalation: typeof escalations.$inferSelect;
+    account: string;
+    stage: "opened" | "reminder" | "breach";
+    journey?: string;
+    at: string;
+    attempt: number;
+  },
+): Promise<TouchOutcome> {
+  const x = n.escalation;
+  const settings = await getSettings(deps.db, x.workspaceId);
+  const base =
+    n.stage === "opened" ? `escalation:${x.escalationKey}` : `escalation:${x.escalationKey}:${n.stage}`;
+  const subject =
+    n.stage === "opened"
+      ? `[${x.priority}] ${n.account}: ${x.reason}`
+      : n.stage === "reminder"
+        ? `Reminder, due ${x.dueAt.toISOString()}: ${n.account}: ${x.reason}`
+        : `[${x.priority}] SLA missed: ${n.account}: ${x.reason}`;
+  const text = [
+    x.reason,
+    "",
+    ...(n.journey ? [`Journey: ${n.journey}`] : []),
+    `Assignee: ${x.assignee ?? "nobody (no CSM with room)"}`,
+    `Priority: ${x.priority}`,
+    `Due: ${x.dueAt.toISOString()}`,
+    `Status: ${x.status}`,
+  ].join("\n");
+  const email = await notifyCsm(deps, {
+    workspaceId: x.workspaceId,
+    enrollmentId: x.enrollmentId,
+    key: base,
+    to: x.assignee,
+    subject,
+    text,
+    at: n.at,
+  });
+  const { managerEmail, webhookUrl } = settings.notifications;
+  if (n.stage === "breach" && managerEmail) {
+    await notifyCsm(deps, {
+      workspaceId: x.workspaceId,
+      enrollmentId: x.enrollmentId,
+      key: `${base}:manager`,
+      to: managerEmail,
+      subject,
+      text,
+      at: n.at,
+    });
+  }
+  if (webhookUrl) {
+    await notifyWebhook(deps, {
+      workspaceId: x.workspaceId,
+      enrollmentId: x.enrollmentId,
+      key: `${base}:webhook`,
+      url: webhookUrl,
+      text: `${headline[n.stage]}: ${subject}`,
+      detail: {
+        event: `escalation.${n.stage}`,
+        escalation: {
+          id: x.id,
+          account: n.account,
+          reason: x.reason,
+          priority: x.priority,
+          assignee: x.assignee,
+          dueAt: x.dueAt.toISOString(),
+        },
+      },
+      attempt: n.attempt,
+    });
+  }
+  return email;
 }

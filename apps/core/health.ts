@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, lte, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { accountHealth, healthScorecards } from "../../db/schema";
 import { enrollAccountsWhereTriggered, type RuntimeDeps } from "./enrollments";
+import { raiseHealthAlerts } from "./health-alerts";
 import {
   defaultScorecard,
   type HealthResult,
@@ -114,6 +115,8 @@ export type RecomputeResult = {
   computedAt: string;
   accounts: number;
   transitions: BandTransition[];
+  /** Band crossings of accounts that had a band before (first scores raise none). */
+  alerts: number;
   bands: Record<string, number>;
   durationMs: number;
 };
@@ -171,12 +174,23 @@ export async function recomputeHealth(
       `health_band_entered:${band}`,
     );
   }
+  const alerts = await raiseHealthAlerts(
+    deps,
+    workspaceId,
+    scored.flatMap(({ row, health }) =>
+      row.health_band && row.health_band !== health.band
+        ? [{ accountId: row.id, from: row.health_band, to: health.band, score: health.score }]
+        : [],
+    ),
+    at,
+  );
   const bands: Record<string, number> = { red: 0, yellow: 0, green: 0 };
   for (const { health } of scored) bands[health.band] = (bands[health.band] ?? 0) + 1;
   return {
     computedAt: at.toISOString(),
     accounts: scored.length,
     transitions,
+    alerts,
     bands,
     durationMs: Math.round(performance.now() - started),
   };

@@ -1,4 +1,6 @@
+import { Context } from "@temporalio/activity";
 import type {
+  AlertActivities,
   EscalationActivities,
   EventActivities,
   JourneyActivities,
@@ -8,11 +10,16 @@ import { routeEventsToRuns, scanRenewalWindows } from "../core/enrollments";
 import { checkEscalationSla } from "../core/escalations";
 import { applyEventFacts } from "../core/events";
 import { recomputeHealth } from "../core/health";
+import { deliverHealthAlerts } from "../core/health-alerts";
 import { createJourneyActivities, type JourneyActivityDeps } from "./journey-activities";
 
 export type ActivityDeps = JourneyActivityDeps;
 
-export type Activities = EventActivities & JourneyActivities & ScheduleActivities & EscalationActivities;
+export type Activities = EventActivities &
+  JourneyActivities &
+  ScheduleActivities &
+  EscalationActivities &
+  AlertActivities;
 
 /** All activities, built from their dependencies (no module state), so tests pass their own. */
 export function createActivities(deps: ActivityDeps): Activities {
@@ -25,7 +32,10 @@ export function createActivities(deps: ActivityDeps): Activities {
     scanRenewalWindows: ({ workspaceId, at }) => scanRenewalWindows(deps, workspaceId, at),
     recomputeHealth: async ({ workspaceId, at }) =>
       (await recomputeHealth(deps, workspaceId, new Date(at))).accounts,
-    checkEscalationSla: (input) => checkEscalationSla(deps, input),
+    checkEscalationSla: (input) =>
+      checkEscalationSla(deps, { ...input, attempt: Context.current().info.attempt }),
+    deliverHealthAlerts: ({ workspaceId }) =>
+      deliverHealthAlerts(deps.db, workspaceId, Context.current().info.attempt),
     ...createJourneyActivities(deps),
   };
 }

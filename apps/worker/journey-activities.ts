@@ -6,6 +6,7 @@ import {
   enrollmentListeners,
   enrollments,
   enrollmentTrace,
+  escalations,
   journeys,
   journeyVersions,
 } from "../../db/schema";
@@ -14,10 +15,11 @@ import { escalationSla, escalationSlaWorkflowId } from "../../workflows/escalati
 import type { Command, Facts } from "../../workflows/journey/interpreter";
 import { JourneyDefinition } from "../../workflows/journey/schema";
 import { addDuration } from "../../workflows/journey/time";
-import { type DeliveryDeps, deliverTouch, notifyCsm } from "../core/delivery";
+import { type DeliveryDeps, deliverTouch } from "../core/delivery";
 import { onStageEntered, type RuntimeDeps } from "../core/enrollments";
-import { openEscalation } from "../core/escalations";
+import { notifyEscalation, openEscalation } from "../core/escalations";
 import { loadFacts } from "../core/facts";
+import { postWebhook } from "../core/webhooks";
 
 export type JourneyActivityDeps = RuntimeDeps & Omit<DeliveryDeps, "db">;
 
@@ -169,14 +171,15 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
                 },
               ],
             });
-            const outcome = await notifyCsm(delivery, {
-              workspaceId: input.workspaceId,
-              enrollmentId: input.enrollmentId,
-              key: `escalation:${command.escalationKey}`,
-              to,
-              subject: `[${command.priority}] ${account?.name ?? "Account"}: ${command.reason}`,
-              text: `${command.reason}\n\nJourney: ${run.journeyName}\nSLA: ${command.sla}\nPriority: ${command.priority}`,
+            const [opened] = await db.select().from(escalations).where(eq(escalations.id, escalationId));
+            if (!opened) throw new Error(`escalation ${escalationId} vanished`);
+            const outcome = await notifyEscalation(delivery, {
+              escalation: opened,
+              account: account?.name ?? "Account",
+              stage: "opened",
+              journey: run.journeyName,
               at: input.at,
+              attempt: Context.current().info.attempt,
             });
             trace.push({
               at: input.at,
@@ -203,12 +206,15 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
             break;
           }
           case "webhook": {
-            const outcome = await callWebhook(command.url, `${input.enrollmentId}:${command.key}`, {
-              ...command.payload,
-              enrollmentId: input.enrollmentId,
-              stepId: command.stepId,
-              at: input.at,
-            });
+            const outcome = await postWebhook(
+              command.url,
+              { ...command.payload, enrollmentId: input.enrollmentId, stepId: command.stepId, at: input.at },
+              {
+                idempotencyKey: `${input.enrollmentId}:${command.key}`,
+                attempt: Context.current().info.attempt,
+                maxAttempts: WEBHOOK_ATTEMPTS,
+              },
+            );
             trace.push({
               at: input.at,
               stepId: command.stepId,
@@ -276,29 +282,5 @@ async function startOnce(
     await deps.client.workflow.start(workflow, { ...options, workflowIdReusePolicy: "REJECT_DUPLICATE" });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
-}
-
-/** Posts the webhook; transient failures throw (the activity retries) until the last attempt records them. */
-async function callWebhook(url: string, idempotencyKey: string, payload: Record<string, unknown>) {
-  const attempt = Context.current().info.attempt;
-  try {
-    const res = await fetch(url, {
-      method: "POST",
-      // Retries resend the same request; the key lets the receiver drop duplicates.
-      headers: {
-        "content-type": "application/json",
-        "user-agent": "Volante",
-        "idempotency-key": idempotencyKey,
-      },
-      body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (res.ok) return { ok: true, status: res.status };
-    if (res.status >= 500 && attempt < WEBHOOK_ATTEMPTS) throw new Error(`webhook answered ${res.status}`);
-    return { ok: false, status: res.status };
-  } catch (err) {
-    if (attempt < WEBHOOK_ATTEMPTS) throw err;
-    return { ok: false, error: (err as Error).message };
   }
 }

@@ -90,7 +90,7 @@ export const patchAccountRoute = createRoute({
  * Entering a lifecycle stage starts the journeys triggered by it. The account write is kept even if
  * Temporal cannot be reached; the failure is logged with the account and stage.
  */
-async function stageEntered(deps: AppDeps, workspaceId: string, externalId: string, stage: string) {
+export async function stageEntered(deps: AppDeps, workspaceId: string, externalId: string, stage: string) {
   const row = await findAccountRow(deps.db, workspaceId, externalId);
   if (!row) return;
   try {

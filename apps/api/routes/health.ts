@@ -7,6 +7,7 @@ import {
   recomputeHealth,
   saveScorecard,
 } from "../../core/health";
+import { HealthAlert, HealthAlertQuery, listHealthAlerts } from "../../core/health-alerts";
 import { Scorecard } from "../../core/health-scorecard";
 import { ensureHealthSchedule } from "../../core/schedules";
 import { ExternalId } from "../../core/validators";
@@ -65,6 +66,7 @@ const recomputeRoute = createRoute({
         accounts: z.number().int(),
         bands: z.record(z.string(), z.number().int()),
         transitions: z.array(z.object({ account: z.string(), from: z.string().nullable(), to: Band })),
+        alerts: z.number().int().openapi({ description: "Band crossings raised as alerts" }),
         durationMs: z.number(),
       }),
       "The run",
@@ -98,6 +100,16 @@ const accountHealthRoute = createRoute({
   },
 });
 
+const alertsRoute = createRoute({
+  method: "get",
+  path: "/health/alerts",
+  tags: ["Health"],
+  summary: "Band crossings, newest first (posted to the notification webhook when one is set)",
+  security: bearerSecurity,
+  request: { query: HealthAlertQuery },
+  responses: { 200: json(z.object({ data: z.array(HealthAlert) }), "Alerts"), ...problemResponses(400, 401) },
+});
+
 function runtime(deps: AppDeps) {
   return { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue };
 }
@@ -121,6 +133,19 @@ export function healthRouter() {
       await ensureHealthSchedule(deps.temporal.client, deps.temporal.taskQueue, workspaceId, scorecard.every);
       return c.json(result, 200);
     })
+    .openapi(alertsRoute, async (c) =>
+      c.json(
+        {
+          data: await listHealthAlerts(
+            c.var.deps.db,
+            c.var.workspaceId,
+            c.req.valid("query"),
+            c.var.deps.now(),
+          ),
+        },
+        200,
+      ),
+    )
     .openapi(accountHealthRoute, async (c) => {
       const { externalId } = c.req.valid("param");
       const query = c.req.valid("query");

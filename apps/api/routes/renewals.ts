@@ -1,0 +1,111 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { findAccountRow, patchAccount } from "../../core/accounts";
+import {
+  listRenewals,
+  Renewal,
+  RenewalInput,
+  RetentionQuery,
+  RetentionReport,
+  recordRenewal,
+  retentionReport,
+} from "../../core/renewals";
+import { ExternalId, IsoDate } from "../../core/validators";
+import { bearerSecurity, createRouter, problemResponses } from "../openapi";
+import { ProblemError } from "../problem";
+import { stageEntered } from "./accounts";
+
+const externalId = ExternalId.openapi({ param: { name: "externalId", in: "path" }, example: "acme" });
+
+const putRoute = createRoute({
+  method: "put",
+  path: "/accounts/{externalId}/renewals/{renewalDate}",
+  tags: ["Retention"],
+  summary:
+    "Record what happened at a renewal (renewed, expanded, contracted, churned) with ARR before and after",
+  description:
+    "Idempotent by (account, renewal date): a second PUT corrects the record. The account's ARR becomes `arrAfter`; a churned account enters the `churned` stage (starting its journeys).",
+  security: bearerSecurity,
+  request: {
+    params: z.object({
+      externalId,
+      renewalDate: IsoDate.openapi({ param: { name: "renewalDate", in: "path" } }),
+    }),
+    body: { required: true, content: { "application/json": { schema: RenewalInput } } },
+  },
+  responses: {
+    200: { description: "Recorded", content: { "application/json": { schema: Renewal } } },
+    ...problemResponses(400, 401, 404, 422),
+  },
+});
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/accounts/{externalId}/renewals",
+  tags: ["Retention"],
+  summary: "An account's renewal history",
+  security: bearerSecurity,
+  request: { params: z.object({ externalId }) },
+  responses: {
+    200: {
+      description: "Renewals, oldest first",
+      content: { "application/json": { schema: z.object({ data: z.array(Renewal) }) } },
+    },
+    ...problemResponses(400, 401, 404),
+  },
+});
+
+const reportRoute = createRoute({
+  method: "get",
+  path: "/reports/retention",
+  tags: ["Retention"],
+  summary: "GRR and NRR by period and tier, over the contracts that came up for renewal",
+  security: bearerSecurity,
+  request: { query: RetentionQuery },
+  responses: {
+    200: { description: "The report", content: { "application/json": { schema: RetentionReport } } },
+    ...problemResponses(400, 401),
+  },
+});
+
+const notFound = (id: string) =>
+  new ProblemError({ status: 404, type: "not-found", detail: `No account with externalId "${id}".` });
+
+export function renewalsRouter() {
+  return createRouter()
+    .openapi(putRoute, async (c) => {
+      const { externalId, renewalDate } = c.req.valid("param");
+      const { deps, workspaceId } = c.var;
+      const account = await findAccountRow(deps.db, workspaceId, externalId);
+      if (!account) throw notFound(externalId);
+      const result = await recordRenewal(deps.db, workspaceId, account, renewalDate, c.req.valid("json"));
+      if (!result.ok)
+        throw new ProblemError({
+          status: 422,
+          type: "validation",
+          detail: "The renewal does not add up.",
+          errors: result.errors,
+        });
+      if (result.churned && account.lifecycleStage !== "churned") {
+        await patchAccount(deps.db, workspaceId, externalId, { lifecycleStage: "churned" });
+        await stageEntered(deps, workspaceId, externalId, "churned");
+      }
+      return c.json(result.renewal, 200);
+    })
+    .openapi(listRoute, async (c) => {
+      const { externalId } = c.req.valid("param");
+      const account = await findAccountRow(c.var.deps.db, c.var.workspaceId, externalId);
+      if (!account) throw notFound(externalId);
+      return c.json({ data: await listRenewals(c.var.deps.db, account) }, 200);
+    })
+    .openapi(reportRoute, async (c) => {
+      const query = c.req.valid("query");
+      if (query.from && query.to && query.from > query.to)
+        throw new ProblemError({
+          status: 400,
+          type: "validation",
+          detail: "`from` is after `to`.",
+          errors: [{ pointer: "/from", message: "must not be after `to`" }],
+        });
+      return c.json(await retentionReport(c.var.deps.db, c.var.workspaceId, query, c.var.deps.now()), 200);
+    });
+}
