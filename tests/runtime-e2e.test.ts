@@ -260,7 +260,16 @@ describe("journey runtime through the API", () => {
           sla: "P1D",
           waitForResolution: true,
         },
+        {
+          id: "decided",
+          type: "branch",
+          if: { fact: "escalation.call.resolution", op: "eq", value: "upsell" },
+          then: "offer",
+          else: "after",
+        },
+        { id: "offer", type: "email", template: "onboarding-check-in", to: "role:admin", next: "end" },
         { id: "after", type: "email", template: "onboarding-check-in", to: "role:admin" },
+        { id: "end", type: "exit" },
       ],
     });
     await account("handed");
@@ -292,13 +301,30 @@ describe("journey runtime through the API", () => {
     expect((await ws.request("POST", `/v1/escalations/${escalation?.id}/acknowledge`)).status).toBe(409);
     const resolved = await ws.request("POST", `/v1/escalations/${escalation?.id}/resolve`, {
       outcome: "resume",
-      notes: "Called; they are set up now.",
+      resolution: "upsell",
+      notes: "Called; they want more seats.",
     });
     expect(resolved.status).toBe(200);
-    const done = await untilStatus(enrollment.id, "completed");
+    expect(await resolved.json()).toMatchObject({
+      status: "resolved",
+      outcome: "resume",
+      resolution: "upsell",
+    });
+    // The exit step after the offer ends the run.
+    const done = await untilStatus(enrollment.id, "exited");
     expect(done.trace.map((t) => t.kind)).toEqual(
       expect.arrayContaining(["escalated", "csm_notified", "escalation_resolved", "touch", "sent"]),
     );
+    // The journey branched on what the CSM decided.
+    expect(done.trace.find((t) => t.kind === "escalation_resolved")?.detail).toEqual({
+      resume: true,
+      resolution: "upsell",
+    });
+    expect(done.trace.find((t) => t.kind === "branch")?.detail).toMatchObject({
+      result: true,
+      next: "offer",
+    });
+    expect(done.trace.filter((t) => t.kind === "sent").map((t) => t.stepId)).toEqual(["offer"]);
 
     // The second time the CSM closes it: the journey ends there.
     const again = (await (

@@ -31,7 +31,7 @@ export const exitSignal = defineSignal<[{ reason: string }]>("exit");
 export const resumeSignal = defineSignal("resume");
 /** A CSM resolved an escalation this run waits for. */
 export const escalationResolvedSignal =
-  defineSignal<[{ escalationKey: string; resume: boolean }]>("escalationResolved");
+  defineSignal<[{ escalationKey: string; resume: boolean; resolution?: string }]>("escalationResolved");
 export const stateQuery = defineQuery<RunState | null>("state");
 
 export type JourneyRunInput = RunRef & {
@@ -78,8 +78,14 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
   setHandler(resumeSignal, () => {
     resumeRequested = true;
   });
-  setHandler(escalationResolvedSignal, ({ escalationKey, resume }) => {
-    inbox.push({ type: "escalation_resolved", at: now(), escalationKey, resume });
+  setHandler(escalationResolvedSignal, ({ escalationKey, resume, resolution }) => {
+    inbox.push({
+      type: "escalation_resolved",
+      at: now(),
+      escalationKey,
+      resume,
+      ...(resolution ? { resolution } : {}),
+    });
   });
   setHandler(stateQuery, () => state);
 

@@ -35,6 +35,7 @@ export const Escalation = z
     holdsJourney: z.boolean(),
     status: z.enum(escalationStatuses),
     outcome: z.enum(["resume", "exit"]).nullable(),
+    resolution: z.string().nullable(),
     notes: z.string().nullable(),
     createdAt: z.string(),
     acknowledgedAt: z.string().nullable(),
@@ -59,6 +60,7 @@ function toEscalation({ x, account }: Row): Escalation {
     holdsJourney: x.holdsJourney,
     status: x.status,
     outcome: x.outcome,
+    resolution: x.resolution,
     notes: x.notes,
     createdAt: x.createdAt.toISOString(),
     acknowledgedAt: x.acknowledgedAt?.toISOString() ?? null,
@@ -191,17 +193,22 @@ export function reassignEscalation(db: Db, workspaceId: string, id: string, assi
   return change(db, workspaceId, id, ["open", "acknowledged"], { assignee });
 }
 
-/** Resolves, then tells a waiting journey the outcome: `resume` goes on, `exit` ends the run. */
+/**
+ * Resolves, then tells a waiting journey the outcome: `resume` goes on, `exit` ends the run; the
+ * optional resolution label is what the journey can branch on (`escalation.<step>.resolution`).
+ */
 export async function resolveEscalation(
   deps: RuntimeDeps,
   workspaceId: string,
   id: string,
   outcome: "resume" | "exit",
   notes: string | undefined,
+  resolution?: string,
 ): Promise<EscalationChange> {
   const result = await change(deps.db, workspaceId, id, ["open", "acknowledged"], {
     status: "resolved",
     outcome,
+    resolution: resolution ?? null,
     notes: notes ?? null,
     resolvedAt: new Date(),
   });
@@ -215,7 +222,11 @@ export async function resolveEscalation(
     try {
       await deps.client.workflow
         .getHandle(row.workflowId)
-        .signal(escalationResolvedSignal, { escalationKey: row.key, resume: outcome === "resume" });
+        .signal(escalationResolvedSignal, {
+          escalationKey: row.key,
+          resume: outcome === "resume",
+          ...(resolution ? { resolution } : {}),
+        });
     } catch (err) {
       if ((err as Error).name !== "WorkflowNotFoundError") throw err;
     }

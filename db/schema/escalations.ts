@@ -33,6 +33,8 @@ export const escalations = pgTable(
     holdsJourney: boolean("holds_journey").notNull(),
     status: text("status", { enum: escalationStatuses }).notNull().default("open"),
     outcome: text("outcome", { enum: ["resume", "exit"] }),
+    /** The CSM's label for what happened (e.g. saved, upsell); journeys branch on it. */
+    resolution: text("resolution"),
     notes: text("notes"),
     acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true, mode: "date" }),
     /** When the SLA passed unresolved and the escalation was raised. */

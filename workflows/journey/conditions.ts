@@ -72,6 +72,7 @@ export function factsOf(condition: Condition): string[] {
 export function isDerivedFact(fact: string): boolean {
   return (
     fact.startsWith("touch.") ||
+    fact.startsWith("escalation.") ||
     (fact.startsWith("event.") && fact.endsWith(".count")) ||
     fact === "days_in_journey"
   );

@@ -31,6 +31,8 @@ export type RunState = {
   awaitingFacts?: boolean;
   facts?: { at: string; values: Facts };
   outcomes: Record<string, { opened?: boolean; clicked?: boolean }>;
+  /** What the CSM decided, by escalate step id (the `resolution` label given when resolving). */
+  resolutions?: Record<string, string>;
   eventCounts: Record<string, number>;
   goalReachedAt?: string;
   exitReason?: string;
@@ -41,7 +43,14 @@ export type Input =
   | { type: "facts"; at: string; facts: Facts }
   | { type: "timer"; at: string }
   | { type: "event"; at: string; name: string; properties?: Record<string, unknown> }
-  | { type: "escalation_resolved"; at: string; escalationKey: string; resume: boolean }
+  | {
+      type: "escalation_resolved";
+      at: string;
+      escalationKey: string;
+      resume: boolean;
+      /** The CSM's label for what happened (e.g. saved, upsell), readable as `escalation.<step>.resolution`. */
+      resolution?: string;
+    }
   | { type: "exit"; at: string; reason: string };
 
 export type SendCommand = {
@@ -201,7 +210,13 @@ export function step(journey: JourneyDefinition, current: RunState, input: Input
       const wait = state.wait;
       if (wait?.kind !== "escalation" || wait.escalationKey !== input.escalationKey)
         return { state, commands, trace };
-      trace.push({ at, stepId: wait.stepId, kind: "escalation_resolved", detail: { resume: input.resume } });
+      trace.push({
+        at,
+        stepId: wait.stepId,
+        kind: "escalation_resolved",
+        detail: { resume: input.resume, ...(input.resolution ? { resolution: input.resolution } : {}) },
+      });
+      if (input.resolution) state.resolutions = { ...state.resolutions, [wait.stepId]: input.resolution };
       if (!input.resume) return finish(state, at, "exited", "escalation_closed", commands, trace);
       return resume(journey, state, at, successor(journey, wait.stepId), commands, trace);
     }
@@ -344,6 +359,8 @@ function lookupFact(state: RunState, at: string, name: string): unknown {
   if (name === "days_in_journey") return daysBetween(state.enteredAt, at);
   const touch = /^touch\.(.+)\.(opened|clicked)$/.exec(name);
   if (touch) return state.outcomes[touch[1] ?? ""]?.[touch[2] as "opened" | "clicked"] ?? false;
+  const resolution = /^escalation\.(.+)\.resolution$/.exec(name);
+  if (resolution) return state.resolutions?.[resolution[1] ?? ""];
   const count = /^event\.(.+)\.count$/.exec(name);
   if (count) return state.eventCounts[count[1] ?? ""] ?? 0;
   return state.facts?.values[name];

@@ -44,10 +44,11 @@ export const TemplateKey = z
  * days / licenses), `adoption.active_users_28d`, `days_since_last_login`, `arr`, `licenses`,
  * `days_to_renewal`, `days_in_journey`, `event.<name>.count` (events of that name since entering);
  * strings: `health.band`, `tier`, `stage`; anything: `attributes.<key>`; booleans:
- * `touch.<stepId>.opened` / `.clicked` (outcomes of an earlier email or in-app step of this journey).
+ * `touch.<stepId>.opened` / `.clicked` (outcomes of an earlier email or in-app step of this journey);
+ * string: `escalation.<stepId>.resolution` (the label the CSM resolved that escalate step with).
  */
 export const factPattern =
-  /^(health\.score|health\.band|deployment\.ratio|adoption\.active_users_28d|days_since_last_login|tier|stage|arr|licenses|days_to_renewal|days_in_journey|attributes\.[\w.-]+|event\.[\w.:-]+\.count|touch\.[A-Za-z][\w-]*\.(opened|clicked))$/;
+  /^(health\.score|health\.band|deployment\.ratio|adoption\.active_users_28d|days_since_last_login|tier|stage|arr|licenses|days_to_renewal|days_in_journey|attributes\.[\w.-]+|event\.[\w.:-]+\.count|touch\.[A-Za-z][\w-]*\.(opened|clicked)|escalation\.[A-Za-z][\w-]*\.resolution)$/;
 export const Fact = z.string().regex(factPattern, "is not a known fact");
 
 export const ComparisonOp = z.enum([

@@ -269,6 +269,15 @@ describe("validateJourney", () => {
       expected: [{ pointer: "/exitWhen/1/if/fact", rule: "unknown_touch_step" }],
     },
     {
+      name: "a branch reading the resolution of a step that is not an escalation waiting for one",
+      edit: (j) =>
+        Object.assign(step(j, 2), {
+          if: { fact: "escalation.welcome.resolution", op: "eq", value: "saved" },
+        }),
+      expected: [{ pointer: "/steps/2/if/fact", rule: "unknown_escalation_step" }],
+      mentions: "waitForResolution",
+    },
+    {
       name: "a branch reading a touch that can only come after it",
       edit: (j) => Object.assign(step(j, 2), { if: { fact: "touch.invite.opened", op: "eq", value: true } }),
       expected: [{ pointer: "/steps/2/if/fact", rule: "touch_before_send" }],

@@ -20,6 +20,7 @@ export type ValidationRule =
   | "bad_duration"
   | "split_total"
   | "unknown_touch_step"
+  | "unknown_escalation_step"
   | "touch_before_send"
   | "goal_is_exit";
 
@@ -393,6 +394,7 @@ function splitProblems(steps: readonly Step[]): Found[] {
 // ── Conditions over touch outcomes ──────────────────────────────────────────────────────────────
 
 const touchFact = /^touch\.([A-Za-z][\w-]*)\.(opened|clicked)$/;
+const escalationFact = /^escalation\.([A-Za-z][\w-]*)\.resolution$/;
 
 function comparisons(condition: Condition, path: Path): { fact: string; path: Path }[] {
   if ("fact" in condition) return [{ fact: condition.fact, path: [...path, "fact"] }];
@@ -421,6 +423,17 @@ function touchProblems(journey: JourneyDefinition, graph: StepGraph): Found[] {
   const problems: Found[] = [];
   for (const source of sources) {
     for (const { fact, path } of comparisons(source.condition, source.path)) {
+      const escalated = escalationFact.exec(fact)?.[1];
+      if (escalated !== undefined) {
+        const step = steps.find((st) => st.id === escalated);
+        if (step?.type !== "escalate" || !step.waitForResolution)
+          problems.push({
+            path,
+            message: `"${fact}" reads step "${escalated}", which is not an escalate step with waitForResolution`,
+            rule: "unknown_escalation_step",
+          });
+        continue;
+      }
       const id = touchFact.exec(fact)?.[1];
       if (id === undefined) continue;
       const index = graph.indexOf.get(id);

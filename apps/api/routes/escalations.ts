@@ -73,6 +73,14 @@ export const resolveRoute = createRoute({
             outcome: z
               .enum(["resume", "exit"])
               .openapi({ description: "Back to the automated track, or out of it" }),
+            resolution: z
+              .string()
+              .regex(/^[a-z][a-z0-9_]{0,63}$/, "must be a lower-case label such as saved or upsell")
+              .optional()
+              .openapi({
+                description: "What happened, for the journey to branch on: `escalation.<stepId>.resolution`",
+                example: "saved",
+              }),
             notes: z.string().max(5000).optional(),
           }),
         },
@@ -126,7 +134,7 @@ export function escalationsRouter() {
       ),
     )
     .openapi(resolveRoute, async (c) => {
-      const { outcome, notes } = c.req.valid("json");
+      const { outcome, notes, resolution } = c.req.valid("json");
       const { deps } = c.var;
       const result = await resolveEscalation(
         { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue },
@@ -134,6 +142,7 @@ export function escalationsRouter() {
         c.req.valid("param").id,
         outcome,
         notes,
+        resolution,
       );
       return c.json(answer(result), 200);
     })
