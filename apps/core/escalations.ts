@@ -220,13 +220,11 @@ export async function resolveEscalation(
     .where(eq(escalations.id, id));
   if (row) {
     try {
-      await deps.client.workflow
-        .getHandle(row.workflowId)
-        .signal(escalationResolvedSignal, {
-          escalationKey: row.key,
-          resume: outcome === "resume",
-          ...(resolution ? { resolution } : {}),
-        });
+      await deps.client.workflow.getHandle(row.workflowId).signal(escalationResolvedSignal, {
+        escalationKey: row.key,
+        resume: outcome === "resume",
+        ...(resolution ? { resolution } : {}),
+      });
     } catch (err) {
       if ((err as Error).name !== "WorkflowNotFoundError") throw err;
     }
