@@ -132,13 +132,19 @@ describe("CSMs and escalation assignment", () => {
     const fresh = await stack.newWorkspace();
     expect(await (await fresh.request("GET", "/v1/settings")).json()).toEqual({
       notifications: { webhookUrl: null, managerEmail: null },
+      email: { from: "Volante <noreply@volante.local>", replyTo: null, csmSenderTiers: ["high_touch"] },
+      delivery: { frequencyCap: null, quietHours: null, defaultTimezone: "UTC" },
     });
     const bad = await fresh.request("PUT", "/v1/settings", {
       notifications: { webhookUrl: "ftp://example.com/x", managerEmail: "not-an-email" },
+      delivery: { quietHours: { start: "25:00", end: "08:00" }, frequencyCap: { max: 0, per: "1 day" } },
     });
     expect(bad.status).toBe(422);
     const body = (await bad.json()) as { errors: { pointer: string }[] };
     expect(body.errors.map((e) => e.pointer).sort()).toEqual([
+      "/delivery/frequencyCap/max",
+      "/delivery/frequencyCap/per",
+      "/delivery/quietHours/start",
       "/notifications/managerEmail",
       "/notifications/webhookUrl",
     ]);
@@ -146,7 +152,7 @@ describe("CSMs and escalation assignment", () => {
       notifications: { managerEmail: "lead@vendor.example" },
     });
     expect(saved.status).toBe(200);
-    expect(await (await fresh.request("GET", "/v1/settings")).json()).toEqual({
+    expect(await (await fresh.request("GET", "/v1/settings")).json()).toMatchObject({
       notifications: { webhookUrl: null, managerEmail: "lead@vendor.example" },
     });
     // Another workspace's settings are its own.

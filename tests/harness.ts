@@ -5,11 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, Connection } from "@temporalio/client";
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from "@temporalio/worker";
+import { SMTPServer } from "smtp-server";
 import { inject } from "vitest";
 import { createApp } from "../apps/api/app";
 import type { AppDeps } from "../apps/api/context";
 import { createMetrics } from "../apps/api/metrics";
 import { createWorkspace } from "../apps/core/api-keys";
+import { createSmtpTransport } from "../apps/core/mailer";
 import { loadFileTemplates } from "../apps/core/templates";
 import { createLogger } from "../apps/logger";
 import { createWorker, type WorkerConfig } from "../apps/worker/worker";
@@ -58,7 +60,7 @@ function installQuietRuntime() {
 }
 
 /** One real Temporal worker and API per test file, on a task queue of its own. */
-export async function startTestStack(): Promise<TestStack> {
+export async function startTestStack(options: { smtpUrl?: string } = {}): Promise<TestStack> {
   installQuietRuntime();
   const address = inject("temporalAddress");
   const namespace = inject("temporalNamespace");
@@ -78,6 +80,7 @@ export async function startTestStack(): Promise<TestStack> {
     outboxDir,
     fileTemplates,
     publicUrl: "http://localhost:3000",
+    transport: options.smtpUrl ? createSmtpTransport(options.smtpUrl) : undefined,
     workflowBundle: { codePath: inject("workflowBundlePath") },
   };
   const worker = await createWorker(workerConfig);
@@ -182,6 +185,54 @@ export async function webhookReceiver(): Promise<WebhookReceiver> {
   return {
     url: `http://127.0.0.1:${port}/hook`,
     received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export type ReceivedMail = { to: string[]; raw: Buffer };
+
+export type SmtpSink = {
+  url: string;
+  mail: ReceivedMail[];
+  /** Every DATA attempt per recipient, accepted or refused. */
+  attempts: Map<string, number>;
+  close(): Promise<void>;
+};
+
+/**
+ * A real SMTP server (smtp-server) on a free port. Recipients whose local part starts with
+ * `flaky` are refused once with 451 (transient), `bounce` always with 550 (permanent).
+ */
+export async function smtpSink(): Promise<SmtpSink> {
+  const mail: ReceivedMail[] = [];
+  const attempts = new Map<string, number>();
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => {
+        const to = session.envelope.rcptTo.map((r) => r.address);
+        const first = to[0] ?? "";
+        const n = (attempts.get(first) ?? 0) + 1;
+        attempts.set(first, n);
+        const fail = (code: number, text: string) =>
+          callback(Object.assign(new Error(text), { responseCode: code }));
+        if (first.startsWith("bounce")) return fail(550, "5.1.1 mailbox unavailable");
+        if (first.startsWith("flaky") && n === 1) return fail(451, "4.3.0 try again later");
+        mail.push({ to, raw: Buffer.concat(chunks) });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
+    mail,
+    attempts,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -16,6 +16,7 @@ import {
 import { resolveEscalation } from "../apps/core/escalations";
 import { ingestEvents } from "../apps/core/events";
 import { transitionJourney } from "../apps/core/journeys";
+import { Settings, saveSettings } from "../apps/core/settings";
 import { accounts, enrollmentListeners, enrollments, escalations } from "../db/schema";
 import { accountEventSignal, escalationResolvedSignal, stateQuery } from "../workflows/journey-run";
 import { DAY, startTimeSkippingStack, type TimeSkippingStack } from "./runtime-harness";
@@ -508,7 +509,8 @@ describe("journey runtime on the time-skipping server", () => {
         "plan branch",
         "ab split",
         `${tip} touch`,
-        `${tip} ${tip === "tip-email" ? "sent" : "not_sent"}`,
+        // Email or in-app, the tip goes out (in-app to the contact's message list).
+        `${tip} sent`,
         "connect waiting_for_event",
         "connect timed_out",
         "nudge escalated",
@@ -558,6 +560,52 @@ describe("journey runtime on the time-skipping server", () => {
       await s.handle(next?.workflowId ?? "").result();
       await s.recordHistory("step-types", run.workflowId);
     });
+  });
+
+  it("defers a touch in the contact's quiet hours to the window's end, then sends it once", async () => {
+    const start = await s.now();
+    const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+    // Quiet from an hour ago until three hours from now, in the contacts' (default UTC) time.
+    const end = new Date(start.getTime() + 3 * 3_600_000);
+    await saveSettings(
+      s.database.db,
+      s.workspaceId,
+      Settings.parse({
+        delivery: { quietHours: { start: hhmm(new Date(start.getTime() - 3_600_000)), end: hhmm(end) } },
+      }),
+    );
+    try {
+      const journey = await s.publish({
+        name: "Quiet",
+        trigger: { type: "manual" },
+        steps: [{ id: "hello", type: "email", template: "onboarding-welcome", to: "role:admin" }],
+      });
+      const enrollment = await enrolled(journey.id, await s.account("night-owl"));
+      await s.handle(enrollment.workflowId).result();
+      const trace = await s.trace(enrollment.id);
+      expect(trace.map((t) => `${t.stepId ?? "-"} ${t.kind}`)).toEqual([
+        "- entered",
+        "hello touch",
+        "hello deferred",
+        "hello sent",
+        "- completed",
+      ]);
+      const deferred = trace.find((t) => t.kind === "deferred");
+      const release = `${end.toISOString().slice(0, 16)}:00.000Z`;
+      expect(deferred?.detail).toMatchObject({
+        until: release,
+        decisions: [
+          { to: "admin@night-owl.example", decision: "quiet_hours", until: release, timezone: "UTC" },
+        ],
+      });
+      const sent = trace.find((t) => t.kind === "sent");
+      expect(sent?.at.getTime()).toBeGreaterThanOrEqual(Date.parse(release));
+      expect((await s.touches(enrollment.id)).map((t) => [t.touchKey, t.status])).toEqual([
+        ["hello:1", "sent"],
+      ]);
+    } finally {
+      await saveSettings(s.database.db, s.workspaceId, Settings.parse({}));
+    }
   });
 
   it("keeps the onboarding playbook at a handful of history events per touch", async () => {

@@ -38,6 +38,8 @@ export type TransitionResult = {
   facts?: Facts;
   /** The index of the touch held because the journey is paused; the run waits for `resume`. */
   heldAt?: number;
+  /** With `heldAt`: the touch is deferred (quiet hours) until this time, not held for a resume. */
+  deferredUntil?: string;
 };
 
 export interface JourneyActivities {

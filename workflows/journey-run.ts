@@ -163,12 +163,18 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
         const status = step(journey, from, i).state.status;
         return status === "completed" || status === "exited";
       };
-      await condition(() => resumeRequested || inbox.some(ends));
+      if (result.deferredUntil !== undefined) {
+        // Quiet hours: sleep until the window ends (an ending input still ends the run).
+        await condition(() => inbox.some(ends), Math.max(1, Date.parse(result.deferredUntil) - Date.now()));
+      } else {
+        await condition(() => resumeRequested || inbox.some(ends));
+      }
       const ending = resumeRequested ? undefined : inbox.find(ends);
       if (ending) return { interruptedBy: ending };
       resumeRequested = false;
-      // The same trace again (already written, so a no-op) keeps the effects' positions beside their steps.
-      result = await applyTransition({ ...base, trace: t.trace, from: result.heldAt });
+      // The same trace again (already written, so a no-op) keeps the effects' positions beside their
+      // steps; the time is now, so the arbiter judges the send when it really happens.
+      result = await applyTransition({ ...base, at: now(), trace: t.trace, from: result.heldAt });
     }
     return result;
   }

@@ -13,8 +13,10 @@ import { enrollmentsRouter } from "./routes/enrollments";
 import { escalationsRouter } from "./routes/escalations";
 import { eventsRouter } from "./routes/events";
 import { healthRouter } from "./routes/health";
+import { inAppKeysRouter, inAppPublicRouter } from "./routes/in-app";
 import { journeysRouter } from "./routes/journeys";
 import { outboxRouter } from "./routes/outbox";
+import { publicLinksRouter } from "./routes/public-links";
 import { renewalsRouter } from "./routes/renewals";
 import { settingsRouter } from "./routes/settings";
 import { systemRouter } from "./routes/system";
@@ -48,6 +50,8 @@ export function createApp(deps: AppDeps) {
 
   app.route("/", systemRouter());
   app.route("/", docsRouter());
+  app.route("/", publicLinksRouter());
+  app.route("/", inAppPublicRouter());
   app.route("/v1", accountsRouter());
   app.route("/v1", contactsRouter());
   app.route("/v1", eventsRouter());
@@ -60,6 +64,7 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", templatesRouter());
   app.route("/v1", settingsRouter());
   app.route("/v1", renewalsRouter());
+  app.route("/v1", inAppKeysRouter());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

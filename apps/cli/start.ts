@@ -10,6 +10,7 @@ import type { AppDeps } from "../api/context";
 import { createMetrics } from "../api/metrics";
 import { checkHealth } from "../api/routes/system";
 import { countWorkspaces, createWorkspace, ensureWorkspaceForKey } from "../core/api-keys";
+import { createSmtpTransport } from "../core/mailer";
 import { loadFileTemplates } from "../core/templates";
 import type { Env } from "../env";
 import type { Logger } from "../logger";
@@ -99,6 +100,7 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
       outboxDir,
       fileTemplates,
       publicUrl: apiUrl,
+      transport: env.SMTP_URL ? createSmtpTransport(env.SMTP_URL) : undefined,
     });
     const running = worker.run();
     running.catch((err) => log.error("worker stopped", { error: String(err) }));
@@ -142,9 +144,11 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
     print(
       `  Database      ${database.driver === "pglite" ? `PGlite in ${join(env.home, "pgdata")}` : "PostgreSQL (DATABASE_URL)"}`,
     );
-    print(`  Email         dev outbox in ${outboxDir} (GET /v1/outbox)`);
-    if (env.SMTP_URL)
-      print("                SMTP_URL is set but not used yet: SMTP sending arrives with the channels work");
+    print(
+      env.SMTP_URL
+        ? `  Email         SMTP ${new URL(env.SMTP_URL).host}`
+        : `  Email         dev outbox in ${outboxDir} (GET /v1/outbox)`,
+    );
     for (const line of workspaceNote) print(line);
     print("Press Ctrl-C to stop.");
     return { stop, apiUrl };

@@ -1,21 +1,51 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { and, asc, eq } from "drizzle-orm";
-import MailComposer from "nodemailer/lib/mail-composer";
+import type { Transporter } from "nodemailer";
 import type { Db } from "../../db/client";
-import { accounts, contacts, enrollments, templates, touches, workspaces } from "../../db/schema";
+import {
+  accounts,
+  contactSends,
+  contacts,
+  csms,
+  enrollments,
+  inAppMessages,
+  templates,
+  touches,
+  workspaces,
+} from "../../db/schema";
+import {
+  type Decision,
+  doneFor,
+  release,
+  reserve,
+  screen,
+  settleSend,
+  suppressedCategories,
+  TRANSACTIONAL,
+} from "./arbiter";
+import { sendMail } from "./mailer";
 import { pickLocale, renderTemplate } from "./render";
+import { getSettings, type Settings } from "./settings";
+import { signToken } from "./signing";
 import type { FileTemplate } from "./templates";
 import { postWebhook } from "./webhooks";
 
 /**
  * The one path every touch takes. The `touches` row, unique on (enrollment, touch key), is the
- * idempotency record: a retried activity or a replayed workflow finds it and sends nothing twice.
- * Transport today is the dev outbox (`.eml` files); SMTP, in-app storage, the arbiter (caps, quiet
- * hours, unsubscribes) and signed links arrive with the channels work, on this same path.
+ * idempotency record: a retried activity or a replayed workflow finds it and sends nothing twice;
+ * `contact_sends` records each contact reached, so a retried or deferred touch skips them. Every
+ * message to a contact passes the arbiter (unsubscribes, quiet hours, frequency cap); email goes to
+ * SMTP or the dev outbox with signed unsubscribe and tracking links; in-app messages are stored for
+ * the widget.
  */
 
-export type DeliveryDeps = { db: Db; outboxDir: string; fileTemplates: FileTemplate[]; publicUrl: string };
+export type DeliveryDeps = {
+  db: Db;
+  outboxDir: string;
+  fileTemplates: FileTemplate[];
+  publicUrl: string;
+  /** SMTP (from `SMTP_URL`); without it email goes to the dev outbox. */
+  transport?: Transporter | undefined;
+};
 
 export type TouchRequest = {
   workspaceId: string;
@@ -27,17 +57,24 @@ export type TouchRequest = {
   template: string;
   to: string;
   at: string;
+  /** The activity attempt: a transient SMTP failure is retried until SMTP_ATTEMPTS, then recorded. */
+  attempt?: number;
 };
 
 export type TouchOutcome = {
-  status: "sent" | "skipped" | "failed";
+  status: "sent" | "skipped" | "failed" | "deferred";
   reason?: string;
+  /** When deferred (quiet hours): call again at this time. */
+  until?: string;
+  /** The arbiter's decision for every contact. */
+  decisions?: Decision[];
   recipients: string[];
   duplicate: boolean;
   messageIds: string[];
 };
 
-const FROM = "Volante <noreply@volante.local>";
+/** Attempts of a transient SMTP failure before the contact is recorded as failed. */
+export const SMTP_ATTEMPTS = 8;
 /** Attempts before a notification webhook is recorded as failed. */
 export const WEBHOOK_ATTEMPTS = 5;
 
@@ -87,25 +124,11 @@ async function settle(
   return outcomeOf(updated ?? row, false);
 }
 
-function fileSafe(text: string): string {
-  return text.replace(/[^\w.-]+/g, "_");
-}
-
-async function writeEml(
-  deps: DeliveryDeps,
-  workspaceId: string,
-  name: string,
-  mail: ConstructorParameters<typeof MailComposer>[0],
-): Promise<string> {
-  const message = await new MailComposer(mail).compile().build();
-  const dir = join(deps.outboxDir, workspaceId);
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, `${fileSafe(name)}.eml`);
-  await writeFile(file, message);
-  return file;
-}
-
-/** Sends one journey touch to every recipient its `to` names, exactly once. */
+/**
+ * Sends one journey touch to every contact its `to` names, exactly once each, through the arbiter.
+ * Contacts in quiet hours are deferred: the outcome says until when, the touch stays pending, and
+ * the run calls again then (contacts already done are skipped).
+ */
 export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promise<TouchOutcome> {
   const { db } = deps;
   const claimed = await claim(db, {
@@ -120,12 +143,8 @@ export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promi
   if (claimed.done) return outcomeOf(claimed.done, true);
   const row = claimed.row;
 
-  if (req.channel === "in_app") {
-    return settle(db, row, "skipped", "in-app delivery is not available yet", {});
-  }
-
   const [context] = await db
-    .select({ account: accounts, workspaceName: workspaces.name })
+    .select({ account: accounts, workspaceName: workspaces.name, secret: workspaces.signingSecret })
     .from(enrollments)
     .innerJoin(accounts, eq(accounts.id, enrollments.accountId))
     .innerJoin(workspaces, eq(workspaces.id, enrollments.workspaceId))
@@ -138,88 +157,346 @@ export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promi
 
   const copy = await templateCopy(deps, req.workspaceId, req.template);
   if (!copy) return settle(db, row, "failed", `unknown template ${req.template}`, {});
+  const settings = await getSettings(db, req.workspaceId);
+  const done = await doneFor(db, row.id);
+  const suppressed = await suppressedCategories(
+    db,
+    people.flatMap((p) => (p.id ? [p.id] : [])),
+  );
+  const sender = await senderFor(db, settings, account);
 
-  const messageIds: string[] = [];
-  const files: string[] = [];
-  for (const [n, person] of people.entries()) {
-    const locale = pickLocale(Object.keys(copy), person.locale);
-    const version = locale ? copy[locale] : undefined;
-    if (!version) continue;
-    const rendered = renderTemplate(version, {
-      account: {
-        name: account.name,
-        externalId: account.externalId,
-        tier: account.tier,
-        arr: account.arr,
-        licenses: account.licenses,
-        renewalDate: account.renewalDate,
-        contractStart: account.contractStart,
-        lifecycleStage: account.lifecycleStage,
-        ownerCsm: account.ownerCsm,
-        timezone: account.timezone,
-        attributes: account.attributes,
-      },
-      contact: {
-        name: person.name,
-        firstName: person.name?.split(/\s+/)[0] ?? null,
-        email: person.email,
-        role: person.role,
-        locale: person.locale,
-        attributes: person.attributes,
-      },
-      csm: { name: null, email: account.ownerCsm },
-      usage: { licenses: account.licenses },
-      renewal: {
-        date: account.renewalDate,
-        daysToRenewal: account.renewalDate
-          ? Math.round((Date.parse(`${account.renewalDate}T00:00:00Z`) - Date.parse(req.at)) / 86_400_000)
-          : null,
-      },
-      // Signed unsubscribe and preference links come with the channels work.
-      links: {
-        app: deps.publicUrl,
-        unsubscribe: `${deps.publicUrl}/u/pending`,
-        preferences: `${deps.publicUrl}/u/pending`,
-      },
-      workspace: { name: context.workspaceName },
-      journey: { name: req.journeyName },
-    });
-    const messageId = `<${fileSafe(req.touchKey)}.${req.enrollmentId}.${person.id ?? "csm"}@volante.local>`;
-    files.push(
-      await writeEml(deps, req.workspaceId, `${req.enrollmentId}-${req.touchKey}-${n}`, {
-        from: FROM,
-        to: person.name ? { name: person.name, address: person.email } : person.email,
+  const decisions: Decision[] = [];
+  const delivered: Record<string, unknown>[] = [];
+  const earlier = (row.delivery as { delivered?: Record<string, unknown>[] }).delivered ?? [];
+  for (const person of people) {
+    if (!person.id) {
+      // The owner CSM, copied on a touch: internal mail, no arbiter, no tracking, no unsubscribe.
+      if (req.channel !== "email" || earlier.some((d) => d.to === person.email)) continue;
+      const version = copy.locales[pickLocale(Object.keys(copy.locales), null) ?? "en"];
+      if (!version) continue;
+      const rendered = renderTemplate(version, contextFor(deps, req, context, person, deps.publicUrl));
+      const messageId = `<${row.id}.csm@${domainOf(sender.from)}>`;
+      const result = await sendMail(deps, req.workspaceId, `${req.enrollmentId}-${req.touchKey}-csm`, {
+        from: sender.from,
+        to: person.email,
         subject: rendered.subject ?? req.template,
         html: rendered.html,
         text: rendered.text,
         messageId,
         date: new Date(req.at),
         headers: { "X-Volante-Enrollment": req.enrollmentId, "X-Volante-Touch": req.touchKey },
-      }),
-    );
-    messageIds.push(messageId);
+      });
+      delivered.push(
+        result.ok
+          ? { to: person.email, status: "sent", messageId, ...(result.file ? { file: result.file } : {}) }
+          : { to: person.email, status: "failed", reason: result.reason },
+      );
+      continue;
+    }
+    const recipient = { contactId: person.id, email: person.email, timezone: person.timezone };
+    if (done.has(person.id)) {
+      decisions.push({ to: person.email, decision: "already_sent" });
+      continue;
+    }
+    const screened = screen(recipient, {
+      category: copy.category,
+      at: req.at,
+      settings,
+      accountTimezone: account.timezone,
+      suppressed: suppressed.get(person.id),
+    });
+    if (screened) {
+      decisions.push(screened);
+      continue;
+    }
+    const locale = pickLocale(Object.keys(copy.locales), person.locale);
+    const version = locale ? copy.locales[locale] : undefined;
+    if (!version) continue;
+    const reservation = await reserve(db, recipient, {
+      workspaceId: req.workspaceId,
+      touchId: row.id,
+      channel: req.channel,
+      category: copy.category,
+      at: req.at,
+      cap: settings.delivery.frequencyCap,
+    });
+    if (!("id" in reservation)) {
+      decisions.push(reservation);
+      continue;
+    }
+    const links = linksFor(deps, context.secret, {
+      workspaceId: req.workspaceId,
+      touchId: row.id,
+      contactId: person.id,
+      category: copy.category,
+    });
+    const rendered = renderTemplate(version, contextFor(deps, req, context, person, links.page), {
+      layout: req.channel === "email",
+    });
+    try {
+      if (req.channel === "in_app") {
+        // Plain text (entities decoded, tags dropped): the widget shows it with textContent, never as HTML.
+        const message = inAppParts(rendered.text);
+        await db
+          .insert(inAppMessages)
+          .values({
+            workspaceId: req.workspaceId,
+            contactId: person.id,
+            touchId: row.id,
+            stepId: req.stepId,
+            template: req.template,
+            ...message,
+          })
+          .onConflictDoNothing({ target: [inAppMessages.touchId, inAppMessages.contactId] });
+        await settleSend(db, reservation.id, { status: "sent" });
+        decisions.push({ to: person.email, decision: "send" });
+        delivered.push({ to: person.email, status: "sent" });
+        continue;
+      }
+      const messageId = `<${row.id}.${person.id}@${domainOf(sender.from)}>`;
+      const result = await sendMail(
+        deps,
+        req.workspaceId,
+        `${req.enrollmentId}-${req.touchKey}-${person.id}`,
+        {
+          from: sender.from,
+          ...(sender.replyTo ? { replyTo: sender.replyTo } : {}),
+          to: person.name ? { name: person.name, address: person.email } : person.email,
+          subject: rendered.subject ?? req.template,
+          html: tracked(rendered.html, links),
+          text: rendered.text,
+          messageId,
+          date: new Date(req.at),
+          headers: {
+            "X-Volante-Enrollment": req.enrollmentId,
+            "X-Volante-Touch": req.touchKey,
+            ...(copy.category === TRANSACTIONAL
+              ? {}
+              : {
+                  // RFC 8058: mail providers unsubscribe with one POST, no page, no login.
+                  "List-Unsubscribe": `<${links.unsubscribe}>`,
+                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                }),
+          },
+        },
+      );
+      if (result.ok) {
+        await settleSend(db, reservation.id, { status: "sent", messageId });
+        decisions.push({ to: person.email, decision: "send" });
+        delivered.push({
+          to: person.email,
+          status: "sent",
+          messageId,
+          ...(result.file ? { file: result.file } : {}),
+        });
+      } else {
+        await settleSend(db, reservation.id, { status: "failed", reason: result.reason });
+        delivered.push({ to: person.email, status: "failed", reason: result.reason });
+      }
+    } catch (err) {
+      // Transient: give the reservation back; the activity retries and this contact is tried again.
+      await release(db, reservation.id);
+      if ((req.attempt ?? 1) < SMTP_ATTEMPTS) throw err;
+      await settleFailedAttempts(db, row, recipient, req, copy.category, err as Error);
+      delivered.push({ to: person.email, status: "failed", reason: (err as Error).message });
+    }
   }
-  return settle(db, row, "sent", null, {
-    recipients: people.map((p) => p.email),
-    messageIds,
-    files,
-    subject: copy[pickLocale(Object.keys(copy), people[0]?.locale) ?? "en"]?.subject ?? null,
+
+  const deferred = decisions.filter((d) => d.decision === "quiet_hours");
+  const all = [...earlier, ...delivered];
+  const detail = {
+    recipients: all.filter((d) => d.status === "sent").map((d) => String(d.to)),
+    messageIds: all.flatMap((d) => (typeof d.messageId === "string" ? [d.messageId] : [])),
+    delivered: all,
+    files: all.flatMap((d) => (typeof d.file === "string" ? [d.file] : [])),
+    decisions,
+    subject: copy.locales[pickLocale(Object.keys(copy.locales), people[0]?.locale) ?? "en"]?.subject ?? null,
+  };
+  if (deferred.length > 0) {
+    const until = deferred.map((d) => d.until).sort()[0] as string;
+    await db.update(touches).set({ delivery: detail, updatedAt: new Date() }).where(eq(touches.id, row.id));
+    return {
+      ...outcomeOf({ ...row, status: "pending", delivery: detail }, false),
+      status: "deferred",
+      until,
+      decisions,
+    };
+  }
+  const sent = all.some((d) => d.status === "sent");
+  const failed = all.filter((d) => d.status === "failed");
+  const status = sent ? "sent" : failed.length > 0 ? "failed" : "skipped";
+  const reason = sent
+    ? null
+    : failed.length > 0
+      ? String(failed[0]?.reason)
+      : decisions.map((d) => d.decision).join(", ") || `no contact for ${req.to}`;
+  return { ...(await settle(db, row, status, reason, detail)), decisions };
+}
+
+/** The last attempt of a transient failure: recorded as failed for that contact, never retried again. */
+async function settleFailedAttempts(
+  db: Db,
+  row: TouchRow,
+  r: { contactId: string },
+  req: TouchRequest,
+  category: string,
+  err: Error,
+) {
+  await db
+    .insert(contactSends)
+    .values({
+      workspaceId: req.workspaceId,
+      contactId: r.contactId,
+      touchId: row.id,
+      channel: req.channel,
+      category,
+      status: "failed",
+      reason: `gave up after ${SMTP_ATTEMPTS} attempts: ${err.message}`,
+      sentAt: new Date(req.at),
+    })
+    .onConflictDoNothing();
+}
+
+/** From and Reply-To: the workspace's sender, or the owner CSM for the tiers that get a person. */
+async function senderFor(db: Db, settings: Settings, account: typeof accounts.$inferSelect) {
+  if (account.ownerCsm && settings.email.csmSenderTiers.includes(account.tier)) {
+    const [csm] = await db
+      .select({ name: csms.name })
+      .from(csms)
+      .where(and(eq(csms.workspaceId, account.workspaceId), eq(csms.email, account.ownerCsm)));
+    const from = csm?.name ? { name: csm.name, address: account.ownerCsm } : account.ownerCsm;
+    return { from, replyTo: account.ownerCsm };
+  }
+  return { from: settings.email.from, replyTo: settings.email.replyTo };
+}
+
+function domainOf(from: string | { address: string }): string {
+  const address = typeof from === "string" ? (/<([^>]+)>/.exec(from)?.[1] ?? from) : from.address;
+  return address.split("@")[1] ?? "volante.local";
+}
+
+type Links = { unsubscribe: string; page: string; open: string; click: (url: string) => string };
+
+/** Signed public links for one message to one contact. */
+function linksFor(
+  deps: DeliveryDeps,
+  secret: string,
+  m: { workspaceId: string; touchId: string; contactId: string; category: string },
+): Links {
+  const unsubscribe = `${deps.publicUrl}/u/${signToken(secret, "unsubscribe", { w: m.workspaceId, c: m.contactId, k: m.category })}`;
+  return {
+    unsubscribe,
+    page: unsubscribe,
+    open: `${deps.publicUrl}/t/o/${signToken(secret, "open", { w: m.workspaceId, t: m.touchId, c: m.contactId })}`,
+    click: (url) =>
+      `${deps.publicUrl}/t/c/${signToken(secret, "click", { w: m.workspaceId, t: m.touchId, c: m.contactId, u: url })}`,
+  };
+}
+
+/** Links through the signed click redirect (not the unsubscribe link), and an open pixel at the end. */
+function tracked(html: string, links: Links): string {
+  const rewritten = html.replace(/href="(https?:\/\/[^"]+)"/g, (whole, url: string) => {
+    const decoded = url.replace(/&amp;/g, "&");
+    return decoded === links.unsubscribe ? whole : `href="${links.click(decoded)}"`;
   });
+  const pixel = `<img src="${links.open}" width="1" height="1" alt="" style="display:none">`;
+  return rewritten.includes("</body>") ? rewritten.replace("</body>", `${pixel}</body>`) : rewritten + pixel;
+}
+
+type SendContext = { account: typeof accounts.$inferSelect; workspaceName: string };
+
+/** What a template can use: the account, the contact, its CSM, renewal dates and links. */
+function contextFor(
+  deps: DeliveryDeps,
+  req: TouchRequest,
+  context: SendContext,
+  person: Person,
+  unsubscribeUrl: string,
+) {
+  const account = context.account;
+  return {
+    account: {
+      name: account.name,
+      externalId: account.externalId,
+      tier: account.tier,
+      arr: account.arr,
+      licenses: account.licenses,
+      renewalDate: account.renewalDate,
+      contractStart: account.contractStart,
+      lifecycleStage: account.lifecycleStage,
+      ownerCsm: account.ownerCsm,
+      timezone: account.timezone,
+      attributes: account.attributes,
+    },
+    contact: {
+      name: person.name,
+      firstName: person.name?.split(/\s+/)[0] ?? null,
+      email: person.email,
+      role: person.role,
+      locale: person.locale,
+      attributes: person.attributes,
+    },
+    csm: { name: null, email: account.ownerCsm },
+    usage: { licenses: account.licenses },
+    renewal: {
+      date: account.renewalDate,
+      daysToRenewal: account.renewalDate
+        ? Math.round((Date.parse(`${account.renewalDate}T00:00:00Z`) - Date.parse(req.at)) / 86_400_000)
+        : null,
+    },
+    links: {
+      app: deps.publicUrl,
+      unsubscribe: unsubscribeUrl,
+      preferences: unsubscribeUrl,
+    },
+    workspace: { name: context.workspaceName },
+    journey: { name: req.journeyName },
+  };
+}
+
+/**
+ * An in-app template is short markdown: a bold first line is the title, a trailing `[label](url)`
+ * the call to action, the rest the body. Rendered (and so escaped) before it is split.
+ */
+export function inAppParts(rendered: string) {
+  let text = rendered.trim();
+  const title = /^\*\*(.+?)\*\*\s*\n/.exec(text);
+  if (title) text = text.slice(title[0].length).trim();
+  const cta = /\[([^\]]+)\]\(([^)\s]+)\)\s*$/.exec(text);
+  if (cta) text = text.slice(0, cta.index).trim();
+  return {
+    title: title?.[1] ?? null,
+    body: text,
+    ctaLabel: cta?.[1] ?? null,
+    ctaUrl: cta?.[2] ?? null,
+  };
 }
 
 type Person = {
+  /** Null for the owner CSM (not a contact: no arbiter, no tracking). */
   id: string | null;
   email: string;
   name: string | null;
   role: string | null;
   locale: string | null;
+  timezone: string | null;
   attributes: Record<string, unknown>;
 };
 
 async function recipients(db: Db, account: typeof accounts.$inferSelect, to: string): Promise<Person[]> {
   if (to === "owner_csm") {
     return account.ownerCsm
-      ? [{ id: null, email: account.ownerCsm, name: null, role: null, locale: null, attributes: {} }]
+      ? [
+          {
+            id: null,
+            email: account.ownerCsm,
+            name: null,
+            role: null,
+            locale: null,
+            timezone: null,
+            attributes: {},
+          },
+        ]
       : [];
   }
   const role = to.startsWith("role:") ? to.slice("role:".length) : undefined;
@@ -240,6 +517,7 @@ async function recipients(db: Db, account: typeof accounts.$inferSelect, to: str
     role: c.role,
     locale: c.locale,
     attributes: c.attributes,
+    timezone: c.timezone,
   }));
 }
 
@@ -248,15 +526,18 @@ async function templateCopy(
   deps: DeliveryDeps,
   workspaceId: string,
   key: string,
-): Promise<Record<string, { subject?: string | null; body: string }> | null> {
+): Promise<{ category: string; locales: Record<string, { subject?: string | null; body: string }> } | null> {
   const own = await deps.db
     .select()
     .from(templates)
     .where(and(eq(templates.workspaceId, workspaceId), eq(templates.key, key)));
   if (own.length > 0)
-    return Object.fromEntries(own.map((t) => [t.locale, { subject: t.subject, body: t.body }]));
+    return {
+      category: own[0]?.category ?? "general",
+      locales: Object.fromEntries(own.map((t) => [t.locale, { subject: t.subject, body: t.body }])),
+    };
   const file = deps.fileTemplates.find((t) => t.key === key);
-  return file ? file.locales : null;
+  return file ? { category: file.category, locales: file.locales } : null;
 }
 
 /** A plain email to a CSM (escalations use it until the escalation inbox exists), exactly once per key. */
@@ -283,9 +564,10 @@ export async function notifyCsm(
   });
   if (claimed.done) return outcomeOf(claimed.done, true);
   if (!n.to) return settle(deps.db, claimed.row, "skipped", "no owner CSM", {});
-  const messageId = `<${fileSafe(n.key)}.${n.enrollmentId}@volante.local>`;
-  const file = await writeEml(deps, n.workspaceId, `${n.enrollmentId}-${n.key}`, {
-    from: FROM,
+  const settings = await getSettings(deps.db, n.workspaceId);
+  const messageId = `<${claimed.row.id}@${domainOf(settings.email.from)}>`;
+  const result = await sendMail(deps, n.workspaceId, `${n.enrollmentId}-${n.key}`, {
+    from: settings.email.from,
     to: n.to,
     subject: n.subject,
     text: n.text,
@@ -293,10 +575,11 @@ export async function notifyCsm(
     date: new Date(n.at),
     headers: { "X-Volante-Enrollment": n.enrollmentId, "X-Volante-Touch": n.key },
   });
+  if (!result.ok) return settle(deps.db, claimed.row, "failed", result.reason, { recipients: [n.to] });
   return settle(deps.db, claimed.row, "sent", null, {
     recipients: [n.to],
     messageIds: [messageId],
-    files: [file],
+    files: result.file ? [result.file] : [],
     subject: n.subject,
   });
 }

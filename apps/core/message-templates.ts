@@ -3,6 +3,7 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { templates } from "../../db/schema";
 import { isSuppliedVariable, type TemplateInfo } from "../../workflows/journey/variables";
+import { pickLocale, renderTemplate } from "./render";
 import { extractVariables, type FileTemplate, toTemplateInfo } from "./templates";
 
 /**
@@ -169,4 +170,136 @@ function safeVariables(source: string): string[] {
   } catch {
     return [];
   }
+}
+
+export const PreviewInput = z
+  .strictObject({
+    locale: z
+      .string()
+      .min(2)
+      .max(10)
+      .optional()
+      .openapi({ description: "Default: en (else the first locale)" }),
+    data: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .openapi({
+        description:
+          "Values merged over the sample data, e.g. { contact: { name: null } } to see the fallback",
+        example: { account: { name: "Globex KK" }, contact: { locale: "ja", timezone: "Asia/Tokyo" } },
+      }),
+  })
+  .openapi("TemplatePreviewInput");
+
+export const Preview = z
+  .object({
+    key: z.string(),
+    channel: z.enum(["email", "in_app"]),
+    locale: z.string(),
+    subject: z.string().nullable(),
+    html: z.string(),
+    text: z.string(),
+    missing: z
+      .array(z.string())
+      .openapi({ description: "Variables the template uses that the data leaves empty" }),
+  })
+  .openapi("TemplatePreview");
+export type Preview = z.infer<typeof Preview>;
+
+/** What a template renders to for a plausible contact, before any journey sends it. */
+export const sampleData = {
+  account: {
+    name: "Acme KK",
+    externalId: "acme",
+    tier: "tech_touch",
+    arr: 1_200_000,
+    licenses: 25,
+    renewalDate: "2027-03-31",
+    contractStart: "2026-04-01",
+    lifecycleStage: "onboarding",
+    ownerCsm: "hanako@vendor.example",
+    timezone: "Asia/Tokyo",
+    attributes: {},
+  },
+  contact: {
+    name: "Taro Yamada",
+    firstName: "Taro",
+    email: "taro@acme.example",
+    role: "admin",
+    locale: "en",
+    timezone: "Asia/Tokyo",
+    attributes: {},
+  },
+  csm: { name: "Hanako Sato", email: "hanako@vendor.example" },
+  usage: { activeUsers28d: 9, deploymentRatio: 0.36, daysSinceLastLogin: 4, licenses: 25 },
+  health: { score: 58, band: "yellow" },
+  renewal: { date: "2027-03-31", daysToRenewal: 120 },
+  links: {
+    unsubscribe: "https://volante.example/u/preview",
+    preferences: "https://volante.example/u/preview",
+    app: "https://app.example",
+  },
+  workspace: { name: "Volante" },
+  journey: { name: "Preview" },
+};
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = base[k];
+    out[k] =
+      v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" && !Array.isArray(b)
+        ? merge(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+function valueAt(data: Record<string, unknown>, path: string): unknown {
+  return path
+    .split(".")
+    .reduce<unknown>(
+      (v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined),
+      data,
+    );
+}
+
+/** Renders the workspace's template (or the file default) with sample data and the given values. */
+export async function previewTemplate(
+  db: Db,
+  files: FileTemplate[],
+  workspaceId: string,
+  key: string,
+  input: z.infer<typeof PreviewInput>,
+): Promise<Preview | null> {
+  const rows = await findTemplateRows(db, workspaceId, key);
+  const file = files.find((f) => f.key === key);
+  const channel = rows[0]?.channel ?? file?.channel;
+  const locales: Record<string, { subject?: string | null; body: string }> =
+    rows.length > 0
+      ? Object.fromEntries(rows.map((r) => [r.locale, { subject: r.subject, body: r.body }]))
+      : (file?.locales ?? {});
+  const data = merge(sampleData, input.data);
+  const contact = data.contact as { locale?: string } | undefined;
+  const locale = pickLocale(Object.keys(locales), input.locale ?? contact?.locale);
+  const version = locale ? locales[locale] : undefined;
+  if (!channel || !locale || !version) return null;
+  const rendered = renderTemplate(version, merge(data, { contact: { locale } }), {
+    layout: channel === "email",
+  });
+  const used = [...new Set([...safeVariables(version.subject ?? ""), ...safeVariables(version.body)])];
+  return {
+    key,
+    channel,
+    locale,
+    subject: rendered.subject ?? null,
+    html: rendered.html,
+    text: rendered.text,
+    missing: used
+      .filter((v) => {
+        const value = valueAt(data, v);
+        return value === undefined || value === null || value === "";
+      })
+      .sort(),
+  };
 }

@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 
 /**
@@ -6,6 +9,63 @@ import Handlebars from "handlebars";
  */
 const hbs = Handlebars.create();
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
+
+const partialsDir = fileURLToPath(new URL("../../templates/partials/", import.meta.url));
+/** `templates/partials/<name>.hbs`: shared pieces (`{{> button url=… label=…}}`) and the email layout. */
+for (const file of readdirSync(partialsDir).filter((f) => f.endsWith(".hbs"))) {
+  hbs.registerPartial(file.slice(0, -4), readFileSync(join(partialsDir, file), "utf8"));
+}
+
+type Root = {
+  contact?: { locale?: string | null; timezone?: string | null };
+  account?: { timezone?: string | null };
+};
+type Options = { data?: { root?: Root }; hash?: Record<string, unknown> };
+
+/** The reader's locale and time zone: the contact's, else the account's zone, else English / UTC. */
+function reader(options: Options) {
+  const root = options.data?.root ?? {};
+  return {
+    locale: root.contact?.locale ?? "en",
+    timeZone: root.contact?.timezone ?? root.account?.timezone ?? "UTC",
+  };
+}
+
+// {{formatDate renewal.date}} / {{formatDate at style="short"}}: in the reader's zone and language.
+hbs.registerHelper("formatDate", (value: unknown, options: Options) => {
+  if (value === null || value === undefined || value === "") return "";
+  const { locale, timeZone } = reader(options);
+  const text = String(value);
+  // A bare date is a calendar day: show it as that day, whatever the zone.
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const date = new Date(dateOnly ? `${text}T00:00:00Z` : text);
+  if (Number.isNaN(date.getTime())) return text;
+  const style = (options.hash?.style as "full" | "long" | "medium" | "short" | undefined) ?? "long";
+  return new Intl.DateTimeFormat(locale, {
+    dateStyle: style,
+    ...(dateOnly ? { timeZone: "UTC" } : { timeZone, timeStyle: options.hash?.time ? "short" : undefined }),
+  }).format(date);
+});
+// {{formatNumber account.arr}} / {{formatNumber account.arr currency="JPY"}}
+hbs.registerHelper("formatNumber", (value: unknown, options: Options) => {
+  const n = Number(value);
+  if (value === null || value === undefined || Number.isNaN(n)) return "";
+  const currency = options.hash?.currency as string | undefined;
+  return new Intl.NumberFormat(
+    reader(options).locale,
+    currency ? { style: "currency", currency } : {},
+  ).format(n);
+});
+// {{plural count "user" "users"}}: Intl plural rules of the reader's language (Japanese has one form).
+hbs.registerHelper("plural", (count: unknown, one: unknown, other: unknown, options: Options) => {
+  const rule = new Intl.PluralRules(reader(options).locale).select(Number(count));
+  return `${count} ${rule === "one" ? String(one) : String(other)}`;
+});
+// {{default contact.firstName "there"}}
+hbs.registerHelper("default", (value: unknown, fallback: unknown) =>
+  value === null || value === undefined || value === "" ? fallback : value,
+);
+hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
 
 function compile(source: string): HandlebarsTemplateDelegate {
   let template = compiled.get(source);
@@ -22,8 +82,13 @@ export type Rendered = { subject?: string; html: string; text: string };
 export function renderTemplate(
   template: { subject?: string | null; body: string },
   context: object,
+  options: { layout?: boolean } = {},
 ): Rendered {
-  const html = compile(template.body)(context);
+  // Emails get the layout (header, footer with the preferences link) unless they bring their own.
+  const wrap = options.layout && !/^\s*<(!doctype|html)/i.test(template.body);
+  const html = compile(wrap ? `{{#> layout-email}}${template.body}{{/layout-email}}` : template.body)(
+    context,
+  );
   return {
     ...(template.subject ? { subject: compile(template.subject)(context).replace(/\s+/g, " ").trim() } : {}),
     html,
@@ -46,6 +111,7 @@ const entities: Record<string, string> = {
 /** A readable plain-text part: paragraphs and list items on their own lines, links as `label (url)`. */
 export function htmlToText(html: string): string {
   return html
+    .replace(/<(head|style|script)[\s\S]*?<\/\1>/gi, "")
     .replace(/<a\s[^>]*href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi, (_, href: string, label: string) =>
       label.trim() && label.trim() !== href ? `${label} (${href})` : href,
     )

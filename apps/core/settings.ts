@@ -1,7 +1,20 @@
 import { z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
+import { parse as parseDuration } from "tinyduration";
 import type { Db } from "../../db/client";
 import { workspaces } from "../../db/schema";
+import { Tier } from "./accounts";
+import { TimeZone } from "./validators";
+
+const Clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM, 00:00–23:59");
+const IsoDuration = z.string().refine((d) => {
+  try {
+    parseDuration(d);
+    return true;
+  } catch {
+    return false;
+  }
+}, "must be an ISO-8601 duration such as P1D or PT12H");
 
 export const Settings = z
   .strictObject({
@@ -21,6 +34,42 @@ export const Settings = z
           .nullable()
           .default(null)
           .openapi({ description: "Told when an escalation misses its SLA" }),
+      })
+      .prefault({}),
+    email: z
+      .strictObject({
+        from: z
+          .string()
+          .min(3)
+          .max(300)
+          .default("Volante <noreply@volante.local>")
+          .openapi({ description: "From of every email, e.g. `Acme CS <cs@acme.example>`" }),
+        replyTo: z.email().nullable().default(null),
+        csmSenderTiers: z
+          .array(Tier)
+          .default(["high_touch"])
+          .openapi({ description: "Tiers whose emails come from (and reply to) the account's owner CSM" }),
+      })
+      .prefault({}),
+    delivery: z
+      .strictObject({
+        frequencyCap: z
+          .strictObject({
+            max: z.number().int().min(1).max(1000),
+            per: IsoDuration.openapi({ example: "P1D" }),
+          })
+          .nullable()
+          .default(null)
+          .openapi({
+            description:
+              "At most `max` messages per contact per window, across journeys; transactional is exempt",
+          }),
+        quietHours: z.strictObject({ start: Clock, end: Clock }).nullable().default(null).openapi({
+          description: "No message in this window of the contact's local time; deferred to its end",
+        }),
+        defaultTimezone: TimeZone.default("UTC").openapi({
+          description: "For contacts and accounts without a time zone",
+        }),
       })
       .prefault({}),
   })

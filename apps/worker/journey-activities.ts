@@ -93,6 +93,7 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
       let facts: Facts | undefined;
       let finished: Extract<Command, { type: "finish" }> | undefined;
       let heldAt: number | undefined;
+      let deferredUntil: string | undefined;
 
       for (let i = input.from ?? 0; i < input.commands.length; i++) {
         const command = input.commands[i];
@@ -120,7 +121,25 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
               template: command.template,
               to: command.to,
               at: input.at,
+              attempt: currentAttempt(),
             });
+            if (outcome.status === "deferred") {
+              // Quiet hours for some contacts: the run sleeps until then and calls again from here.
+              trace.push({
+                at: input.at,
+                stepId: command.stepId,
+                kind: "deferred",
+                detail: {
+                  touchKey: command.touchKey,
+                  until: outcome.until,
+                  decisions: outcome.decisions ?? [],
+                },
+                position: slot(command.stepId, ["touch"], input.from !== undefined ? 7 : 5),
+              });
+              heldAt = i;
+              deferredUntil = outcome.until;
+              break;
+            }
             trace.push({
               at: input.at,
               stepId: command.stepId,
@@ -131,6 +150,7 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
                 recipients: outcome.recipients,
                 ...(outcome.reason ? { reason: outcome.reason } : {}),
                 ...(outcome.duplicate ? { duplicate: true } : {}),
+                ...(outcome.decisions ? { decisions: outcome.decisions } : {}),
               },
               // After a hold, "sent" follows the "held" entry of the same touch.
               position: slot(command.stepId, ["touch"], input.from !== undefined ? 8 : 0),
@@ -179,7 +199,7 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
               stage: "opened",
               journey: run.journeyName,
               at: input.at,
-              attempt: Context.current().info.attempt,
+              attempt: currentAttempt(),
             });
             trace.push({
               at: input.at,
@@ -211,7 +231,7 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
               { ...command.payload, enrollmentId: input.enrollmentId, stepId: command.stepId, at: input.at },
               {
                 idempotencyKey: `${input.enrollmentId}:${command.key}`,
-                attempt: Context.current().info.attempt,
+                attempt: currentAttempt(),
                 maxAttempts: WEBHOOK_ATTEMPTS,
               },
             );
@@ -256,7 +276,11 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
         await tx
           .update(enrollments)
           .set({
-            status: finished ? finished.status : heldAt !== undefined ? "held" : "active",
+            status: finished
+              ? finished.status
+              : heldAt !== undefined && deferredUntil === undefined
+                ? "held"
+                : "active",
             currentStep: input.currentStep,
             ...(input.goalReachedAt ? { goalReachedAt: new Date(input.goalReachedAt) } : {}),
             ...(finished ? { finishedAt: new Date(input.at), exitReason: finished.reason } : {}),
@@ -267,9 +291,22 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
             .delete(enrollmentListeners)
             .where(eq(enrollmentListeners.enrollmentId, input.enrollmentId));
       });
-      return { ...(facts ? { facts } : {}), ...(heldAt !== undefined ? { heldAt } : {}) };
+      return {
+        ...(facts ? { facts } : {}),
+        ...(heldAt !== undefined ? { heldAt } : {}),
+        ...(deferredUntil ? { deferredUntil } : {}),
+      };
     },
   };
+}
+
+/** The activity's attempt number; 1 outside an activity (tests calling the functions directly). */
+function currentAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
 }
 
 /** Starts a workflow unless one with that id ever ran (a retried activity must not start a second). */

@@ -44,7 +44,7 @@ export const postEventsRoute = createRoute({
   },
 });
 
-async function startRouting(
+export async function startRouting(
   deps: AppDeps,
   workspaceId: string,
   eventIds: string[],

@@ -4,6 +4,9 @@ import {
   checkTemplate,
   findTemplateRows,
   listTemplates,
+  Preview,
+  PreviewInput,
+  previewTemplate,
   TemplateInput,
   TemplateSummary,
   upsertTemplate,
@@ -78,6 +81,22 @@ export const getTemplateRoute = createRoute({
   },
 });
 
+export const previewTemplateRoute = createRoute({
+  method: "post",
+  path: "/templates/{key}/preview",
+  tags: ["Templates"],
+  summary: "Render a template with sample data (or yours) and list the variables it leaves empty",
+  security: bearerSecurity,
+  request: {
+    params: KeyParam,
+    body: { required: false, content: { "application/json": { schema: PreviewInput } } },
+  },
+  responses: {
+    200: { description: "The rendered message", content: { "application/json": { schema: Preview } } },
+    ...problemResponses(400, 401, 404, 422),
+  },
+});
+
 function toLocales(rows: Awaited<ReturnType<typeof findTemplateRows>>) {
   return rows.map((r) => ({
     key: r.key,
@@ -120,6 +139,15 @@ export function templatesRouter() {
     .openapi(listTemplatesRoute, async (c) => {
       const data = await listTemplates(c.var.deps.db, c.var.workspaceId, c.var.deps.fileTemplates);
       return c.json({ data }, 200);
+    })
+    .openapi(previewTemplateRoute, async (c) => {
+      const { key } = c.req.valid("param");
+      const { deps, workspaceId } = c.var;
+      const input = PreviewInput.parse((await c.req.json().catch(() => ({}))) ?? {});
+      const preview = await previewTemplate(deps.db, deps.fileTemplates, workspaceId, key, input);
+      if (!preview)
+        throw new ProblemError({ status: 404, type: "not-found", detail: `No template "${key}".` });
+      return c.json(preview, 200);
     })
     .openapi(getTemplateRoute, async (c) => {
       const { key } = c.req.valid("param");

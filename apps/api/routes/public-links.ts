@@ -1,0 +1,120 @@
+import { type Context, Hono } from "hono";
+import { html } from "hono/html";
+import { ingestEvents } from "../../core/events";
+import { preferencesOf, setPreferences, trackingEvent, verifyLink } from "../../core/public-links";
+import type { AppEnv } from "../context";
+import { startRouting } from "./events";
+
+/** 1×1 transparent GIF. */
+const PIXEL = Buffer.from("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7", "base64");
+
+function page(title: string, body: ReturnType<typeof html>) {
+  return html`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}
+label{display:block;margin:.4rem 0}button{font:inherit;padding:.4rem 1rem;margin-top:1rem}</style></head>
+<body><h1>${title}</h1>${body}</body></html>`;
+}
+
+const invalid = page(
+  "This link is not valid",
+  html`<p>The link is incomplete or has been changed. Please use the link from the latest email.</p>`,
+);
+
+/**
+ * Public, unauthenticated, signed: the preferences page and one-click unsubscribe (RFC 8058), the
+ * open pixel and the click redirect. Nothing here answers 500 on a bad token: it gets a clear 400.
+ */
+export function publicLinksRouter() {
+  const router = new Hono<AppEnv>();
+
+  router.get("/u/:token", async (c) => {
+    const { deps } = c.var;
+    const link = await verifyLink(deps.db, "unsubscribe", c.req.param("token"));
+    const prefs =
+      link && (await preferencesOf(deps.db, deps.fileTemplates, link.workspaceId, String(link.data.c)));
+    if (!link || !prefs) return c.html(invalid, 400);
+    return c.html(
+      page(
+        "Email preferences",
+        html`<p>Which emails should <strong>${prefs.email}</strong> receive?</p>
+<form method="post">
+${prefs.categories.map(
+  (cat) =>
+    html`<label><input type="checkbox" name="keep" value="${cat.category}" ${cat.subscribed ? "checked" : ""}> ${cat.category.replaceAll("_", " ")}</label>`,
+)}
+<label><input type="checkbox" name="all" value="1" ${prefs.all ? "checked" : ""}> Unsubscribe from everything</label>
+<button type="submit">Save</button>
+</form>`,
+      ),
+    );
+  });
+
+  router.post("/u/:token", async (c) => {
+    const { deps } = c.var;
+    const link = await verifyLink(deps.db, "unsubscribe", c.req.param("token"));
+    if (!link) return c.html(invalid, 400);
+    const contactId = String(link.data.c);
+    const form = await c.req.parseBody({ all: true });
+    if (form["List-Unsubscribe"] === "One-Click") {
+      // A mail provider's one-click POST: unsubscribe from the email's category, nothing to show.
+      await setPreferences(deps.db, link.workspaceId, contactId, {
+        unsubscribe: [String(link.data.k)],
+        resubscribe: [],
+        source: "one_click",
+      });
+      return c.text("Unsubscribed", 200);
+    }
+    const prefs = await preferencesOf(deps.db, deps.fileTemplates, link.workspaceId, contactId);
+    if (!prefs) return c.html(invalid, 400);
+    const keep = new Set([form.keep ?? []].flat().map(String));
+    const all = form.all === "1";
+    await setPreferences(deps.db, link.workspaceId, contactId, {
+      unsubscribe: [
+        ...prefs.categories.filter((cat) => !keep.has(cat.category)).map((cat) => cat.category),
+        ...(all ? ["*"] : []),
+      ],
+      resubscribe: [
+        ...prefs.categories.filter((cat) => keep.has(cat.category)).map((cat) => cat.category),
+        ...(all ? [] : ["*"]),
+      ],
+      source: "page",
+    });
+    return c.html(
+      page(
+        "Preferences saved",
+        html`<p>${all ? "You will not receive any more emails from us." : "Your choices are saved."}</p>`,
+      ),
+    );
+  });
+
+  async function track(c: Context<AppEnv>, kind: "opened" | "clicked") {
+    const { deps } = c.var;
+    const link = await verifyLink(deps.db, kind === "opened" ? "open" : "click", c.req.param("token") ?? "");
+    if (!link) return null;
+    const event = await trackingEvent(deps.db, link.workspaceId, link.data, kind, deps.now());
+    if (event) {
+      const stored = await ingestEvents(deps.db, link.workspaceId, [event]);
+      await startRouting(deps, link.workspaceId, stored.storedIds);
+    }
+    return link;
+  }
+
+  router.get("/t/o/:token", async (c) => {
+    await track(c, "opened");
+    // Always the pixel, valid token or not: a mail client shows nothing either way.
+    return c.body(PIXEL, 200, { "content-type": "image/gif", "cache-control": "no-store" });
+  });
+
+  router.get("/t/c/:token", async (c) => {
+    const link = await track(c, "clicked");
+    const url = link ? String(link.data.u) : "";
+    // Only a URL signed into this message's own link: never an open redirect.
+    if (!link || !/^https?:\/\//.test(url)) return c.html(invalid, 400);
+    return c.redirect(url, 302);
+  });
+
+  return router;
+}

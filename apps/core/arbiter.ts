@@ -1,0 +1,145 @@
+import { and, count, eq, gt, inArray, ne, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { contactSends, suppressions } from "../../db/schema";
+import { addDuration } from "../../workflows/journey/time";
+import { nextSendTime } from "./quiet-hours";
+import type { Settings } from "./settings";
+
+/**
+ * The delivery arbiter: one decision per message to one contact, for every channel and journey.
+ * In order: already sent (idempotency), unsubscribed (all, or the template's category), quiet hours
+ * in the contact's time zone (deferred to the window's end), the frequency cap across journeys
+ * (transactional is exempt from the cap and from category unsubscribes). Paused journeys are held
+ * before they get here. Every decision is returned for the trace.
+ */
+
+export type Decision =
+  | { to: string; decision: "send" }
+  | { to: string; decision: "already_sent" }
+  | { to: string; decision: "unsubscribed"; category: string }
+  | { to: string; decision: "quiet_hours"; until: string; timezone: string }
+  | { to: string; decision: "frequency_cap"; max: number; per: string };
+
+export const TRANSACTIONAL = "transactional";
+
+export type Recipient = { contactId: string; email: string; timezone: string | null };
+
+export async function suppressedCategories(db: Db, contactIds: string[]): Promise<Map<string, Set<string>>> {
+  const byContact = new Map<string, Set<string>>();
+  if (contactIds.length === 0) return byContact;
+  const rows = await db
+    .select({ contactId: suppressions.contactId, category: suppressions.category })
+    .from(suppressions)
+    .where(inArray(suppressions.contactId, contactIds));
+  for (const r of rows) {
+    const set = byContact.get(r.contactId) ?? new Set<string>();
+    set.add(r.category);
+    byContact.set(r.contactId, set);
+  }
+  return byContact;
+}
+
+/** Decisions that need no reservation: unsubscribed or quiet hours; undefined means "may send". */
+export function screen(
+  r: Recipient,
+  ctx: {
+    category: string;
+    at: string;
+    settings: Settings;
+    accountTimezone: string | null;
+    suppressed?: Set<string>;
+  },
+): Decision | undefined {
+  if (ctx.suppressed?.has("*") || (ctx.category !== TRANSACTIONAL && ctx.suppressed?.has(ctx.category)))
+    return { to: r.email, decision: "unsubscribed", category: ctx.suppressed?.has("*") ? "*" : ctx.category };
+  const quiet = ctx.settings.delivery.quietHours;
+  if (quiet && ctx.category !== TRANSACTIONAL) {
+    const timezone = r.timezone ?? ctx.accountTimezone ?? ctx.settings.delivery.defaultTimezone;
+    const until = nextSendTime(new Date(ctx.at), timezone, quiet);
+    if (until.getTime() > Date.parse(ctx.at))
+      return { to: r.email, decision: "quiet_hours", until: until.toISOString(), timezone };
+  }
+  return undefined;
+}
+
+/**
+ * Reserves the send under a per-contact lock: two journeys sending to one person at the same moment
+ * are serialised, so the cap holds. Returns the reservation id, or the cap decision.
+ */
+export async function reserve(
+  db: Db,
+  r: Recipient,
+  send: {
+    workspaceId: string;
+    touchId: string;
+    channel: "email" | "in_app";
+    category: string;
+    at: string;
+    cap: Settings["delivery"]["frequencyCap"];
+  },
+): Promise<{ id: string } | Decision> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`send:${r.contactId}`}))`);
+    const cap = send.cap;
+    if (cap && send.category !== TRANSACTIONAL) {
+      const since = new Date(addDuration(send.at, `-${cap.per}`));
+      const [used] = await tx
+        .select({ n: count() })
+        .from(contactSends)
+        .where(
+          and(
+            eq(contactSends.contactId, r.contactId),
+            eq(contactSends.status, "sent"),
+            ne(contactSends.category, TRANSACTIONAL),
+            // No upper bound: a send reserved a moment "later" by another run still counts.
+            gt(contactSends.sentAt, since),
+          ),
+        );
+      if ((used?.n ?? 0) >= cap.max)
+        return { to: r.email, decision: "frequency_cap", max: cap.max, per: cap.per };
+    }
+    const [row] = await tx
+      .insert(contactSends)
+      .values({
+        workspaceId: send.workspaceId,
+        contactId: r.contactId,
+        touchId: send.touchId,
+        channel: send.channel,
+        category: send.category,
+        status: "sent",
+        sentAt: new Date(send.at),
+      })
+      .onConflictDoNothing({ target: [contactSends.touchId, contactSends.contactId] })
+      .returning({ id: contactSends.id });
+    return row ? { id: row.id } : { to: r.email, decision: "already_sent" };
+  });
+}
+
+/** A transient failure: give the reservation back so the retry can take it again. */
+export async function release(db: Db, id: string): Promise<void> {
+  await db.delete(contactSends).where(eq(contactSends.id, id));
+}
+
+export async function settleSend(
+  db: Db,
+  id: string,
+  result: { status: "sent"; messageId?: string } | { status: "failed"; reason: string },
+): Promise<void> {
+  await db
+    .update(contactSends)
+    .set(
+      result.status === "sent"
+        ? { messageId: result.messageId ?? null }
+        : { status: "failed", reason: result.reason },
+    )
+    .where(eq(contactSends.id, id));
+}
+
+/** Contacts this touch already reached (or failed for good): a deferred or retried touch skips them. */
+export async function doneFor(db: Db, touchId: string): Promise<Set<string>> {
+  const rows = await db
+    .select({ contactId: contactSends.contactId })
+    .from(contactSends)
+    .where(eq(contactSends.touchId, touchId));
+  return new Set(rows.map((r) => r.contactId));
+}

@@ -1,0 +1,47 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import nodemailer, { type Transporter } from "nodemailer";
+import MailComposer from "nodemailer/lib/mail-composer";
+import type Mail from "nodemailer/lib/mailer";
+
+/**
+ * Where email goes: an SMTP server (`SMTP_URL`, TLS and auth options in the URL as nodemailer reads
+ * them) or, without one, the dev outbox (`.eml` files). A transient failure (connection, timeout,
+ * 4xx) throws so the activity retries with backoff; a permanent refusal (5xx) comes back as the
+ * server's reply, to be recorded and never retried.
+ */
+
+export type MailResult = { ok: true; messageId: string; file?: string } | { ok: false; reason: string };
+
+export function createSmtpTransport(url: string): Transporter {
+  return nodemailer.createTransport(url);
+}
+
+function fileSafe(text: string): string {
+  return text.replace(/[^\w.-]+/g, "_");
+}
+
+export async function sendMail(
+  target: { transport?: Transporter | undefined; outboxDir: string },
+  workspaceId: string,
+  name: string,
+  mail: Mail.Options & { messageId: string },
+): Promise<MailResult> {
+  if (!target.transport) {
+    const message = await new MailComposer(mail).compile().build();
+    const dir = join(target.outboxDir, workspaceId);
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, `${fileSafe(name)}.eml`);
+    await writeFile(file, message);
+    return { ok: true, messageId: mail.messageId, file };
+  }
+  try {
+    await target.transport.sendMail(mail);
+    return { ok: true, messageId: mail.messageId };
+  } catch (err) {
+    const e = err as { responseCode?: number; response?: string; message: string };
+    if (e.responseCode !== undefined && e.responseCode >= 500 && e.responseCode < 600)
+      return { ok: false, reason: e.response ?? e.message };
+    throw err;
+  }
+}

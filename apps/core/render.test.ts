@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { renderTemplate } from "./render";
+
+const ja = { contact: { locale: "ja", timezone: "Asia/Tokyo", name: "山田" } };
+const en = { contact: { locale: "en", timezone: "America/New_York", name: "Ann" } };
+
+function body(source: string, context: object) {
+  return renderTemplate({ body: source }, context).html;
+}
+
+describe("message rendering", () => {
+  it("formats dates in the reader's language and time zone", () => {
+    expect(body("{{formatDate renewal.date}}", { ...ja, renewal: { date: "2027-03-31" } })).toBe(
+      "2027年3月31日",
+    );
+    expect(body("{{formatDate renewal.date}}", { ...en, renewal: { date: "2027-03-31" } })).toBe(
+      "March 31, 2027",
+    );
+    // An instant is shown on the reader's calendar: 23:30 UTC is the next day in Tokyo.
+    const at = { at: "2026-11-22T23:30:00Z" };
+    expect(body("{{formatDate at}}", { ...ja, ...at })).toBe("2026年11月23日");
+    expect(body("{{formatDate at}}", { ...en, ...at })).toBe("November 22, 2026");
+  });
+
+  it("pluralises by the language's rules, numbers and money by its conventions, with defaults", () => {
+    expect(body('{{plural n "user" "users"}}', { ...en, n: 1 })).toBe("1 user");
+    expect(body('{{plural n "user" "users"}}', { ...en, n: 3 })).toBe("3 users");
+    expect(body('{{formatNumber arr currency="JPY"}}', { ...ja, arr: 1200000 })).toBe("￥1,200,000");
+    expect(body('Hi {{default contact.firstName "there"}}', en)).toBe("Hi there");
+  });
+
+  it("escapes every value, and wraps email in the layout with a preferences link", () => {
+    const evil = { ...en, account: { name: '<script>alert("x")</script>' } };
+    expect(body("{{account.name}}", evil)).toBe("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+    const mail = renderTemplate(
+      { subject: "Hello {{contact.name}}", body: "<p>Welcome, {{contact.name}}.</p>" },
+      { ...ja, workspace: { name: "Acme" }, links: { preferences: "https://x.example/u/t" } },
+      { layout: true },
+    );
+    expect(mail.html).toMatch(/^<!doctype html>/);
+    expect(mail.html).toContain('<a href="https://x.example/u/t">配信設定の変更・配信停止</a>');
+    // The text part has the message and the footer, not the head.
+    expect(mail.text.startsWith("Welcome, 山田.")).toBe(true);
+    expect(mail.text).toContain("配信設定の変更・配信停止 (https://x.example/u/t)");
+  });
+});

@@ -1,0 +1,249 @@
+import { eq } from "drizzle-orm";
+import { type ParsedMail, simpleParser } from "mailparser";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Enrollment } from "../apps/core/enrollments";
+import { contactSends, suppressions, touches } from "../db/schema";
+import {
+  eventually,
+  type SmtpSink,
+  smtpSink,
+  startTestStack,
+  type TestStack,
+  type TestWorkspace,
+} from "./harness";
+
+let smtp: SmtpSink;
+let stack: TestStack;
+let ws: TestWorkspace;
+
+beforeAll(async () => {
+  smtp = await smtpSink();
+  stack = await startTestStack({ smtpUrl: smtp.url });
+  ws = await stack.newWorkspace("Acme Cloud");
+});
+afterAll(async () => {
+  await stack?.close();
+  await smtp?.close();
+});
+
+type Trace = {
+  enrollment: Enrollment;
+  trace: { kind: string; stepId: string | null; detail: Record<string, unknown> }[];
+};
+
+/** A header as sent (mailparser turns List-* headers into objects). */
+function rawHeader(mail: ParsedMail, name: string): string {
+  const line = mail.headerLines.find((h) => h.key === name)?.line ?? "";
+  return line
+    .slice(line.indexOf(":") + 1)
+    .replace(/\r?\n\s+/g, "")
+    .trim();
+}
+
+let journeys = 0;
+/** Publishes a one-email journey and enrolls the account; returns the enrollment. */
+async function sendOnce(
+  account: string,
+  template = "onboarding-welcome",
+  to = "role:admin",
+): Promise<Enrollment> {
+  const key = `mail-${journeys++}`;
+  await ws.request("PUT", `/v1/journeys/${key}`, {
+    name: key,
+    trigger: { type: "manual" },
+    steps: [{ id: "mail", type: "email", template, to }],
+  });
+  expect((await ws.request("POST", `/v1/journeys/${key}/publish`)).status).toBe(201);
+  const res = await ws.request("POST", "/v1/enrollments", { journey: key, account });
+  expect(res.status).toBe(201);
+  return (await res.json()) as Enrollment;
+}
+
+async function finished(id: string): Promise<Trace> {
+  return eventually(async () => {
+    const t = (await (await ws.request("GET", `/v1/enrollments/${id}/trace`)).json()) as Trace;
+    return t.enrollment.status === "completed" ? t : undefined;
+  }, `enrollment ${id} to complete`);
+}
+
+async function account(
+  id: string,
+  contacts: { id: string; email: string; locale?: string; name?: string }[],
+) {
+  await ws.request("PUT", `/v1/accounts/${id}`, { name: `${id} 株式会社`, tier: "tech_touch" });
+  for (const c of contacts)
+    await ws.request("PUT", `/v1/accounts/${id}/contacts/${c.id}`, {
+      email: c.email,
+      name: c.name ?? "山田 太郎",
+      role: "admin",
+      locale: c.locale ?? "en",
+    });
+}
+
+describe("email through a real SMTP server", () => {
+  it("sends both parts with the headers providers demand, in Japanese, with tracked links", async () => {
+    await account("kaisha", [{ id: "taro", email: "taro@kaisha.example", locale: "ja" }]);
+    const enrollment = await sendOnce("kaisha");
+    await finished(enrollment.id);
+    const received = smtp.mail.find((m) => m.to.includes("taro@kaisha.example"));
+    if (!received) throw new Error("no mail for taro");
+    const mail = await simpleParser(received.raw);
+    expect(mail.subject).toBe("【Acme Cloud】ご利用開始にあたっての3つのステップ");
+    expect(mail.text).toContain("kaisha 株式会社");
+    expect(mail.html).toContain("山田 太郎 様");
+    const [touch] = await stack.database.db
+      .select()
+      .from(touches)
+      .where(eq(touches.enrollmentId, enrollment.id));
+    // Message-ID from the touch id; RFC 8058 one-click unsubscribe.
+    expect(mail.messageId).toMatch(new RegExp(`^<${touch?.id}\\.[0-9a-f-]+@volante\\.local>$`));
+    const unsubscribe = rawHeader(mail, "list-unsubscribe");
+    expect(unsubscribe).toMatch(/^<http:\/\/localhost:3000\/u\/[\w-]+\.[\w-]+>$/);
+    expect(rawHeader(mail, "list-unsubscribe-post")).toBe("List-Unsubscribe=One-Click");
+    // Links go through the signed redirect; an open pixel closes the HTML.
+    const clicks = [...String(mail.html).matchAll(/href="(http:\/\/localhost:3000\/t\/c\/[^"]+)"/g)].map(
+      (m) => m[1],
+    );
+    expect(clicks.length).toBeGreaterThan(0);
+    expect(String(mail.html)).toMatch(/<img src="http:\/\/localhost:3000\/t\/o\/[^"]+"/);
+
+    // The click redirect goes where the message said, and becomes a message_clicked event.
+    const path = new URL(clicks[0] as string).pathname;
+    const click = await stack.app.request(path);
+    expect(click.status).toBe(302);
+    expect(click.headers.get("location")).toBe("http://localhost:3000");
+    const tampered = await stack.app.request(`${path.slice(0, -3)}abc`);
+    expect(tampered.status).toBe(400);
+    expect(await tampered.text()).toContain("This link is not valid");
+    const pixel = await stack.app.request(
+      new URL(String(mail.html).match(/src="([^"]+\/t\/o\/[^"]+)"/)?.[1] ?? "").pathname,
+    );
+    expect(pixel.headers.get("content-type")).toBe("image/gif");
+    const events = await eventually(async () => {
+      const res = (await (await ws.request("GET", `/v1/enrollments/${enrollment.id}/trace`)).json()) as Trace;
+      return res.enrollment ? res : undefined;
+    }, "trace");
+    expect(events.enrollment.id).toBe(enrollment.id);
+  });
+
+  it("unsubscribes in one click, shows the preferences page, and the arbiter holds the next email", async () => {
+    await account("optout", [
+      { id: "a", email: "a@optout.example" },
+      { id: "b", email: "b@optout.example" },
+    ]);
+    await finished((await sendOnce("optout")).id);
+    const mail = await simpleParser(smtp.mail.find((m) => m.to.includes("a@optout.example"))?.raw ?? "");
+    const url = new URL(rawHeader(mail, "list-unsubscribe").slice(1, -1));
+    const page = await stack.app.request(url.pathname);
+    expect(page.status).toBe(200);
+    const body = await page.text();
+    expect(body).toContain("a@optout.example");
+    expect(body).toContain('value="onboarding" checked');
+
+    const oneClick = await stack.app.request(url.pathname, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "List-Unsubscribe=One-Click",
+    });
+    expect(oneClick.status).toBe(200);
+    const rows = await stack.database.db
+      .select()
+      .from(suppressions)
+      .where(eq(suppressions.workspaceId, ws.workspaceId));
+    expect(rows.map((r) => [r.category, r.source])).toEqual([["onboarding", "one_click"]]);
+    expect(await (await stack.app.request(url.pathname)).text()).toContain('value="onboarding" >');
+
+    // A tampered token gets a clear 400 page, never a 500 or someone else's preferences.
+    const forged = url.pathname.replace(/\.[\w-]+$/, ".AAAA");
+    expect((await stack.app.request(forged)).status).toBe(400);
+    expect(
+      (await stack.app.request(forged, { method: "POST", body: "List-Unsubscribe=One-Click" })).status,
+    ).toBe(400);
+
+    // The next onboarding email reaches b only; the trace says why a was left out.
+    const before = smtp.mail.length;
+    const second = await finished((await sendOnce("optout")).id);
+    const sent = second.trace.find((t) => t.kind === "sent");
+    expect(sent?.detail.decisions).toEqual(
+      expect.arrayContaining([
+        { to: "a@optout.example", decision: "unsubscribed", category: "onboarding" },
+        { to: "b@optout.example", decision: "send" },
+      ]),
+    );
+    expect(smtp.mail.slice(before).map((m) => m.to)).toEqual([["b@optout.example"]]);
+  });
+
+  it("retries a 4xx until the server takes it, and records a 5xx as failed without retrying", async () => {
+    await account("flaky", [{ id: "f", email: "flaky@flaky.example" }]);
+    await finished((await sendOnce("flaky")).id);
+    expect(smtp.attempts.get("flaky@flaky.example")).toBe(2);
+    expect(smtp.mail.filter((m) => m.to.includes("flaky@flaky.example"))).toHaveLength(1);
+
+    await account("bounce", [{ id: "x", email: "bounce@bounce.example" }]);
+    const bounced = await finished((await sendOnce("bounce")).id);
+    const notSent = bounced.trace.find((t) => t.kind === "not_sent");
+    expect(notSent?.detail).toMatchObject({ status: "failed" });
+    expect(String(notSent?.detail.reason)).toContain("550");
+    expect(smtp.attempts.get("bounce@bounce.example")).toBe(1);
+    const [send] = await stack.database.db
+      .select()
+      .from(contactSends)
+      .innerJoin(touches, eq(touches.id, contactSends.touchId))
+      .where(eq(touches.enrollmentId, bounced.enrollment.id));
+    expect(send?.contact_sends).toMatchObject({ status: "failed" });
+  });
+
+  it("keeps the frequency cap when two journeys send to one person at the same moment", async () => {
+    const put = await ws.request("PUT", "/v1/settings", {
+      delivery: { frequencyCap: { max: 1, per: "P1D" } },
+    });
+    expect(put.status).toBe(200);
+    await account("capped", [{ id: "c", email: "c@capped.example" }]);
+    const [one, two] = await Promise.all([sendOnce("capped"), sendOnce("capped", "onboarding-check-in")]);
+    const traces = await Promise.all([finished(one.id), finished(two.id)]);
+    const kinds = traces.map((t) => t.trace.find((e) => e.kind === "sent" || e.kind === "not_sent"));
+    expect(kinds.map((k) => k?.kind).sort()).toEqual(["not_sent", "sent"]);
+    const held = kinds.find((k) => k?.kind === "not_sent");
+    expect(held?.detail.decisions).toEqual([
+      { to: "c@capped.example", decision: "frequency_cap", max: 1, per: "P1D" },
+    ]);
+    expect(smtp.mail.filter((m) => m.to.includes("c@capped.example"))).toHaveLength(1);
+    await ws.request("PUT", "/v1/settings", {});
+  });
+
+  it("previews a template with sample data or yours, and lists what it leaves empty", async () => {
+    const res = await ws.request("POST", "/v1/templates/onboarding-welcome/preview", {
+      data: { contact: { locale: "ja", name: null }, account: { name: "<b>Globex</b>" } },
+    });
+    expect(res.status).toBe(200);
+    const preview = (await res.json()) as {
+      subject: string;
+      html: string;
+      text: string;
+      missing: string[];
+      locale: string;
+    };
+    expect(preview.locale).toBe("ja");
+    expect(preview.subject).toBe("【Volante】ご利用開始にあたっての3つのステップ");
+    expect(preview.html).toContain("&lt;b&gt;Globex&lt;/b&gt;");
+    expect(preview.html).toContain("ご担当者様");
+    expect(preview.missing).toEqual(["contact.name"]);
+    expect(preview.text).toContain("<b>Globex</b>");
+
+    const put = await ws.request("PUT", "/v1/templates/renewal-note", {
+      channel: "email",
+      category: "renewal",
+      subject: "Renewal on {{formatDate renewal.date}}",
+      body: '<p>{{plural usage.activeUsers28d "person" "people"}} used it. {{default csm.name "Your team"}}</p>',
+    });
+    expect(put.status).toBe(201);
+    const own = (await (
+      await ws.request("POST", "/v1/templates/renewal-note/preview", { data: { csm: { name: null } } })
+    ).json()) as { subject: string; html: string; missing: string[] };
+    expect(own.subject).toBe("Renewal on March 31, 2027");
+    expect(own.html).toContain("9 people used it. Your team");
+    expect(own.missing).toEqual(["csm.name"]);
+    expect((await ws.request("POST", "/v1/templates/nope/preview", {})).status).toBe(404);
+    expect((await ws.request("POST", "/v1/templates/renewal-note/preview", { data: [] })).status).toBe(422);
+  });
+});
