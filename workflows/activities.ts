@@ -70,3 +70,8 @@ export interface AlertActivities {
   /** Posts the workspace's pending health alerts to its webhook; returns how many went out. */
   deliverHealthAlerts(input: { workspaceId: string }): Promise<number>;
 }
+
+export interface BenchActivities {
+  /** Does nothing: the benchmark's baseline measures the engine alone. */
+  noop(): Promise<void>;
+}

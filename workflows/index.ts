@@ -1,4 +1,5 @@
 // Every workflow the worker registers. Deterministic code only: no I/O, no Node built-ins.
+export { benchBaseline } from "./bench-baseline";
 export { escalationSla } from "./escalation-sla";
 export { healthAlerts } from "./health-alerts";
 export { healthRecompute } from "./health-recompute";

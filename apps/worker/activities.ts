@@ -1,6 +1,7 @@
 import { Context } from "@temporalio/activity";
 import type {
   AlertActivities,
+  BenchActivities,
   EscalationActivities,
   EventActivities,
   JourneyActivities,
@@ -19,7 +20,8 @@ export type Activities = EventActivities &
   JourneyActivities &
   ScheduleActivities &
   EscalationActivities &
-  AlertActivities;
+  AlertActivities &
+  BenchActivities;
 
 /** All activities, built from their dependencies (no module state), so tests pass their own. */
 export function createActivities(deps: ActivityDeps): Activities {
@@ -36,6 +38,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       checkEscalationSla(deps, { ...input, attempt: Context.current().info.attempt }),
     deliverHealthAlerts: ({ workspaceId }) =>
       deliverHealthAlerts(deps.db, workspaceId, Context.current().info.attempt),
+    noop: async () => {},
     ...createJourneyActivities(deps),
   };
 }

@@ -1,0 +1,95 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
+import { Command } from "commander";
+import { loadEnv } from "../apps/env";
+import { type Figure, type Mode, type ScenarioName, scenarios } from "./scenarios";
+import { startBenchStack } from "./stack";
+
+/**
+ * `npm run bench [-- --quick] [-- --only a,b]`: every figure against a limit measured in the same run
+ * (the raw database, the bare Temporal engine) or the goal it is held to. Not part of `npm test`.
+ */
+const program = new Command()
+  .name("bench")
+  .option("--quick", "small sizes, about two minutes")
+  .option("--only <names>", `comma-separated scenarios: ${Object.keys(scenarios).join(", ")}`)
+  .option("--out <file>", "where to write the results", "bench/results.json")
+  .parse();
+const options = program.opts<{ quick?: boolean; only?: string; out: string }>();
+const mode: Mode = options.quick ? "quick" : "full";
+const chosen = (options.only?.split(",") ?? Object.keys(scenarios)) as ScenarioName[];
+for (const name of chosen) if (!(name in scenarios)) program.error(`unknown scenario "${name}"`);
+
+const env = loadEnv();
+const began = performance.now();
+const log = (line: string) =>
+  process.stdout.write(`[${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+
+log(`Volante bench, ${mode} mode: ${chosen.join(", ")}`);
+const stack = await startBenchStack(env, log);
+const figures: Figure[] = [];
+const failures: { scenario: string; error: string }[] = [];
+try {
+  for (const name of chosen) {
+    const started = performance.now();
+    try {
+      const got = await scenarios[name]({ stack, mode, log });
+      figures.push(...got);
+      log(`${name}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    } catch (err) {
+      failures.push({ scenario: name, error: String((err as Error).stack ?? err) });
+      log(`${name}: FAILED: ${(err as Error).message}`);
+    }
+  }
+} finally {
+  await stack.close();
+}
+
+const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as {
+  version: string;
+  dependencies: Record<string, string>;
+};
+const results = {
+  mode,
+  at: new Date().toISOString(),
+  seconds: Math.round((performance.now() - began) / 1000),
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    platform: `${process.platform} ${process.arch}`,
+    node: process.version,
+  },
+  versions: {
+    volante: pkg.version,
+    temporalSdk: pkg.dependencies["@temporalio/worker"],
+    temporalServer: stack.temporalVersion,
+    database: stack.database.driver === "postgres" ? stack.postgresVersion : "PGlite",
+  },
+  figures,
+  failures,
+};
+await mkdir(new URL("./", new URL(`../${options.out}`, import.meta.url)), { recursive: true }).catch(
+  () => {},
+);
+await writeFile(options.out, `${JSON.stringify(results, null, 2)}\n`);
+
+const rows = figures.map((f) => [
+  f.scenario,
+  f.name,
+  `${f.value} ${f.unit}`,
+  f.limit === undefined ? "" : `${f.limit}`,
+  f.ratio === undefined ? "" : `${f.ratio}×`,
+  f.note ?? "",
+]);
+const header = ["scenario", "figure", "value", "limit", "ratio", "note"];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
+process.stdout.write(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
+for (const r of rows) process.stdout.write(`${line(r)}\n`);
+process.stdout.write(`\nresults in ${options.out} (${results.seconds} s)\n`);
+if (failures.length > 0) {
+  for (const f of failures) process.stderr.write(`\n${f.scenario} failed:\n${f.error}\n`);
+  process.exit(1);
+}
+process.exit(0);
