@@ -173,6 +173,25 @@ describe("email through a real SMTP server", () => {
     expect(smtp.mail.slice(before).map((m) => m.to)).toEqual([["b@optout.example"]]);
   });
 
+  it("sends a high-touch account's email from its owner CSM, who gets the replies", async () => {
+    await ws.request("PUT", "/v1/csms/hanako@vendor.example", { name: "Hanako Sato" });
+    await ws.request("PUT", "/v1/accounts/bigco", {
+      name: "BigCo",
+      tier: "high_touch",
+      ownerCsm: "hanako@vendor.example",
+    });
+    await ws.request("PUT", "/v1/accounts/bigco/contacts/cfo", { email: "cfo@bigco.example", role: "admin" });
+    await finished((await sendOnce("bigco", "onboarding-check-in")).id);
+    const mail = await simpleParser(smtp.mail.find((m) => m.to.includes("cfo@bigco.example"))?.raw ?? "");
+    expect(mail.from?.value).toEqual([{ name: "Hanako Sato", address: "hanako@vendor.example" }]);
+    expect(mail.replyTo?.value).toEqual([{ name: "", address: "hanako@vendor.example" }]);
+    // Tech touch keeps the workspace's sender.
+    const techTouch = await simpleParser(
+      smtp.mail.find((m) => m.to.includes("taro@kaisha.example"))?.raw ?? "",
+    );
+    expect(techTouch.from?.value).toEqual([{ name: "Volante", address: "noreply@volante.local" }]);
+  });
+
   it("retries a 4xx until the server takes it, and records a 5xx as failed without retrying", async () => {
     await account("flaky", [{ id: "f", email: "flaky@flaky.example" }]);
     await finished((await sendOnce("flaky")).id);
