@@ -95,6 +95,7 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     outboxDir,
     fileTemplates,
     publicUrl: "http://localhost:3000",
+    maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
   });
   const running = worker.run();
   stops.push(async () => {

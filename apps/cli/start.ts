@@ -101,6 +101,7 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
       fileTemplates,
       publicUrl: apiUrl,
       transport: env.SMTP_URL ? createSmtpTransport(env.SMTP_URL) : undefined,
+      maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
     });
     const running = worker.run();
     running.catch((err) => log.error("worker stopped", { error: String(err) }));

@@ -10,7 +10,15 @@ export type WorkerConfig = ActivityDeps & {
   taskQueue: string;
   /** A prebuilt bundle (tests build it once per run); otherwise the worker bundles `workflows/`. */
   workflowBundle?: { codePath: string } | { code: string };
+  /** Runs kept in memory between tasks; see docs/decisions/0013-workflow-cache.md. */
+  maxCachedWorkflows?: number;
 };
+
+/**
+ * Most runs sleep for days; keeping each one's isolate state cached costs ~0.2 MiB while replaying
+ * its short history on wake-up costs milliseconds, so the cache holds the busy ones only.
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 1000;
 
 /** The Temporal worker: journeys' workflows plus the activities that do all their I/O. */
 export async function createWorker(config: WorkerConfig): Promise<Worker> {
@@ -19,6 +27,7 @@ export async function createWorker(config: WorkerConfig): Promise<Worker> {
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     activities: createActivities(config),
+    maxCachedWorkflows: config.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     ...(config.workflowBundle ? { workflowBundle: config.workflowBundle } : { workflowsPath }),
   };
   return Worker.create(options);
