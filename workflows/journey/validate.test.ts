@@ -159,6 +159,16 @@ describe("validateJourney", () => {
       mentions: "call → adopt → call",
     },
     {
+      // Once the renewal date has passed the wait is skipped, so each lap sends at once.
+      name: "a loop whose only wait is until a date fact",
+      edit: (j) => {
+        j.steps[1] = { id: "d3", type: "wait", until: { fact: "renewal_date", offset: "-P30D" } };
+        Object.assign(step(j, 3), { next: "d3" });
+      },
+      expected: [{ pointer: "/steps/1", rule: "loop_without_wait" }],
+      mentions: "d3 → seats → invite → d3",
+    },
+    {
       name: "an unknown template",
       edit: (j) => Object.assign(step(j, 0), { template: "onboarding-welcom" }),
       expected: [{ pointer: "/steps/0/template", rule: "unknown_template" }],

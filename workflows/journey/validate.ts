@@ -154,10 +154,14 @@ function linksOf(step: Step, index: number): { named: Link[]; fallsThrough: bool
   }
 }
 
-/** Steps that hold time; a loop through one of them is a schedule, not a runaway. */
+/**
+ * Steps that hold time; a loop through one of them is a schedule, not a runaway. A `wait` until a
+ * date fact does not: the date is the same on every lap, so once it has passed the wait is skipped
+ * and the loop spins. A wait_for_event only moves on at a new event or its (positive) timeout.
+ */
 function holdsTime(step: Step): boolean {
   return (
-    step.type === "wait" ||
+    (step.type === "wait" && step.duration !== undefined) ||
     step.type === "wait_for_event" ||
     (step.type === "escalate" && step.waitForResolution)
   );
@@ -273,7 +277,7 @@ function loopProblems(steps: readonly Step[], graph: StepGraph): Found[] {
     const names = cycle.map((index) => steps[index]?.id ?? "?").join(" → ");
     problems.push({
       path: ["steps", start],
-      message: `loop without a wait: ${names}; add a wait, a wait_for_event or an escalate with waitForResolution`,
+      message: `loop without a wait: ${names}; add a wait with a duration (a wait until a date is skipped once the date has passed), a wait_for_event or an escalate with waitForResolution`,
       rule: "loop_without_wait",
     });
   }
