@@ -49,7 +49,7 @@ export const EnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default("volante"),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
-  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000),
+  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_TEST_SERVER_PATH: optionalString,
   VOLANTE_API_KEY: z.preprocess(
