@@ -1,6 +1,8 @@
 import { eq } from "drizzle-orm";
 import { type ParsedMail, simpleParser } from "mailparser";
+import type { Transporter } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DeliveryDeps, deliverTouch, type TouchRequest } from "../apps/core/delivery";
 import type { Enrollment } from "../apps/core/enrollments";
 import { contactSends, suppressions, touches } from "../db/schema";
 import {
@@ -264,5 +266,82 @@ describe("email through a real SMTP server", () => {
     expect(own.missing).toEqual(["csm.name"]);
     expect((await ws.request("POST", "/v1/templates/nope/preview", {})).status).toBe(404);
     expect((await ws.request("POST", "/v1/templates/renewal-note/preview", { data: [] })).status).toBe(422);
+  });
+});
+
+/** Enrolls the account in a journey that sleeps first, so a test can deliver touches of it by hand. */
+async function sleepingEnrollment(account: string): Promise<Enrollment> {
+  const key = `asleep-${journeys++}`;
+  await ws.request("PUT", `/v1/journeys/${key}`, {
+    name: key,
+    trigger: { type: "manual" },
+    steps: [
+      { id: "nap", type: "wait", duration: "P30D" },
+      { id: "mail", type: "email", template: "onboarding-welcome", to: "role:admin" },
+    ],
+  });
+  expect((await ws.request("POST", `/v1/journeys/${key}/publish`)).status).toBe(201);
+  const res = await ws.request("POST", "/v1/enrollments", { journey: key, account });
+  expect(res.status).toBe(201);
+  return (await res.json()) as Enrollment;
+}
+
+function deliveryDeps(transport: Transporter | undefined): DeliveryDeps {
+  const { db, outboxDir, fileTemplates, publicUrl } = stack.workerConfig;
+  return { db, outboxDir, fileTemplates, publicUrl, transport };
+}
+
+describe("send reservations", () => {
+  it("sends again, with the same Message-ID, an email whose worker died after reserving it", async () => {
+    await account("crash", [{ id: "k", email: "k@crash.example" }]);
+    const enrollment = await sleepingEnrollment("crash");
+    const touch = (touchKey: string): TouchRequest => ({
+      workspaceId: ws.workspaceId,
+      enrollmentId: enrollment.id,
+      journeyName: "asleep",
+      touchKey,
+      stepId: "mail",
+      channel: "email",
+      template: "onboarding-welcome",
+      to: "role:admin",
+      at: new Date().toISOString(),
+    });
+    // The worker dies inside sendMail: the call never comes back, nothing after it runs.
+    const dead = { sendMail: () => new Promise(() => {}) } as unknown as Transporter;
+    void deliverTouch(deliveryDeps(dead), touch("mail:1"));
+    const reservation = await eventually(async () => {
+      const [row] = await stack.database.db
+        .select()
+        .from(contactSends)
+        .innerJoin(touches, eq(touches.id, contactSends.touchId))
+        .where(eq(touches.enrollmentId, enrollment.id));
+      return row?.contact_sends;
+    }, "the reservation");
+    expect(reservation.status).toBe("pending");
+
+    // The pending reservation counts against the cap: another touch to the same person is held.
+    await ws.request("PUT", "/v1/settings", { delivery: { frequencyCap: { max: 1, per: "P1D" } } });
+    const other = await deliverTouch(deliveryDeps(stack.workerConfig.transport), touch("mail:2"));
+    expect(other.decisions).toEqual([
+      { to: "k@crash.example", decision: "frequency_cap", max: 1, per: "P1D" },
+    ]);
+
+    // The retry sends it (its own reservation does not cap it), with the Message-ID it was given.
+    const retried = await deliverTouch(deliveryDeps(stack.workerConfig.transport), {
+      ...touch("mail:1"),
+      attempt: 2,
+    });
+    await ws.request("PUT", "/v1/settings", {});
+    expect(retried.status).toBe("sent");
+    const received = smtp.mail.filter((m) => m.to.includes("k@crash.example"));
+    expect(received).toHaveLength(1);
+    const mail = await simpleParser(received[0]?.raw ?? "");
+    const messageId = `<${reservation.touchId}.${reservation.contactId}@volante.local>`;
+    expect(mail.messageId).toBe(messageId);
+    const [settled] = await stack.database.db
+      .select()
+      .from(contactSends)
+      .where(eq(contactSends.id, reservation.id));
+    expect(settled).toMatchObject({ status: "sent", messageId });
   });
 });

@@ -63,8 +63,17 @@ export function screen(
 }
 
 /**
+ * `contact_sends.status` while the message is on its way: reserved, not yet accepted by the transport.
+ * The column is text; `pending` is written as SQL because the schema's type lists only settled states.
+ */
+const PENDING = sql`'pending'`;
+
+/**
  * Reserves the send under a per-contact lock: two journeys sending to one person at the same moment
- * are serialised, so the cap holds. Returns the reservation id, or the cap decision.
+ * are serialised, so the cap holds. The reservation is `pending` until the transport accepts the
+ * message (`settleSend`); a pending reservation found by a retry means the attempt before died
+ * half-way, so it is handed back to send again (same Message-ID): at least once, never zero times.
+ * Returns the reservation id, or the decision not to send.
  */
 export async function reserve(
   db: Db,
@@ -80,6 +89,12 @@ export async function reserve(
 ): Promise<{ id: string } | Decision> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`send:${r.contactId}`}))`);
+    const [earlier] = await tx
+      .select({ id: contactSends.id, pending: sql<boolean>`${contactSends.status} = ${PENDING}` })
+      .from(contactSends)
+      .where(and(eq(contactSends.touchId, send.touchId), eq(contactSends.contactId, r.contactId)));
+    // Already counted by the cap: an interrupted send is resumed, not capped by its own reservation.
+    if (earlier) return earlier.pending ? { id: earlier.id } : { to: r.email, decision: "already_sent" };
     const cap = send.cap;
     if (cap && send.category !== TRANSACTIONAL) {
       const since = new Date(addDuration(send.at, `-${cap.per}`));
@@ -89,7 +104,8 @@ export async function reserve(
         .where(
           and(
             eq(contactSends.contactId, r.contactId),
-            eq(contactSends.status, "sent"),
+            // Sent, or reserved and on its way.
+            ne(contactSends.status, "failed"),
             ne(contactSends.category, TRANSACTIONAL),
             // No upper bound: a send reserved a moment "later" by another run still counts.
             gt(contactSends.sentAt, since),
@@ -106,7 +122,7 @@ export async function reserve(
         touchId: send.touchId,
         channel: send.channel,
         category: send.category,
-        status: "sent",
+        status: PENDING,
         sentAt: new Date(send.at),
       })
       .onConflictDoNothing({ target: [contactSends.touchId, contactSends.contactId] })
@@ -129,17 +145,20 @@ export async function settleSend(
     .update(contactSends)
     .set(
       result.status === "sent"
-        ? { messageId: result.messageId ?? null }
+        ? { status: "sent" as const, messageId: result.messageId ?? null }
         : { status: "failed", reason: result.reason },
     )
     .where(eq(contactSends.id, id));
 }
 
-/** Contacts this touch already reached (or failed for good): a deferred or retried touch skips them. */
+/**
+ * Contacts this touch already reached (or failed for good): a deferred or retried touch skips them.
+ * A pending reservation is not done: the attempt that made it may have died before sending.
+ */
 export async function doneFor(db: Db, touchId: string): Promise<Set<string>> {
   const rows = await db
     .select({ contactId: contactSends.contactId })
     .from(contactSends)
-    .where(eq(contactSends.touchId, touchId));
+    .where(and(eq(contactSends.touchId, touchId), ne(contactSends.status, PENDING)));
   return new Set(rows.map((r) => r.contactId));
 }
