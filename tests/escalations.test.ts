@@ -1,12 +1,58 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findAccountRow } from "../apps/core/accounts";
-import { openEscalation } from "../apps/core/escalations";
-import { enrollments } from "../db/schema";
+import { checkEscalationSla, type Escalation, openEscalation } from "../apps/core/escalations";
+import { enrollments, escalations, touches } from "../db/schema";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 let stack: TestStack;
 let ws: TestWorkspace;
+
+/** An enrolled account (held by a long wait) to hang escalations on, opened directly. */
+async function escalationTarget(w: TestWorkspace, account: string, tier = "tech_touch") {
+  await w.request("PUT", "/v1/journeys/hold", {
+    name: "Hold",
+    trigger: { type: "manual" },
+    steps: [{ id: "w", type: "wait", duration: "P30D" }],
+  });
+  await w.request("POST", "/v1/journeys/hold/publish");
+  await w.request("PUT", `/v1/accounts/${account}`, { name: account, tier });
+  const res = await w.request("POST", "/v1/enrollments", { journey: "hold", account });
+  const enrolled = (await res.json()) as { id: string };
+  const row = await findAccountRow(stack.database.db, w.workspaceId, account);
+  let n = 0;
+  return (priority: "low" | "medium" | "high" = "medium") =>
+    openEscalation(stack.database.db, {
+      workspaceId: w.workspaceId,
+      enrollmentId: enrolled.id,
+      accountId: row?.id ?? "",
+      tier,
+      escalationKey: `call:${n++}`,
+      stepId: "call",
+      reason: "No login",
+      priority,
+      sla: "P2D",
+      assignee: null,
+      holdsJourney: false,
+      at: new Date().toISOString(),
+    });
+}
+
+async function escalation(w: TestWorkspace, id: string): Promise<Escalation> {
+  return (await (await w.request("GET", `/v1/escalations/${id}`)).json()) as Escalation;
+}
+
+/** The CSM notifications sent or tried for an escalation's enrollment. */
+async function notificationsOf(id: string) {
+  const [x] = await stack.database.db
+    .select({ enrollmentId: escalations.enrollmentId })
+    .from(escalations)
+    .where(eq(escalations.id, id));
+  return stack.database.db
+    .select({ key: touches.touchKey, to: touches.recipient, status: touches.status })
+    .from(touches)
+    .where(and(eq(touches.enrollmentId, x?.enrollmentId ?? ""), eq(touches.channel, "notification")));
+}
 
 beforeAll(async () => {
   stack = await startTestStack();
@@ -159,5 +205,101 @@ describe("CSMs and escalation assignment", () => {
     expect(await (await ws.request("GET", "/v1/settings")).json()).toMatchObject({
       notifications: { managerEmail: null },
     });
+  });
+});
+
+describe("escalation SLA, reassignment and resolution", () => {
+  const delivery = () => stack.workerConfig;
+
+  it("raises the priority once at the breach, however often the check is retried", async () => {
+    const w = await stack.newWorkspace();
+    await w.request("PUT", "/v1/csms/solo@vendor.example", { capacity: 5 });
+    const open = await escalationTarget(w, "breached");
+    const { id } = await open("medium");
+    const check = { workspaceId: w.workspaceId, escalationId: id, stage: "breach" as const };
+    const at = new Date().toISOString();
+    expect(await checkEscalationSla(delivery(), { ...check, at })).toBe("open");
+    // The activity retried after a failed notification: the breach is already recorded.
+    expect(await checkEscalationSla(delivery(), { ...check, at, attempt: 2 })).toBe("open");
+    const after = await escalation(w, id);
+    expect(after.priority).toBe("high");
+    const sent = await notificationsOf(id);
+    expect(sent.filter((n) => n.key.endsWith(":breach"))).toHaveLength(1);
+  });
+
+  it("gives an escalation nobody had room for to a CSM at the reminder, and at a resolve that frees one", async () => {
+    const w = await stack.newWorkspace();
+    const open = await escalationTarget(w, "waiting");
+    const first = await open();
+    expect(first.assignee).toBeNull();
+    await w.request("PUT", "/v1/csms/late@vendor.example", { capacity: 1, tiers: ["tech_touch"] });
+    const check = { workspaceId: w.workspaceId, escalationId: first.id, at: new Date().toISOString() };
+    await checkEscalationSla(delivery(), { ...check, stage: "reminder" });
+    expect((await escalation(w, first.id)).assignee).toBe("late@vendor.example");
+    expect(await notificationsOf(first.id)).toContainEqual({
+      key: "escalation:call:0:reminder",
+      to: "late@vendor.example",
+      status: "sent",
+    });
+
+    // late@ is full now: the next one waits, and gets late@ once the first is resolved.
+    const second = await open();
+    expect(second.assignee).toBeNull();
+    const resolved = await w.request("POST", `/v1/escalations/${first.id}/resolve`, { outcome: "resume" });
+    expect(resolved.status).toBe(200);
+    expect((await escalation(w, second.id)).assignee).toBe("late@vendor.example");
+    expect(await notificationsOf(second.id)).toContainEqual({
+      key: "escalation:call:1:assigned:late@vendor.example",
+      to: "late@vendor.example",
+      status: "sent",
+    });
+  });
+
+  it("reassigns only to an active CSM of the workspace, naming the field, and tells the new assignee", async () => {
+    const w = await stack.newWorkspace();
+    await w.request("PUT", "/v1/csms/first@vendor.example", { capacity: 5 });
+    await w.request("PUT", "/v1/csms/away@vendor.example", { active: false });
+    await w.request("PUT", "/v1/csms/next@vendor.example", { capacity: 5 });
+    const open = await escalationTarget(w, "handover");
+    const { id, assignee } = await open();
+    expect(assignee).toBe("first@vendor.example");
+
+    for (const target of ["nobody@vendor.example", "away@vendor.example"]) {
+      const res = await w.request("POST", `/v1/escalations/${id}/reassign`, { assignee: target });
+      expect(res.status).toBe(422);
+      expect(res.headers.get("content-type")).toContain("application/problem+json");
+      const body = (await res.json()) as { errors: { pointer: string }[] };
+      expect(body.errors.map((e) => e.pointer)).toEqual(["/assignee"]);
+    }
+    const missing = await w.request("POST", "/v1/escalations/00000000-0000-4000-8000-000000000000/reassign", {
+      assignee: "next@vendor.example",
+    });
+    expect(missing.status).toBe(404);
+    expect((await escalation(w, id)).assignee).toBe("first@vendor.example");
+
+    const moved = await w.request("POST", `/v1/escalations/${id}/reassign`, {
+      assignee: "next@vendor.example",
+    });
+    expect(moved.status).toBe(200);
+    expect(((await moved.json()) as Escalation).assignee).toBe("next@vendor.example");
+    expect(await notificationsOf(id)).toContainEqual({
+      key: "escalation:call:0:assigned:next@vendor.example",
+      to: "next@vendor.example",
+      status: "sent",
+    });
+  });
+
+  it("answers a repeated resolve with the same outcome (a safe retry), and refuses a different one", async () => {
+    const w = await stack.newWorkspace();
+    const open = await escalationTarget(w, "retried");
+    const { id } = await open();
+    const body = { outcome: "exit", resolution: "saved" };
+    const first = await w.request("POST", `/v1/escalations/${id}/resolve`, body);
+    expect(first.status).toBe(200);
+    const again = await w.request("POST", `/v1/escalations/${id}/resolve`, body);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ status: "resolved", outcome: "exit", resolution: "saved" });
+    const other = await w.request("POST", `/v1/escalations/${id}/resolve`, { outcome: "resume" });
+    expect(other.status).toBe(409);
   });
 });

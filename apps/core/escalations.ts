@@ -1,8 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import {
   accounts,
+  csms,
   enrollments,
   escalationPriorities,
   escalationStatuses,
@@ -17,8 +18,8 @@ import { getSettings } from "./settings";
 
 /**
  * Escalations: accounts a journey hands to a human CSM. This is the record and the CSM's actions
- * (acknowledge, resolve with an outcome that resumes or ends the journey, reassign). SLA reminders,
- * re-escalation and capacity-aware assignment come with the health and escalations work.
+ * (acknowledge, resolve with an outcome that resumes or ends the journey, reassign), the SLA checks
+ * (reminder, breach) and capacity-aware assignment, retried for escalations nobody had room for.
  */
 
 export const Escalation = z
@@ -163,7 +164,8 @@ export async function getEscalation(db: Db, workspaceId: string, id: string): Pr
 
 export type EscalationChange =
   | { ok: true; escalation: Escalation }
-  | { ok: false; status: 404 | 409; detail: string };
+  | { ok: false; status: 404 | 409; detail: string }
+  | { ok: false; status: 422; detail: string; pointer: string };
 
 async function change(
   db: Db,
@@ -189,30 +191,92 @@ export function acknowledgeEscalation(db: Db, workspaceId: string, id: string) {
   return change(db, workspaceId, id, ["open"], { status: "acknowledged", acknowledgedAt: new Date() });
 }
 
-export function reassignEscalation(db: Db, workspaceId: string, id: string, assignee: string) {
-  return change(db, workspaceId, id, ["open", "acknowledged"], { assignee });
+/**
+ * Gives an open escalation to another CSM, who must exist in the workspace and be active, and tells
+ * them by email (once per escalation and assignee).
+ */
+export async function reassignEscalation(
+  deps: DeliveryDeps,
+  workspaceId: string,
+  id: string,
+  assignee: string,
+  at: Date,
+): Promise<EscalationChange> {
+  const [target] = await deps.db
+    .select({ active: csms.active })
+    .from(csms)
+    .where(and(eq(csms.workspaceId, workspaceId), eq(csms.email, assignee)));
+  if (!target?.active) {
+    const current = await getEscalation(deps.db, workspaceId, id);
+    if (!current) return { ok: false, status: 404, detail: `No escalation "${id}".` };
+    return {
+      ok: false,
+      status: 422,
+      pointer: "/assignee",
+      detail: target
+        ? `CSM "${assignee}" is inactive.`
+        : `No CSM "${assignee}" in this workspace (add one with PUT /v1/csms/{email}).`,
+    };
+  }
+  const result = await change(deps.db, workspaceId, id, ["open", "acknowledged"], { assignee });
+  if (result.ok) await notifyAssigned(deps, id, at);
+  return result;
+}
+
+/** Emails the escalation's current assignee that it is theirs now (after a reassign or a late pick). */
+async function notifyAssigned(deps: DeliveryDeps, id: string, at: Date): Promise<void> {
+  const [row] = await deps.db
+    .select({ x: escalations, account: accounts.name })
+    .from(escalations)
+    .innerJoin(accounts, eq(accounts.id, escalations.accountId))
+    .where(eq(escalations.id, id));
+  if (!row?.x.assignee) return;
+  await notifyEscalation(deps, {
+    escalation: row.x,
+    account: row.account,
+    stage: "assigned",
+    at: at.toISOString(),
+    attempt: 1,
+  });
 }
 
 /**
  * Resolves, then tells a waiting journey the outcome: `resume` goes on, `exit` ends the run; the
  * optional resolution label is what the journey can branch on (`escalation.<step>.resolution`).
+ * Resolving again with the same outcome and label signals again instead of refusing, so a call that
+ * failed after the row was saved can simply be retried (the journey ignores a second signal). The
+ * CSM's freed capacity goes to escalations still waiting for someone with room.
  */
 export async function resolveEscalation(
-  deps: RuntimeDeps,
+  deps: RuntimeDeps & { delivery?: DeliveryDeps },
   workspaceId: string,
   id: string,
   outcome: "resume" | "exit",
   notes: string | undefined,
   resolution?: string,
+  at: Date = new Date(),
 ): Promise<EscalationChange> {
-  const result = await change(deps.db, workspaceId, id, ["open", "acknowledged"], {
-    status: "resolved",
-    outcome,
-    resolution: resolution ?? null,
-    notes: notes ?? null,
-    resolvedAt: new Date(),
-  });
-  if (!result.ok || !result.escalation.holdsJourney) return result;
+  const current = await getEscalation(deps.db, workspaceId, id);
+  const repeated =
+    current?.status === "resolved" &&
+    current.outcome === outcome &&
+    current.resolution === (resolution ?? null);
+  const result: EscalationChange =
+    current && repeated
+      ? { ok: true, escalation: current }
+      : await change(deps.db, workspaceId, id, ["open", "acknowledged"], {
+          status: "resolved",
+          outcome,
+          resolution: resolution ?? null,
+          notes: notes ?? null,
+          resolvedAt: at,
+        });
+  if (!result.ok) return result;
+  if (!repeated && result.escalation.assignee) {
+    const assigned = await assignWaiting(deps.db, workspaceId);
+    if (deps.delivery) for (const other of assigned) await notifyAssigned(deps.delivery, other, at);
+  }
+  if (!result.escalation.holdsJourney) return result;
   const [row] = await deps.db
     .select({ workflowId: enrollments.workflowId, key: escalations.escalationKey })
     .from(escalations)
@@ -232,11 +296,49 @@ export async function resolveEscalation(
   return result;
 }
 
+/**
+ * Gives unassigned open escalations (most urgent first) to CSMs who have room now, under the
+ * workspace's assignment lock. Returns the ids assigned.
+ */
+async function assignWaiting(db: Db, workspaceId: string, limit = 50): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    await lockAssignments(t, workspaceId);
+    const waiting = await tx
+      .select({ id: escalations.id, tier: accounts.tier })
+      .from(escalations)
+      .innerJoin(accounts, eq(accounts.id, escalations.accountId))
+      .where(
+        and(
+          eq(escalations.workspaceId, workspaceId),
+          eq(escalations.status, "open"),
+          isNull(escalations.assignee),
+        ),
+      )
+      .orderBy(asc(escalations.dueAt), asc(escalations.id))
+      .limit(limit);
+    const assigned: string[] = [];
+    for (const w of waiting) {
+      const assignee = await pickCsm(t, workspaceId, w.tier);
+      if (!assignee) continue;
+      await tx
+        .update(escalations)
+        .set({ assignee, updatedAt: new Date() })
+        .where(and(eq(escalations.id, w.id), isNull(escalations.assignee)));
+      assigned.push(w.id);
+    }
+    return assigned;
+  });
+}
+
 const raised = { low: "medium", medium: "high", high: "urgent", urgent: "urgent" } as const;
 
 /**
  * The SLA workflow's check. Still open at the reminder: remind the assignee. Still open at the
- * deadline: mark it breached, raise its priority one level and notify again (exactly once each).
+ * deadline: mark it breached, raise its priority one level and notify again. An escalation nobody had
+ * room for gets the capacity-aware pick again first. The stage is recorded once (a retried activity
+ * finds it done and only notifies, which is idempotent per stage), in one transaction under the
+ * workspace's assignment lock.
  */
 export async function checkEscalationSla(
   deps: DeliveryDeps,
@@ -248,24 +350,38 @@ export async function checkEscalationSla(
     attempt?: number;
   },
 ): Promise<"open" | "resolved"> {
-  const [row] = await deps.db
-    .select({ x: escalations, account: accounts.name })
-    .from(escalations)
-    .innerJoin(accounts, eq(accounts.id, escalations.accountId))
-    .where(and(eq(escalations.workspaceId, input.workspaceId), eq(escalations.id, input.escalationId)));
-  if (!row || row.x.status === "resolved") return "resolved";
-  const x = row.x;
-  const priority = input.stage === "breach" ? raised[x.priority] : x.priority;
-  await deps.db
-    .update(escalations)
-    .set(
+  const row = await deps.db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    // The lock comes before the row lock, in the same order as every other assignment path.
+    await lockAssignments(t, input.workspaceId);
+    const [found] = await tx
+      .select({ x: escalations, account: accounts.name, tier: accounts.tier })
+      .from(escalations)
+      .innerJoin(accounts, eq(accounts.id, escalations.accountId))
+      .where(and(eq(escalations.workspaceId, input.workspaceId), eq(escalations.id, input.escalationId)))
+      .for("update", { of: escalations });
+    if (!found || found.x.status === "resolved") return null;
+    const x = found.x;
+    const at = new Date(input.at);
+    const assignee = x.assignee ?? (await pickCsm(t, input.workspaceId, found.tier));
+    const stage =
       input.stage === "breach"
-        ? { breachedAt: new Date(input.at), priority, updatedAt: new Date() }
-        : { remindedAt: new Date(input.at), updatedAt: new Date() },
-    )
-    .where(eq(escalations.id, x.id));
+        ? x.breachedAt
+          ? {}
+          : { breachedAt: at, priority: raised[x.priority] }
+        : x.remindedAt
+          ? {}
+          : { remindedAt: at };
+    const [updated] = await tx
+      .update(escalations)
+      .set({ ...stage, assignee, updatedAt: new Date() })
+      .where(eq(escalations.id, x.id))
+      .returning();
+    return updated ? { x: updated, account: found.account } : null;
+  });
+  if (!row) return "resolved";
   await notifyEscalation(deps, {
-    escalation: { ...x, priority },
+    escalation: row.x,
     account: row.account,
     stage: input.stage,
     at: input.at,
@@ -276,6 +392,7 @@ export async function checkEscalationSla(
 
 const headline = {
   opened: "Escalated",
+  assigned: "Assigned",
   reminder: "Reminder",
   breach: "SLA missed",
 } as const;
@@ -283,6 +400,7 @@ const headline = {
 /**
  * Tells people about an escalation, each message exactly once per stage: the assignee by email,
  * the workspace webhook (Slack-compatible) when one is set, and on an SLA breach the manager.
+ * `assigned` (a reassign, or a CSM picked late) only emails the new assignee, once per assignee.
  * Returns the assignee email's outcome (the journey's trace records it).
  */
 export async function notifyEscalation(
@@ -290,7 +408,7 @@ export async function notifyEscalation(
   n: {
     escalation: typeof escalations.$inferSelect;
     account: string;
-    stage: "opened" | "reminder" | "breach";
+    stage: "opened" | "assigned" | "reminder" | "breach";
     journey?: string;
     at: string;
     attempt: number;
@@ -299,13 +417,19 @@ export async function notifyEscalation(
   const x = n.escalation;
   const settings = await getSettings(deps.db, x.workspaceId);
   const base =
-    n.stage === "opened" ? `escalation:${x.escalationKey}` : `escalation:${x.escalationKey}:${n.stage}`;
+    n.stage === "opened"
+      ? `escalation:${x.escalationKey}`
+      : n.stage === "assigned"
+        ? `escalation:${x.escalationKey}:assigned:${x.assignee}`
+        : `escalation:${x.escalationKey}:${n.stage}`;
   const subject =
     n.stage === "opened"
       ? `[${x.priority}] ${n.account}: ${x.reason}`
-      : n.stage === "reminder"
-        ? `Reminder, due ${x.dueAt.toISOString()}: ${n.account}: ${x.reason}`
-        : `[${x.priority}] SLA missed: ${n.account}: ${x.reason}`;
+      : n.stage === "assigned"
+        ? `[${x.priority}] Assigned to you: ${n.account}: ${x.reason}`
+        : n.stage === "reminder"
+          ? `Reminder, due ${x.dueAt.toISOString()}: ${n.account}: ${x.reason}`
+          : `[${x.priority}] SLA missed: ${n.account}: ${x.reason}`;
   const text = [
     x.reason,
     "",
@@ -324,6 +448,7 @@ export async function notifyEscalation(
     text,
     at: n.at,
   });
+  if (n.stage === "assigned") return email;
   const { managerEmail, webhookUrl } = settings.notifications;
   if (n.stage === "breach" && managerEmail) {
     await notifyCsm(deps, {

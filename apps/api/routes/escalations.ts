@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { DeliveryDeps } from "../../core/delivery";
 import {
   acknowledgeEscalation,
   Escalation,
@@ -9,6 +10,7 @@ import {
   reassignEscalation,
   resolveEscalation,
 } from "../../core/escalations";
+import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 
@@ -62,6 +64,8 @@ export const resolveRoute = createRoute({
   path: "/escalations/{id}/resolve",
   tags: ["Escalations"],
   summary: "Resolve: a waiting journey resumes (`resume`) or ends (`exit`)",
+  description:
+    "Repeating a resolve with the same outcome and resolution answers 200 and signals the journey again (safe to retry); a different one is a 409.",
   security: bearerSecurity,
   request: {
     params: IdParam,
@@ -94,7 +98,7 @@ const reassignRoute = createRoute({
   method: "post",
   path: "/escalations/{id}/reassign",
   tags: ["Escalations"],
-  summary: "Give it to another CSM",
+  summary: "Give it to another CSM (active, in this workspace), who is told by email",
   security: bearerSecurity,
   request: {
     params: IdParam,
@@ -107,14 +111,25 @@ const reassignRoute = createRoute({
 });
 
 function answer(result: EscalationChange) {
-  if (!result.ok) {
+  if (result.ok) return result.escalation;
+  if (result.status === 422) {
     throw new ProblemError({
-      status: result.status,
-      type: result.status === 404 ? "not-found" : "conflict",
+      status: 422,
+      type: "validation",
       detail: result.detail,
+      errors: [{ pointer: result.pointer, message: result.detail, in: "body" }],
     });
   }
-  return result.escalation;
+  throw new ProblemError({
+    status: result.status,
+    type: result.status === 404 ? "not-found" : "conflict",
+    detail: result.detail,
+  });
+}
+
+/** What the CSM notifications need; the API sends them through the same delivery path as the worker. */
+function delivery(deps: AppDeps): DeliveryDeps {
+  return { db: deps.db, outboxDir: deps.outboxDir, fileTemplates: deps.fileTemplates, publicUrl: "" };
 }
 
 export function escalationsRouter() {
@@ -137,26 +152,30 @@ export function escalationsRouter() {
       const { outcome, notes, resolution } = c.req.valid("json");
       const { deps } = c.var;
       const result = await resolveEscalation(
-        { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue },
+        {
+          db: deps.db,
+          client: deps.temporal.client,
+          taskQueue: deps.temporal.taskQueue,
+          delivery: delivery(deps),
+        },
         c.var.workspaceId,
         c.req.valid("param").id,
         outcome,
         notes,
         resolution,
+        deps.now(),
       );
       return c.json(answer(result), 200);
     })
-    .openapi(reassignRoute, async (c) =>
-      c.json(
-        answer(
-          await reassignEscalation(
-            c.var.deps.db,
-            c.var.workspaceId,
-            c.req.valid("param").id,
-            c.req.valid("json").assignee,
-          ),
-        ),
-        200,
-      ),
-    );
+    .openapi(reassignRoute, async (c) => {
+      const { deps } = c.var;
+      const result = await reassignEscalation(
+        delivery(deps),
+        c.var.workspaceId,
+        c.req.valid("param").id,
+        c.req.valid("json").assignee,
+        deps.now(),
+      );
+      return c.json(answer(result), 200);
+    });
 }
