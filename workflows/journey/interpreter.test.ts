@@ -224,6 +224,65 @@ describe("interpreter: step types", () => {
     expect(sends(ignored.commands)).toEqual(["welcome", "welcome-again"]);
   });
 
+  it("takes a message's opens and clicks only from the enrollment that sent it", () => {
+    const j = journey({
+      steps: [
+        { id: "welcome", type: "email", template: "welcome", to: "role:admin" },
+        { id: "click", type: "wait_for_event", event: "message_clicked", timeout: "P3D", onTimeout: "d2" },
+        { id: "d2", type: "wait", duration: "P2D" },
+        {
+          id: "opened",
+          type: "branch",
+          if: { fact: "touch.welcome.opened", op: "eq", value: true },
+          then: "tip",
+          else: "resend",
+        },
+        { id: "tip", type: "email", template: "tip", to: "role:admin", next: null },
+        { id: "resend", type: "email", template: "welcome-again", to: "role:admin" },
+      ],
+    });
+    const at = "2026-01-05T10:00:00.000Z";
+    const started = enter(j, "acc-1", T0, "enr-mine").state;
+    const click = (enrollmentId?: string): Input => ({
+      type: "event",
+      at,
+      name: "message_clicked",
+      properties: { stepId: "welcome", ...(enrollmentId ? { enrollmentId } : {}) },
+    });
+
+    // Another journey's welcome (same step id): neither the wait nor the touch outcome moves.
+    const foreign = step(j, started, click("enr-other"));
+    expect(foreign).toEqual({ state: started, commands: [], trace: [] });
+    for (const name of ["message_opened", "message_dismissed"]) {
+      const other = step(j, started, { type: "event", at, name, properties: { enrollmentId: "enr-other" } });
+      expect(other.state).toBe(started);
+    }
+
+    // This run's own click, and a click that names no enrollment (the simulator's), both count.
+    for (const own of [click("enr-mine"), click()]) {
+      const t = step(j, started, own);
+      expect(t.state.outcomes.welcome).toEqual({ opened: true, clicked: true });
+      expect(t.state.wait).toMatchObject({ kind: "timer", stepId: "d2" });
+      expect(t.trace.map((e) => e.kind)).toEqual(["event_received", "wait"]);
+    }
+  });
+
+  it("traces the end of a wait before the step that follows it", () => {
+    const j = journey({
+      steps: [
+        { id: "d3", type: "wait", duration: "P3D" },
+        { id: "hello", type: "email", template: "hello", to: "role:admin" },
+      ],
+    });
+    const woken = step(j, enter(j, "a", T0).state, { type: "timer", at: "2026-01-08T09:00:00.000Z" });
+    expect(woken.trace.map((t) => `${t.stepId ?? "-"} ${t.kind}`)).toEqual([
+      "d3 wait_over",
+      "hello touch",
+      "- completed",
+    ]);
+    expect(woken.trace[0]?.detail).toEqual({ until: "2026-01-08T09:00:00.000Z" });
+  });
+
   it("splits deterministically by account, close to the configured percentages", () => {
     const j = journey({
       steps: [

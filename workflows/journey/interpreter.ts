@@ -20,6 +20,8 @@ export type RunStatus = "running" | "waiting" | "completed" | "exited";
 
 export type RunState = {
   accountId: string;
+  /** The enrollment this run is: outcome events of another enrollment's messages are not its own. */
+  enrollmentId?: string;
   enteredAt: string;
   status: RunStatus;
   /** The step to run next, or the one being waited on. */
@@ -96,6 +98,7 @@ export type TraceKind =
   | "step"
   | "touch"
   | "wait"
+  | "wait_over"
   | "wait_skipped"
   | "waiting_for_event"
   | "event_received"
@@ -127,10 +130,41 @@ const OUTCOME_EVENTS: Record<string, "opened" | "clicked"> = {
   message_clicked: "clicked",
 };
 
+/**
+ * What a contact did with a message (email tracking, the in-app widget). Carrying the sending
+ * enrollment's id in `properties.enrollmentId`, such an event belongs to that enrollment alone: a click
+ * on one journey's message neither resumes another's wait nor sets its touch outcomes.
+ */
+export const MESSAGE_OUTCOME_EVENTS: readonly string[] = [
+  "message_opened",
+  "message_clicked",
+  "message_dismissed",
+];
+
+/** Whether `event` is another enrollment's message outcome (events without an enrollment id count). */
+export function isForeignOutcome(
+  enrollmentId: string | undefined,
+  event: { name: string; properties?: Record<string, unknown> | undefined },
+): boolean {
+  const owner = event.properties?.enrollmentId;
+  return (
+    enrollmentId !== undefined &&
+    typeof owner === "string" &&
+    owner !== enrollmentId &&
+    MESSAGE_OUTCOME_EVENTS.includes(event.name)
+  );
+}
+
 /** Enters an account into a journey at `at` and runs it to its first wait. */
-export function enter(journey: JourneyDefinition, accountId: string, at: string): Transition {
+export function enter(
+  journey: JourneyDefinition,
+  accountId: string,
+  at: string,
+  enrollmentId?: string,
+): Transition {
   const state: RunState = {
     accountId,
+    ...(enrollmentId !== undefined ? { enrollmentId } : {}),
     enteredAt: at,
     status: "running",
     cursor: journey.steps[0]?.id ?? null,
@@ -142,9 +176,14 @@ export function enter(journey: JourneyDefinition, accountId: string, at: string)
   return advance(journey, state, at, [], trace);
 }
 
-/** Feeds one input to a run. A finished run ignores everything. */
+/**
+ * Feeds one input to a run. A finished run ignores everything, and so does every run an outcome
+ * event of another enrollment's message reaches.
+ */
 export function step(journey: JourneyDefinition, current: RunState, input: Input): Transition {
   if (current.status === "completed" || current.status === "exited")
+    return { state: current, commands: [], trace: [] };
+  if (input.type === "event" && isForeignOutcome(current.enrollmentId, input))
     return { state: current, commands: [], trace: [] };
   const state = structuredCloneState(current);
   const trace: TraceEntry[] = [];
@@ -203,6 +242,8 @@ export function step(journey: JourneyDefinition, current: RunState, input: Input
         });
         return resume(journey, state, at, onTimeout, commands, trace);
       }
+      // The wait is over: the trace says so before whatever the next step does.
+      trace.push({ at, stepId: wait.stepId, kind: "wait_over", detail: { until: wait.until } });
       return resume(journey, state, at, successor(journey, wait.stepId), commands, trace);
     }
 
