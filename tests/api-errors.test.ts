@@ -126,6 +126,88 @@ describe("bad input", () => {
   });
 });
 
+describe("values the database cannot store", () => {
+  it("answers 422 for numbers beyond their columns (arr is numeric(14,2), licenses an integer)", async () => {
+    const body = await expectProblem(
+      await ws.request("PUT", "/v1/accounts/big", { name: "Big", arr: 1e12, licenses: 3_000_000_000 }),
+      422,
+    );
+    expect(body.errors?.map((e) => e.pointer).sort()).toEqual(["/arr", "/licenses"]);
+    await expectProblem(await ws.request("PATCH", "/v1/accounts/big", { licenses: 2 ** 31 }), 422);
+    const largest = await ws.request("PUT", "/v1/accounts/big", {
+      name: "Big",
+      arr: 999_999_999_999.99,
+      licenses: 2_147_483_647,
+    });
+    expect(largest.status).toBe(201);
+    expect(await largest.json()).toMatchObject({ arr: 999_999_999_999.99, licenses: 2_147_483_647 });
+  });
+
+  it("answers 422 naming each string with a NUL character or a lone surrogate, nested ones too", async () => {
+    const account = await expectProblem(
+      await ws.request("PUT", "/v1/accounts/nul", {
+        name: "Ac\u0000me",
+        attributes: { plan: "biz", notes: { history: ["ok", "bad\u0000"] }, broken: "\ud800" },
+      }),
+      422,
+    );
+    expect(account.errors?.map((e) => e.pointer)).toEqual([
+      "/name",
+      "/attributes/notes/history/1",
+      "/attributes/broken",
+    ]);
+    expect(account.errors?.[0]?.message).toContain("NUL");
+
+    expect((await ws.request("PUT", "/v1/accounts/nul", { name: "Acme" })).status).toBe(201);
+    const patch = await expectProblem(
+      await ws.request("PATCH", "/v1/accounts/nul", { attributes: { "key\u0000": 1 } }),
+      422,
+    );
+    expect(patch.errors?.map((e) => e.pointer)).toEqual(["/attributes/key\u0000"]);
+    const contact = await expectProblem(
+      await ws.request("PUT", "/v1/accounts/nul/contacts/u-1", { email: "a@nul.example", name: "\u0000" }),
+      422,
+    );
+    expect(contact.errors?.map((e) => e.pointer)).toEqual(["/name"]);
+    // %00 in a path: an external id with a control character is refused, not sent to Postgres.
+    const path = await expectProblem(await ws.request("PUT", "/v1/accounts/a%00b", { name: "A" }), 400);
+    expect(path.errors?.map((e) => [e.in, e.pointer])).toEqual([["path", "/externalId"]]);
+
+    const draft = await expectProblem(
+      await ws.request("PUT", "/v1/journeys/nul-draft", {
+        name: "Nul",
+        trigger: { type: "manual" },
+        steps: [{ id: "bye", type: "exit", reason: "done\u0000" }],
+      }),
+      422,
+    );
+    expect(draft.errors?.map((e) => e.pointer)).toEqual(["/steps/0/reason"]);
+  });
+
+  it("answers 4xx for journey version numbers beyond an integer", async () => {
+    const version = await expectProblem(
+      await ws.request("GET", "/v1/journeys/any/versions/99999999999"),
+      400,
+    );
+    expect(version.errors?.map((e) => [e.in, e.pointer])).toEqual([["path", "/version"]]);
+    const simulate = await expectProblem(
+      await ws.request("POST", "/v1/journeys/any/simulate", { version: 99_999_999_999 }),
+      422,
+    );
+    expect(simulate.errors?.map((e) => e.pointer)).toEqual(["/version"]);
+  });
+
+  it("answers 400 for an account or contact list cursor it did not issue", async () => {
+    expect((await ws.request("PUT", "/v1/accounts/cursor-test", { name: "C" })).status).toBe(201);
+    for (const path of ["/v1/accounts", "/v1/accounts/cursor-test/contacts"]) {
+      const body = await expectProblem(await ws.request("GET", `${path}?cursor=abc`), 400);
+      expect(body.errors).toEqual([
+        { pointer: "/cursor", message: "is not a cursor returned by this list", in: "query" },
+      ]);
+    }
+  });
+});
+
 describe("system endpoints", () => {
   it("reports healthy when the database and Temporal answer", async () => {
     const res = await stack.app.request("/healthz");

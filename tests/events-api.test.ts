@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestResponse } from "../apps/api/routes/events";
 import type { Account } from "../apps/core/accounts";
@@ -106,6 +107,75 @@ describe("POST /v1/events", () => {
       await ws.request("POST", "/v1/events", { events: [event("m-1"), event("m-6")] })
     ).json()) as IngestResponse;
     expect(again.duplicates).toBe(2);
+  });
+
+  it("rejects only the items Postgres could not store (NUL characters, year 0000) and keeps the rest", async () => {
+    const res = await ws.request("POST", "/v1/events", {
+      events: [
+        event("n-1"),
+        event("n-2", { name: "log\u0000in" }),
+        event("n-3", { occurredAt: "0000-01-01T00:00:00Z" }),
+        event("n-4", { properties: { nested: { text: "a\u0000b" } } }),
+        // Year 1 in its own offset, year 0 in UTC.
+        event("n-5", { occurredAt: "0001-01-01T00:30:00+01:00" }),
+        event("n-6\u0000"),
+        event("n-7", { occurredAt: "9999-12-31T23:59:59Z" }),
+      ],
+    });
+    expect(res.status).toBe(207);
+    const body = (await res.json()) as IngestResponse;
+    expect(body.results.map((r) => r.status)).toEqual([
+      "accepted",
+      "rejected",
+      "rejected",
+      "rejected",
+      "rejected",
+      "rejected",
+      "accepted",
+    ]);
+    expect(body.results.flatMap((r) => (r.errors ?? []).map((e) => e.pointer))).toEqual([
+      "/events/1/name",
+      "/events/2/occurredAt",
+      "/events/3/properties/nested/text",
+      "/events/4/occurredAt",
+      "/events/5/id",
+    ]);
+    await routed(body);
+  });
+
+  it("falls back to storing row by row when the database refuses one row of a batch", async () => {
+    // A trigger stands in for any refusal validation cannot foresee; it fires for this workspace only.
+    const { db } = stack.database;
+    const refusing = await stack.newWorkspace();
+    await refusing.request("PUT", "/v1/accounts/acme", { name: "Acme" });
+    await db.execute(
+      sql.raw(`create or replace function test_refuse_poison() returns trigger language plpgsql as $$
+        begin
+          if new.name = 'poison' and new.workspace_id = '${refusing.workspaceId}' then
+            raise exception 'poisoned event' using errcode = '22023';
+          end if;
+          return new;
+        end $$`),
+    );
+    await db.execute(
+      sql.raw(
+        "create trigger test_refuse_poison before insert on events for each row execute function test_refuse_poison()",
+      ),
+    );
+    try {
+      const res = await refusing.request("POST", "/v1/events", {
+        events: [event("p-1"), event("p-2", { name: "poison" }), event("p-3")],
+      });
+      expect(res.status).toBe(207);
+      const body = (await res.json()) as IngestResponse;
+      expect(body).toMatchObject({ accepted: 2, rejected: 1 });
+      expect(body.results.map((r) => r.status)).toEqual(["accepted", "rejected", "accepted"]);
+      expect(body.results[1]?.errors?.map((e) => e.pointer)).toEqual(["/events/1"]);
+      await routed(body);
+    } finally {
+      await db.execute(sql.raw("drop trigger test_refuse_poison on events"));
+      await db.execute(sql.raw("drop function test_refuse_poison()"));
+    }
   });
 
   it("answers 422 problem+json when no item is valid", async () => {

@@ -3,7 +3,7 @@ import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { accounts, lifecycleStages, tiers } from "../../db/schema";
 import { decodeCursor, toPage } from "./pagination";
-import { Attributes, IsoDate, TimeZone } from "./validators";
+import { Attributes, ExternalIdCursor, IsoDate, MAX_INT4, storableText, TimeZone } from "./validators";
 
 export const Tier = z.enum(tiers).openapi("Tier");
 export const LifecycleStage = z.enum(lifecycleStages).openapi("LifecycleStage");
@@ -14,11 +14,12 @@ const accountFields = {
   arr: z
     .number()
     .nonnegative()
-    .max(1e12)
+    // numeric(14,2)
+    .max(999_999_999_999.99)
     .nullable()
     .optional()
     .openapi({ description: "Annual recurring revenue" }),
-  licenses: z.number().int().nonnegative().nullable().optional(),
+  licenses: z.number().int().nonnegative().max(MAX_INT4).nullable().optional(),
   contractStart: IsoDate.nullable().optional(),
   renewalDate: IsoDate.nullable().optional(),
   lifecycleStage: LifecycleStage.default("onboarding"),
@@ -28,12 +29,12 @@ const accountFields = {
 };
 
 /** Body of PUT /v1/accounts/{externalId}: the whole account. */
-export const AccountInput = z.strictObject(accountFields).openapi("AccountInput");
+export const AccountInput = storableText(z.strictObject(accountFields)).openapi("AccountInput");
 export type AccountInput = z.infer<typeof AccountInput>;
 
 /** Body of PATCH /v1/accounts/{externalId}: any subset; `attributes` are merged key by key. */
-export const AccountPatch = z
-  .strictObject({
+export const AccountPatch = storableText(
+  z.strictObject({
     name: accountFields.name.optional(),
     tier: Tier.optional(),
     arr: accountFields.arr,
@@ -44,8 +45,8 @@ export const AccountPatch = z
     ownerCsm: accountFields.ownerCsm,
     timezone: accountFields.timezone,
     attributes: Attributes.optional(),
-  })
-  .openapi("AccountPatch");
+  }),
+).openapi("AccountPatch");
 export type AccountPatch = z.infer<typeof AccountPatch>;
 
 export const Account = z
@@ -172,7 +173,7 @@ export async function patchAccount(
 
 export const AccountListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().optional().openapi({ description: "`nextCursor` of the previous page" }),
+  cursor: ExternalIdCursor.optional(),
   stage: LifecycleStage.optional(),
   tier: Tier.optional(),
   ownerCsm: z.email().optional(),

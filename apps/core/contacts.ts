@@ -3,13 +3,13 @@ import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { contactRoles, contacts } from "../../db/schema";
 import { decodeCursor, toPage } from "./pagination";
-import { Attributes, TimeZone } from "./validators";
+import { Attributes, ExternalIdCursor, storableText, TimeZone } from "./validators";
 
 export const ContactRole = z.enum(contactRoles).openapi("ContactRole");
 
 /** Body of PUT /v1/accounts/{externalId}/contacts/{contactExternalId}. */
-export const ContactInput = z
-  .strictObject({
+export const ContactInput = storableText(
+  z.strictObject({
     email: z.email(),
     name: z.string().trim().min(1).max(300).nullable().optional(),
     role: ContactRole.default("user"),
@@ -19,8 +19,8 @@ export const ContactInput = z
       .default("en"),
     timezone: TimeZone.nullable().optional(),
     attributes: Attributes.default({}),
-  })
-  .openapi("ContactInput");
+  }),
+).openapi("ContactInput");
 export type ContactInput = z.infer<typeof ContactInput>;
 
 export const Contact = z
@@ -86,7 +86,7 @@ export async function upsertContact(
 
 export const ContactListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().optional(),
+  cursor: ExternalIdCursor.optional(),
   role: ContactRole.optional(),
 });
 export type ContactListQuery = z.infer<typeof ContactListQuery>;

@@ -2,20 +2,20 @@ import { z } from "@hono/zod-openapi";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { accounts, contacts, events } from "../../db/schema";
-import { Attributes, ExternalId } from "./validators";
+import { Attributes, ExternalId, Instant, storableText } from "./validators";
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 
-export const EventInput = z
-  .strictObject({
+export const EventInput = storableText(
+  z.strictObject({
     id: z.string().min(1).max(200).openapi({ description: "Your id for the event; resending it is a no-op" }),
     account: ExternalId.openapi({ description: "externalId of the account" }),
     contact: ExternalId.optional().openapi({ description: "externalId of the contact, if a person did it" }),
     name: z.string().trim().min(1).max(200).openapi({ example: "login" }),
-    occurredAt: z.iso.datetime({ offset: true }).openapi({ example: "2026-11-20T09:30:00Z" }),
+    occurredAt: Instant.openapi({ example: "2026-11-20T09:30:00Z" }),
     properties: Attributes.default({}),
-  })
-  .openapi("EventInput");
+  }),
+).openapi("EventInput");
 export type EventInput = z.infer<typeof EventInput>;
 
 export const EventBatch = z
@@ -82,7 +82,7 @@ export async function ingestEvents(db: Db, workspaceId: string, items: unknown[]
     }),
   );
 
-  const rows: (typeof events.$inferInsert & { index: number })[] = [];
+  const rows: EventRow[] = [];
   for (const { index, event } of valid) {
     const accountId = accountIds.get(event.account);
     const contactId =
@@ -118,21 +118,21 @@ export async function ingestEvents(db: Db, workspaceId: string, items: unknown[]
     });
   }
 
-  const inserted =
-    rows.length === 0
-      ? []
-      : await db
-          .insert(events)
-          .values(rows.map(({ index: _index, ...row }) => row))
-          .onConflictDoNothing({ target: [events.workspaceId, events.eventId] })
-          .returning({ id: events.id, eventId: events.eventId });
+  const { inserted, refused } = await insertEvents(db, rows);
   const insertedByEventId = new Map(inserted.map((r) => [r.eventId, r.id]));
   for (const row of rows) {
-    results[row.index] = {
-      index: row.index,
-      id: row.eventId,
-      status: insertedByEventId.has(row.eventId) ? "accepted" : "duplicate",
-    };
+    results[row.index] = refused.has(row.index)
+      ? {
+          index: row.index,
+          id: row.eventId,
+          status: "rejected",
+          errors: [{ pointer: `/events/${row.index}`, message: "the database refused to store this event" }],
+        }
+      : {
+          index: row.index,
+          id: row.eventId,
+          status: insertedByEventId.has(row.eventId) ? "accepted" : "duplicate",
+        };
   }
 
   const count = (status: EventItemResult["status"]) => results.filter((r) => r.status === status).length;
@@ -143,6 +143,53 @@ export async function ingestEvents(db: Db, workspaceId: string, items: unknown[]
     rejected: count("rejected"),
     storedIds: inserted.map((r) => r.id),
   };
+}
+
+type EventRow = typeof events.$inferInsert & { index: number };
+
+/**
+ * One multi-row INSERT; if the database refuses it (one row it cannot store fails them all), the
+ * rows go in one by one so only the refused ones are lost.
+ */
+async function insertEvents(
+  db: Db,
+  rows: EventRow[],
+): Promise<{ inserted: { id: string; eventId: string }[]; refused: Set<number> }> {
+  const insert = (batch: EventRow[]) =>
+    db
+      .insert(events)
+      .values(batch.map(({ index: _index, ...row }) => row))
+      .onConflictDoNothing({ target: [events.workspaceId, events.eventId] })
+      .returning({ id: events.id, eventId: events.eventId });
+  const refused = new Set<number>();
+  if (rows.length === 0) return { inserted: [], refused };
+  try {
+    return { inserted: await insert(rows), refused };
+  } catch (err) {
+    if (!isRowRefusal(err)) throw err;
+    const inserted: { id: string; eventId: string }[] = [];
+    for (const row of rows) {
+      try {
+        inserted.push(...(await insert([row])));
+      } catch (rowErr) {
+        if (!isRowRefusal(rowErr)) throw rowErr;
+        refused.add(row.index);
+      }
+    }
+    return { inserted, refused };
+  }
+}
+
+/**
+ * A refusal of the data itself (SQLSTATE class 22 data exception, 23 integrity violation), as
+ * opposed to the database being unreachable, which must stay a 5xx rather than reject every item.
+ */
+function isRowRefusal(err: unknown): boolean {
+  for (let at: unknown = err; at instanceof Error; at = at.cause) {
+    const code = (at as { code?: unknown }).code;
+    if (typeof code === "string" && /^2[23]/.test(code)) return true;
+  }
+  return false;
 }
 
 async function resolveAccounts(

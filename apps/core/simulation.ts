@@ -12,18 +12,20 @@ import {
   simulate,
 } from "../../workflows/journey/simulate";
 import { addDuration } from "../../workflows/journey/time";
+import { MAX_INT4, storableText } from "./validators";
 
 export const MAX_SYNTHETIC_ACCOUNTS = 100_000;
 export const MAX_REAL_ACCOUNTS = 5_000;
 /** Per-account detail in a response is capped; the summary always covers everyone. */
 export const MAX_ACCOUNT_DETAIL = 1_000;
 
-export const SimulateRequest = z
-  .strictObject({
+export const SimulateRequest = storableText(
+  z.strictObject({
     version: z
       .number()
       .int()
       .min(1)
+      .max(MAX_INT4)
       .optional()
       .openapi({ description: "A published version; default: the draft" }),
     definition: z
@@ -41,8 +43,8 @@ export const SimulateRequest = z
       }),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
-  })
-  .openapi("SimulateRequest");
+  }),
+).openapi("SimulateRequest");
 export type SimulateRequest = z.infer<typeof SimulateRequest>;
 
 const Touch = z.object({

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { decodeCursor, encodeCursor } from "./pagination";
 
 /** An IANA time zone name the runtime knows, e.g. Asia/Tokyo. */
 export const TimeZone = z
@@ -18,10 +19,69 @@ export const ExternalId = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[^\s/]+$/, "must not contain spaces or slashes");
+  // Control characters (NUL above all) cannot be stored, and no system names things with them.
+  .regex(/^[^\s/\p{Cc}\p{Cs}]+$/u, "must not contain spaces, slashes or control characters");
 
 export const Attributes = z
   .record(z.string(), z.unknown())
   .openapi({ example: { plan: "business", region: "apac" } });
 
 export const IsoDate = z.iso.date().openapi({ example: "2027-03-31" });
+
+/** The largest value of a Postgres `integer` column. */
+export const MAX_INT4 = 2_147_483_647;
+
+type Path = (string | number)[];
+
+/**
+ * Where a JSON value holds text Postgres cannot store: a NUL character (refused by `text` and `jsonb`)
+ * or a lone UTF-16 surrogate (refused by `jsonb`), in a string or in an object key.
+ */
+export function unstorableTextPaths(value: unknown, path: Path = []): Path[] {
+  if (typeof value === "string") return isStorableText(value) ? [] : [path];
+  if (Array.isArray(value))
+    return value.flatMap((item, index) => unstorableTextPaths(item, [...path, index]));
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => [
+    ...(isStorableText(key) ? [] : [[...path, key]]),
+    ...unstorableTextPaths(inner, [...path, key]),
+  ]);
+}
+
+function isStorableText(text: string): boolean {
+  // With the `u` flag a paired surrogate is one code point, so \p{Cs} matches only lone halves.
+  return !text.includes("\u0000") && !/\p{Cs}/u.test(text);
+}
+
+export const unstorableTextMessage = "must not contain NUL (\\u0000) characters or unpaired surrogates";
+
+/**
+ * Adds the check every request body that reaches the database needs: no string anywhere in it
+ * (nested attributes and properties too) that Postgres would refuse with a 500.
+ */
+export function storableText<T extends z.ZodType>(schema: T): T {
+  return schema.superRefine((value, ctx) => {
+    for (const path of unstorableTextPaths(value)) {
+      ctx.addIssue({ code: "custom", path, message: unstorableTextMessage });
+    }
+  }) as T;
+}
+
+/**
+ * An ISO-8601 instant with an offset that Postgres can store: years 0001–9999 in UTC (Postgres has
+ * no year 0, and a far year is a typo, not an event).
+ */
+export const Instant = z.iso.datetime({ offset: true }).refine((value) => {
+  const year = new Date(value).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}, "must fall in the years 0001–9999 (UTC)");
+
+/** A `nextCursor` of a list in externalId order; anything else is refused rather than read as garbage. */
+export const ExternalIdCursor = z
+  .string()
+  .refine((cursor) => {
+    const parts = decodeCursor(cursor) ?? [];
+    const [key] = parts;
+    return parts.length === 1 && encodeCursor(...parts) === cursor && ExternalId.safeParse(key).success;
+  }, "is not a cursor returned by this list")
+  .openapi({ description: "`nextCursor` of the previous page" });

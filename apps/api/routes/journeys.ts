@@ -21,6 +21,7 @@ import {
 import { templateCatalog } from "../../core/message-templates";
 import { ensureRenewalSchedule } from "../../core/schedules";
 import { runSimulation, SimulateRequest, SimulateResponse, simulationWindow } from "../../core/simulation";
+import { MAX_INT4, storableText } from "../../core/validators";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
@@ -64,7 +65,10 @@ export const putJourneyRoute = createRoute({
   security: bearerSecurity,
   request: {
     params: KeyParam,
-    body: { required: true, content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } },
+    body: {
+      required: true,
+      content: { "application/json": { schema: storableText(z.record(z.string(), z.unknown())) } },
+    },
   },
   responses: {
     200: json(Journey, "Draft updated"),
@@ -138,6 +142,7 @@ const versionRoute = createRoute({
         .number()
         .int()
         .min(1)
+        .max(MAX_INT4)
         .openapi({ param: { name: "version", in: "path" }, example: 1 }),
     }),
   },
