@@ -43,4 +43,25 @@ describe("message rendering", () => {
     expect(mail.text.startsWith("Welcome, 山田.")).toBe(true);
     expect(mail.text).toContain("配信設定の変更・配信停止 (https://x.example/u/t)");
   });
+
+  it("renders a subject as plain text, on one line whatever the values hold", () => {
+    const subject = (source: string, context: object) =>
+      renderTemplate({ subject: source, body: "-" }, context).subject;
+    expect(subject("A&B for {{account.name}}", { account: { name: "<Smith & Sons>" } })).toBe(
+      "A&B for <Smith & Sons>",
+    );
+    // A CR/LF in a value cannot start a header of its own.
+    expect(subject("Hi {{contact.name}}", { contact: { name: "Ann\r\nBcc: x@evil.example" } })).toBe(
+      "Hi Ann Bcc: x@evil.example",
+    );
+  });
+
+  it("decodes every character reference in the plain-text part", () => {
+    expect(body("{{url}}", { url: "https://x.example/?a=b&c='d'" })).toBe(
+      "https://x.example/?a&#x3D;b&amp;c&#x3D;&#x27;d&#x27;",
+    );
+    expect(renderTemplate({ body: "<p>{{url}} &#61; &nbsp;&lt;</p>" }, { url: "?a=b&c" }).text).toBe(
+      "?a=b&c =  <",
+    );
+  });
 });

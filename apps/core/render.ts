@@ -67,11 +67,13 @@ hbs.registerHelper("default", (value: unknown, fallback: unknown) =>
 );
 hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
 
-function compile(source: string): HandlebarsTemplateDelegate {
-  let template = compiled.get(source);
+/** `text` compiles without HTML escaping: a subject is a plain-text header, not markup. */
+function compile(source: string, kind: "html" | "text" = "html"): HandlebarsTemplateDelegate {
+  const cacheKey = `${kind}:${source}`;
+  let template = compiled.get(cacheKey);
   if (!template) {
-    template = hbs.compile(source, { strict: false });
-    compiled.set(source, template);
+    template = hbs.compile(source, { strict: false, noEscape: kind === "text" });
+    compiled.set(cacheKey, template);
     if (compiled.size > 500) compiled.delete(compiled.keys().next().value as string);
   }
   return template;
@@ -90,27 +92,41 @@ export function renderTemplate(
     context,
   );
   return {
-    ...(template.subject ? { subject: compile(template.subject)(context).replace(/\s+/g, " ").trim() } : {}),
+    // Any whitespace run, CR and LF included, becomes one space: a value can never add a header.
+    ...(template.subject
+      ? { subject: compile(template.subject, "text")(context).replace(/\s+/g, " ").trim() }
+      : {}),
     html,
     text: htmlToText(html),
   };
 }
 
-const entities: Record<string, string> = {
-  "&amp;": "&",
-  "&lt;": "<",
-  "&gt;": ">",
-  "&quot;": '"',
-  "&#x27;": "'",
-  "&#39;": "'",
-  "&#x3D;": "=",
-  "&#x60;": "`",
-  "&nbsp;": " ",
+const namedEntities: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: " ",
 };
+
+/**
+ * Decodes the character references HTML allows in text and attribute values: the named ones
+ * handlebars and our templates produce, and every numeric one (`&#x3D;`, `&#61;`). Others stay as written.
+ */
+export function decodeEntities(text: string): string {
+  return text.replace(/&(#[xX][0-9a-fA-F]{1,6}|#\d{1,7}|[a-zA-Z]{2,8});/g, (whole, ref: string) => {
+    if (ref[0] !== "#") return namedEntities[ref] ?? whole;
+    const code = ref[1] === "x" || ref[1] === "X" ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+    return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff)
+      ? String.fromCodePoint(code)
+      : whole;
+  });
+}
 
 /** A readable plain-text part: paragraphs and list items on their own lines, links as `label (url)`. */
 export function htmlToText(html: string): string {
-  return html
+  const text = html
     .replace(/<(head|style|script)[\s\S]*?<\/\1>/gi, "")
     .replace(/<a\s[^>]*href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi, (_, href: string, label: string) =>
       label.trim() && label.trim() !== href ? `${label} (${href})` : href,
@@ -118,8 +134,8 @@ export function htmlToText(html: string): string {
     .replace(/<br\s*\/?>/gi, "\n")
     .replace(/<li[^>]*>/gi, "- ")
     .replace(/<\/(p|div|h[1-6]|li|ul|ol|tr)>/gi, "\n")
-    .replace(/<[^>]+>/g, "")
-    .replace(/&[#\w]+;/g, (e) => entities[e] ?? e)
+    .replace(/<[^>]+>/g, "");
+  return decodeEntities(text)
     .replace(/[ \t]+\n/g, "\n")
     .replace(/\n{3,}/g, "\n\n")
     .trim();
