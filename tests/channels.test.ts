@@ -1,10 +1,12 @@
-import { eq } from "drizzle-orm";
+import { createServer, type Socket } from "node:net";
+import { and, eq, like } from "drizzle-orm";
 import { type ParsedMail, simpleParser } from "mailparser";
 import type { Transporter } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DeliveryDeps, deliverTouch, type TouchRequest } from "../apps/core/delivery";
 import type { Enrollment } from "../apps/core/enrollments";
-import { contactSends, suppressions, touches } from "../db/schema";
+import { createSmtpTransport } from "../apps/core/mailer";
+import { accounts, contactSends, events, suppressions, touches } from "../db/schema";
 import {
   eventually,
   type SmtpSink,
@@ -344,4 +346,126 @@ describe("send reservations", () => {
       .where(eq(contactSends.id, reservation.id));
     expect(settled).toMatchObject({ status: "sent", messageId });
   });
+});
+
+describe("what a sent email says", () => {
+  let mail: ParsedMail;
+  let enrollment: Enrollment;
+  const reportsUrl = "https://app.example/reports?team=a&view=b";
+
+  beforeAll(async () => {
+    await ws.request("PUT", "/v1/csms/jiro@vendor.example", { name: "Jiro Tanaka" });
+    await ws.request("PUT", "/v1/accounts/smith", {
+      name: "Smith & Sons",
+      tier: "tech_touch",
+      licenses: 4,
+      ownerCsm: "jiro@vendor.example",
+      timezone: "America/Los_Angeles",
+      attributes: { reports: reportsUrl },
+    });
+    await ws.request("PUT", "/v1/accounts/smith/contacts/ann", {
+      email: "ann@smith.example",
+      name: "Ann Smith",
+      role: "admin",
+      locale: "en",
+      timezone: "Asia/Tokyo",
+      attributes: { trialEndsAt: "2026-11-22T23:30:00Z" },
+    });
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000 - 3_600_000).toISOString();
+    const ingested = await ws.request("POST", "/v1/events", {
+      events: [
+        { id: "smith-login", account: "smith", contact: "ann", name: "login", occurredAt: twoDaysAgo },
+      ],
+    });
+    expect(ingested.status).toBe(200);
+    await stack.database.db
+      .update(accounts)
+      .set({ healthScore: 71, healthBand: "green" })
+      .where(and(eq(accounts.workspaceId, ws.workspaceId), eq(accounts.externalId, "smith")));
+    const put = await ws.request("PUT", "/v1/templates/smith-note", {
+      channel: "email",
+      category: "product_tips",
+      subject: "Q&A <live> for {{account.name}}",
+      body: [
+        "<p>{{csm.name}} ({{csm.email}}): {{usage.activeUsers28d}} of {{usage.licenses}} seats,",
+        "ratio {{usage.deploymentRatio}}, last login {{usage.daysSinceLastLogin}} days ago,",
+        "health {{health.score}} {{health.band}}, trial ends {{formatDate contact.attributes.trialEndsAt}}.</p>",
+        '<p><a href="{{account.attributes.reports}}">Your reports</a></p>',
+      ].join("\n"),
+    });
+    expect(put.status).toBe(201);
+    enrollment = await sendOnce("smith", "smith-note");
+    await finished(enrollment.id);
+    mail = await simpleParser(smtp.mail.find((m) => m.to.includes("ann@smith.example"))?.raw ?? "");
+  });
+
+  it("has a plain-text subject: no HTML escaping of & or <, and no way to add a header", () => {
+    expect(mail.subject).toBe("Q&A <live> for Smith & Sons");
+  });
+
+  it("fills the CSM, usage and health from the account, and dates in the contact's time zone", () => {
+    const text = String(mail.text);
+    expect(text).toContain("Jiro Tanaka (jiro@vendor.example): 1 of 4 seats");
+    expect(text).toContain("ratio 0.25, last login 2 days ago");
+    expect(text).toContain("health 71 green");
+    // 23:30 UTC is already the next day in Tokyo (and still the 22nd in the account's Los Angeles).
+    expect(text).toContain("trial ends November 23, 2026.");
+  });
+
+  it("redirects a tracked link with a query string to the very URL the template wrote", async () => {
+    const click = String(mail.html).match(
+      /href="(http:\/\/localhost:3000\/t\/c\/[^"]+)"[^>]*>Your reports/,
+    )?.[1];
+    if (!click) throw new Error("no tracked link to the reports");
+    const res = await stack.app.request(new URL(click).pathname);
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe(reportsUrl);
+  });
+
+  it("records an open and a click as events naming the enrollment and the step", async () => {
+    const pixel = String(mail.html).match(/src="(http:\/\/localhost:3000\/t\/o\/[^"]+)"/)?.[1];
+    const click = String(mail.html).match(/href="(http:\/\/localhost:3000\/t\/c\/[^"]+)"/)?.[1];
+    if (!pixel || !click) throw new Error("no pixel or tracked link");
+    expect((await stack.app.request(new URL(pixel).pathname)).status).toBe(200);
+    expect((await stack.app.request(new URL(click).pathname)).status).toBe(302);
+    const [touch] = await stack.database.db
+      .select()
+      .from(touches)
+      .where(eq(touches.enrollmentId, enrollment.id));
+    const stored = await stack.database.db
+      .select({ name: events.name, properties: events.properties })
+      .from(events)
+      .where(and(eq(events.workspaceId, ws.workspaceId), like(events.eventId, `%:${touch?.id}:%`)));
+    const byName = Object.fromEntries(stored.map((e) => [e.name, e.properties]));
+    expect(byName.message_opened).toMatchObject({
+      enrollmentId: enrollment.id,
+      stepId: "mail",
+      channel: "email",
+    });
+    expect(byName.message_clicked).toMatchObject({
+      enrollmentId: enrollment.id,
+      stepId: "mail",
+      channel: "email",
+      url: reportsUrl,
+    });
+  });
+});
+
+describe("SMTP timeouts", () => {
+  it("gives up on a server that accepts the connection and never greets, before the activity times out", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const transport = createSmtpTransport(`smtp://127.0.0.1:${port}?ignoreTLS=true`);
+      // nodemailer's own default would wait 10 minutes; the delivery activity gets one.
+      await expect(
+        transport.sendMail({ from: "a@x.example", to: "b@x.example", subject: "s", text: "t" }),
+      ).rejects.toMatchObject({ code: "ETIMEDOUT" });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 45_000);
 });

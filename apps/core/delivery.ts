@@ -22,8 +22,9 @@ import {
   suppressedCategories,
   TRANSACTIONAL,
 } from "./arbiter";
+import { loadFacts } from "./facts";
 import { sendMail } from "./mailer";
-import { pickLocale, renderTemplate } from "./render";
+import { decodeEntities, pickLocale, renderTemplate } from "./render";
 import { getSettings, type Settings } from "./settings";
 import { signToken } from "./signing";
 import type { FileTemplate } from "./templates";
@@ -163,7 +164,11 @@ export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promi
     db,
     people.flatMap((p) => (p.id ? [p.id] : [])),
   );
-  const sender = await senderFor(db, settings, account);
+  const csm = await ownerCsmOf(db, account);
+  const sender = senderFor(settings, account, csm);
+  const facts = await loadFacts(db, req.workspaceId, account.id, req.at);
+  const contextOf = (person: Person, preferences: string) =>
+    contextFor(deps, req, { ...context, csm, facts }, person, preferences);
 
   const decisions: Decision[] = [];
   const delivered: Record<string, unknown>[] = [];
@@ -174,7 +179,7 @@ export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promi
       if (req.channel !== "email" || earlier.some((d) => d.to === person.email)) continue;
       const version = copy.locales[pickLocale(Object.keys(copy.locales), null) ?? "en"];
       if (!version) continue;
-      const rendered = renderTemplate(version, contextFor(deps, req, context, person, deps.publicUrl));
+      const rendered = renderTemplate(version, contextOf(person, deps.publicUrl));
       const messageId = `<${row.id}.csm@${domainOf(sender.from)}>`;
       const result = await sendMail(deps, req.workspaceId, `${req.enrollmentId}-${req.touchKey}-csm`, {
         from: sender.from,
@@ -230,7 +235,7 @@ export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promi
       contactId: person.id,
       category: copy.category,
     });
-    const rendered = renderTemplate(version, contextFor(deps, req, context, person, links.page), {
+    const rendered = renderTemplate(version, contextOf(person, links.page), {
       layout: req.channel === "email",
     });
     try {
@@ -357,15 +362,23 @@ async function settleFailedAttempts(
     .onConflictDoNothing();
 }
 
+type OwnerCsm = { name: string | null; email: string };
+
+/** The account's owner CSM, with the name from the CSM directory when it has one. */
+async function ownerCsmOf(db: Db, account: typeof accounts.$inferSelect): Promise<OwnerCsm | null> {
+  if (!account.ownerCsm) return null;
+  const [csm] = await db
+    .select({ name: csms.name })
+    .from(csms)
+    .where(and(eq(csms.workspaceId, account.workspaceId), eq(csms.email, account.ownerCsm)));
+  return { name: csm?.name ?? null, email: account.ownerCsm };
+}
+
 /** From and Reply-To: the workspace's sender, or the owner CSM for the tiers that get a person. */
-async function senderFor(db: Db, settings: Settings, account: typeof accounts.$inferSelect) {
-  if (account.ownerCsm && settings.email.csmSenderTiers.includes(account.tier)) {
-    const [csm] = await db
-      .select({ name: csms.name })
-      .from(csms)
-      .where(and(eq(csms.workspaceId, account.workspaceId), eq(csms.email, account.ownerCsm)));
-    const from = csm?.name ? { name: csm.name, address: account.ownerCsm } : account.ownerCsm;
-    return { from, replyTo: account.ownerCsm };
+function senderFor(settings: Settings, account: typeof accounts.$inferSelect, csm: OwnerCsm | null) {
+  if (csm && settings.email.csmSenderTiers.includes(account.tier)) {
+    const from = csm.name ? { name: csm.name, address: csm.email } : csm.email;
+    return { from, replyTo: csm.email };
   }
   return { from: settings.email.from, replyTo: settings.email.replyTo };
 }
@@ -396,16 +409,30 @@ function linksFor(
 /** Links through the signed click redirect (not the unsubscribe link), and an open pixel at the end. */
 function tracked(html: string, links: Links): string {
   const rewritten = html.replace(/href="(https?:\/\/[^"]+)"/g, (whole, url: string) => {
-    const decoded = url.replace(/&amp;/g, "&");
+    // The URL the reader should land on, not its HTML spelling (handlebars writes `=` as `&#x3D;`).
+    const decoded = decodeEntities(url);
     return decoded === links.unsubscribe ? whole : `href="${links.click(decoded)}"`;
   });
   const pixel = `<img src="${links.open}" width="1" height="1" alt="" style="display:none">`;
   return rewritten.includes("</body>") ? rewritten.replace("</body>", `${pixel}</body>`) : rewritten + pixel;
 }
 
-type SendContext = { account: typeof accounts.$inferSelect; workspaceName: string };
+type SendContext = {
+  account: typeof accounts.$inferSelect;
+  workspaceName: string;
+  csm: OwnerCsm | null;
+  /** The account's facts at send time (apps/core/facts.ts): usage and health. */
+  facts: Record<string, unknown>;
+};
 
-/** What a template can use: the account, the contact, its CSM, renewal dates and links. */
+function numberOrNull(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+/**
+ * What a template can use (workflows/journey/variables.ts lists it): the account, the contact (whose
+ * time zone formatDate uses, else the account's), its CSM, usage and health, renewal dates and links.
+ */
 function contextFor(
   deps: DeliveryDeps,
   req: TouchRequest,
@@ -434,10 +461,17 @@ function contextFor(
       email: person.email,
       role: person.role,
       locale: person.locale,
+      timezone: person.timezone,
       attributes: person.attributes,
     },
-    csm: { name: null, email: account.ownerCsm },
-    usage: { licenses: account.licenses },
+    csm: { name: context.csm?.name ?? null, email: context.csm?.email ?? null },
+    usage: {
+      licenses: account.licenses,
+      activeUsers28d: numberOrNull(context.facts["adoption.active_users_28d"]),
+      deploymentRatio: numberOrNull(context.facts["deployment.ratio"]),
+      daysSinceLastLogin: numberOrNull(context.facts.days_since_last_login),
+    },
+    health: { score: account.healthScore, band: account.healthBand },
     renewal: {
       date: account.renewalDate,
       daysToRenewal: account.renewalDate

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import nodemailer, { type Transporter } from "nodemailer";
 import MailComposer from "nodemailer/lib/mail-composer";
 import type Mail from "nodemailer/lib/mailer";
+import { parseConnectionUrl } from "nodemailer/lib/shared";
 
 /**
  * Where email goes: an SMTP server (`SMTP_URL`, TLS and auth options in the URL as nodemailer reads
@@ -13,8 +14,16 @@ import type Mail from "nodemailer/lib/mailer";
 
 export type MailResult = { ok: true; messageId: string; file?: string } | { ok: false; reason: string };
 
+/**
+ * Well under the delivery activity's one-minute start-to-close timeout (workflows/journey-run.ts):
+ * with nodemailer's defaults (2 min to connect, 10 min of socket silence) a hung attempt could still
+ * hand the message over after Temporal had given up on it and started the retry. A slow greeting is
+ * allowed (some servers pause on purpose); options in `SMTP_URL` win over these.
+ */
+export const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 15_000, socketTimeout: 30_000 };
+
 export function createSmtpTransport(url: string): Transporter {
-  return nodemailer.createTransport(url);
+  return nodemailer.createTransport({ ...SMTP_TIMEOUTS, ...parseConnectionUrl(url) });
 }
 
 function fileSafe(text: string): string {
