@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account } from "../apps/core/accounts";
 import { recomputeHealth } from "../apps/core/health";
@@ -155,6 +156,73 @@ describe("health scores", () => {
     expect(posted.alert).toBe("Health dropped: Declining (declining) yellow → red, score 0");
     const alertPost = receiver.received.find((r) => r.body.event === "health.band_changed");
     expect(alertPost?.headers["idempotency-key"]).toMatch(/^health-alert:/);
+  });
+
+  it("escalates an account without an owner CSM that falls into red to the CSM serving its tier", async () => {
+    const w = await stack.newWorkspace();
+    await w.request("PUT", "/v1/csms/high@vendor.example", { capacity: 10, tiers: ["high_touch"] });
+    await w.request("PUT", "/v1/csms/low@vendor.example", { capacity: 10, tiers: ["low_touch"] });
+    await w.request("PUT", "/v1/journeys/red-call", {
+      name: "Red call",
+      trigger: { type: "health_band_entered", band: "red" },
+      steps: [{ id: "call", type: "escalate", reason: "Red", priority: "high", sla: "P1D" }],
+    });
+    expect((await w.request("POST", "/v1/journeys/red-call/publish")).status).toBe(201);
+    // No owner CSM and no usage at all: the first score is red.
+    await w.request("PUT", "/v1/accounts/unowned", { name: "Unowned", tier: "low_touch", licenses: 5 });
+    const run = (await (await w.request("POST", "/v1/health/recompute")).json()) as {
+      transitions: { account: string; to: string }[];
+    };
+    expect(run.transitions).toContainEqual({ account: "unowned", from: null, to: "red" });
+    const escalation = await eventually(async () => {
+      const { data } = (await (await w.request("GET", "/v1/escalations")).json()) as {
+        data: { account: string; assignee: string | null }[];
+      };
+      return data.find((e) => e.account === "unowned");
+    }, "the red-band escalation");
+    expect(escalation.assignee).toBe("low@vendor.example");
+  });
+
+  it("retries a run idempotently: one history row and alert per run, the same transitions, journeys enrolled", async () => {
+    const w = await stack.newWorkspace();
+    await w.request("PUT", "/v1/accounts/retried", { name: "Retried", licenses: 2 });
+    const deps = { db: stack.database.db, client: stack.client, taskQueue: stack.taskQueue };
+    const earlier = new Date(Date.now() - 2 * DAY);
+    await recomputeHealth(deps, w.workspaceId, earlier);
+    // Force a crossing: make the earlier run's band green, as if usage had dropped since.
+    await stack.database.db.execute(
+      sql`update account_health set band = 'green', score = 90 where workspace_id = ${w.workspaceId}`,
+    );
+    await stack.database.db.execute(
+      sql`update accounts set health_band = 'green', health_score = 90 where workspace_id = ${w.workspaceId}`,
+    );
+    const at = new Date();
+    const first = await recomputeHealth(deps, w.workspaceId, at);
+    expect(first.transitions).toEqual([{ account: "retried", from: "green", to: "red" }]);
+    // The first attempt died before enrolling (here: the journey did not exist yet); the retry enrolls.
+    await w.request("PUT", "/v1/journeys/red-retry", {
+      name: "Red retry",
+      trigger: { type: "health_band_entered", band: "red" },
+      steps: [{ id: "w", type: "wait", duration: "P30D" }],
+    });
+    expect((await w.request("POST", "/v1/journeys/red-retry/publish")).status).toBe(201);
+    const retry = await recomputeHealth(deps, w.workspaceId, at);
+    expect(retry.transitions).toEqual(first.transitions);
+    const again = await recomputeHealth(deps, w.workspaceId, at);
+    expect(again.transitions).toEqual(first.transitions);
+
+    const health = (await (await w.request("GET", "/v1/accounts/retried/health")).json()) as Health;
+    expect(health.history.map((h) => h.band)).toEqual(["green", "red"]);
+    const { data: alerts } = (await (await w.request("GET", "/v1/health/alerts")).json()) as {
+      data: unknown[];
+    };
+    expect(alerts).toHaveLength(1);
+    const { data: enrolled } = (await (
+      await w.request("GET", "/v1/enrollments?journey=red-retry")
+    ).json()) as {
+      data: unknown[];
+    };
+    expect(enrolled).toHaveLength(1);
   });
 
   it("validates the scorecard with pointers, saves it and schedules the recompute", async () => {

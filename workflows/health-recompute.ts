@@ -1,8 +1,11 @@
 import { proxyActivities } from "@temporalio/workflow";
 import type { ScheduleActivities } from "./activities";
 
+// The run heartbeats per chunk of accounts scored: a worker that died is noticed in minutes, and the
+// retry (same `at`) is idempotent.
 const { recomputeHealth } = proxyActivities<ScheduleActivities>({
   startToCloseTimeout: "15 minutes",
+  heartbeatTimeout: "5 minutes",
   retry: { initialInterval: "10 seconds", maximumInterval: "5 minutes" },
 });
 

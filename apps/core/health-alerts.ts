@@ -37,7 +37,10 @@ type Crossing = {
   score: number;
 };
 
-/** Records one alert per band crossing of a health run and starts their delivery (once per run). */
+/**
+ * Records one alert per band crossing of a health run and starts their delivery (once per run); a
+ * retried run records none twice.
+ */
 export async function raiseHealthAlerts(
   deps: RuntimeDeps,
   workspaceId: string,
@@ -45,16 +48,19 @@ export async function raiseHealthAlerts(
   at: Date,
 ): Promise<number> {
   if (crossings.length === 0) return 0;
-  await deps.db.insert(healthAlerts).values(
-    crossings.map((c) => ({
-      workspaceId,
-      accountId: c.accountId,
-      fromBand: c.from,
-      toBand: c.to,
-      score: c.score,
-      raisedAt: at,
-    })),
-  );
+  await deps.db
+    .insert(healthAlerts)
+    .values(
+      crossings.map((c) => ({
+        workspaceId,
+        accountId: c.accountId,
+        fromBand: c.from,
+        toBand: c.to,
+        score: c.score,
+        raisedAt: at,
+      })),
+    )
+    .onConflictDoNothing({ target: [healthAlerts.accountId, healthAlerts.raisedAt] });
   const { webhookUrl } = (await getSettings(deps.db, workspaceId)).notifications;
   if (webhookUrl) {
     try {

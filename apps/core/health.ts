@@ -1,3 +1,4 @@
+import { Context } from "@temporalio/activity";
 import { and, asc, desc, eq, gte, lte, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { accountHealth, healthScorecards } from "../../db/schema";
@@ -90,7 +91,14 @@ async function metricsOf(db: Db, workspaceId: string, at: Date, roiEvents: strin
         and t.created_at > ${since90}::timestamptz
       group by e.account_id
     )
-    select a.id, a.external_id, a.tier, a.licenses, a.health_band,
+    select a.id, a.external_id, a.tier, a.licenses,
+      -- The band before this run: the current one, unless this run (a retry) or a later one already
+      -- wrote it; then the history row before this run's time (one index probe, only for those).
+      case when a.health_computed_at >= ${now}::timestamptz then (
+        select h.band from account_health h
+        where h.account_id = a.id and h.computed_at < ${now}::timestamptz
+        order by h.computed_at desc limit 1
+      ) else a.health_band end as health_band,
       coalesce(r.active_users, 0)::int as active_users, coalesce(r.active_days, 0)::int as active_days,
       coalesce(r.breadth, 0)::int as breadth, coalesce(c.outcomes, 0)::int as outcomes,
       coalesce(c.responses, 0)::int as responses, coalesce(s.sent, 0)::int as sent
@@ -135,7 +143,10 @@ export type RecomputeResult = {
 
 /**
  * Scores every account of a workspace, appends one history row each, updates the current score and
- * band, and starts `health_band_entered` journeys for accounts whose band changed.
+ * band, and starts `health_band_entered` journeys for accounts whose band changed. Safe to retry
+ * with the same `at` (the Schedule's activity does): history and alerts are unique per run, the
+ * band transitions come from the history before the run, so a retry finds the same ones, and
+ * enrollment refuses a second run of the same journey. Heartbeats when run as an activity.
  */
 export async function recomputeHealth(
   deps: RuntimeDeps,
@@ -151,25 +162,29 @@ export async function recomputeHealth(
   for (let i = 0; i < scored.length; i += INSERT_CHUNK) {
     const chunk = scored.slice(i, i + INSERT_CHUNK);
     await db.transaction(async (tx) => {
-      await tx.insert(accountHealth).values(
-        chunk.map(({ row, health }) => ({
-          workspaceId,
-          accountId: row.id,
-          computedAt: at,
-          score: health.score,
-          band: health.band,
-          measures: health.measures,
-        })),
-      );
+      await tx
+        .insert(accountHealth)
+        .values(
+          chunk.map(({ row, health }) => ({
+            workspaceId,
+            accountId: row.id,
+            computedAt: at,
+            score: health.score,
+            band: health.band,
+            measures: health.measures,
+          })),
+        )
+        .onConflictDoNothing({ target: [accountHealth.accountId, accountHealth.computedAt] });
       const current = JSON.stringify(
         chunk.map(({ row, health }) => ({ id: row.id, score: health.score, band: health.band })),
       );
       await tx.execute(sql`
         update accounts a set health_score = v.score, health_band = v.band, health_computed_at = ${at.toISOString()}::timestamptz
         from jsonb_to_recordset(${current}::jsonb) as v(id uuid, score int, band text)
-        where a.id = v.id
+        where a.id = v.id and (a.health_computed_at is null or a.health_computed_at <= ${at.toISOString()}::timestamptz)
       `);
     });
+    heartbeat({ scored: i + chunk.length });
   }
 
   const transitions: BandTransition[] = scored
@@ -178,6 +193,7 @@ export async function recomputeHealth(
   for (const band of ["red", "yellow", "green"] as const) {
     const entered = scored.filter(({ row, health }) => health.band === band && row.health_band !== band);
     if (entered.length === 0) continue;
+    heartbeat({ enrolling: band });
     await enrollAccountsWhereTriggered(
       deps,
       workspaceId,
@@ -206,6 +222,15 @@ export async function recomputeHealth(
     bands,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/** Tells Temporal a long recompute is alive; a no-op outside an activity (the API's on-demand run). */
+function heartbeat(detail: unknown): void {
+  try {
+    Context.current().heartbeat(detail);
+  } catch {
+    // Not in an activity.
+  }
 }
 
 export type AccountHealth = {

@@ -1,4 +1,4 @@
-import { index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { accounts } from "./accounts";
 import { id } from "./columns";
 import { workspaces } from "./workspaces";
@@ -21,5 +21,9 @@ export const healthAlerts = pgTable(
     /** When the notification (webhook) went out; null while pending or when none is configured. */
     notifiedAt: timestamp("notified_at", { withTimezone: true, mode: "date" }),
   },
-  (t) => [index("health_alerts_workspace_time_idx").on(t.workspaceId, t.raisedAt)],
+  (t) => [
+    index("health_alerts_workspace_time_idx").on(t.workspaceId, t.raisedAt),
+    // One alert per account per health run, however often the run is retried.
+    uniqueIndex("health_alerts_account_run_key").on(t.accountId, t.raisedAt),
+  ],
 );

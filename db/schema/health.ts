@@ -1,4 +1,4 @@
-import { bigint, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { accounts } from "./accounts";
 import { timestamps } from "./columns";
 import { workspaces } from "./workspaces";
@@ -12,7 +12,10 @@ export const healthScorecards = pgTable("health_scorecards", {
   ...timestamps,
 });
 
-/** Health as a line, not a point: one row per account per scoring run. */
+/**
+ * Health as a line, not a point: one row per account per scoring run. Unique per run time, so a
+ * retried run writes its rows once.
+ */
 export const accountHealth = pgTable(
   "account_health",
   {
@@ -29,5 +32,5 @@ export const accountHealth = pgTable(
     /** Each measure's raw value and 0–100 score, by measure key. */
     measures: jsonb("measures").$type<Record<string, { value: number; score: number }>>().notNull(),
   },
-  (t) => [index("account_health_account_time_idx").on(t.accountId, t.computedAt)],
+  (t) => [uniqueIndex("account_health_account_time_key").on(t.accountId, t.computedAt)],
 );
