@@ -343,6 +343,108 @@ describe("validateJourney", () => {
     expect(result.ok).toBe(true);
   });
 
+  it.each<{ name: string; condition: Record<string, unknown>; pointer: string; mentions: string }>([
+    {
+      name: "an unknown tier",
+      condition: { fact: "tier", op: "eq", value: "platinum" },
+      pointer: "/steps/2/if/value",
+      mentions: "high_touch, low_touch, tech_touch",
+    },
+    {
+      name: "a comparison without a value",
+      condition: { fact: "health.score", op: "lt" },
+      pointer: "/steps/2/if/value",
+      mentions: "is required",
+    },
+    {
+      name: "a number written as text",
+      condition: { fact: "deployment.ratio", op: "lt", value: "0.8" },
+      pointer: "/steps/2/if/value",
+      mentions: '"deployment.ratio" is a number',
+    },
+    {
+      name: "in with a single value instead of a list",
+      condition: { fact: "stage", op: "in", value: "onboarding" },
+      pointer: "/steps/2/if/value",
+      mentions: 'needs an array of values, e.g. ["onboarding"]',
+    },
+    {
+      name: "a list holding an unknown stage",
+      condition: { fact: "stage", op: "not_in", value: ["onboarding", "adoptoin"] },
+      pointer: "/steps/2/if/value/1",
+      mentions: '(did you mean "adoption"?)',
+    },
+    {
+      name: "a touch outcome compared with text",
+      condition: { fact: "touch.welcome.opened", op: "eq", value: "yes" },
+      pointer: "/steps/2/if/value",
+      mentions: "true or false",
+    },
+    {
+      name: "an ordering of a band",
+      condition: { fact: "health.band", op: "lt", value: "green" },
+      pointer: "/steps/2/if/op",
+      mentions: "orders numbers",
+    },
+    {
+      name: "a value on exists",
+      condition: { fact: "attributes.plan", op: "exists", value: true },
+      pointer: "/steps/2/if/value",
+      mentions: "takes no value",
+    },
+    {
+      name: "a bad value deep inside all/any/not",
+      condition: { all: [{ not: { any: [{ fact: "arr", op: "gt", value: [1] }] } }] },
+      pointer: "/steps/2/if/all/0/not/any/0/value",
+      mentions: "not an array",
+    },
+  ])("reports a condition that can never be what was meant: $name", ({ condition, pointer, mentions }) => {
+    const result = validateJourney(
+      draft((j) => Object.assign(step(j, 2), { if: condition })),
+      templates,
+    );
+    expect(result.problems.map((problem) => `${problem.pointer} ${problem.rule}`)).toEqual([
+      `${pointer} condition_value`,
+    ]);
+    expect(result.problems[0]?.message).toContain(mentions);
+  });
+
+  it("checks condition values in the audience and exit criteria too", () => {
+    const result = validateJourney(
+      draft((j) => {
+        j.audience = { where: { fact: "health.band", op: "in", value: ["red", "amber"] } };
+        j.exitWhen = [{ if: { fact: "days_to_renewal", op: "lte" } }];
+      }),
+      templates,
+    );
+    expect(result.problems.map(({ pointer }) => pointer)).toEqual([
+      "/audience/where/value/1",
+      "/exitWhen/0/if/value",
+    ]);
+  });
+
+  it("accepts well-typed condition values of every kind of fact", () => {
+    const result = validateJourney(
+      draft((j) =>
+        Object.assign(step(j, 2), {
+          if: {
+            any: [
+              { fact: "tier", op: "in", value: ["tech_touch", "low_touch"] },
+              { fact: "health.score", op: "gte", value: 70 },
+              { fact: "attributes.plan", op: "eq", value: "business" },
+              { fact: "attributes.seats", op: "lt", value: "100" },
+              { fact: "attributes.region", op: "not_exists" },
+              { fact: "event.login.count", op: "in", value: [0, 1] },
+              { fact: "stage", op: "ne", value: "churned" },
+            ],
+          },
+        }),
+      ),
+      templates,
+    );
+    expect(result.problems).toEqual([]);
+  });
+
   it("reports every problem at once, in document order", () => {
     const input = draft((j) => {
       j.reentry = { policy: "cooldown", cooldown: "soon" };
