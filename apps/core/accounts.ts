@@ -7,6 +7,7 @@ import { Attributes, ExternalIdCursor, IsoDate, MAX_INT4, storableText, TimeZone
 
 export const Tier = z.enum(tiers).openapi("Tier");
 export const LifecycleStage = z.enum(lifecycleStages).openapi("LifecycleStage");
+export type LifecycleStage = z.infer<typeof LifecycleStage>;
 
 const accountFields = {
   name: z.string().trim().min(1).max(300),
@@ -100,12 +101,16 @@ export function toAccount(row: AccountRow): Account {
   };
 }
 
+/**
+ * Creates or replaces an account. `previousStage` is the stage it had before (null when created), so
+ * the caller can start the journeys of a stage it entered.
+ */
 export async function upsertAccount(
   db: Db,
   workspaceId: string,
   externalId: string,
   input: AccountInput,
-): Promise<{ account: Account; created: boolean }> {
+): Promise<{ account: Account; created: boolean; previousStage: LifecycleStage | null }> {
   const values = {
     name: input.name,
     tier: input.tier,
@@ -118,16 +123,27 @@ export async function upsertAccount(
     timezone: input.timezone ?? null,
     attributes: input.attributes,
   };
-  const [row] = await db
-    .insert(accounts)
-    .values({ workspaceId, externalId, ...values })
-    .onConflictDoUpdate({
-      target: [accounts.workspaceId, accounts.externalId],
-      set: { ...values, updatedAt: new Date() },
-    })
-    .returning({ ...getTableColumns(accounts), created: sql<boolean>`(xmax = 0)` });
-  if (!row) throw new Error("account upsert returned nothing");
-  return { account: toAccount(row), created: Boolean(row.created) };
+  return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ lifecycleStage: accounts.lifecycleStage })
+      .from(accounts)
+      .where(and(eq(accounts.workspaceId, workspaceId), eq(accounts.externalId, externalId)))
+      .for("update");
+    const [row] = await tx
+      .insert(accounts)
+      .values({ workspaceId, externalId, ...values })
+      .onConflictDoUpdate({
+        target: [accounts.workspaceId, accounts.externalId],
+        set: { ...values, updatedAt: new Date() },
+      })
+      .returning({ ...getTableColumns(accounts), created: sql<boolean>`(xmax = 0)` });
+    if (!row) throw new Error("account upsert returned nothing");
+    return {
+      account: toAccount(row),
+      created: Boolean(row.created),
+      previousStage: before?.lifecycleStage ?? null,
+    };
+  });
 }
 
 export async function findAccountRow(

@@ -25,6 +25,8 @@ export const putAccountRoute = createRoute({
   path: "/accounts/{externalId}",
   tags: ["Accounts"],
   summary: "Create or replace an account",
+  description:
+    "A new account enters its `lifecycleStage`, and a replaced one enters its stage when it changed: either starts the journeys triggered by that stage, as PATCH does.",
   security: bearerSecurity,
   request: {
     params: AccountParams,
@@ -117,12 +119,16 @@ export function accountsRouter() {
   return createRouter()
     .openapi(putAccountRoute, async (c) => {
       const { externalId } = c.req.valid("param");
-      const { account, created } = await upsertAccount(
+      const { account, created, previousStage } = await upsertAccount(
         c.var.deps.db,
         c.var.workspaceId,
         externalId,
         c.req.valid("json"),
       );
+      // A new account enters its stage; a replaced one enters it only when the stage changed (as PATCH).
+      if (previousStage !== account.lifecycleStage) {
+        await stageEntered(c.var.deps, c.var.workspaceId, externalId, account.lifecycleStage);
+      }
       return created ? c.json(account, 201) : c.json(account, 200);
     })
     .openapi(listAccountsRoute, async (c) => {

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Enrollment } from "../apps/core/enrollments";
+import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
+
+// PUT /v1/accounts/{id} (the upsert a CRM sync uses) starts stage_entered journeys exactly as PATCH does.
+let stack: TestStack;
+let ws: TestWorkspace;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  ws = await stack.newWorkspace();
+});
+afterAll(() => stack?.close());
+
+/** A journey entered with a stage that holds the account for a month, so its run stays active. */
+async function publishOnStage(key: string, stage: string) {
+  const draft = await ws.request("PUT", `/v1/journeys/${key}`, {
+    name: `On ${stage}`,
+    trigger: { type: "stage_entered", stage },
+    steps: [{ id: "hold", type: "wait", duration: "P30D" }],
+  });
+  expect(draft.status, await draft.clone().text()).toBe(201);
+  const published = await ws.request("POST", `/v1/journeys/${key}/publish`);
+  expect(published.status, await published.clone().text()).toBe(201);
+}
+
+async function put(externalId: string, fields: Record<string, unknown>) {
+  const res = await ws.request("PUT", `/v1/accounts/${externalId}`, { name: `${externalId} KK`, ...fields });
+  expect(res.status).toBeLessThan(300);
+  return res.status;
+}
+
+async function enrollmentsOf(journey: string, account: string): Promise<Enrollment[]> {
+  const res = await ws.request("GET", `/v1/enrollments?journey=${journey}&account=${account}`);
+  return ((await res.json()) as { data: Enrollment[] }).data;
+}
+
+describe("PUT /v1/accounts/{externalId} and stage_entered journeys", () => {
+  it("enrolls an account created with a lifecycle stage in that stage's journeys", async () => {
+    await publishOnStage("put-onboarding", "onboarding");
+    expect(await put("created", { lifecycleStage: "onboarding" })).toBe(201);
+    expect(await enrollmentsOf("put-onboarding", "created")).toEqual([
+      expect.objectContaining({ account: "created", trigger: "stage_entered:onboarding", status: "active" }),
+    ]);
+  });
+
+  it("enrolls a replaced account when its stage changed, and not when it stayed the same", async () => {
+    expect(await put("moving", { lifecycleStage: "onboarding" })).toBe(201);
+    await publishOnStage("put-adoption", "adoption");
+    expect(await put("moving", { lifecycleStage: "adoption", tier: "low_touch" })).toBe(200);
+    expect((await enrollmentsOf("put-adoption", "moving")).map((e) => e.trigger)).toEqual([
+      "stage_entered:adoption",
+    ]);
+
+    // Published after the account entered adoption: a PUT that keeps the stage does not enter it again.
+    await publishOnStage("put-adoption-later", "adoption");
+    expect(await put("moving", { lifecycleStage: "adoption", tier: "high_touch" })).toBe(200);
+    expect(await enrollmentsOf("put-adoption-later", "moving")).toEqual([]);
+  });
+});
