@@ -469,3 +469,79 @@ describe("SMTP timeouts", () => {
     }
   }, 45_000);
 });
+
+describe("templates API", () => {
+  type ProblemJson = { status: number; errors?: { pointer: string }[] };
+
+  it("answers a bad preview body with a 4xx problem naming the field, whatever its content type", async () => {
+    const preview = (body: string | undefined, type?: string) =>
+      ws.request(
+        "POST",
+        "/v1/templates/onboarding-welcome/preview",
+        body,
+        type ? { "content-type": type } : {},
+      );
+    const bad = await preview(JSON.stringify({ data: [] }));
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as ProblemJson).errors?.map((e) => e.pointer)).toEqual(["/data"]);
+    const asText = await preview(JSON.stringify({ data: [] }), "text/plain");
+    expect(asText.status).toBe(415);
+    expect(asText.headers.get("content-type")).toContain("application/problem+json");
+    expect((await preview("{not json")).status).toBe(400);
+    const none = await ws.request("POST", "/v1/templates/onboarding-welcome/preview");
+    expect(none.status).toBe(200);
+    expect(((await none.json()) as { locale: string }).locale).toBe("en");
+  });
+
+  it("overrides one locale of a file template and keeps the file's others", async () => {
+    const own = await stack.newWorkspace("Override");
+    const put = await own.request("PUT", "/v1/templates/onboarding-welcome", {
+      channel: "email",
+      category: "onboarding",
+      locale: "en",
+      subject: "Hello from us, {{account.name}}",
+      body: "<p>Our own welcome.</p>",
+    });
+    expect(put.status).toBe(201);
+    const preview = async (locale: string) =>
+      (await (await own.request("POST", "/v1/templates/onboarding-welcome/preview", { locale })).json()) as {
+        subject: string;
+        locale: string;
+      };
+    expect(await preview("en")).toMatchObject({ locale: "en", subject: "Hello from us, Acme KK" });
+    expect(await preview("ja")).toMatchObject({
+      locale: "ja",
+      subject: "【Volante】ご利用開始にあたっての3つのステップ",
+    });
+    const { data } = (await (await own.request("GET", "/v1/templates")).json()) as {
+      data: { key: string; locales: string[]; source: string }[];
+    };
+    expect(data.find((t) => t.key === "onboarding-welcome")).toMatchObject({
+      locales: ["en", "ja"],
+      source: "workspace",
+    });
+  });
+
+  it("refuses to change the channel of an existing template, file default or its own", async () => {
+    const own = await stack.newWorkspace("Channels");
+    const toInApp = await own.request("PUT", "/v1/templates/onboarding-welcome", {
+      channel: "in_app",
+      category: "onboarding",
+      locale: "ko",
+      body: "Welcome",
+    });
+    expect(toInApp.status).toBe(422);
+    expect(((await toInApp.json()) as ProblemJson).errors?.map((e) => e.pointer)).toEqual(["/channel"]);
+    const email = { channel: "email", category: "renewal", subject: "Hi", body: "<p>Hi</p>" };
+    expect((await own.request("PUT", "/v1/templates/own-note", email)).status).toBe(201);
+    const sameLocale = await own.request("PUT", "/v1/templates/own-note", {
+      channel: "in_app",
+      category: "renewal",
+      body: "Hi",
+    });
+    expect(sameLocale.status).toBe(422);
+    expect(
+      (await own.request("PUT", "/v1/templates/own-note", { ...email, body: "<p>Hello</p>" })).status,
+    ).toBe(200);
+  });
+});

@@ -8,7 +8,6 @@ import {
   csms,
   enrollments,
   inAppMessages,
-  templates,
   touches,
   workspaces,
 } from "../../db/schema";
@@ -24,6 +23,7 @@ import {
 } from "./arbiter";
 import { loadFacts } from "./facts";
 import { sendMail } from "./mailer";
+import { findTemplate } from "./message-templates";
 import { decodeEntities, pickLocale, renderTemplate } from "./render";
 import { getSettings, type Settings } from "./settings";
 import { signToken } from "./signing";
@@ -156,7 +156,7 @@ export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promi
   const people = await recipients(db, account, req.to);
   if (people.length === 0) return settle(db, row, "skipped", `no recipient for ${req.to}`, {});
 
-  const copy = await templateCopy(deps, req.workspaceId, req.template);
+  const copy = await findTemplate(db, deps.fileTemplates, req.workspaceId, req.template);
   if (!copy) return settle(db, row, "failed", `unknown template ${req.template}`, {});
   const settings = await getSettings(db, req.workspaceId);
   const done = await doneFor(db, row.id);
@@ -241,7 +241,7 @@ export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promi
     try {
       if (req.channel === "in_app") {
         // Plain text (entities decoded, tags dropped): the widget shows it with textContent, never as HTML.
-        const message = inAppParts(rendered.text);
+        const message = { ...inAppParts(rendered.text), style: copy.style ?? "banner" };
         await db
           .insert(inAppMessages)
           .values({
@@ -553,25 +553,6 @@ async function recipients(db: Db, account: typeof accounts.$inferSelect, to: str
     attributes: c.attributes,
     timezone: c.timezone,
   }));
-}
-
-/** Copy per locale: the workspace's own template overrides the file default of the same key. */
-async function templateCopy(
-  deps: DeliveryDeps,
-  workspaceId: string,
-  key: string,
-): Promise<{ category: string; locales: Record<string, { subject?: string | null; body: string }> } | null> {
-  const own = await deps.db
-    .select()
-    .from(templates)
-    .where(and(eq(templates.workspaceId, workspaceId), eq(templates.key, key)));
-  if (own.length > 0)
-    return {
-      category: own[0]?.category ?? "general",
-      locales: Object.fromEntries(own.map((t) => [t.locale, { subject: t.subject, body: t.body }])),
-    };
-  const file = deps.fileTemplates.find((t) => t.key === key);
-  return file ? { category: file.category, locales: file.locales } : null;
 }
 
 /** A plain email to a CSM (escalations use it until the escalation inbox exists), exactly once per key. */

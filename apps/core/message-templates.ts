@@ -45,9 +45,19 @@ export type TemplateSummary = z.infer<typeof TemplateSummary>;
 
 export type TemplateProblem = { pointer: string; message: string };
 
-/** Problems a template has on its own: syntax, a missing subject, variables no journey supplies. */
-export function checkTemplate(input: TemplateInput): TemplateProblem[] {
+/**
+ * Problems a template has: syntax, a missing subject, variables no journey supplies, and a channel
+ * other than the existing template's (file default or workspace locales): published journeys send
+ * it by key on that channel.
+ */
+export function checkTemplate(input: TemplateInput, existing?: TemplateCopy | null): TemplateProblem[] {
   const problems: TemplateProblem[] = [];
+  if (existing && existing.channel !== input.channel) {
+    problems.push({
+      pointer: "/channel",
+      message: `${existing.key} is an ${existing.channel} template and journeys send it as one; use another key for ${input.channel}`,
+    });
+  }
   if (input.channel === "email" && !input.subject)
     problems.push({ pointer: "/subject", message: "an email needs a subject" });
   if (input.channel === "in_app" && input.subject) {
@@ -94,7 +104,54 @@ export async function upsertTemplate(
   return { created: Boolean(row?.created) };
 }
 
-/** Every template a workspace can use: its own, and the file defaults it has not overridden. */
+type TemplateRow = typeof templates.$inferSelect;
+
+/** A template as a workspace sends it: one channel and category, copy per locale. */
+export type TemplateCopy = {
+  key: string;
+  channel: "email" | "in_app";
+  category: string;
+  /** In-app only: how the widget shows it (from the file's manifest). */
+  style?: "banner" | "modal";
+  source: "workspace" | "file";
+  locales: Record<string, { subject?: string | null; body: string }>;
+};
+
+/**
+ * The file template with the workspace's rows laid over it locale by locale: overriding `en` keeps
+ * the file's `ja`. The workspace's channel and category win (a PUT cannot change the channel).
+ */
+export function mergeTemplate(rows: TemplateRow[], file: FileTemplate | undefined): TemplateCopy | null {
+  const [first] = rows;
+  const channel = first?.channel ?? file?.channel;
+  const key = first?.key ?? file?.key;
+  if (!channel || !key) return null;
+  const locales: TemplateCopy["locales"] = { ...file?.locales };
+  for (const row of rows) locales[row.locale] = { subject: row.subject, body: row.body };
+  return {
+    key,
+    channel,
+    category: first?.category ?? file?.category ?? "general",
+    ...(file?.style ? { style: file.style } : {}),
+    source: first ? "workspace" : "file",
+    locales,
+  };
+}
+
+/** One template of a workspace (its rows over the file default), or null when neither exists. */
+export async function findTemplate(
+  db: Db,
+  files: FileTemplate[],
+  workspaceId: string,
+  key: string,
+): Promise<TemplateCopy | null> {
+  return mergeTemplate(
+    await findTemplateRows(db, workspaceId, key),
+    files.find((f) => f.key === key),
+  );
+}
+
+/** Every template a workspace can use: the file defaults with its own locales over them, and its own. */
 export async function listTemplates(
   db: Db,
   workspaceId: string,
@@ -105,36 +162,30 @@ export async function listTemplates(
     .from(templates)
     .where(eq(templates.workspaceId, workspaceId))
     .orderBy(asc(templates.key), asc(templates.locale));
-  const own = new Map<string, TemplateSummary>();
-  for (const row of rows) {
-    const summary = own.get(row.key) ?? {
-      key: row.key,
-      channel: row.channel,
-      category: row.category,
-      locales: [],
-      source: "workspace" as const,
-      variables: [],
-    };
-    summary.locales.push(row.locale);
-    const used = new Set([
-      ...summary.variables,
-      ...safeVariables(row.body),
-      ...safeVariables(row.subject ?? ""),
-    ]);
-    summary.variables = [...used].sort();
-    own.set(row.key, summary);
-  }
-  const defaults = files
-    .filter((f) => !own.has(f.key))
-    .map((f) => ({
-      key: f.key,
-      channel: f.channel,
-      category: f.category,
-      locales: Object.keys(f.locales).sort(),
-      source: "file" as const,
-      variables: toTemplateInfo(f).variables,
-    }));
-  return [...own.values(), ...defaults].sort((a, b) => a.key.localeCompare(b.key));
+  const rowsByKey = new Map<string, TemplateRow[]>();
+  for (const row of rows) rowsByKey.set(row.key, [...(rowsByKey.get(row.key) ?? []), row]);
+  const filesByKey = new Map(files.map((f) => [f.key, f]));
+  const keys = [...new Set([...rowsByKey.keys(), ...filesByKey.keys()])].sort();
+  return keys.flatMap((key) => {
+    const copy = mergeTemplate(rowsByKey.get(key) ?? [], filesByKey.get(key));
+    if (!copy) return [];
+    const variables = new Set(
+      Object.values(copy.locales).flatMap((v) => [
+        ...safeVariables(v.body),
+        ...safeVariables(v.subject ?? ""),
+      ]),
+    );
+    return [
+      {
+        key,
+        channel: copy.channel,
+        category: copy.category,
+        locales: Object.keys(copy.locales).sort(),
+        source: copy.source,
+        variables: [...variables].sort(),
+      },
+    ];
+  });
 }
 
 /** The lookup the journey validator uses: workspace templates first, then the file defaults. */
@@ -190,6 +241,7 @@ export const PreviewInput = z
       }),
   })
   .openapi("TemplatePreviewInput");
+export type PreviewInput = z.infer<typeof PreviewInput>;
 
 export const Preview = z
   .object({
@@ -270,15 +322,11 @@ export async function previewTemplate(
   files: FileTemplate[],
   workspaceId: string,
   key: string,
-  input: z.infer<typeof PreviewInput>,
+  input: PreviewInput,
 ): Promise<Preview | null> {
-  const rows = await findTemplateRows(db, workspaceId, key);
-  const file = files.find((f) => f.key === key);
-  const channel = rows[0]?.channel ?? file?.channel;
-  const locales: Record<string, { subject?: string | null; body: string }> =
-    rows.length > 0
-      ? Object.fromEntries(rows.map((r) => [r.locale, { subject: r.subject, body: r.body }]))
-      : (file?.locales ?? {});
+  const template = await findTemplate(db, files, workspaceId, key);
+  const channel = template?.channel;
+  const locales = template?.locales ?? {};
   const data = merge(sampleData, input.data);
   const contact = data.contact as { locale?: string } | undefined;
   const locale = pickLocale(Object.keys(locales), input.locale ?? contact?.locale);

@@ -129,16 +129,23 @@ const defaultMessagesDir = new URL("../../templates/messages", import.meta.url);
 const defaultJourneysDir = new URL("../../templates/journeys", import.meta.url);
 
 /** `template.json`: what a message is, apart from its copy. */
-export const TemplateManifest = z.strictObject({
-  channel: z.enum(["email", "in_app"]),
-  category: z
-    .string()
-    .regex(
-      /^[a-z][a-z0-9_]{0,49}$/,
-      "must be lower-case letters, digits or _, e.g. onboarding, product_tips",
-    ),
-  description: z.string().min(1).max(500).optional(),
-});
+export const TemplateManifest = z
+  .strictObject({
+    channel: z.enum(["email", "in_app"]),
+    category: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9_]{0,49}$/,
+        "must be lower-case letters, digits or _, e.g. onboarding, product_tips",
+      ),
+    description: z.string().min(1).max(500).optional(),
+    /** In-app only: a banner (default) or a modal the contact has to close. */
+    style: z.enum(["banner", "modal"]).optional(),
+  })
+  .refine((m) => m.style === undefined || m.channel === "in_app", {
+    path: ["style"],
+    message: "only an in-app message has a style (banner or modal)",
+  });
 export type TemplateManifest = z.infer<typeof TemplateManifest>;
 
 export type TemplateChannel = TemplateManifest["channel"];
@@ -148,6 +155,8 @@ export type FileTemplate = {
   channel: TemplateChannel;
   category: string;
   description?: string;
+  /** In-app only: how the widget shows it; a banner unless the manifest says modal. */
+  style?: "banner" | "modal";
   /** Copy per locale (`en`, `ja`, `pt-BR`…): a one-line subject for email, a handlebars body. */
   locales: Record<string, { subject?: string; body: string }>;
 };
@@ -237,6 +246,7 @@ async function readTemplateDir(dir: string, key: string): Promise<TemplateDirRes
   if (manifest === undefined || problems.length > 0) return { ok: false, problems };
   const template: FileTemplate = { key, channel: manifest.channel, category: manifest.category, locales };
   if (manifest.description !== undefined) template.description = manifest.description;
+  if (manifest.style !== undefined) template.style = manifest.style;
   return { ok: true, template };
 }
 

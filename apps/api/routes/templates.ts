@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { TemplateKey } from "../../../workflows/journey/schema";
 import {
   checkTemplate,
+  findTemplate,
   findTemplateRows,
   listTemplates,
   Preview,
@@ -114,16 +115,8 @@ export function templatesRouter() {
     .openapi(putTemplateRoute, async (c) => {
       const { key } = c.req.valid("param");
       const input = c.req.valid("json");
-      const problems = checkTemplate(input);
-      const { db } = c.var.deps;
-      const existing = await findTemplateRows(db, c.var.workspaceId, key);
-      const otherChannel = existing.find((r) => r.channel !== input.channel && r.locale !== input.locale);
-      if (otherChannel) {
-        problems.push({
-          pointer: "/channel",
-          message: `locale ${otherChannel.locale} of this template is ${otherChannel.channel}; every locale shares one channel`,
-        });
-      }
+      const { db, fileTemplates } = c.var.deps;
+      const problems = checkTemplate(input, await findTemplate(db, fileTemplates, c.var.workspaceId, key));
       if (problems.length > 0) {
         throw new ProblemError({
           status: 422,
@@ -143,7 +136,11 @@ export function templatesRouter() {
     .openapi(previewTemplateRoute, async (c) => {
       const { key } = c.req.valid("param");
       const { deps, workspaceId } = c.var;
-      const input = PreviewInput.parse((await c.req.json().catch(() => ({}))) ?? {});
+      // A JSON body was checked by the route's validator (422 with pointers) and any other body refused
+      // (415); without one the preview uses the sample data alone.
+      const input = (c.req.header("content-type") ?? "").includes("json")
+        ? c.req.valid("json")
+        : PreviewInput.parse({});
       const preview = await previewTemplate(deps.db, deps.fileTemplates, workspaceId, key, input);
       if (!preview)
         throw new ProblemError({ status: 404, type: "not-found", detail: `No template "${key}".` });
