@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Client, Connection } from "@temporalio/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./harness";
 
@@ -22,24 +23,33 @@ async function freePort(): Promise<number> {
   });
 }
 
-type Started = { child: ChildProcess; output: () => string; port: number; exited: Promise<number | null> };
+type Started = {
+  child: ChildProcess;
+  output: () => string;
+  port: number;
+  temporalPort: number;
+  exited: Promise<number | null>;
+};
 
-async function startVolante(extraEnv: Record<string, string> = {}): Promise<Started> {
+/** `volante <args>` on the test's state directory, as a child process. */
+async function spawnVolante(args: string[], extraEnv: Record<string, string> = {}) {
   const port = await freePort();
+  const temporalPort = await freePort();
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     VOLANTE_HOME: home,
     PORT: String(port),
-    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_PORT: String(temporalPort),
     TEMPORAL_UI_PORT: String(await freePort()),
     LOG_LEVEL: "warn",
     ...extraEnv,
   };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
+  if (!extraEnv.VOLANTE_API_KEY) delete env.VOLANTE_API_KEY;
   const child = spawn(
     process.execPath,
-    [join(root, "node_modules/tsx/dist/cli.mjs"), "apps/cli/main.ts", "start"],
+    [join(root, "node_modules/tsx/dist/cli.mjs"), "apps/cli/main.ts", ...args],
     {
       cwd: root,
       env,
@@ -55,16 +65,22 @@ async function startVolante(extraEnv: Record<string, string> = {}): Promise<Star
     output += d;
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, output: () => output, port, temporalPort, exited };
+}
+
+async function startVolante(extraEnv: Record<string, string> = {}): Promise<Started> {
+  const started = await spawnVolante(["start"], extraEnv);
+  const { child, output, port } = started;
   await eventually(
     async () => {
-      if (child.exitCode !== null) throw new Error(`volante exited early:\n${output}`);
+      if (child.exitCode !== null) throw new Error(`volante exited early:\n${output()}`);
       const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-      return res?.status === 200 && output.includes("Press Ctrl-C") ? true : undefined;
+      return res?.status === 200 && output().includes("Press Ctrl-C") ? true : undefined;
     },
     "npm start to answer /healthz",
     90_000,
   );
-  return { child, output: () => output, port, exited };
+  return started;
 }
 
 function processAlive(pid: number): boolean {
@@ -103,6 +119,18 @@ describe("npm start", () => {
     const docs = await fetch(`${base}/docs`);
     expect(docs.status).toBe(200);
 
+    // The workspace made at the first start scores its health on a Schedule from the start.
+    const connection = await Connection.connect({ address: `127.0.0.1:${first.temporalPort}` });
+    const client = new Client({ connection });
+    const healthSchedules = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const schedule of client.schedule.list()) ids.push(schedule.scheduleId);
+      const health = ids.filter((id) => id.startsWith("health-recompute:"));
+      return health.length > 0 ? health : undefined;
+    }, "the workspace's health Schedule to be listed");
+    await connection.close();
+    expect(healthSchedules).toHaveLength(1);
+
     const serverPid = Number(await readFile(join(home, "temporal.pid"), "utf8"));
     expect(processAlive(serverPid)).toBe(true);
     first.child.kill("SIGINT");
@@ -119,6 +147,27 @@ describe("npm start", () => {
     expect(again.status).toBe(200);
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
+  }, 180_000);
+
+  it("adds VOLANTE_API_KEY to the only workspace, and refuses to start with it once revoked", async () => {
+    // Same state directory as the test above: one workspace, made without the variable.
+    const key = "vk_chosen-by-the-operator";
+    const withKey = await startVolante({ VOLANTE_API_KEY: key });
+    expect(withKey.output()).toContain("from VOLANTE_API_KEY (added to the existing workspace)");
+    const acme = await fetch(`http://127.0.0.1:${withKey.port}/v1/accounts/acme`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(acme.status).toBe(200);
+    withKey.child.kill("SIGTERM");
+    expect(await withKey.exited).toBe(0);
+
+    const revoke = await spawnVolante(["keys", "revoke", key]);
+    expect(await revoke.exited).toBe(0);
+    expect(revoke.output()).toContain("Revoked key");
+
+    const refused = await spawnVolante(["start"], { VOLANTE_API_KEY: key });
+    expect(await refused.exited).toBe(1);
+    expect(refused.output()).toContain("VOLANTE_API_KEY is a key that was revoked");
   }, 180_000);
 
   it("refuses bad configuration with one message naming every bad variable, exit code 1", async () => {

@@ -1,11 +1,11 @@
 import { Command } from "commander";
-import { openDatabase } from "../../db/client";
-import { migrate } from "../../db/migrate";
+import type { Database } from "../../db/client";
 import { createWorkspace } from "../core/api-keys";
 import { loadEnv } from "../env";
 import { createLogger } from "../logger";
 import { formatResolutionFailure, resolveTemporalCli, resolveTestServer } from "../temporal/binaries";
 import { registerJourneyCommands } from "./journeys";
+import { openStateDatabase, registerKeyCommands } from "./keys";
 
 const program = new Command()
   .name("volante")
@@ -41,11 +41,7 @@ program
   .command("migrate")
   .description("apply the database migrations and exit")
   .action(async () => {
-    const env = loadEnv();
-    const database = await openDatabase(
-      env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: `${env.home}/pgdata` },
-    );
-    await migrate(database);
+    const database = await openStateDatabase();
     await database.close();
     process.stdout.write("Database is up to date.\n");
   });
@@ -55,15 +51,36 @@ workspaces
   .command("create <name>")
   .description("create a workspace and print its admin API key (shown once)")
   .action(async (name: string) => {
-    const env = loadEnv();
-    const database = await openDatabase(
-      env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: `${env.home}/pgdata` },
-    );
-    await migrate(database);
+    const database = await openStateDatabase();
     const { workspaceId, apiKey } = await createWorkspace(database.db, name);
-    await database.close();
     process.stdout.write(`Workspace ${workspaceId}\nAPI key ${apiKey}\n`);
+    process.stdout.write(`${await scheduleHealth(loadEnv(), database.db)}\n`);
+    await database.close();
   });
+
+/** A new workspace's health Schedule, when Temporal answers now; else `npm start` creates it. */
+async function scheduleHealth(env: ReturnType<typeof loadEnv>, db: Database["db"]): Promise<string> {
+  const { Client, Connection } = await import("@temporalio/client");
+  const { ensureHealthSchedules } = await import("../core/schedules");
+  const address = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_PORT}`;
+  try {
+    const connection = await Connection.connect({
+      address,
+      tls: env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY),
+      ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
+      connectTimeout: "2 seconds",
+    });
+    try {
+      const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+      await ensureHealthSchedules(client, env.TEMPORAL_TASK_QUEUE, db);
+      return "Health Schedule created.";
+    } finally {
+      await connection.close();
+    }
+  } catch {
+    return `Temporal is not reachable at ${address}: the health Schedule is created at the next \`npm start\`.`;
+  }
+}
 
 const temporal = program.command("temporal").description("Temporal binaries");
 temporal
@@ -91,10 +108,12 @@ temporal
     process.exitCode = failed ? 1 : 0;
   });
 
-registerJourneyCommands(program, {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-});
+const io = {
+  out: (line: string) => process.stdout.write(`${line}\n`),
+  err: (line: string) => process.stderr.write(`${line}\n`),
+};
+registerJourneyCommands(program, io);
+registerKeyCommands(program, io);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`volante: ${err instanceof Error ? err.message : String(err)}\n`);

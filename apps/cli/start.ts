@@ -11,6 +11,7 @@ import { createMetrics } from "../api/metrics";
 import { checkHealth } from "../api/routes/system";
 import { countWorkspaces, createWorkspace, ensureWorkspaceForKey } from "../core/api-keys";
 import { createSmtpTransport } from "../core/mailer";
+import { ensureHealthSchedules } from "../core/schedules";
 import { loadFileTemplates } from "../core/templates";
 import type { Env } from "../env";
 import type { Logger } from "../logger";
@@ -105,6 +106,9 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
     });
     const running = worker.run();
     running.catch((err) => log.error("worker stopped", { error: String(err) }));
+    // Every workspace scores its health on a Schedule, whichever way it was created.
+    const scheduled = await ensureHealthSchedules(client, env.TEMPORAL_TASK_QUEUE, database.db);
+    log.info(`health schedules ensured for ${scheduled} workspace(s)`);
     stack.push({
       name: "worker",
       stop: async () => {
@@ -184,8 +188,14 @@ function isAlive(pid: number): boolean {
 
 async function bootstrapWorkspace(env: Env, db: Parameters<typeof countWorkspaces>[0]): Promise<string[]> {
   if (env.VOLANTE_API_KEY) {
-    const { created } = await ensureWorkspaceForKey(db, env.VOLANTE_API_KEY);
-    return [`  API key       from VOLANTE_API_KEY${created ? " (workspace created)" : ""}`];
+    const ensured = await ensureWorkspaceForKey(db, env.VOLANTE_API_KEY);
+    if (!ensured.ok) throw new Error(ensured.reason);
+    const note = ensured.created
+      ? " (workspace created)"
+      : ensured.attached
+        ? " (added to the existing workspace)"
+        : "";
+    return [`  API key       from VOLANTE_API_KEY${note}`];
   }
   if ((await countWorkspaces(db)) > 0) {
     return [

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { apiKeys, workspaces } from "../../db/schema";
 
@@ -37,28 +37,110 @@ export async function createWorkspace(
   return db.transaction(async (tx) => {
     const [workspace] = await tx.insert(workspaces).values({ name }).returning({ id: workspaces.id });
     if (!workspace) throw new Error("workspace insert returned nothing");
-    await tx.insert(apiKeys).values({
-      workspaceId: workspace.id,
-      name: "admin",
-      keyHash: hashApiKey(apiKey),
-      keyPrefix: apiKey.slice(0, KEY_PREFIX.length + 4),
-    });
+    await addApiKey(tx as unknown as Db, workspace.id, "admin", apiKey);
     return { workspaceId: workspace.id, apiKey };
   });
 }
 
-export type EnsuredWorkspace = { workspaceId: string; created: boolean };
+export type EnsuredWorkspace =
+  | { ok: true; workspaceId: string; created: boolean; attached: boolean }
+  | { ok: false; reason: string };
 
-/** Makes sure a workspace answers to this key (VOLANTE_API_KEY), creating one the first time. */
+/**
+ * Makes sure a workspace answers to this key (VOLANTE_API_KEY): the workspace that has it; else the
+ * only workspace there is (the key is added to it, say after a first start without the variable);
+ * else a new one. A revoked key is refused, never brought back.
+ */
 export async function ensureWorkspaceForKey(
   db: Db,
   apiKey: string,
   name = "Default",
 ): Promise<EnsuredWorkspace> {
-  const owner = await findKeyOwner(db, apiKey);
-  if (owner) return { workspaceId: owner.workspaceId, created: false };
+  const [known] = await db
+    .select({ workspaceId: apiKeys.workspaceId, revokedAt: apiKeys.revokedAt })
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, hashApiKey(apiKey)));
+  if (known?.revokedAt) {
+    return {
+      ok: false,
+      reason: `VOLANTE_API_KEY is a key that was revoked on ${known.revokedAt.toISOString()}; set another key (or unset the variable to use the workspace's other keys).`,
+    };
+  }
+  if (known) return { ok: true, workspaceId: known.workspaceId, created: false, attached: false };
+  const existing = await db.select({ id: workspaces.id }).from(workspaces).limit(2);
+  const [only] = existing;
+  if (only && existing.length === 1) {
+    await addApiKey(db, only.id, "VOLANTE_API_KEY", apiKey);
+    return { ok: true, workspaceId: only.id, created: false, attached: true };
+  }
   const created = await createWorkspace(db, name, apiKey);
-  return { workspaceId: created.workspaceId, created: true };
+  return { ok: true, workspaceId: created.workspaceId, created: true, attached: false };
+}
+
+/** Adds a key to a workspace; the clear key is only in the return value. */
+export async function addApiKey(
+  db: Db,
+  workspaceId: string,
+  name: string,
+  apiKey = generateApiKey(),
+): Promise<{ keyId: string; apiKey: string }> {
+  const [row] = await db
+    .insert(apiKeys)
+    .values({
+      workspaceId,
+      name,
+      keyHash: hashApiKey(apiKey),
+      keyPrefix: apiKey.slice(0, KEY_PREFIX.length + 4),
+    })
+    .returning({ id: apiKeys.id });
+  if (!row) throw new Error("api key insert returned nothing");
+  return { keyId: row.id, apiKey };
+}
+
+export type ApiKeyInfo = {
+  id: string;
+  workspaceId: string;
+  workspace: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+};
+
+/** Every key (never the secret), oldest first, optionally of one workspace. */
+export async function listApiKeys(db: Db, workspaceId?: string): Promise<ApiKeyInfo[]> {
+  return db
+    .select({
+      id: apiKeys.id,
+      workspaceId: apiKeys.workspaceId,
+      workspace: workspaces.name,
+      name: apiKeys.name,
+      prefix: apiKeys.keyPrefix,
+      createdAt: apiKeys.createdAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
+    .where(workspaceId ? eq(apiKeys.workspaceId, workspaceId) : undefined)
+    .orderBy(asc(apiKeys.createdAt));
+}
+
+/**
+ * Revokes a key named by its id or by the key itself. Returns what was revoked, or why nothing was.
+ */
+export async function revokeKey(
+  db: Db,
+  keyOrId: string,
+): Promise<{ ok: true; keyId: string; workspaceId: string } | { ok: false; reason: string }> {
+  const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(keyOrId);
+  const [key] = await db
+    .select({ id: apiKeys.id, workspaceId: apiKeys.workspaceId, revokedAt: apiKeys.revokedAt })
+    .from(apiKeys)
+    .where(byId ? eq(apiKeys.id, keyOrId) : eq(apiKeys.keyHash, hashApiKey(keyOrId)));
+  if (!key) return { ok: false, reason: "no such key" };
+  if (key.revokedAt) return { ok: false, reason: `already revoked on ${key.revokedAt.toISOString()}` };
+  await revokeApiKey(db, key.workspaceId, key.id);
+  return { ok: true, keyId: key.id, workspaceId: key.workspaceId };
 }
 
 export async function countWorkspaces(db: Db): Promise<number> {

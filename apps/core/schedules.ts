@@ -1,7 +1,11 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from "@temporalio/client";
+import { eq } from "drizzle-orm";
 import { parse as parseDuration } from "tinyduration";
+import type { Db } from "../../db/client";
+import { healthScorecards, workspaces } from "../../db/schema";
 import { healthRecompute, healthScheduleId } from "../../workflows/health-recompute";
 import { renewalScan, renewalScheduleId } from "../../workflows/renewal-scan";
+import { defaultScorecard, Scorecard } from "./health-scorecard";
 
 /**
  * The daily renewal-window scan of a workspace, as a Temporal Schedule (created once, on the first
@@ -58,6 +62,27 @@ export async function ensureHealthSchedule(
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec }));
   }
+}
+
+/**
+ * Every workspace's health Schedule, at its scorecard's interval (`npm start`, and after a workspace
+ * is created): idempotent, a few workspaces at a time. Returns how many workspaces there are.
+ */
+export async function ensureHealthSchedules(client: Client, taskQueue: string, db: Db): Promise<number> {
+  const rows = await db
+    .select({ id: workspaces.id, scorecard: healthScorecards.scorecard })
+    .from(workspaces)
+    .leftJoin(healthScorecards, eq(healthScorecards.workspaceId, workspaces.id));
+  const CONCURRENCY = 8;
+  for (let i = 0; i < rows.length; i += CONCURRENCY) {
+    await Promise.all(
+      rows.slice(i, i + CONCURRENCY).map(({ id, scorecard }) => {
+        const every = scorecard ? Scorecard.parse(scorecard).every : defaultScorecard.every;
+        return ensureHealthSchedule(client, taskQueue, id, every);
+      }),
+    );
+  }
+  return rows.length;
 }
 
 function isoToMs(duration: string): number {
