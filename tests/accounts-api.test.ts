@@ -1,6 +1,8 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Account } from "../apps/core/accounts";
+import { type Account, type AccountDetail, findAccountRow } from "../apps/core/accounts";
 import type { Contact } from "../apps/core/contacts";
+import { accountHealth, accounts } from "../db/schema";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 let stack: TestStack;
@@ -58,6 +60,51 @@ describe("accounts", () => {
       tier: "tech_touch",
       timezone: "Asia/Tokyo",
     });
+  });
+
+  it("shows one account's current health with its 7- and 28-day trend and measures; the list only the score", async () => {
+    const own = await stack.newWorkspace();
+    expect((await own.request("PUT", "/v1/accounts/healthy", { name: "Healthy KK" })).status).toBe(201);
+    const before = (await (await own.request("GET", "/v1/accounts/healthy")).json()) as AccountDetail;
+    expect(before.health).toBeNull();
+
+    // What a scoring run leaves behind: a line of scores, the latest one also on the account.
+    const { db } = stack.database;
+    const row = await findAccountRow(db, own.workspaceId, "healthy");
+    const now = Date.now();
+    const daysAgo = (days: number) => new Date(now - days * 86_400_000);
+    const measures = { deployment: { value: 0.9, score: 100 }, engagement: { value: 3, score: 50 } };
+    await db.insert(accountHealth).values(
+      [
+        { at: daysAgo(30), score: 40, band: "red" as const },
+        { at: daysAgo(8), score: 60, band: "yellow" as const },
+        { at: daysAgo(0), score: 75, band: "green" as const },
+      ].map(({ at, score, band }) => ({
+        workspaceId: own.workspaceId,
+        accountId: row?.id ?? "",
+        computedAt: at,
+        score,
+        band,
+        measures,
+      })),
+    );
+    await db
+      .update(accounts)
+      .set({ healthScore: 75, healthBand: "green", healthComputedAt: daysAgo(0) })
+      .where(eq(accounts.id, row?.id ?? ""));
+
+    const one = (await (await own.request("GET", "/v1/accounts/healthy")).json()) as AccountDetail;
+    expect(one.health).toEqual({
+      score: 75,
+      band: "green",
+      computedAt: daysAgo(0).toISOString(),
+      trend: { days7: 15, days28: 35 },
+      measures,
+    });
+    const list = (await (await own.request("GET", "/v1/accounts")).json()) as { data: Account[] };
+    expect(list.data.map((a) => a.health)).toEqual([
+      { score: 75, band: "green", computedAt: daysAgo(0).toISOString() },
+    ]);
   });
 
   it("patches some fields, merging attributes key by key", async () => {

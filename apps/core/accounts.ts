@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { accounts, lifecycleStages, tiers } from "../../db/schema";
+import type { AccountHealth } from "./health";
 import { decodeCursor, toPage } from "./pagination";
 import { Attributes, ExternalIdCursor, IsoDate, MAX_INT4, storableText, TimeZone } from "./validators";
 
@@ -50,30 +51,54 @@ export const AccountPatch = storableText(
 ).openapi("AccountPatch");
 export type AccountPatch = z.infer<typeof AccountPatch>;
 
-export const Account = z
-  .object({
-    externalId: z.string(),
-    name: z.string(),
-    tier: Tier,
-    arr: z.number().nullable(),
-    licenses: z.number().int().nullable(),
-    contractStart: z.string().nullable(),
-    renewalDate: z.string().nullable(),
-    lifecycleStage: LifecycleStage,
-    ownerCsm: z.string().nullable(),
-    timezone: z.string().nullable(),
-    attributes: z.record(z.string(), z.unknown()),
-    lastSeenAt: z.string().nullable().openapi({ description: "Time of the latest event received" }),
-    lastLoginAt: z.string().nullable().openapi({ description: "Time of the latest `login` event" }),
-    health: z
-      .object({ score: z.number().int(), band: z.enum(["red", "yellow", "green"]), computedAt: z.string() })
-      .nullable()
-      .openapi({ description: "The latest health score; trend and measures at /health" }),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .openapi("Account");
+const HealthBand = z.enum(["red", "yellow", "green"]);
+
+const accountObject = z.object({
+  externalId: z.string(),
+  name: z.string(),
+  tier: Tier,
+  arr: z.number().nullable(),
+  licenses: z.number().int().nullable(),
+  contractStart: z.string().nullable(),
+  renewalDate: z.string().nullable(),
+  lifecycleStage: LifecycleStage,
+  ownerCsm: z.string().nullable(),
+  timezone: z.string().nullable(),
+  attributes: z.record(z.string(), z.unknown()),
+  lastSeenAt: z.string().nullable().openapi({ description: "Time of the latest event received" }),
+  lastLoginAt: z.string().nullable().openapi({ description: "Time of the latest `login` event" }),
+  health: z
+    .object({ score: z.number().int(), band: HealthBand, computedAt: z.string() })
+    .nullable()
+    .openapi({ description: "The latest health score; GET of one account adds its trend and measures" }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+/** An account as lists, PUT and PATCH return it: the latest health score without its history. */
+export const Account = accountObject.openapi("Account");
 export type Account = z.infer<typeof Account>;
+
+/** One account as GET returns it: health with its trend and measures (a few more queries). */
+export const AccountDetail = accountObject
+  .extend({
+    health: z
+      .object({
+        score: z.number().int(),
+        band: HealthBand,
+        computedAt: z.string(),
+        trend: z
+          .object({ days7: z.number().nullable(), days28: z.number().nullable() })
+          .openapi({ description: "Change of the score over 7 and 28 days; null without enough history" }),
+        measures: z
+          .record(z.string(), z.object({ value: z.number(), score: z.number() }))
+          .openapi({ description: "Each scorecard measure's raw value and 0–100 score" }),
+      })
+      .nullable()
+      .openapi({ description: "The current health score, band, trend and measures" }),
+  })
+  .openapi("AccountDetail");
+export type AccountDetail = z.infer<typeof AccountDetail>;
 
 type AccountRow = typeof accounts.$inferSelect;
 
@@ -105,6 +130,19 @@ export function toAccount(row: AccountRow): Account {
  * Creates or replaces an account. `previousStage` is the stage it had before (null when created), so
  * the caller can start the journeys of a stage it entered.
  */
+/** `health` is what `currentHealth` found; the account's own columns stand in before any history. */
+export function toAccountDetail(row: AccountRow, health: AccountHealth | null): AccountDetail {
+  const account = toAccount(row);
+  if (health) {
+    const { score, band, computedAt, trend, measures } = health;
+    return { ...account, health: { score, band, computedAt, trend, measures } };
+  }
+  return {
+    ...account,
+    health: account.health && { ...account.health, trend: { days7: null, days28: null }, measures: {} },
+  };
+}
+
 export async function upsertAccount(
   db: Db,
   workspaceId: string,

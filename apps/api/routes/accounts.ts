@@ -1,16 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
   Account,
+  AccountDetail,
   AccountInput,
   AccountListQuery,
   AccountPatch,
   findAccountRow,
   listAccounts,
   patchAccount,
-  toAccount,
+  toAccountDetail,
   upsertAccount,
 } from "../../core/accounts";
 import { onStageEntered } from "../../core/enrollments";
+import { currentHealth } from "../../core/health";
 import { ExternalId } from "../../core/validators";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
@@ -67,7 +69,10 @@ export const getAccountRoute = createRoute({
   security: bearerSecurity,
   request: { params: AccountParams },
   responses: {
-    200: { description: "The account", content: { "application/json": { schema: Account } } },
+    200: {
+      description: "The account, with its health trend and measures",
+      content: { "application/json": { schema: AccountDetail } },
+    },
     ...problemResponses(401, 404),
   },
 });
@@ -139,7 +144,7 @@ export function accountsRouter() {
       const { externalId } = c.req.valid("param");
       const row = await findAccountRow(c.var.deps.db, c.var.workspaceId, externalId);
       if (!row) throw notFound(externalId);
-      return c.json(toAccount(row), 200);
+      return c.json(toAccountDetail(row, await currentHealth(c.var.deps.db, row.id)), 200);
     })
     .openapi(patchAccountRoute, async (c) => {
       const { externalId } = c.req.valid("param");
