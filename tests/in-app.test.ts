@@ -1,8 +1,9 @@
 import { createHmac } from "node:crypto";
+import { access, constants } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { delimiter, join } from "node:path";
 import { serve } from "@hono/node-server";
-import chromium from "@sparticuz/chromium";
 import { and, eq, like } from "drizzle-orm";
 import { type Browser, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -94,11 +95,40 @@ function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+async function executable(path: string): Promise<boolean> {
+  return access(path, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** `CHROMIUM_PATH`, else a Chromium or Chrome on PATH (or in /usr/bin). */
+async function systemChromium(): Promise<string | undefined> {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  const dirs = [...new Set([...(process.env.PATH ?? "").split(delimiter).filter(Boolean), "/usr/bin"])];
+  for (const name of ["chromium", "chromium-browser", "google-chrome"]) {
+    for (const dir of dirs) if (await executable(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+/** A system Chromium when there is one, else the binary @sparticuz/chromium ships in its npm package. */
 async function launchBrowser(): Promise<Browser> {
+  // Without --disable-web-security: the page is on another origin and CORS must really let it in.
+  const quiet = "--disable-background-networking";
+  const system = await systemChromium();
+  if (system) {
+    const root = process.getuid?.() === 0;
+    return playwright.launch({
+      executablePath: system,
+      args: [quiet, ...(root ? ["--no-sandbox"] : [])],
+      headless: true,
+    });
+  }
+  const { default: chromium } = await import("@sparticuz/chromium");
   return playwright.launch({
     executablePath: await chromium.executablePath(),
-    // Without --disable-web-security: the page is on another origin and CORS must really let it in.
-    args: [...chromium.args.filter((a) => a !== "--disable-web-security"), "--disable-background-networking"],
+    args: [...chromium.args.filter((a) => a !== "--disable-web-security"), quiet],
     headless: true,
   });
 }
@@ -249,7 +279,14 @@ describe("in-app widget API", () => {
       [`inapp:${theirs?.id}:dismissed`, "message_dismissed"],
       [`inapp:${theirs?.id}:seen`, "message_opened"],
     ]);
-    expect(recorded[0]?.properties).toEqual({ stepId: "nudge", messageId: theirs?.id, channel: "in_app" });
+    for (const event of recorded) {
+      expect(event.properties).toEqual({
+        enrollmentId,
+        stepId: "nudge",
+        messageId: theirs?.id,
+        channel: "in_app",
+      });
+    }
     expect(await (await messagesOf("u-2")).json()).toEqual({ data: [] });
   });
 });
@@ -320,5 +357,42 @@ describe("in-app widget in Chromium", () => {
       lifecycleStage: string;
     };
     expect(account.lifecycleStage).toBe("adoption");
+  });
+});
+
+describe("in-app modal", () => {
+  it("stores and lists a message as a modal when its template says so", async () => {
+    await ws.request("PUT", "/v1/accounts/lambda", {
+      name: "Lambda",
+      tier: "tech_touch",
+      renewalDate: "2027-06-30",
+    });
+    await ws.request("PUT", "/v1/accounts/lambda/contacts/admin", {
+      email: "admin@lambda.example",
+      role: "admin",
+    });
+    const modal = {
+      name: "Renewal check",
+      trigger: { type: "manual" },
+      steps: [{ id: "check", type: "in_app", template: "renewal-check-details", to: "role:admin" }],
+    };
+    expect((await ws.request("PUT", "/v1/journeys/renewal-check", modal)).status).toBeLessThan(300);
+    expect((await ws.request("POST", "/v1/journeys/renewal-check/publish")).status).toBe(201);
+    expect(
+      (await ws.request("POST", "/v1/enrollments", { journey: "renewal-check", account: "lambda" })).status,
+    ).toBe(201);
+    const hash = hashFor("lambda", "admin");
+    const listed = await eventually(async () => {
+      const res = await publicCall(
+        `/in-app/messages?${new URLSearchParams({ key: keys.publishableKey, account: "lambda", contact: "admin", hash })}`,
+      );
+      const { data } = (await res.json()) as { data: InAppMessage[] };
+      return data[0];
+    }, "the modal message");
+    expect(listed).toMatchObject({
+      style: "modal",
+      title: "Your renewal is coming up",
+      ctaLabel: "Review details",
+    });
   });
 });

@@ -205,6 +205,27 @@ describe("loading template files", () => {
     ]);
   });
 
+  it("reads an in-app message's style, and refuses a style on an email", async () => {
+    const root = await templateDir({
+      popup: {
+        "template.json": JSON.stringify({ channel: "in_app", category: "renewal", style: "modal" }),
+        "en.body.hbs": "**Renewal**",
+      },
+    });
+    expect(await loadFileTemplates(root)).toMatchObject([{ key: "popup", style: "modal" }]);
+    const bad = await templateDir({
+      mail: {
+        "template.json": JSON.stringify({ channel: "email", category: "renewal", style: "modal" }),
+        "en.subject.hbs": "Hi",
+        "en.body.hbs": "<p>Hi</p>",
+      },
+    });
+    const error = (await loadFileTemplates(bad).catch((e: unknown) => e)) as TemplateLoadError;
+    expect(error.problems).toEqual([
+      { file: join(bad, "mail", "template.json"), message: expect.stringMatching(/^style: only an in-app/) },
+    ]);
+  });
+
   it("names template.json and the field when the manifest is invalid", async () => {
     const root = await templateDir({
       bad: {

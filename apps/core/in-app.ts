@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "@hono/zod-openapi";
 import { and, desc, eq, ne } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { accounts, contacts, inAppMessages, inAppStatuses, workspaces } from "../../db/schema";
+import { accounts, contacts, inAppMessages, inAppStatuses, touches, workspaces } from "../../db/schema";
 import { type EventInput, ingestEvents } from "./events";
 
 /**
@@ -189,9 +189,10 @@ export async function markWidgetMessage(
   const contactId = identity.contactId;
   if (!contactId || !UUID.test(messageId)) return { ok: false, code: "not_found" };
   return db.transaction(async (tx): Promise<MarkResult> => {
-    const [row] = await tx
-      .select()
+    const [found] = await tx
+      .select({ message: inAppMessages, enrollmentId: touches.enrollmentId })
       .from(inAppMessages)
+      .innerJoin(touches, eq(touches.id, inAppMessages.touchId))
       .where(
         and(
           eq(inAppMessages.id, messageId),
@@ -199,8 +200,9 @@ export async function markWidgetMessage(
           eq(inAppMessages.contactId, contactId),
         ),
       )
-      .for("update");
-    if (!row) return { ok: false, code: "not_found" };
+      .for("update", { of: inAppMessages });
+    if (!found) return { ok: false, code: "not_found" };
+    const row = found.message;
 
     const happened: WidgetAction[] = action === "clicked" ? ["seen", "clicked"] : [action];
     const before = { seen: row.seenAt, clicked: row.clickedAt, dismissed: row.dismissedAt };
@@ -223,7 +225,13 @@ export async function markWidgetMessage(
       contact: identity.contactExternalId,
       name: EVENT_NAMES[a],
       occurredAt: now.toISOString(),
-      properties: { stepId: row.stepId, messageId: row.id, channel: "in_app" },
+      // The enrollment and step that sent it: an outcome only ever counts for that run's own touch.
+      properties: {
+        enrollmentId: found.enrollmentId,
+        stepId: row.stepId,
+        messageId: row.id,
+        channel: "in_app",
+      },
     }));
     const ingested = await ingestEvents(tx, identity.workspaceId, events);
     if (ingested.rejected > 0) {
