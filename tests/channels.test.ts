@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DeliveryDeps, deliverTouch, type TouchRequest } from "../apps/core/delivery";
 import type { Enrollment } from "../apps/core/enrollments";
 import { createSmtpTransport } from "../apps/core/mailer";
-import { accounts, contactSends, events, suppressions, touches } from "../db/schema";
+import { accounts, contactSends, contacts, events, suppressions, touches } from "../db/schema";
 import {
   eventually,
   type SmtpSink,
@@ -543,5 +543,107 @@ describe("templates API", () => {
     expect(
       (await own.request("PUT", "/v1/templates/own-note", { ...email, body: "<p>Hello</p>" })).status,
     ).toBe(200);
+  });
+});
+
+describe("the arbiter's exemptions and the preferences form", () => {
+  /** The touch's trace entry once it is decided: sent, not sent or deferred. */
+  async function decided(id: string) {
+    return eventually(async () => {
+      const t = (await (await ws.request("GET", `/v1/enrollments/${id}/trace`)).json()) as Trace;
+      return t.trace.find((e) => ["sent", "not_sent", "deferred"].includes(e.kind));
+    }, `the touch of ${id} to be decided`);
+  }
+  const hhmm = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString().slice(11, 16);
+
+  async function preferencesLink(accountId: string, email: string): Promise<string> {
+    await finished((await sendOnce(accountId)).id);
+    const mail = await simpleParser(smtp.mail.find((m) => m.to.includes(email))?.raw ?? "");
+    return new URL(rawHeader(mail, "list-unsubscribe").slice(1, -1)).pathname;
+  }
+
+  function postForm(path: string, form: string) {
+    return stack.app.request(path, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form,
+    });
+  }
+
+  it("sends a transactional email through the cap, quiet hours and category opt-outs, without List-Unsubscribe", async () => {
+    await account("billing", [
+      { id: "pay", email: "pay@billing.example" },
+      { id: "ops", email: "ops@billing.example" },
+    ]);
+    const page = await preferencesLink("billing", "pay@billing.example");
+    // Both capped by the email above, both in quiet hours; pay opted out of every category (not of everything).
+    expect((await postForm(page, "")).status).toBe(200);
+    const settings = await ws.request("PUT", "/v1/settings", {
+      delivery: {
+        frequencyCap: { max: 1, per: "P1D" },
+        quietHours: { start: hhmm(-3_600_000), end: hhmm(2 * 3_600_000) },
+      },
+    });
+    expect(settings.status).toBe(200);
+    try {
+      const before = smtp.mail.length;
+      const invoice = await decided((await sendOnce("billing", "billing-invoice-ready")).id);
+      expect(invoice.kind).toBe("sent");
+      expect(invoice.detail.decisions).toEqual([
+        { to: "ops@billing.example", decision: "send" },
+        { to: "pay@billing.example", decision: "send" },
+      ]);
+      const received = smtp.mail.slice(before).filter((m) => m.to.includes("pay@billing.example"));
+      expect(received).toHaveLength(1);
+      const mail = await simpleParser(received[0]?.raw ?? "");
+      expect(mail.subject).toBe("Your Acme Cloud invoice for billing 株式会社 is ready");
+      expect(rawHeader(mail, "list-unsubscribe")).toBe("");
+      expect(rawHeader(mail, "list-unsubscribe-post")).toBe("");
+
+      // The same moment, a product tip is held: by the opt-out for pay, by quiet hours for ops.
+      const tip = await decided((await sendOnce("billing", "tip-integrations")).id);
+      expect(tip.kind).toBe("deferred");
+      expect(tip.detail.decisions).toEqual([
+        { to: "ops@billing.example", decision: "quiet_hours", until: expect.any(String), timezone: "UTC" },
+        { to: "pay@billing.example", decision: "unsubscribed", category: "product_tips" },
+      ]);
+    } finally {
+      await ws.request("PUT", "/v1/settings", {});
+    }
+  });
+
+  it("saves the preferences form: unchecked categories stop, everything stops all, checking again resumes", async () => {
+    await account("prefs", [{ id: "p", email: "p@prefs.example" }]);
+    const page = await preferencesLink("prefs", "p@prefs.example");
+    const saved = await postForm(page, "keep=renewal&keep=product_tips");
+    expect(saved.status).toBe(200);
+    expect(await saved.text()).toContain("Your choices are saved.");
+    const form = await (await stack.app.request(page)).text();
+    expect(form).toContain('value="renewal" checked');
+    expect(form).toContain('value="onboarding" >');
+    const welcome = await finished((await sendOnce("prefs")).id);
+    expect(welcome.trace.find((t) => t.kind === "not_sent")?.detail.decisions).toEqual([
+      { to: "p@prefs.example", decision: "unsubscribed", category: "onboarding" },
+    ]);
+
+    const everything = await postForm(page, "keep=renewal&all=1");
+    expect(await everything.text()).toContain("You will not receive any more emails from us.");
+    const renewal = await finished((await sendOnce("prefs", "renewal-reminder")).id);
+    expect(renewal.trace.find((t) => t.kind === "not_sent")?.detail.decisions).toEqual([
+      { to: "p@prefs.example", decision: "unsubscribed", category: "*" },
+    ]);
+    const rows = await stack.database.db
+      .select({ category: suppressions.category, source: suppressions.source })
+      .from(suppressions)
+      .innerJoin(contacts, eq(contacts.id, suppressions.contactId))
+      .where(and(eq(suppressions.workspaceId, ws.workspaceId), eq(contacts.email, "p@prefs.example")));
+    expect(rows.filter((r) => r.category === "*")).toEqual([{ category: "*", source: "page" }]);
+
+    // Checking onboarding again (and leaving "everything" unchecked) lets the welcome through.
+    await postForm(page, "keep=renewal&keep=onboarding");
+    const again = await finished((await sendOnce("prefs")).id);
+    expect(again.trace.find((t) => t.kind === "sent")?.detail.decisions).toEqual([
+      { to: "p@prefs.example", decision: "send" },
+    ]);
   });
 });
