@@ -14,6 +14,7 @@ import {
   startTestStack,
   type TestStack,
   type TestWorkspace,
+  webhookReceiver,
 } from "./harness";
 
 let smtp: SmtpSink;
@@ -645,5 +646,55 @@ describe("the arbiter's exemptions and the preferences form", () => {
     expect(again.trace.find((t) => t.kind === "sent")?.detail.decisions).toEqual([
       { to: "p@prefs.example", decision: "send" },
     ]);
+  });
+});
+
+describe("journey webhooks", () => {
+  async function postTo(url: string): Promise<Trace> {
+    const key = `hook-${journeys++}`;
+    await ws.request("PUT", `/v1/journeys/${key}`, {
+      name: key,
+      trigger: { type: "manual" },
+      steps: [{ id: "notify", type: "webhook", url, payload: { kind: "test" } }],
+    });
+    expect((await ws.request("POST", `/v1/journeys/${key}/publish`)).status).toBe(201);
+    await account(key, []);
+    const res = await ws.request("POST", "/v1/enrollments", { journey: key, account: key });
+    expect(res.status).toBe(201);
+    return finished(((await res.json()) as Enrollment).id);
+  }
+
+  it("retries a 503 with the same idempotency key and records the 200 that follows", async () => {
+    const receiver = await webhookReceiver([503, 200]);
+    try {
+      const done = await postTo(receiver.url);
+      expect(receiver.received).toHaveLength(2);
+      const keys = receiver.received.map((r) => r.headers["idempotency-key"]);
+      expect(keys[0]).toMatch(new RegExp(`^${done.enrollment.id}:`));
+      expect(keys[1]).toBe(keys[0]);
+      expect(receiver.received[1]?.body).toMatchObject({ kind: "test", stepId: "notify" });
+      expect(done.trace.filter((t) => t.kind.startsWith("webhook_"))).toMatchObject([
+        { kind: "webhook_delivered", stepId: "notify", detail: { ok: true, status: 200 } },
+      ]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("records a 400 as failed after one attempt, and the journey goes on", async () => {
+    const receiver = await webhookReceiver([400]);
+    try {
+      const done = await postTo(receiver.url);
+      expect(receiver.received).toHaveLength(1);
+      expect(done.trace.filter((t) => t.kind.startsWith("webhook_"))).toMatchObject([
+        {
+          kind: "webhook_failed",
+          stepId: "notify",
+          detail: { ok: false, status: 400, error: "webhook answered 400" },
+        },
+      ]);
+    } finally {
+      await receiver.close();
+    }
   });
 });

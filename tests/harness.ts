@@ -167,8 +167,11 @@ export type WebhookReceiver = {
   close(): Promise<void>;
 };
 
-/** A real HTTP server on a free port that records the JSON posted to it and answers 200. */
-export async function webhookReceiver(): Promise<WebhookReceiver> {
+/**
+ * A real HTTP server on a free port that records the JSON posted to it and answers 200, or each
+ * request with the next of `statuses` (the last one repeats), e.g. `[503, 200]`.
+ */
+export async function webhookReceiver(statuses: number[] = [200]): Promise<WebhookReceiver> {
   const received: WebhookReceiver["received"] = [];
   const server = createServer((req, res) => {
     let text = "";
@@ -177,7 +180,8 @@ export async function webhookReceiver(): Promise<WebhookReceiver> {
     });
     req.on("end", () => {
       received.push({ headers: req.headers, body: JSON.parse(text) as Record<string, unknown> });
-      res.writeHead(200).end("ok");
+      const status = statuses[Math.min(received.length, statuses.length) - 1] ?? 200;
+      res.writeHead(status).end(status < 300 ? "ok" : "no");
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
