@@ -523,6 +523,28 @@ describe("templates API", () => {
     });
   });
 
+  it("sends the workspace's locale where it has one and the file's where it has not", async () => {
+    const put = await ws.request("PUT", "/v1/templates/adoption-kickoff", {
+      channel: "email",
+      category: "adoption",
+      locale: "en",
+      subject: "On to everyday use, {{account.name}}",
+      body: "<p>Our own kickoff.</p>",
+    });
+    expect(put.status).toBe(201);
+    await account("bilingual", [
+      { id: "en", email: "en@bilingual.example", locale: "en" },
+      { id: "ja", email: "ja@bilingual.example", locale: "ja" },
+    ]);
+    await finished((await sendOnce("bilingual", "adoption-kickoff")).id);
+    const subjectFor = async (to: string) =>
+      (await simpleParser(smtp.mail.find((m) => m.to.includes(to))?.raw ?? "")).subject;
+    expect(await subjectFor("en@bilingual.example")).toBe("On to everyday use, bilingual 株式会社");
+    expect(await subjectFor("ja@bilingual.example")).toBe(
+      "【Acme Cloud】オンボーディング完了と、活用定着に向けた次のステップ",
+    );
+  });
+
   it("refuses to change the channel of an existing template, file default or its own", async () => {
     const own = await stack.newWorkspace("Channels");
     const toInApp = await own.request("PUT", "/v1/templates/onboarding-welcome", {
