@@ -54,8 +54,11 @@ export type TimeSkippingStack = {
     maxSteps?: number,
     step?: number,
   ): Promise<T>;
-  /** Writes the run's history to tests/histories/<name>.json for the replay guard, unless it exists. */
-  recordHistory(name: string, workflowId: string): Promise<void>;
+  /**
+   * Writes a run's history (the latest, or `runId`) to tests/histories/<name>.json for the replay
+   * guard, unless it exists.
+   */
+  recordHistory(name: string, workflowId: string, runId?: string): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -163,12 +166,12 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
       throw new Error(`no ${what} after ${maxSteps} virtual steps of ${step} ms`);
     },
 
-    async recordHistory(name, workflowId) {
+    async recordHistory(name, workflowId, runId) {
       const file = join(historiesDir, `${name}.json`);
       // Recorded once and committed: a history must keep replaying after later workflow changes.
       if (await stat(file).catch(() => null)) return;
       await mkdir(historiesDir, { recursive: true });
-      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+      const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
       await writeFile(file, JSON.stringify(history));
     },
 

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { temporal } from "@temporalio/proto";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   enroll,
@@ -12,13 +12,29 @@ import {
   routeEventsToRuns,
   scanRenewalWindows,
   signalJourneyRuns,
+  startEnrollmentRun,
 } from "../apps/core/enrollments";
 import { resolveEscalation } from "../apps/core/escalations";
 import { ingestEvents } from "../apps/core/events";
 import { transitionJourney } from "../apps/core/journeys";
 import { Settings, saveSettings } from "../apps/core/settings";
-import { accounts, enrollmentListeners, enrollments, escalations } from "../db/schema";
-import { accountEventSignal, escalationResolvedSignal, stateQuery } from "../workflows/journey-run";
+import {
+  accounts,
+  enrollmentListeners,
+  enrollments,
+  enrollmentTrace,
+  escalations,
+  journeyVersions,
+} from "../db/schema";
+import { JourneyDefinition } from "../workflows/journey/schema";
+import { eventsOfInterest } from "../workflows/journey/simulate";
+import {
+  accountEventSignal,
+  escalationResolvedSignal,
+  journeyRun,
+  journeyWorkflowId,
+  stateQuery,
+} from "../workflows/journey-run";
 import { DAY, startTimeSkippingStack, type TimeSkippingStack } from "./runtime-harness";
 
 // The journey runtime end to end on Temporal's time-skipping server: renewal windows, holds, exits and
@@ -60,7 +76,9 @@ async function enrolled(journeyId: string, accountId: string) {
   return outcome.enrollment;
 }
 
-async function storeEvents(items: { id: string; account: string; name: string }[]) {
+async function storeEvents(
+  items: { id: string; account: string; name: string; properties?: Record<string, unknown> }[],
+) {
   const at = (await s.now()).toISOString();
   const ingested = await ingestEvents(
     s.database.db,
@@ -69,6 +87,58 @@ async function storeEvents(items: { id: string; account: string; name: string }[
   );
   expect(ingested.accepted).toBe(items.length);
   return ingested.storedIds;
+}
+
+/**
+ * Writes an enrollment's row and listener index as enroll() does, without starting its workflow: the
+ * state between enroll()'s transaction and its workflow.start.
+ */
+async function enrollmentRows(
+  journey: { id: string; key: string },
+  accountId: string,
+  version?: { id: string; version: number; listens: string[] },
+) {
+  const db = s.database.db;
+  const [published] = await db
+    .select()
+    .from(journeyVersions)
+    .where(eq(journeyVersions.journeyId, journey.id));
+  const [account] = await db.select().from(accounts).where(eq(accounts.id, accountId));
+  if (!published || !account) throw new Error("no version or account");
+  const [row] = await db
+    .insert(enrollments)
+    .values({
+      workspaceId: s.workspaceId,
+      journeyId: journey.id,
+      journeyVersionId: version?.id ?? published.id,
+      version: version?.version ?? published.version,
+      accountId,
+      entry: 1,
+      workflowId: journeyWorkflowId(s.workspaceId, journey.key, account.externalId, 1),
+      trigger: "manual",
+      enteredAt: await s.now(),
+    })
+    .returning();
+  if (!row) throw new Error("no enrollment row");
+  const names = version?.listens ?? [...eventsOfInterest(JourneyDefinition.parse(published.definition))];
+  await db
+    .insert(enrollmentListeners)
+    .values(names.map((eventName) => ({ enrollmentId: row.id, accountId, eventName })));
+  return row;
+}
+
+const listeners = (enrollmentId: string) =>
+  s.database.db.select().from(enrollmentListeners).where(eq(enrollmentListeners.enrollmentId, enrollmentId));
+
+/** The event ids of the account events signalled to a run, from its history. */
+async function signalledEvents(workflowId: string): Promise<string[]> {
+  const history = await s.handle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const signal = e.workflowExecutionSignaledEventAttributes;
+    if (signal?.signalName !== "accountEvent") return [];
+    const data = signal.input?.payloads?.[0]?.data;
+    return data ? [(JSON.parse(Buffer.from(data).toString("utf8")) as { eventId: string }).eventId] : [];
+  });
 }
 
 describe("journey runtime on the time-skipping server", () => {
@@ -127,16 +197,19 @@ describe("journey runtime on the time-skipping server", () => {
       "kickoff-champion touch",
       "kickoff-champion sent",
       "week1 wait",
+      "week1 wait_over",
       "usage-summary-decision-maker touch",
       "usage-summary-decision-maker sent",
       "usage-summary-champion touch",
       "usage-summary-champion sent",
       "day90 wait",
+      "day90 wait_over",
       "risk-check branch",
       "at-risk escalated",
       "at-risk csm_notified",
       "at-risk escalation_resolved",
       "day30 wait",
+      "day30 wait_over",
       "final-reminder touch",
       "final-reminder sent",
       "- completed",
@@ -146,6 +219,10 @@ describe("journey runtime on the time-skipping server", () => {
     expect(risk?.detail).toMatchObject({ result: true, next: "at-risk", facts: { "deployment.ratio": 0 } });
     expect(Object.keys(risk?.detail.facts ?? {})).toEqual(["health.band", "deployment.ratio"]);
     expect(daysBefore(renewal, risk?.at ?? new Date())).toBe(90);
+    // The timer that ended the 90-days-before wait is in the trace when it fired.
+    const over = trace.find((t) => t.stepId === "day90" && t.kind === "wait_over");
+    expect(daysBefore(renewal, over?.at ?? new Date())).toBe(90);
+    expect(over?.detail).toEqual({ until: expect.any(String) });
     const final = trace.find((t) => t.stepId === "final-reminder" && t.kind === "sent");
     expect(daysBefore(renewal, final?.at ?? new Date())).toBe(30);
     expect(final?.detail).toMatchObject({ recipients: ["decision_maker@renewing.example"] });
@@ -240,6 +317,7 @@ describe("journey runtime on the time-skipping server", () => {
       status: "waiting",
     });
     expect(await s.enrollment(first.id)).toMatchObject({ status: "exited", exitReason: "csm_requested" });
+    await s.recordHistory("exit-signal", first.workflowId);
     await exitEnrollment(s.deps, second.enrollment, "test_done");
     await s.handle(second.enrollment.workflowId).result();
 
@@ -279,6 +357,7 @@ describe("journey runtime on the time-skipping server", () => {
     const kinds = (await s.trace(run.id)).map((t) => t.kind);
     expect(kinds.filter((k) => k === "held" || k === "sent")).toEqual(["held", "sent"]);
     expect(await s.enrollment(run.id)).toMatchObject({ status: "completed" });
+    await s.recordHistory("held-resume", run.workflowId);
 
     const archived = await s.publish(waitThenEmail("archived", "P10D", { exitWhen: [{ event: "churned" }] }));
     const waiting = await enrolled(archived.id, accountId);
@@ -645,5 +724,215 @@ describe("journey runtime on the time-skipping server", () => {
     );
     expect(touched).toBe(10);
     expect(perTouch).toBeLessThanOrEqual(6);
+  });
+
+  it("starts a run whose workflow is not started yet with the event routed to it: the event is not lost", async () => {
+    const journey = await s.publish({
+      key: "gap",
+      name: "Gap",
+      trigger: { type: "manual" },
+      steps: [
+        { id: "login", type: "wait_for_event", event: "login", timeout: "P7D", onTimeout: "nudge" },
+        { id: "welcome-back", type: "email", template: "onboarding-welcome", to: "role:admin", next: null },
+        { id: "nudge", type: "email", template: "onboarding-first-login", to: "role:admin" },
+      ],
+    });
+    // The enrollment's rows are written, its workflow.start has not happened yet, the event comes in.
+    const row = await enrollmentRows(journey, await s.account("gap"));
+    const stored = await storeEvents([{ id: "gap-login", account: "gap", name: "login" }]);
+    expect(await routeEventsToRuns(s.deps, s.workspaceId, stored)).toBe(1);
+    // enroll()'s own start then finds the run the event started.
+    await startEnrollmentRun(s.deps, row);
+    expect(await s.handle(row.workflowId).result()).toMatchObject({ status: "completed" });
+    expect((await s.trace(row.id)).map((t) => `${t.stepId ?? "-"} ${t.kind}`)).toContain(
+      "login event_received",
+    );
+    expect((await s.touches(row.id)).map((t) => [t.touchKey, t.status])).toEqual([
+      ["welcome-back:1", "sent"],
+    ]);
+    expect(await signalledEvents(row.workflowId)).toEqual(["gap-login"]);
+    // Closed, the run is never started again by a retried start.
+    const { runId } = await s.handle(row.workflowId).describe();
+    await startEnrollmentRun(s.deps, row);
+    expect((await s.handle(row.workflowId).describe()).runId).toBe(runId);
+  });
+
+  it("signals only the runs that listen for an event, and a message's outcome only to the enrollment that sent it", async () => {
+    const listens = await s.publish({
+      key: "listens",
+      name: "Listens for login",
+      trigger: { type: "manual" },
+      steps: [
+        { id: "login", type: "wait_for_event", event: "login", timeout: "P10D", onTimeout: "bye" },
+        { id: "bye", type: "exit" },
+      ],
+    });
+    const deaf = await s.publish(waitThenEmail("deaf", "P10D"));
+    const accountId = await s.account("routing");
+    const a = await enrolled(listens.id, accountId);
+    const b = await enrolled(deaf.id, accountId);
+
+    // Both runs listen for message outcomes; each hears only its own messages' (and unattributed ones).
+    const clickOnB = await storeEvents([
+      {
+        id: "click-b",
+        account: "routing",
+        name: "message_clicked",
+        properties: { enrollmentId: b.id, stepId: "login" },
+      },
+    ]);
+    expect(await routeEventsToRuns(s.deps, s.workspaceId, clickOnB)).toBe(1);
+    const unattributed = await storeEvents([{ id: "open-any", account: "routing", name: "message_opened" }]);
+    expect(await routeEventsToRuns(s.deps, s.workspaceId, unattributed)).toBe(2);
+    // Only the journey waiting for it listens for login.
+    const login = await storeEvents([{ id: "login-a", account: "routing", name: "login" }]);
+    expect(await routeEventsToRuns(s.deps, s.workspaceId, login)).toBe(1);
+
+    expect(await s.handle(b.workflowId).query(stateQuery)).toMatchObject({
+      status: "waiting",
+      outcomes: { login: { opened: true, clicked: true } },
+    });
+    expect(await s.handle(a.workflowId).result()).toMatchObject({ status: "exited" });
+    expect((await s.trace(a.id)).map((t) => `${t.stepId ?? "-"} ${t.kind}`)).toContain(
+      "login event_received",
+    );
+    expect(await signalledEvents(a.workflowId)).toEqual(["open-any", "login-a"]);
+    expect(await signalledEvents(b.workflowId)).toEqual(["click-b", "open-any"]);
+    await exitEnrollment(s.deps, b, "test_done");
+    await s.handle(b.workflowId).result();
+  });
+
+  it("marks an enrollment failed when its run fails, and closes those whose workflow is gone", async () => {
+    const db = s.database.db;
+    const gone = await s.publish(waitThenEmail("gone", "P10D", { exitWhen: [{ event: "churned" }] }));
+
+    // A pinned version that no longer parses: loading the run fails for good.
+    const [broken] = await db
+      .insert(journeyVersions)
+      .values({
+        workspaceId: s.workspaceId,
+        journeyId: gone.id,
+        version: 99,
+        definition: { steps: "not a list" },
+        checksum: "broken",
+      })
+      .returning();
+    if (!broken) throw new Error("no version");
+    const failing = await enrollmentRows(gone, await s.account("broken"), {
+      id: broken.id,
+      version: 99,
+      listens: ["churned"],
+    });
+    await startEnrollmentRun(s.deps, failing);
+    await expect(s.handle(failing.workflowId).result()).rejects.toThrow();
+    expect(await s.enrollment(failing.id)).toMatchObject({
+      status: "failed",
+      exitReason: expect.stringMatching(/^run_failed: .*does not parse/),
+      finishedAt: expect.any(Date),
+    });
+    expect(await listeners(failing.id)).toEqual([]);
+    await s.recordHistory("run-failed", failing.workflowId);
+
+    // Terminated runs: a routed event, an exit request and the journey's archive each close the row.
+    const terminated = [];
+    for (const name of ["terminated-1", "terminated-2", "terminated-3"]) {
+      const run = await enrolled(gone.id, await s.account(name));
+      // Waiting (no task in flight) when terminated, as an operator would find it.
+      await s.untilVirtual(
+        async () => ((await s.enrollment(run.id))?.currentStep === "pause" ? true : undefined),
+        "the run's wait",
+        50,
+        1000,
+      );
+      await s.handle(run.workflowId).terminate("operator");
+      expect(await listeners(run.id)).toHaveLength(3);
+      terminated.push(run);
+    }
+    const [routed, exited, archived] = terminated;
+    if (!routed || !exited || !archived) throw new Error("no runs");
+    const churn = await storeEvents([{ id: "churn-gone", account: "terminated-1", name: "churned" }]);
+    expect(await routeEventsToRuns(s.deps, s.workspaceId, churn)).toBe(0);
+    expect(await s.enrollment(routed.id)).toMatchObject({ status: "failed", exitReason: "workflow_closed" });
+    await exitEnrollment(s.deps, exited, "customer asked");
+    expect(await s.enrollment(exited.id)).toMatchObject({ status: "exited", exitReason: "customer asked" });
+    expect((await transitionJourney(db, s.workspaceId, gone.key, "archive")).ok).toBe(true);
+    expect(await signalJourneyRuns(s.deps, gone.id, "archive")).toBe(1);
+    expect(await s.enrollment(archived.id)).toMatchObject({
+      status: "exited",
+      exitReason: "journey_archived",
+    });
+    for (const run of terminated) expect(await listeners(run.id)).toEqual([]);
+  });
+
+  it("continues as new mid-journey, carrying its state, the events it saw and its transition count", async () => {
+    const journey = await s.publish({
+      key: "busy",
+      name: "Busy account",
+      trigger: { type: "manual" },
+      steps: [
+        { id: "busy", type: "wait_for_event", event: "login", timeout: "P30D", onTimeout: "bye" },
+        {
+          id: "count",
+          type: "branch",
+          if: { fact: "event.feature_used.count", op: "eq", value: 20 },
+          then: "hello",
+          else: "bye",
+        },
+        { id: "hello", type: "email", template: "onboarding-welcome", to: "role:admin", next: null },
+        { id: "bye", type: "exit", reason: "miscounted" },
+      ],
+    });
+    const row = await enrollmentRows(journey, await s.account("busy"));
+    // A low threshold stands in for Temporal's suggestion, which takes thousands of events.
+    const handle = await s.env.client.workflow.start(journeyRun, {
+      taskQueue: s.deps.taskQueue,
+      workflowId: row.workflowId,
+      args: [{ workspaceId: s.workspaceId, enrollmentId: row.id, continueAsNewAfter: 15 }],
+    });
+    const firstRunId = handle.firstExecutionRunId;
+    for (let i = 1; i <= 20; i++) {
+      await handle.signal(accountEventSignal, { eventId: `use-${i}`, name: "feature_used" });
+    }
+    await s.untilVirtual(
+      async () => ((await handle.describe()).runId !== firstRunId ? true : undefined),
+      "the run to continue as new",
+      100,
+      60_000,
+    );
+    // Events seen before the boundary are still recognised after it.
+    await handle.signal(accountEventSignal, { eventId: "use-1", name: "feature_used" });
+    await handle.signal(accountEventSignal, { eventId: "use-20", name: "feature_used" });
+    expect(await handle.query(stateQuery)).toMatchObject({
+      status: "waiting",
+      cursor: "busy",
+      eventCounts: { feature_used: 20 },
+    });
+    await handle.signal(accountEventSignal, { eventId: "login-busy", name: "login" });
+    expect(await handle.result()).toMatchObject({ status: "completed", exitReason: "end_of_journey" });
+
+    const first = await s.env.client.workflow.getHandle(row.workflowId, firstRunId).fetchHistory();
+    expect(first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    const trace = await s.database.db
+      .select()
+      .from(enrollmentTrace)
+      .where(eq(enrollmentTrace.enrollmentId, row.id))
+      .orderBy(asc(enrollmentTrace.transition), asc(enrollmentTrace.position));
+    // Had the count restarted, these transitions would reuse the first's numbers and be dropped.
+    expect(trace.map((t) => [t.transition, `${t.stepId ?? "-"} ${t.kind}`])).toEqual([
+      [1, "- entered"],
+      [1, "busy waiting_for_event"],
+      [2, "busy event_received"],
+      [2, "count branch"],
+      [2, "hello touch"],
+      [2, "hello sent"],
+      [2, "- completed"],
+    ]);
+    expect(trace.find((t) => t.kind === "branch")?.detail).toMatchObject({
+      result: true,
+      facts: { "event.feature_used.count": 20 },
+    });
+    expect((await s.touches(row.id)).map((t) => [t.touchKey, t.status])).toEqual([["hello:1", "sent"]]);
+    await s.recordHistory("continue-as-new", row.workflowId, firstRunId);
+    await s.recordHistory("continued-run", row.workflowId);
   });
 });

@@ -47,6 +47,8 @@ export interface JourneyActivities {
   loadRun(ref: RunRef): Promise<LoadedRun>;
   /** Carries out one transition's effects and records its trace, in one activity. */
   applyTransition(input: TransitionInput): Promise<TransitionResult>;
+  /** The run failed: its enrollment is closed as failed and stops listening for events. */
+  closeFailedRun(input: RunRef & { at: string; reason: string }): Promise<void>;
 }
 
 export interface ScheduleActivities {

@@ -1,10 +1,13 @@
 import {
+  CancellationScope,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
   proxyLocalActivities,
+  rootCause,
   setHandler,
+  TemporalFailure,
   workflowInfo,
 } from "@temporalio/workflow";
 import type { JourneyActivities, RunRef, TransitionResult } from "./activities";
@@ -15,7 +18,7 @@ import { enter, type Input, type RunState, step, type Transition } from "./journ
  * task round trip, which keeps a touch at a handful of history events. Their effects are idempotent
  * (touch keys, trace positions), so a re-run after a worker crash changes nothing.
  */
-const { loadRun, applyTransition } = proxyLocalActivities<JourneyActivities>({
+const { loadRun, applyTransition, closeFailedRun } = proxyLocalActivities<JourneyActivities>({
   startToCloseTimeout: "1 minute",
   localRetryThreshold: "10 seconds",
   retry: { initialInterval: "1 second", maximumInterval: "5 minutes", backoffCoefficient: 2 },
@@ -37,6 +40,11 @@ export const stateQuery = defineQuery<RunState | null>("state");
 export type JourneyRunInput = RunRef & {
   /** Carried over by continueAsNew. */
   carried?: { state: RunState; seenEvents: string[]; transitions: number };
+  /**
+   * Continue as new once the history holds this many events, besides when Temporal suggests it.
+   * Unset in production; tests set it low to cross the boundary in a short journey.
+   */
+  continueAsNewAfter?: number;
 };
 
 /** Deterministic per account, journey and entry: duplicate triggers find the existing run. */
@@ -61,7 +69,10 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
   const inbox: Input[] = [];
   const seen = new Set(input.carried?.seenEvents ?? []);
   let resumeRequested = false;
-  let state: RunState | null = input.carried?.state ?? null;
+  let state: RunState | null = input.carried
+    ? // A run carried over before runs knew their enrollment learns it here.
+      { ...input.carried.state, enrollmentId: input.carried.state.enrollmentId ?? ref.enrollmentId }
+    : null;
   /** The state the current transition started from. */
   let previous: RunState | null = state;
   let transitions = input.carried?.transitions ?? 0;
@@ -89,93 +100,116 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
   });
   setHandler(stateQuery, () => state);
 
-  // Handlers first: a query or signal that arrives while the run loads must find them.
-  const run = await loadRun(ref);
-  const journey = run.journey;
-
-  let transition: Transition = state
-    ? { state, commands: [], trace: [] }
-    : // The run's clock is the workflow's: waits count from when the run really started.
-      enter(journey, run.accountId, now());
-
-  for (;;) {
-    state = transition.state;
-    const at = now();
-    // Where the run was before this transition (for the first one: just entered, still running).
-    const before: RunState = previous ?? { ...state, status: "running" };
-    const result = await carryOut(ref, transition, at, before);
-    if ("interruptedBy" in result) {
-      // Held before a touch and then ended: the input applies to where the run was before it.
-      inbox.splice(inbox.indexOf(result.interruptedBy), 1);
-      transition = step(journey, before, result.interruptedBy);
-      continue;
-    }
-    if (result.facts) {
-      previous = state;
-      transition = step(journey, state, { type: "facts", at, facts: result.facts });
-      continue;
-    }
-    if (state.status === "completed" || state.status === "exited") return state;
-
-    if (workflowInfo().continueAsNewSuggested && inbox.length === 0) {
-      await continueAsNew<typeof journeyRun>({
+  try {
+    return await drive();
+  } catch (err) {
+    // A run that fails (a non-retryable activity failure, a cancellation) must not stay active in the
+    // database, listening for events: record it as failed, then fail the workflow as before.
+    // Anything else is a bug that fails the workflow task and is retried; continueAsNew passes through.
+    if (!(err instanceof TemporalFailure)) throw err;
+    await CancellationScope.nonCancellable(() =>
+      closeFailedRun({
         ...ref,
-        carried: { state, seenEvents: [...seen].slice(-SEEN_EVENTS_KEPT), transitions },
-      });
-    }
-
-    const until = state.wait && "until" in state.wait ? Date.parse(state.wait.until) : undefined;
-    const timeout = until === undefined ? undefined : Math.max(0, until - Date.now());
-    if (timeout === undefined) await condition(() => inbox.length > 0);
-    else if (timeout > 0) await condition(() => inbox.length > 0, timeout);
-    const next: Input = inbox.shift() ?? { type: "timer", at: now() };
-    previous = state;
-    transition = step(journey, state, next);
+        at: now(),
+        reason: `run_failed: ${rootCause(err) ?? err.message}`.slice(0, 500),
+      }),
+    );
+    throw err;
   }
 
-  /**
-   * Runs the transition's effects; while the journey is paused, holds before the next touch until it
-   * is resumed, or until an input arrives that ends the run (an exit, an exit event, the goal).
-   */
-  async function carryOut(
-    ref: RunRef,
-    t: Transition,
-    at: string,
-    from: RunState,
-  ): Promise<TransitionResult | { interruptedBy: Input }> {
-    const effectful = t.commands.filter((c) => c.type !== "wait");
-    if (effectful.length === 0 && t.trace.length === 0) return {};
-    transitions++;
-    const base = {
-      ...ref,
-      transition: transitions,
-      at,
-      commands: effectful,
-      status: t.state.status,
-      currentStep: t.state.cursor,
-      ...(t.state.goalReachedAt ? { goalReachedAt: t.state.goalReachedAt } : {}),
-    };
-    // A resume that arrives while the activity runs must not be lost: clear it before, never after.
-    resumeRequested = false;
-    let result = await applyTransition({ ...base, trace: t.trace });
-    while (result.heldAt !== undefined) {
-      const ends = (i: Input) => {
-        const status = step(journey, from, i).state.status;
-        return status === "completed" || status === "exited";
-      };
-      if (result.deferredUntil !== undefined) {
-        // Quiet hours: sleep until the window ends (an ending input still ends the run).
-        await condition(() => inbox.some(ends), Math.max(1, Date.parse(result.deferredUntil) - Date.now()));
-      } else {
-        await condition(() => resumeRequested || inbox.some(ends));
+  async function drive(): Promise<RunState> {
+    // Handlers first: a query or signal that arrives while the run loads must find them.
+    const run = await loadRun(ref);
+    const journey = run.journey;
+
+    let transition: Transition = state
+      ? { state, commands: [], trace: [] }
+      : // The run's clock is the workflow's: waits count from when the run really started.
+        enter(journey, run.accountId, now(), ref.enrollmentId);
+
+    for (;;) {
+      state = transition.state;
+      const at = now();
+      // Where the run was before this transition (for the first one: just entered, still running).
+      const before: RunState = previous ?? { ...state, status: "running" };
+      const result = await carryOut(ref, transition, at, before);
+      if ("interruptedBy" in result) {
+        // Held before a touch and then ended: the input applies to where the run was before it.
+        inbox.splice(inbox.indexOf(result.interruptedBy), 1);
+        transition = step(journey, before, result.interruptedBy);
+        continue;
       }
-      const ending = resumeRequested ? undefined : inbox.find(ends);
-      if (ending) return { interruptedBy: ending };
-      resumeRequested = false;
-      // The same trace again (already written, so a no-op) keeps the effects' positions beside their
-      // steps; the time is now, so the arbiter judges the send when it really happens.
-      result = await applyTransition({ ...base, at: now(), trace: t.trace, from: result.heldAt });
+      if (result.facts) {
+        previous = state;
+        transition = step(journey, state, { type: "facts", at, facts: result.facts });
+        continue;
+      }
+      if (state.status === "completed" || state.status === "exited") return state;
+
+      const info = workflowInfo();
+      const longHistory =
+        input.continueAsNewAfter !== undefined && info.historyLength >= input.continueAsNewAfter;
+      if ((info.continueAsNewSuggested || longHistory) && inbox.length === 0) {
+        await continueAsNew<typeof journeyRun>({
+          ...ref,
+          carried: { state, seenEvents: [...seen].slice(-SEEN_EVENTS_KEPT), transitions },
+          ...(input.continueAsNewAfter !== undefined ? { continueAsNewAfter: input.continueAsNewAfter } : {}),
+        });
+      }
+
+      const until = state.wait && "until" in state.wait ? Date.parse(state.wait.until) : undefined;
+      const timeout = until === undefined ? undefined : Math.max(0, until - Date.now());
+      if (timeout === undefined) await condition(() => inbox.length > 0);
+      else if (timeout > 0) await condition(() => inbox.length > 0, timeout);
+      const next: Input = inbox.shift() ?? { type: "timer", at: now() };
+      previous = state;
+      transition = step(journey, state, next);
     }
-    return result;
+
+    /**
+     * Runs the transition's effects; while the journey is paused, holds before the next touch until it
+     * is resumed, or until an input arrives that ends the run (an exit, an exit event, the goal).
+     */
+    async function carryOut(
+      ref: RunRef,
+      t: Transition,
+      at: string,
+      from: RunState,
+    ): Promise<TransitionResult | { interruptedBy: Input }> {
+      const effectful = t.commands.filter((c) => c.type !== "wait");
+      if (effectful.length === 0 && t.trace.length === 0) return {};
+      transitions++;
+      const base = {
+        ...ref,
+        transition: transitions,
+        at,
+        commands: effectful,
+        status: t.state.status,
+        currentStep: t.state.cursor,
+        ...(t.state.goalReachedAt ? { goalReachedAt: t.state.goalReachedAt } : {}),
+      };
+      // A resume that arrives while the activity runs must not be lost: clear it before, never after.
+      resumeRequested = false;
+      let result = await applyTransition({ ...base, trace: t.trace });
+      while (result.heldAt !== undefined) {
+        const ends = (i: Input) => {
+          const status = step(journey, from, i).state.status;
+          return status === "completed" || status === "exited";
+        };
+        if (result.deferredUntil !== undefined) {
+          // Quiet hours: sleep until the window ends (an ending input still ends the run).
+          await condition(() => inbox.some(ends), Math.max(1, Date.parse(result.deferredUntil) - Date.now()));
+        } else {
+          await condition(() => resumeRequested || inbox.some(ends));
+        }
+        const ending = resumeRequested ? undefined : inbox.find(ends);
+        if (ending) return { interruptedBy: ending };
+        resumeRequested = false;
+        // The same trace again (already written, so a no-op) keeps the effects' positions beside their
+        // steps; the time is now, so the arbiter judges the send when it really happens.
+        result = await applyTransition({ ...base, at: now(), trace: t.trace, from: result.heldAt });
+      }
+      return result;
+    }
   }
 }

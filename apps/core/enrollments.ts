@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { Client } from "@temporalio/client";
+import { type Client, WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
 import { and, asc, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import {
@@ -12,6 +12,7 @@ import {
   journeyVersions,
 } from "../../db/schema";
 import { mayEnter } from "../../workflows/journey/entry";
+import { MESSAGE_OUTCOME_EVENTS } from "../../workflows/journey/interpreter";
 import { JourneyDefinition } from "../../workflows/journey/schema";
 import { eventsOfInterest } from "../../workflows/journey/simulate";
 import {
@@ -188,12 +189,7 @@ export async function enroll(
   if (!inserted) return { enrolled: false, code: "duplicate", reason: "already enrolled" };
 
   try {
-    await deps.client.workflow.start(journeyRun, {
-      taskQueue: deps.taskQueue,
-      workflowId,
-      args: [{ workspaceId: input.workspaceId, enrollmentId: inserted.id }],
-      workflowIdConflictPolicy: "USE_EXISTING",
-    });
+    await startEnrollmentRun(deps, inserted);
   } catch (err) {
     // No run, no enrollment: the trigger may be retried.
     await db.delete(enrollments).where(eq(enrollments.id, inserted.id));
@@ -203,6 +199,28 @@ export async function enroll(
     enrolled: true,
     enrollment: toEnrollment({ e: inserted, journeyKey: journey.key, accountExternalId: account.externalId }),
   };
+}
+
+/**
+ * Starts the workflow of an enrollment row. An event routed since the row was written may have
+ * started it already (see routeEventsToRuns): running, it is this run; closed, it ran and must not
+ * run again.
+ */
+export async function startEnrollmentRun(
+  deps: RuntimeDeps,
+  row: { id: string; workspaceId: string; workflowId: string },
+): Promise<void> {
+  try {
+    await deps.client.workflow.start(journeyRun, {
+      taskQueue: deps.taskQueue,
+      workflowId: row.workflowId,
+      args: [{ workspaceId: row.workspaceId, enrollmentId: row.id }],
+      workflowIdConflictPolicy: "USE_EXISTING",
+      workflowIdReusePolicy: "REJECT_DUPLICATE",
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
 }
 
 /** Live journeys (active or paused, published) whose trigger matches, via their latest version. */
@@ -297,7 +315,8 @@ export function onHealthBandEntered(
 
 /**
  * Routes newly stored events: signals the runs that listen for them (by the listener index, never a
- * broadcast), then enrolls accounts in event-triggered journeys. Returns how many signals went out.
+ * broadcast; a message's outcome only to the enrollment that sent it), then enrolls accounts in
+ * event-triggered journeys. Returns how many signals went out.
  */
 export async function routeEventsToRuns(
   deps: RuntimeDeps,
@@ -306,8 +325,10 @@ export async function routeEventsToRuns(
 ): Promise<number> {
   if (eventIds.length === 0) return 0;
   const { db } = deps;
+  const owner = sql`${events.properties}->>'enrollmentId'`;
   const deliveries = await db
     .select({
+      enrollmentId: enrollments.id,
       workflowId: enrollments.workflowId,
       eventId: events.eventId,
       name: events.name,
@@ -327,17 +348,38 @@ export async function routeEventsToRuns(
         eq(events.workspaceId, workspaceId),
         inArray(events.id, eventIds),
         inArray(enrollments.status, ["active", "held"]),
+        or(
+          sql`${events.name} not in (${sql.join(
+            MESSAGE_OUTCOME_EVENTS.map((n) => sql`${n}`),
+            sql`, `,
+          )})`,
+          sql`${owner} is null`,
+          sql`${owner} = ${enrollments.id}::text`,
+        ),
       ),
     )
     .orderBy(asc(events.occurredAt));
+  let signalled = 0;
   for (const d of deliveries) {
     try {
-      await deps.client.workflow
-        .getHandle(d.workflowId)
-        .signal(accountEventSignal, { eventId: d.eventId, name: d.name, properties: d.properties });
+      // With start: an enrollment whose row is written but whose workflow is not started yet (enroll()
+      // is between its transaction and workflow.start) gets its run now, with the event, instead of
+      // losing it. The same id and input as enroll(), so its start finds this run.
+      await deps.client.workflow.signalWithStart(journeyRun, {
+        taskQueue: deps.taskQueue,
+        workflowId: d.workflowId,
+        args: [{ workspaceId, enrollmentId: d.enrollmentId }],
+        signal: accountEventSignal,
+        signalArgs: [{ eventId: d.eventId, name: d.name, properties: d.properties }],
+        // A run that ever closed is never started again.
+        workflowIdReusePolicy: "REJECT_DUPLICATE",
+      });
+      signalled++;
     } catch (err) {
-      // A run that finished since the index was read has nothing left to do with the event.
-      if ((err as Error).name !== "WorkflowNotFoundError") throw err;
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      // The run closed since the index was read. Had it finished, its row would say so: a row still
+      // open means the workflow failed or was terminated without recording it.
+      await closeEnrollment(db, d.enrollmentId, "failed", "workflow_closed");
     }
   }
 
@@ -360,7 +402,7 @@ export async function routeEventsToRuns(
       }
     }
   }
-  return deliveries.length;
+  return signalled;
 }
 
 /** Daily: accounts whose renewal window opened (renewal date within `daysBefore`) enter renewal journeys. */
@@ -465,11 +507,30 @@ export async function exitEnrollment(
     await deps.client.workflow.getHandle(enrollment.workflowId).signal(exitSignal, { reason });
   } catch (err) {
     if ((err as Error).name !== "WorkflowNotFoundError") throw err;
-    await deps.db
-      .update(enrollments)
-      .set({ status: "exited", exitReason: reason, finishedAt: new Date() })
-      .where(and(eq(enrollments.id, enrollment.id), inArray(enrollments.status, ["active", "held"])));
+    await closeEnrollment(deps.db, enrollment.id, "exited", reason);
   }
+}
+
+/**
+ * Closes an enrollment whose workflow is gone (failed, terminated, timed out) in the database: its
+ * status, and no more listening for events. Finished enrollments are left as they are.
+ */
+export async function closeEnrollment(
+  db: Db,
+  enrollmentId: string,
+  status: "exited" | "failed",
+  reason: string,
+  at = new Date(),
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const closed = await tx
+      .update(enrollments)
+      .set({ status, exitReason: reason, finishedAt: at })
+      .where(and(eq(enrollments.id, enrollmentId), inArray(enrollments.status, ["active", "held"])))
+      .returning({ id: enrollments.id });
+    await tx.delete(enrollmentListeners).where(eq(enrollmentListeners.enrollmentId, enrollmentId));
+    return closed.length > 0;
+  });
 }
 
 /** Fans a journey's resume or archive out to its running enrollments. */
@@ -479,7 +540,7 @@ export async function signalJourneyRuns(
   action: "resume" | "archive",
 ): Promise<number> {
   const rows = await deps.db
-    .select({ workflowId: enrollments.workflowId })
+    .select({ id: enrollments.id, workflowId: enrollments.workflowId })
     .from(enrollments)
     .where(
       and(
@@ -494,6 +555,8 @@ export async function signalJourneyRuns(
       else await handle.signal(exitSignal, { reason: "journey_archived" });
     } catch (err) {
       if ((err as Error).name !== "WorkflowNotFoundError") throw err;
+      // The workflow is gone without having closed its row: archived, the journey closes it.
+      if (action === "archive") await closeEnrollment(deps.db, r.id, "exited", "journey_archived");
     }
   }
   return rows.length;

@@ -16,7 +16,7 @@ import type { Command, Facts } from "../../workflows/journey/interpreter";
 import { JourneyDefinition } from "../../workflows/journey/schema";
 import { addDuration } from "../../workflows/journey/time";
 import { type DeliveryDeps, deliverTouch } from "../core/delivery";
-import { onStageEntered, type RuntimeDeps } from "../core/enrollments";
+import { closeEnrollment, onStageEntered, type RuntimeDeps } from "../core/enrollments";
 import { notifyEscalation, openEscalation } from "../core/escalations";
 import { loadFacts } from "../core/facts";
 import { postWebhook } from "../core/webhooks";
@@ -64,8 +64,15 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
         .where(and(eq(enrollments.workspaceId, workspaceId), eq(enrollments.id, enrollmentId)));
       if (!row)
         throw ApplicationFailure.create({ message: `no enrollment ${enrollmentId}`, nonRetryable: true });
+      const journey = JourneyDefinition.safeParse(row.definition);
+      // A stored version that does not parse never will: retrying cannot help.
+      if (!journey.success)
+        throw ApplicationFailure.create({
+          message: `journey version of enrollment ${enrollmentId} does not parse: ${journey.error.message}`,
+          nonRetryable: true,
+        });
       return {
-        journey: JourneyDefinition.parse(row.definition),
+        journey: journey.data,
         accountId: row.accountId,
         enteredAt: row.enteredAt.toISOString(),
       };
@@ -296,6 +303,14 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
         ...(heldAt !== undefined ? { heldAt } : {}),
         ...(deferredUntil ? { deferredUntil } : {}),
       };
+    },
+
+    async closeFailedRun({ workspaceId, enrollmentId, at, reason }) {
+      const [row] = await db
+        .select({ id: enrollments.id })
+        .from(enrollments)
+        .where(and(eq(enrollments.workspaceId, workspaceId), eq(enrollments.id, enrollmentId)));
+      if (row) await closeEnrollment(db, row.id, "failed", reason, new Date(at));
     },
   };
 }
