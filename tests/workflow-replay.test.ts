@@ -5,8 +5,9 @@ import { Worker } from "@temporalio/worker";
 import { describe, expect, inject, it } from "vitest";
 
 // Determinism guard: the workflow code of this commit must replay every committed history exactly.
-// Histories are recorded by tests/journey-time-skipping.test.ts when their file is missing; delete
-// one and run that test to re-record it after an intentional, patched() change.
+// Histories are recorded by tests/journey-time-skipping.test.ts and tests/runtime-time-skipping.test.ts
+// (recordHistory) when their file is missing; delete one and run its test to re-record it after an
+// intentional, patched() change.
 const dir = new URL("./histories/", import.meta.url).pathname;
 
 describe("workflow replay", () => {
@@ -15,8 +16,16 @@ describe("workflow replay", () => {
     expect(files).toEqual(
       expect.arrayContaining([
         "adoption-feature-breadth.json",
+        // A run that continues as new, and the run it continues into with the carried state.
+        "continue-as-new.json",
+        "continued-run.json",
+        "escalation-sla.json",
+        "exit-signal.json",
+        "held-resume.json",
         "onboarding-tech-touch.json",
         "renewal-prep.json",
+        "run-failed.json",
+        "step-types.json",
       ]),
     );
     const histories = await Promise.all(
