@@ -251,6 +251,62 @@ describe("simulate API", () => {
     });
   });
 
+  it("names who each touch of a real account reaches, and counts touches that reach no one", async () => {
+    await ws.request("PUT", "/v1/accounts/reachable", { name: "Reachable KK", tier: "tech_touch" });
+    for (const [id, role] of [
+      ["a-1", "admin"],
+      ["u-1", "user"],
+      ["a-2", "admin"],
+    ]) {
+      await ws.request("PUT", `/v1/accounts/reachable/contacts/${id}`, {
+        email: `${id}@reach.example`,
+        role,
+      });
+    }
+    await ws.request("PUT", "/v1/accounts/unreachable", { name: "Unreachable KK", tier: "tech_touch" });
+
+    const res = await ws.request("POST", "/v1/journeys/welcome-flow/simulate", {
+      accounts: ["reachable", "unreachable"],
+      from: "2026-01-01T00:00:00Z",
+      to: "2026-01-02T00:00:00Z",
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as SimulateResponse;
+    const byId = Object.fromEntries(body.accounts.map((a) => [a.account, a]));
+    expect(byId.reachable?.touches.map((t) => [t.to, t.recipients])).toEqual([
+      ["role:admin", ["a-1@reach.example", "a-2@reach.example"]],
+    ]);
+    expect(byId.unreachable?.touches.map((t) => [t.to, t.recipients])).toEqual([["role:admin", []]]);
+    expect(body.summary).toMatchObject({ touches: 2, touchesWithoutRecipient: 1 });
+  });
+
+  it("refuses a window over two years or over the work budget with a 422 naming the field", async () => {
+    const simulate = async (body: Record<string, unknown>) => {
+      const res = await ws.request("POST", "/v1/journeys/welcome-flow/simulate", body);
+      expect(res.status).toBe(422);
+      return ((await res.json()) as ProblemJson).errors?.map((e) => [e.pointer, e.message]);
+    };
+    expect(await simulate({ from: "2024-01-01T00:00:00Z", to: "2026-06-01T00:00:00Z" })).toEqual([
+      ["/to", expect.stringContaining("at most 731")],
+    ]);
+    expect(await simulate({ from: "2000-01-01T00:00:00Z" })).toEqual([
+      ["/from", expect.stringContaining("at most 731")],
+    ]);
+    expect(
+      await simulate({ accounts: 100_000, from: "2026-01-01T00:00:00Z", to: "2026-04-01T00:00:00Z" }),
+    ).toEqual([["/accounts", expect.stringContaining("9000000 account-days")]]);
+    expect(await simulate({ from: "0001-01-01T00:00:00Z", to: "0001-02-01T00:00:00Z" })).toEqual([
+      ["/from", expect.any(String)],
+      ["/to", expect.any(String)],
+    ]);
+    const fits = await ws.request("POST", "/v1/journeys/welcome-flow/simulate", {
+      accounts: 10,
+      from: "2025-01-01T00:00:00Z",
+      to: "2026-12-31T00:00:00Z",
+    });
+    expect(fits.status).toBe(200);
+  });
+
   it("simulates an unsaved definition, and refuses an invalid one with pointers under /definition", async () => {
     const ok = await ws.request("POST", "/v1/journeys/welcome-flow/simulate", {
       definition: { ...welcome, steps: [welcome.steps[0]] },

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { and, asc, eq, gte, inArray, lt } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { accounts, events } from "../../db/schema";
+import { accounts, contacts, events } from "../../db/schema";
 import { syntheticPopulation } from "../../workflows/journey/population";
 import type { JourneyDefinition } from "../../workflows/journey/schema";
 import {
@@ -18,6 +18,16 @@ export const MAX_SYNTHETIC_ACCOUNTS = 100_000;
 export const MAX_REAL_ACCOUNTS = 5_000;
 /** Per-account detail in a response is capped; the summary always covers everyone. */
 export const MAX_ACCOUNT_DETAIL = 1_000;
+
+/** Runs on the API thread: the window and the work (accounts × days) are bounded. */
+export const MAX_WINDOW_DAYS = 731;
+export const MAX_ACCOUNT_DAYS = 2_000_000;
+
+const SimInstant = z.iso.datetime({ offset: true }).refine((value) => {
+  const year = new Date(value).getUTCFullYear();
+  // Not a date at all is the format check's to report.
+  return Number.isNaN(year) || (year >= 1970 && year <= 9999);
+}, "must fall in the years 1970–9999");
 
 export const SimulateRequest = storableText(
   z.strictObject({
@@ -41,8 +51,8 @@ export const SimulateRequest = storableText(
       .openapi({
         description: "Your accounts by externalId (with their stored events), or a synthetic count",
       }),
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }).optional(),
+    from: SimInstant.optional(),
+    to: SimInstant.optional(),
   }),
 ).openapi("SimulateRequest");
 export type SimulateRequest = z.infer<typeof SimulateRequest>;
@@ -53,6 +63,16 @@ const Touch = z.object({
   channel: z.enum(["email", "in_app"]),
   template: z.string(),
   to: z.string(),
+  recipients: z.array(z.string()).optional().openapi({
+    description: "Who `to` reaches among the account's contacts; empty: no one (real accounts only)",
+  }),
+});
+const Entry = z.object({
+  enteredAt: z.string(),
+  finishedAt: z.string().nullable(),
+  outcome: z.enum(["completed", "exited", "active"]),
+  reason: z.string().optional(),
+  goalReachedAt: z.string().optional(),
 });
 const Escalation = z.object({
   at: z.string(),
@@ -70,13 +90,15 @@ export const SimulateResponse = z
     population: z.enum(["synthetic", "accounts"]),
     summary: z.object({
       accounts: z.number().int(),
-      enrolled: z.number().int(),
+      enrolled: z.number().int().openapi({ description: "Enrollments, counting re-entries" }),
+      accountsEnrolled: z.number().int(),
       touches: z.number().int(),
       escalations: z.number().int(),
       exited: z.number().int(),
       completed: z.number().int(),
       active: z.number().int(),
       goals: z.number().int(),
+      touchesWithoutRecipient: z.number().int(),
       touchesByStep: z.record(z.string(), z.number().int()),
     }),
     accounts: z.array(
@@ -88,6 +110,11 @@ export const SimulateResponse = z
         outcome: z.enum(["completed", "exited", "active", "not_enrolled"]),
         reason: z.string().optional(),
         goalReachedAt: z.string().optional(),
+        entries: z.array(Entry).openapi({ description: "Every enrollment, as the re-entry policy allows" }),
+        stage: z
+          .string()
+          .optional()
+          .openapi({ description: "The stage at the end, when set_stage changed it" }),
       }),
     ),
     accountsTruncated: z.boolean(),
@@ -104,7 +131,36 @@ export function simulationWindow(request: Pick<SimulateRequest, "from" | "to">, 
   return { from, to };
 }
 
-/** Real accounts with their stored events, shaped for the simulator (two queries, no N+1). */
+/** What makes a simulation request too big or backwards to run, each with its pointer. */
+export function simulationLimitProblems(
+  request: Pick<SimulateRequest, "from" | "to" | "accounts">,
+  window: SimWindow,
+): { pointer: string; message: string }[] {
+  const days = (Date.parse(window.to) - Date.parse(window.from)) / 86_400_000;
+  const windowPointer = request.to !== undefined ? "/to" : "/from";
+  if (!(days > 0)) return [{ pointer: "/to", message: "must be after `from`" }];
+  if (days > MAX_WINDOW_DAYS) {
+    return [
+      {
+        pointer: windowPointer,
+        message: `the window is ${Math.ceil(days)} days; simulate at most ${MAX_WINDOW_DAYS} (two years)`,
+      },
+    ];
+  }
+  const accounts = Array.isArray(request.accounts) ? request.accounts.length : (request.accounts ?? 100);
+  const work = accounts * Math.ceil(days);
+  if (work > MAX_ACCOUNT_DAYS) {
+    return [
+      {
+        pointer: "/accounts",
+        message: `${accounts} accounts over ${Math.ceil(days)} days is ${work} account-days; at most ${MAX_ACCOUNT_DAYS} (fewer accounts or a shorter window)`,
+      },
+    ];
+  }
+  return [];
+}
+
+/** Real accounts with their stored events and contacts, shaped for the simulator (three queries, no N+1). */
 export async function loadSimAccounts(
   db: Db,
   workspaceId: string,
@@ -155,9 +211,26 @@ export async function loadSimAccounts(
     });
     byAccount.set(e.accountId, list);
   }
+  const contactRows = await db
+    .select({ accountId: contacts.accountId, email: contacts.email, role: contacts.role })
+    .from(contacts)
+    .where(
+      inArray(
+        contacts.accountId,
+        rows.map((r) => r.id),
+      ),
+    )
+    .orderBy(asc(contacts.externalId));
+  const contactsOf = new Map<string, { email: string; role: string }[]>();
+  for (const c of contactRows) {
+    const list = contactsOf.get(c.accountId) ?? [];
+    list.push({ email: c.email, role: c.role });
+    contactsOf.set(c.accountId, list);
+  }
   return {
     unknown,
     accounts: rows.map((r) => ({
+      contacts: contactsOf.get(r.id) ?? [],
       externalId: r.externalId,
       tier: r.tier,
       stage: r.lifecycleStage,

@@ -73,7 +73,8 @@ export function storableText<T extends z.ZodType>(schema: T): T {
  */
 export const Instant = z.iso.datetime({ offset: true }).refine((value) => {
   const year = new Date(value).getUTCFullYear();
-  return year >= 1 && year <= 9999;
+  // Not a date at all is the format check's to report.
+  return Number.isNaN(year) || (year >= 1 && year <= 9999);
 }, "must fall in the years 0001–9999 (UTC)");
 
 /** A `nextCursor` of a list in externalId order; anything else is refused rather than read as garbage. */

@@ -139,6 +139,89 @@ describe("simulator", () => {
     expect(triggerTime(renewal, account({ facts: { renewal_date: "2027-06-30" } }), window)).toBeNull();
   });
 
+  describe("re-entry", () => {
+    const onTrial = (reentry: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      JourneyDefinition.parse({
+        key: "trial",
+        name: "Trial",
+        trigger: { type: "event", event: "trial_started" },
+        reentry,
+        steps: [
+          { id: "hello", type: "email", template: "hello", to: "role:admin" },
+          { id: "hold", type: "wait", duration: "P2D" },
+        ],
+        ...extra,
+      });
+    // Day 0, day 1 (while the first run still holds), day 3 and day 10.
+    const trials = account({
+      events: ["01", "02", "04", "11"].map((day) => simEvent(`2026-01-${day}T09:00:00Z`, "trial_started")),
+    });
+    const entered = (r: { entries: { enteredAt: string }[] }) =>
+      r.entries.map((e) => e.enteredAt.slice(0, 10));
+
+    it("enters again at each trigger after the run ended, with after_exit", () => {
+      const r = simulateAccount(onTrial({ policy: "after_exit" }), trials, window);
+      expect(entered(r)).toEqual(["2026-01-01", "2026-01-04", "2026-01-11"]);
+      expect(r.entries.map((e) => [e.outcome, e.finishedAt?.slice(0, 10)])).toEqual([
+        ["completed", "2026-01-03"],
+        ["completed", "2026-01-06"],
+        ["completed", "2026-01-13"],
+      ]);
+      expect(r.touches.map((t) => t.at.slice(0, 10))).toEqual(["2026-01-01", "2026-01-04", "2026-01-11"]);
+    });
+
+    it("waits out the cooldown before entering again, and enters once with never", () => {
+      const cooled = simulateAccount(onTrial({ policy: "cooldown", cooldown: "P5D" }), trials, window);
+      // The first run ends on day 2: day 3 is inside the cooldown, day 10 is not.
+      expect(entered(cooled)).toEqual(["2026-01-01", "2026-01-11"]);
+      expect(entered(simulateAccount(onTrial({ policy: "never" }), trials, window))).toEqual(["2026-01-01"]);
+    });
+
+    it("counts every enrollment in the summary, and each account once in accountsEnrolled", () => {
+      const { summary } = simulate(
+        onTrial({ policy: "after_exit" }),
+        [trials, account({ externalId: "b" })],
+        window,
+      );
+      expect(summary).toMatchObject({
+        accounts: 2,
+        enrolled: 3,
+        accountsEnrolled: 1,
+        completed: 3,
+        touches: 3,
+      });
+    });
+
+    it("applies set_stage to the account: later steps, audiences and entries see the new stage", () => {
+      const journey = onTrial(
+        { policy: "after_exit" },
+        {
+          audience: { stages: ["onboarding"] },
+          steps: [
+            { id: "hello", type: "email", template: "hello", to: "role:admin" },
+            { id: "adopt", type: "set_stage", stage: "adoption" },
+            {
+              id: "check",
+              type: "branch",
+              if: { fact: "stage", op: "eq", value: "adoption" },
+              then: "moved",
+              else: "stayed",
+            },
+            { id: "moved", type: "email", template: "moved", to: "role:admin", next: null },
+            { id: "stayed", type: "email", template: "stayed", to: "role:admin" },
+          ],
+        },
+      );
+      const r = simulateAccount(journey, trials, window);
+      expect(r.touches.map((t) => t.stepId)).toEqual(["hello", "moved"]);
+      expect(r).toMatchObject({ stage: "adoption", outcome: "completed" });
+      // after_exit would let the later trials in; the audience (onboarding only) no longer does.
+      expect(r.entries).toHaveLength(1);
+      // The caller's account is left as it was.
+      expect(trials.stage).toBe("onboarding");
+    });
+  });
+
   it("summarises a synthetic population deterministically", () => {
     const run = () => simulate(onboarding, syntheticPopulation(300, window, onboarding), window);
     const first = run();

@@ -36,6 +36,8 @@ export type SimAccount = {
   facts: Record<string, unknown>;
   /** Events in time order. */
   events: SimEvent[];
+  /** The account's contacts, when known (real accounts), so touches name who would receive them. */
+  contacts?: { email: string; role: string }[];
 };
 
 export type SimTouch = {
@@ -44,6 +46,8 @@ export type SimTouch = {
   channel: "email" | "in_app";
   template: string;
   to: string;
+  /** Who `to` resolves to, when the account's contacts are known; empty: the touch would reach no one. */
+  recipients?: string[];
 };
 export type SimEscalation = {
   at: string;
@@ -56,25 +60,46 @@ export type SimEscalation = {
 };
 export type SimOutcome = "completed" | "exited" | "active" | "not_enrolled";
 
-export type SimAccountResult = {
-  account: string;
-  enteredAt: string | null;
-  touches: SimTouch[];
-  escalations: SimEscalation[];
-  outcome: SimOutcome;
+/** One enrollment of an account; an account enters again when its trigger fires and re-entry allows. */
+export type SimEntry = {
+  enteredAt: string;
+  /** When the run completed or exited; null when it is still active at the end of the window. */
+  finishedAt: string | null;
+  outcome: Exclude<SimOutcome, "not_enrolled">;
   reason?: string;
   goalReachedAt?: string;
 };
 
+export type SimAccountResult = {
+  account: string;
+  /** The first entry. */
+  enteredAt: string | null;
+  /** Every touch and escalation, across all entries. */
+  touches: SimTouch[];
+  escalations: SimEscalation[];
+  /** The last entry's outcome, or not_enrolled. */
+  outcome: SimOutcome;
+  reason?: string;
+  /** The first time the goal was reached. */
+  goalReachedAt?: string;
+  entries: SimEntry[];
+  /** The lifecycle stage at the end, when a set_stage step changed it. */
+  stage?: string;
+};
+
 export type SimSummary = {
   accounts: number;
+  /** Enrollments, counting every re-entry; `accountsEnrolled` counts each account once. */
   enrolled: number;
+  accountsEnrolled: number;
   touches: number;
   escalations: number;
   exited: number;
   completed: number;
   active: number;
   goals: number;
+  /** Touches whose recipient resolved to no one (known contacts, none in that role). */
+  touchesWithoutRecipient: number;
   /** Touches per step, for the funnel. */
   touchesByStep: Record<string, number>;
 };
@@ -114,24 +139,40 @@ export function alwaysRelevantEvents(journey: JourneyDefinition): Set<string> {
   return names;
 }
 
-/** When the journey's trigger would fire for this account inside the window, or null. */
+/** When the journey's trigger would first fire for this account inside the window, or null. */
 export function triggerTime(
   journey: JourneyDefinition,
   account: SimAccount,
   window: SimWindow,
 ): string | null {
+  return triggerTimes(journey, account, window)[0] ?? null;
+}
+
+/**
+ * Every time the trigger fires inside the window, in order: each event of an event trigger, else at
+ * most once (stages, bands and renewal dates do not change on their own within a simulation).
+ */
+export function triggerTimes(journey: JourneyDefinition, account: SimAccount, window: SimWindow): string[] {
+  const trigger = journey.trigger;
+  if (trigger.type === "event") {
+    return account.events
+      .filter((e) => e.name === trigger.event && !isBefore(e.at, window.from) && isBefore(e.at, window.to))
+      .map((e) => e.at);
+  }
+  const once = firstTriggerTime(journey, account, window);
+  return once === null ? [] : [once];
+}
+
+function firstTriggerTime(journey: JourneyDefinition, account: SimAccount, window: SimWindow): string | null {
   const trigger = journey.trigger;
   switch (trigger.type) {
     case "manual":
+    case "event":
       return window.from;
     case "stage_entered":
       return account.stage === trigger.stage ? window.from : null;
     case "health_band_entered":
       return account.facts["health.band"] === trigger.band ? window.from : null;
-    case "event": {
-      const first = account.events.find((e) => e.name === trigger.event && !isBefore(e.at, window.from));
-      return first && isBefore(first.at, window.to) ? first.at : null;
-    }
     case "renewal_window": {
       const renewal = account.facts.renewal_date;
       if (typeof renewal !== "string") return null;
@@ -171,7 +212,10 @@ export function factsAt(account: SimAccount, eventsUpTo: number, at: string): Re
 
 const DAY_MS = 86_400_000;
 
-/** Simulates one account over the window. */
+/**
+ * Simulates one account over the window: it enters at each trigger its re-entry policy allows (an
+ * event trigger fires at every such event), and a set_stage step changes its stage for what follows.
+ */
 export function simulateAccount(
   journey: JourneyDefinition,
   account: SimAccount,
@@ -185,36 +229,91 @@ export function simulateAccount(
     touches: [],
     escalations: [],
     outcome: "not_enrolled",
+    entries: [],
   };
-  const enteredAt = triggerTime(journey, account, window);
-  if (!enteredAt) {
+  const triggers = triggerTimes(journey, account, window);
+  if (triggers.length === 0) {
     result.reason = `trigger ${journey.trigger.type} does not fire in the window`;
     return result;
   }
+  // The account as the run changes it (set_stage); the caller's object is left alone.
+  const current: SimAccount = { ...account };
+  let refused: string | undefined;
+  for (const at of triggers) {
+    const last = result.entries.at(-1);
+    // Still running at the end of the window: no later trigger can enter it again.
+    if (last && last.finishedAt === null) break;
+    // A trigger while the previous run was still going is a duplicate, as it is live.
+    if (last?.finishedAt && isBefore(at, last.finishedAt)) continue;
+    const decision = mayEnter(
+      journey,
+      { tier: current.tier, stage: current.stage, facts: factsAt(current, eventsUpTo(current, at), at) },
+      result.entries,
+      at,
+    );
+    if (!decision.enter) {
+      refused ??= decision.reason;
+      continue;
+    }
+    const entry = runEntry(journey, current, window, options, interesting, at, result);
+    result.entries.push(entry);
+  }
+  const last = result.entries.at(-1);
+  if (!last) {
+    if (refused) result.reason = refused;
+    return result;
+  }
+  result.enteredAt = result.entries[0]?.enteredAt ?? null;
+  result.outcome = last.outcome;
+  if (last.reason) result.reason = last.reason;
+  const goal = result.entries.find((e) => e.goalReachedAt)?.goalReachedAt;
+  if (goal) result.goalReachedAt = goal;
+  if (current.stage !== account.stage) result.stage = current.stage;
+  return result;
+}
+
+/** The emails a touch `to` reaches, as delivery resolves it, or undefined when contacts are unknown. */
+function recipientsOf(account: SimAccount, to: string): string[] | undefined {
+  if (to === "owner_csm") return account.ownerCsm ? [account.ownerCsm] : [];
+  if (!account.contacts) return undefined;
+  const role = to.startsWith("role:") ? to.slice("role:".length) : undefined;
+  return account.contacts.filter((c) => role === undefined || c.role === role).map((c) => c.email);
+}
+
+/** How many of the account's events happened at or before `at`. */
+function eventsUpTo(account: SimAccount, at: string): number {
+  const ms = Date.parse(at);
+  let count = 0;
+  while (count < account.events.length && (account.events[count]?.ms ?? Number.POSITIVE_INFINITY) <= ms) {
+    count++;
+  }
+  return count;
+}
+
+/** One enrollment from `enteredAt` to its end or the end of the window; touches go into `result`. */
+function runEntry(
+  journey: JourneyDefinition,
+  account: SimAccount,
+  window: SimWindow,
+  options: SimOptions,
+  interesting: Set<string>,
+  enteredAt: string,
+  result: SimAccountResult,
+): SimEntry {
+  const entryNumber = result.entries.length + 1;
   // `cursor`: events up to "now" (what facts may see); `scan`: the next event the run may react to.
   const events = account.events;
-  let cursor = 0;
+  let cursor = eventsUpTo(account, enteredAt);
   const catchUp = (at: string) => {
     const ms = Date.parse(at);
     while (cursor < events.length && (events[cursor]?.ms ?? Number.POSITIVE_INFINITY) <= ms) cursor++;
   };
-  catchUp(enteredAt);
   let scan = cursor;
-  const decision = mayEnter(
-    journey,
-    { tier: account.tier, stage: account.stage, facts: factsAt(account, cursor, enteredAt) },
-    [],
-    enteredAt,
-  );
-  if (!decision.enter) {
-    result.reason = decision.reason;
-    return result;
-  }
-  result.enteredAt = enteredAt;
 
-  // Opens and clicks the simulated touches cause, merged into the account's own events.
+  // Opens and clicks the simulated touches cause, merged into the account's own events. They belong
+  // to this run: any still pending when it ends are dropped with it.
   const injected: SimEvent[] = [];
-  let state: RunState;
+  let escalatedAt: SimEscalation | undefined;
   const absorb = (transition: Transition, at: string): RunState => {
     let current = transition;
     for (;;) {
@@ -229,16 +328,20 @@ export function simulateAccount(
   };
   const record = (command: Command, at: string) => {
     if (command.type === "send") {
+      const recipients = recipientsOf(account, command.to);
       result.touches.push({
         at,
         stepId: command.stepId,
         channel: command.channel,
         template: command.template,
         to: command.to,
+        ...(recipients ? { recipients } : {}),
       });
       const engagement = options.engagement;
       if (engagement) {
-        const roll = hashUnit(`${account.externalId}:${command.touchKey}`);
+        // The first entry keeps the key it always had, so single-entry results do not change.
+        const key = entryNumber === 1 ? command.touchKey : `${command.touchKey}#${entryNumber}`;
+        const roll = hashUnit(`${account.externalId}:${key}`);
         const properties = { stepId: command.stepId };
         if (roll < engagement.clickRate)
           injected.push(simEvent(addDuration(at, "PT3H"), "message_clicked", { properties }));
@@ -247,18 +350,21 @@ export function simulateAccount(
         injected.sort((a, b) => a.ms - b.ms);
       }
     } else if (command.type === "escalate") {
-      result.escalations.push({
+      escalatedAt = {
         at,
         stepId: command.stepId,
         reason: command.reason,
         priority: command.priority,
         sla: command.sla,
         assignee: command.assignee === "owner_csm" ? account.ownerCsm : command.assignee,
-      });
+      };
+      result.escalations.push(escalatedAt);
+    } else if (command.type === "set_stage") {
+      account.stage = command.stage;
     }
   };
 
-  state = absorb(enter(journey, account.externalId, enteredAt), enteredAt);
+  let state = absorb(enter(journey, account.externalId, enteredAt), enteredAt);
   while (state.status === "waiting" || state.status === "running") {
     const wait = state.wait;
     let wakeAt: string | undefined;
@@ -267,8 +373,7 @@ export function simulateAccount(
       wakeAt = wait.until;
       wakeInput = { type: "timer", at: wait.until };
     } else if (wait?.kind === "escalation" && options.escalationResolution !== "never") {
-      const escalated = result.escalations.at(-1);
-      wakeAt = escalated ? addDuration(escalated.at, escalated.sla) : undefined;
+      wakeAt = escalatedAt ? addDuration(escalatedAt.at, escalatedAt.sla) : undefined;
       if (wakeAt)
         wakeInput = {
           type: "escalation_resolved",
@@ -313,11 +418,14 @@ export function simulateAccount(
     state = absorb(step(journey, state, wakeInput), wakeAt);
   }
 
-  result.outcome =
-    state.status === "completed" ? "completed" : state.status === "exited" ? "exited" : "active";
-  if (state.exitReason) result.reason = state.exitReason;
-  if (state.goalReachedAt) result.goalReachedAt = state.goalReachedAt;
-  return result;
+  const finished = state.status === "completed" || state.status === "exited";
+  return {
+    enteredAt,
+    finishedAt: finished ? (state.finishedAt ?? enteredAt) : null,
+    outcome: state.status === "completed" ? "completed" : state.status === "exited" ? "exited" : "active",
+    ...(state.exitReason ? { reason: state.exitReason } : {}),
+    ...(state.goalReachedAt ? { goalReachedAt: state.goalReachedAt } : {}),
+  };
 }
 
 /** Simulates every account, reporting progress every `progressEvery` accounts. */
@@ -332,12 +440,14 @@ export function simulate(
   const summary: SimSummary = {
     accounts: 0,
     enrolled: 0,
+    accountsEnrolled: 0,
     touches: 0,
     escalations: 0,
     exited: 0,
     completed: 0,
     active: 0,
     goals: 0,
+    touchesWithoutRecipient: 0,
     touchesByStep: {},
   };
   const every = options.progressEvery ?? 500;
@@ -345,14 +455,18 @@ export function simulate(
     const r = simulateAccount(journey, account, window, options, interesting);
     results.push(r);
     summary.accounts++;
-    if (r.enteredAt) summary.enrolled++;
+    if (r.entries.length > 0) summary.accountsEnrolled++;
     summary.touches += r.touches.length;
     summary.escalations += r.escalations.length;
-    if (r.outcome === "exited") summary.exited++;
-    if (r.outcome === "completed") summary.completed++;
-    if (r.outcome === "active") summary.active++;
-    if (r.goalReachedAt) summary.goals++;
-    for (const t of r.touches) summary.touchesByStep[t.stepId] = (summary.touchesByStep[t.stepId] ?? 0) + 1;
+    for (const entry of r.entries) {
+      summary.enrolled++;
+      summary[entry.outcome]++;
+      if (entry.goalReachedAt) summary.goals++;
+    }
+    for (const t of r.touches) {
+      summary.touchesByStep[t.stepId] = (summary.touchesByStep[t.stepId] ?? 0) + 1;
+      if (t.recipients?.length === 0) summary.touchesWithoutRecipient++;
+    }
     if (options.onProgress && summary.accounts % every === 0) options.onProgress(summary.accounts);
   }
   options.onProgress?.(summary.accounts);

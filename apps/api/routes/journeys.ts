@@ -20,7 +20,13 @@ import {
 } from "../../core/journeys";
 import { templateCatalog } from "../../core/message-templates";
 import { ensureRenewalSchedule } from "../../core/schedules";
-import { runSimulation, SimulateRequest, SimulateResponse, simulationWindow } from "../../core/simulation";
+import {
+  runSimulation,
+  SimulateRequest,
+  SimulateResponse,
+  simulationLimitProblems,
+  simulationWindow,
+} from "../../core/simulation";
 import { MAX_INT4, storableText } from "../../core/validators";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
@@ -174,7 +180,7 @@ export const simulateRoute = createRoute({
   tags: ["Journeys"],
   summary: "Who would get what, when: run the journey on a virtual clock before launch",
   description:
-    "Over your accounts (with their stored events) or a synthetic population, between `from` and `to` (default: the last 90 days). Uses `definition` when given, else `version`, else the draft. Escalations that hold a journey are assumed resolved at their SLA; opens and clicks are modelled at 45% / 12%.",
+    "Over your accounts (with their stored events) or a synthetic population, between `from` and `to` (default: the last 90 days). Uses `definition` when given, else `version`, else the draft. An account enters again whenever its trigger fires and the re-entry policy allows. Escalations that hold a journey are assumed resolved at their SLA; opens and clicks are modelled at 45% / 12%. At most 731 days, and 2,000,000 account-days (accounts × days).",
   security: bearerSecurity,
   request: {
     params: KeyParam,
@@ -313,13 +319,8 @@ export function journeysRouter() {
         });
       }
       const window = simulationWindow(request, deps.now());
-      if (!(Date.parse(window.from) < Date.parse(window.to))) {
-        throw new ProblemError({
-          status: 422,
-          type: "validation",
-          errors: [{ pointer: "/to", message: "must be after `from`" }],
-        });
-      }
+      const limits = simulationLimitProblems(request, window);
+      if (limits.length > 0) throw new ProblemError({ status: 422, type: "validation", errors: limits });
       const run = await runSimulation(deps.db, workspaceId, validation.journey, request.accounts, window);
       const response: SimulateResponse = { journey: { key, version }, window, ...run };
       return c.json(response, 200);
