@@ -126,4 +126,21 @@ describe("volante journeys simulate", () => {
     expect(code).toBe(2);
     expect(stderr).toContain("--accounts");
   });
+
+  it.each([
+    ["--accounts", "10abc"],
+    ["--accounts", "1e3"],
+    ["--days", "30days"],
+    ["--from", "1"],
+  ])("refuses %s %s rather than reading a value out of part of it (exit 2)", async (option, value) => {
+    const { code, stderr } = await volante(
+      "journeys",
+      "simulate",
+      "tests/fixtures/ten-step-journey.json",
+      option,
+      value,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${option} must be`);
+  });
 });

@@ -61,8 +61,8 @@ export function registerJourneyCommands(program: Command, io: Out): void {
   journeys
     .command("simulate <file>")
     .description("run the journey over a synthetic population on a virtual clock and summarise who gets what")
-    .option("--accounts <n>", "synthetic accounts", (v) => Number.parseInt(v, 10), 1000)
-    .option("--days <n>", "days to simulate", (v) => Number.parseInt(v, 10), 90)
+    .option("--accounts <n>", "synthetic accounts", wholeNumber, 1000)
+    .option("--days <n>", "days to simulate", wholeNumber, 90)
     .option("--from <date>", "start of the window (ISO date)", "")
     .option("--templates <dir>", "message templates directory (default: templates/messages)")
     .option("--json", "print the whole result as JSON")
@@ -79,7 +79,7 @@ export function registerJourneyCommands(program: Command, io: Out): void {
           bad.push("--days must be a whole number from 1 to 3650");
         }
         const from = options.from
-          ? new Date(options.from)
+          ? new Date(isoDateLike.test(options.from) ? options.from : Number.NaN)
           : new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
         if (Number.isNaN(from.getTime())) bad.push("--from must be a date such as 2026-01-01");
         if (bad.length > 0) {
@@ -128,6 +128,7 @@ export function registerJourneyCommands(program: Command, io: Out): void {
         io.out(
           table([
             ["enrolled", s.enrolled],
+            ["accounts enrolled", s.accountsEnrolled],
             ["touches", s.touches],
             ["escalations", s.escalations],
             ["goals reached", s.goals],
@@ -147,6 +148,17 @@ export function registerJourneyCommands(program: Command, io: Out): void {
       },
     );
 }
+
+/**
+ * An option that must be digits only: `10abc` or `1e3` is NaN (refused with exit 2), not the 10 or
+ * 1 that Number.parseInt would read.
+ */
+function wholeNumber(value: string): number {
+  return /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+}
+
+/** A date (2026-01-01) or date-time (2026-01-01T09:00:00Z), not whatever Date can read ("1" is 2001). */
+const isoDateLike = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
 /** A two-column text table with right-aligned numbers. */
 function table(rows: [string, number][]): string {
