@@ -55,34 +55,53 @@ afterAll(async () => {
 
 describe("health scores", () => {
   it("scores an account exactly as computed by hand from the default scorecard", async () => {
-    await ws.request("PUT", "/v1/accounts/fixture", { name: "Fixture", licenses: 10 });
+    await ws.request("PUT", "/v1/accounts/fixture", {
+      name: "Fixture",
+      licenses: 10,
+      attributes: { roi_achieved: 0.75 },
+    });
+    await ws.request("PUT", "/v1/accounts/proven", { name: "Proven", attributes: { roi_achieved: true } });
     await events("fixture", [
       { name: "login", at: ago(1), user: "u1" },
       { name: "login", at: ago(2), user: "u2" },
       { name: "login", at: ago(3), user: "u3" },
       { name: "login", at: ago(3, 1), user: "u4" },
       { name: "report_created", at: ago(2, 1), user: "u1" },
+      { name: "report_created", at: ago(1, 3), user: "u1" },
+      { name: "report_created", at: ago(2, 2), user: "u1" },
+      { name: "report_created", at: ago(3, 2), user: "u1" },
       { name: "dashboard_shared", at: ago(1, 1), user: "u2" },
       { name: "outcome_achieved", at: ago(1, 2), user: "u1" },
-      // Older than 28 days: outside the usage window.
+      // A meeting is engagement, not usage: u7 is neither active nor a license activated.
+      { name: "meeting_held", at: ago(10), user: "u7" },
+      // Older than 28 days: outside the usage window, but these licenses were activated.
+      { name: "login", at: ago(35), user: "u5" },
       { name: "login", at: ago(40), user: "u9" },
     ]);
     const res = await ws.request("POST", "/v1/health/recompute");
     expect(res.status).toBe(200);
     const health = (await (await ws.request("GET", "/v1/accounts/fixture/health")).json()) as Health;
-    // 4 of 10 licenses active: deployed 0.4/0.8 = 50, active 0.4/0.5 = 80; 3 active days of 20 = 15;
-    // 3 features of 4 = 75; 1 outcome of 1 = 100; no touches yet, so engagement is left out.
+    // 6 of 10 licenses ever used: 0.6/0.8 = 75; 4 active in 28 days: 0.4/0.5 = 80; 3 active days of
+    // 20 = 15; 3 features of 4 = 75; 6 feature uses / (4 users × 3 features) = 0.5 of 2 = 25;
+    // 1 meeting of 2 = 50; 1 outcome of 1 = 100; ROI attribute 0.75 = 75; no touches yet, so the
+    // touch score is left out.
     expect(health.current?.measures).toEqual({
-      deployed: { value: 0.4, score: 50 },
+      deployed: { value: 0.6, score: 75 },
       active: { value: 0.4, score: 80 },
       active_days: { value: 3, score: 15 },
       breadth: { value: 3, score: 75 },
+      depth: { value: 0.5, score: 25 },
+      meetings: { value: 1, score: 50 },
       outcomes: { value: 1, score: 100 },
+      roi: { value: 0.75, score: 75 },
     });
-    // (30·50 + 20·80 + 15·15 + 15·75 + 10·100) / 90 = 60.6
-    expect(health.current).toMatchObject({ score: 61, band: "yellow" });
+    // (25·75 + 20·80 + 10·15 + 10·75 + 5·25 + 5·50 + 10·100 + 5·75) / 90 = 68.1
+    expect(health.current).toMatchObject({ score: 68, band: "yellow" });
     const account = (await (await ws.request("GET", "/v1/accounts/fixture")).json()) as Account;
-    expect(account.health).toMatchObject({ score: 61, band: "yellow" });
+    expect(account.health).toMatchObject({ score: 68, band: "yellow" });
+    // A boolean ROI attribute counts as all (or nothing).
+    const proven = (await (await ws.request("GET", "/v1/accounts/proven/health")).json()) as Health;
+    expect(proven.current?.measures.roi).toEqual({ value: 1, score: 100 });
   });
 
   it("keeps a history with a trend, and escalates an account that falls into red to its CSM", async () => {
@@ -114,20 +133,21 @@ describe("health scores", () => {
     );
     const deps = { db: stack.database.db, client: stack.client, taskQueue: stack.taskQueue };
     const before = await recomputeHealth(deps, ws.workspaceId, new Date(Date.now() - 40 * DAY));
-    // All 4 licenses active, 5 active days, 2 features, no outcome: (3000 + 2000 + 375 + 750) / 90 = 68.
+    // All 4 licenses activated and active, 5 active days, 2 features used twice per user, no meeting,
+    // no outcome: (2500 + 2000 + 250 + 500 + 250) / 85 = 64.7. Then only the activated licenses: 2500 / 85.
     expect(before.transitions).toContainEqual({ account: "declining", from: null, to: "yellow" });
     const after = await recomputeHealth(deps, ws.workspaceId, new Date());
     expect(after.transitions).toContainEqual({ account: "declining", from: "yellow", to: "red" });
 
     const health = (await (await ws.request("GET", "/v1/accounts/declining/health")).json()) as Health;
     expect(health.history.map((h) => [h.score, h.band])).toEqual([
-      [68, "yellow"],
-      [0, "red"],
+      [65, "yellow"],
+      [29, "red"],
     ]);
     expect(health.current?.trend.days28).toBe(
       (health.history[1]?.score ?? 0) - (health.history[0]?.score ?? 0),
     );
-    expect(health.current?.trend).toEqual({ days7: -68, days28: -68 });
+    expect(health.current?.trend).toEqual({ days7: -36, days28: -36 });
 
     const escalation = await eventually(async () => {
       const { data } = (await (await ws.request("GET", "/v1/escalations")).json()) as {
@@ -145,7 +165,7 @@ describe("health scores", () => {
     expect(alerts.data.find((a) => a.account === "declining")).toMatchObject({
       from: "yellow",
       to: "red",
-      score: 0,
+      score: 29,
     });
     const posted = await eventually(async () => {
       const texts = receiver.received.map((r) => String(r.body.text));
@@ -153,7 +173,7 @@ describe("health scores", () => {
       const escalated = texts.find((t) => t.startsWith("Escalated:") && t.includes("Health fell into red"));
       return alert && escalated ? { alert, escalated } : undefined;
     }, "the alert and the escalation on the webhook");
-    expect(posted.alert).toBe("Health dropped: Declining (declining) yellow → red, score 0");
+    expect(posted.alert).toBe("Health dropped: Declining (declining) yellow → red, score 29");
     const alertPost = receiver.received.find((r) => r.body.event === "health.band_changed");
     expect(alertPost?.headers["idempotency-key"]).toMatch(/^health-alert:/);
   });

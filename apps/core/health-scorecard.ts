@@ -7,11 +7,20 @@ import { parse as parseDuration } from "tinyduration";
  */
 
 export const metrics = [
+  /** Distinct users ever seen / licenses. */
+  "deployment.licenses_activated",
+  /** Distinct users active in the last 28 days / licenses. */
   "deployment.active_ratio_28d",
   "adoption.active_days_28d",
   "adoption.feature_breadth_28d",
+  /** Feature events per active user per feature used, in 28 days (how deeply features are used). */
+  "adoption.feature_depth_28d",
   "engagement.touch_response_90d",
+  /** Meetings held in 90 days (`meetingEvents`). */
+  "engagement.meetings_90d",
   "roi.outcomes_90d",
+  /** The account attribute `roiAttribute`: a number 0..1, or a boolean (1 or 0); unknown without it. */
+  "roi.attribute",
 ] as const;
 export type Metric = (typeof metrics)[number];
 
@@ -34,6 +43,13 @@ export const Scorecard = z
       .refine((b) => b.red <= b.yellow, { message: "`red` must not be above `yellow`", path: ["red"] }),
     /** Event names that count as outcomes achieved (the ROI measure). */
     roiEvents: z.array(z.string().min(1)).default(["outcome_achieved"]),
+    /** The account attribute holding the ROI achieved (`roi.attribute`), e.g. set by the CSM after a QBR. */
+    roiAttribute: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,99}$/, "must be an attribute name such as roi_achieved")
+      .default("roi_achieved"),
+    /** Event names that count as meetings held (engagement); they are not product usage. */
+    meetingEvents: z.array(z.string().min(1)).default(["meeting_held"]),
     /** Per tier: weights that replace the measure's default weight. */
     profiles: z
       .partialRecord(
@@ -77,15 +93,18 @@ export const Scorecard = z
   .openapi("Scorecard");
 export type Scorecard = z.infer<typeof Scorecard>;
 
-/** The default encodes the field's rule of thumb: 80% of licenses deployed, 50% active in 28 days. */
+/**
+ * The default encodes the field's rule of thumb: 80% of licenses deployed (activated), 50% of them
+ * active in 28 days; then DEAR's other axes.
+ */
 export const defaultScorecard: Scorecard = Scorecard.parse({
   measures: [
     {
       key: "deployed",
-      label: "Licenses in use (goal 80%)",
+      label: "Licenses activated (goal 80%)",
       group: "deployment",
-      metric: "deployment.active_ratio_28d",
-      weight: 30,
+      metric: "deployment.licenses_activated",
+      weight: 25,
       curve: { zero: 0, full: 0.8 },
     },
     {
@@ -101,7 +120,7 @@ export const defaultScorecard: Scorecard = Scorecard.parse({
       label: "Active days in 28",
       group: "adoption",
       metric: "adoption.active_days_28d",
-      weight: 15,
+      weight: 10,
       curve: { zero: 0, full: 20 },
     },
     {
@@ -109,8 +128,16 @@ export const defaultScorecard: Scorecard = Scorecard.parse({
       label: "Features used in 28 days",
       group: "adoption",
       metric: "adoption.feature_breadth_28d",
-      weight: 15,
+      weight: 10,
       curve: { zero: 0, full: 4 },
+    },
+    {
+      key: "depth",
+      label: "Uses per active user and feature (28 days)",
+      group: "adoption",
+      metric: "adoption.feature_depth_28d",
+      weight: 5,
+      curve: { zero: 0, full: 2 },
     },
     {
       key: "touch_score",
@@ -121,11 +148,27 @@ export const defaultScorecard: Scorecard = Scorecard.parse({
       curve: { zero: 0, full: 0.5 },
     },
     {
+      key: "meetings",
+      label: "Meetings held (90 days)",
+      group: "engagement",
+      metric: "engagement.meetings_90d",
+      weight: 5,
+      curve: { zero: 0, full: 2 },
+    },
+    {
       key: "outcomes",
       label: "Outcomes achieved (90 days)",
       group: "roi",
       metric: "roi.outcomes_90d",
       weight: 10,
+      curve: { zero: 0, full: 1 },
+    },
+    {
+      key: "roi",
+      label: "ROI achieved (account attribute)",
+      group: "roi",
+      metric: "roi.attribute",
+      weight: 5,
       curve: { zero: 0, full: 1 },
     },
   ],
