@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account } from "../apps/core/accounts";
 import { recomputeHealth } from "../apps/core/health";
+import { healthRecompute, healthScheduleId } from "../workflows/health-recompute";
 import {
   eventually,
   startTestStack,
@@ -243,6 +244,19 @@ describe("health scores", () => {
       data: unknown[];
     };
     expect(enrolled).toHaveLength(1);
+  });
+
+  it("scores every account from the Schedule's workflow, as an activity that heartbeats", async () => {
+    const w = await stack.newWorkspace();
+    await w.request("PUT", "/v1/accounts/scheduled", { name: "Scheduled", licenses: 3 });
+    const result = await stack.client.workflow.execute(healthRecompute, {
+      taskQueue: stack.taskQueue,
+      workflowId: `${healthScheduleId(w.workspaceId)}:test`,
+      args: [{ workspaceId: w.workspaceId }],
+    });
+    expect(result).toEqual({ accounts: 1 });
+    const health = (await (await w.request("GET", "/v1/accounts/scheduled/health")).json()) as Health;
+    expect(health.history).toHaveLength(1);
   });
 
   it("validates the scorecard with pointers, saves it and schedules the recompute", async () => {

@@ -14,6 +14,8 @@ import {
 
 const DAY_MS = 86_400_000;
 const INSERT_CHUNK = 1000;
+/** Well inside the health workflow's heartbeat timeout (5 minutes); the SDK throttles them anyway. */
+const HEARTBEAT_EVERY_MS = 20_000;
 
 export async function getScorecard(
   db: Db,
@@ -201,6 +203,26 @@ export async function recomputeHealth(
   const started = performance.now();
   const { db } = deps;
   const { scorecard } = await getScorecard(db, workspaceId);
+  // The metrics query of a large workspace runs for a while: keep the heartbeat going meanwhile.
+  const stage = { step: "metrics" as string };
+  const activity = activityContext();
+  const beating = activity ? setInterval(() => activity.heartbeat(stage), HEARTBEAT_EVERY_MS) : undefined;
+  try {
+    return await scoreAndRecord(deps, workspaceId, at, scorecard, started, stage);
+  } finally {
+    clearInterval(beating);
+  }
+}
+
+async function scoreAndRecord(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  at: Date,
+  scorecard: Scorecard,
+  started: number,
+  stage: { step: string },
+): Promise<RecomputeResult> {
+  const { db } = deps;
   const rows = await metricsOf(db, workspaceId, at, scorecard);
   const scored = rows.map((row) => ({ row, health: scoreAccount(scorecard, row.tier, valuesOf(row)) }));
 
@@ -229,7 +251,7 @@ export async function recomputeHealth(
         where a.id = v.id and (a.health_computed_at is null or a.health_computed_at <= ${at.toISOString()}::timestamptz)
       `);
     });
-    heartbeat({ scored: i + chunk.length });
+    stage.step = `scored ${i + chunk.length}`;
   }
 
   const transitions: BandTransition[] = scored
@@ -238,7 +260,7 @@ export async function recomputeHealth(
   for (const band of ["red", "yellow", "green"] as const) {
     const entered = scored.filter(({ row, health }) => health.band === band && row.health_band !== band);
     if (entered.length === 0) continue;
-    heartbeat({ enrolling: band });
+    stage.step = `enrolling ${band}`;
     await enrollAccountsWhereTriggered(
       deps,
       workspaceId,
@@ -269,12 +291,12 @@ export async function recomputeHealth(
   };
 }
 
-/** Tells Temporal a long recompute is alive; a no-op outside an activity (the API's on-demand run). */
-function heartbeat(detail: unknown): void {
+/** The activity's context when run as one (the Schedule's run), else null (the API's on-demand run). */
+function activityContext(): Context | null {
   try {
-    Context.current().heartbeat(detail);
+    return Context.current();
   } catch {
-    // Not in an activity.
+    return null;
   }
 }
 
