@@ -1,7 +1,13 @@
+import type { AddressInfo } from "node:net";
+import { WorkflowNotFoundError } from "@temporalio/client";
+import { Worker } from "@temporalio/worker";
 import { and, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Enrollment } from "../apps/core/enrollments";
-import { createWorker } from "../apps/worker/worker";
+import { SMTPServer } from "smtp-server";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { findAccountRow } from "../apps/core/accounts";
+import { type Enrollment, onStageEntered, type RuntimeDeps } from "../apps/core/enrollments";
+import { createSmtpTransport } from "../apps/core/mailer";
+import { createActivities } from "../apps/worker/activities";
 import { touches } from "../db/schema";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
@@ -74,12 +80,22 @@ async function trace(id: string): Promise<Trace> {
   return (await (await ws.request("GET", `/v1/enrollments/${id}/trace`)).json()) as Trace;
 }
 
-async function untilStatus(id: string, status: string): Promise<Trace> {
-  return eventually(async () => {
-    const t = await trace(id);
-    return t.enrollment.status === status ? t : undefined;
-  }, `enrollment ${id} to be ${status}`);
+async function untilStatus(id: string, status: string, timeoutMs?: number): Promise<Trace> {
+  return eventually(
+    async () => {
+      const t = await trace(id);
+      return t.enrollment.status === status ? t : undefined;
+    },
+    `enrollment ${id} to be ${status}`,
+    timeoutMs,
+  );
 }
+
+const runtime = (): RuntimeDeps => ({
+  db: stack.database.db,
+  client: stack.client,
+  taskQueue: stack.taskQueue,
+});
 
 async function sentTouches(enrollmentId: string) {
   return stack.database.db
@@ -133,13 +149,17 @@ describe("journey runtime through the API", () => {
       "the login wait",
     );
 
-    // A duplicate PATCH (same stage) and an explicit re-trigger do not enroll twice.
-    expect((await ws.request("PATCH", "/v1/accounts/acme", { lifecycleStage: "onboarding" })).status).toBe(
-      200,
-    );
+    // The trigger fires again (the stage left and entered again; re-entry is never), and an explicit
+    // re-trigger: neither enrolls twice, nor starts a second workflow.
+    for (const lifecycleStage of ["adoption", "onboarding"]) {
+      expect((await ws.request("PATCH", "/v1/accounts/acme", { lifecycleStage })).status).toBe(200);
+    }
     const again = await ws.request("POST", "/v1/enrollments", { journey: "onboarding", account: "acme" });
     expect(again.status).toBe(409);
     expect(await enrollmentsOf("onboarding", "acme")).toHaveLength(1);
+    await expect(stack.client.workflow.getHandle(`${enrollment?.workflowId}:2`).describe()).rejects.toThrow(
+      WorkflowNotFoundError,
+    );
 
     await event("acme", "login");
     const done = await untilStatus(id, "completed");
@@ -170,6 +190,31 @@ describe("journey runtime through the API", () => {
       ["check-in", 1, 1],
       ["adopt", 1, 0],
     ]);
+  });
+
+  it("enrolls once when the same stage trigger fires twice at once", async () => {
+    await account("twice");
+    const row = await findAccountRow(stack.database.db, ws.workspaceId, "twice");
+    if (!row) throw new Error("no account");
+    // What two concurrent PATCHes to onboarding each call.
+    const outcomes = await Promise.all(
+      [1, 2].map(() => onStageEntered(runtime(), ws.workspaceId, row.id, "onboarding")),
+    );
+    expect(
+      outcomes
+        .flat()
+        .map((o) => (o.enrolled ? "enrolled" : o.code))
+        .sort(),
+    ).toEqual(["duplicate", "enrolled"]);
+    const [enrollment, ...others] = await enrollmentsOf("onboarding", "twice");
+    expect(others).toEqual([]);
+    expect((await stack.client.workflow.getHandle(enrollment?.workflowId ?? "").describe()).status.name).toBe(
+      "RUNNING",
+    );
+    await expect(stack.client.workflow.getHandle(`${enrollment?.workflowId}:2`).describe()).rejects.toThrow(
+      WorkflowNotFoundError,
+    );
+    await ws.request("POST", `/v1/enrollments/${enrollment?.id}/exit`, { reason: "test done" });
   });
 
   it("enrolls once when the same manual trigger races with itself", async () => {
@@ -339,8 +384,12 @@ describe("journey runtime through the API", () => {
     }, "the second escalation");
     await ws.request("POST", `/v1/escalations/${second?.id}/resolve`, { outcome: "exit" });
     expect((await untilStatus(again.id, "exited")).enrollment.exitReason).toBe("escalation_closed");
+    // Resolving again: the same outcome is a safe retry, another one a conflict.
     expect(
       (await ws.request("POST", `/v1/escalations/${second?.id}/resolve`, { outcome: "exit" })).status,
+    ).toBe(200);
+    expect(
+      (await ws.request("POST", `/v1/escalations/${second?.id}/resolve`, { outcome: "resume" })).status,
     ).toBe(409);
     expect(
       (await ws.request("POST", `/v1/escalations/${second?.id}/reassign`, { assignee: "not-an-email" }))
@@ -359,35 +408,6 @@ describe("journey runtime through the API", () => {
     expect(schedule.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 6, end: 6, step: 1 }] });
   });
 
-  it("survives a worker restart mid-journey: no touch sent twice, no step lost", async () => {
-    // A second worker on the same task queue takes over once the first is gone.
-    await account("restart");
-    await ws.request("PATCH", "/v1/accounts/restart", { lifecycleStage: "onboarding" });
-    const [enrollment] = await enrollmentsOf("onboarding", "restart");
-    const id = enrollment?.id ?? "";
-    await eventually(
-      async () => ((await trace(id)).enrollment.currentStep === "login" ? true : undefined),
-      "the wait",
-    );
-
-    await stack.stopWorker();
-    const replacement = await createWorker(stack.workerConfig);
-    const running = replacement.run();
-    try {
-      await event("restart", "login");
-      const done = await untilStatus(id, "completed");
-      expect(done.trace.filter((t) => t.kind === "sent").map((t) => t.stepId)).toEqual([
-        "welcome",
-        "check-in",
-      ]);
-      const all = await stack.database.db.select().from(touches).where(eq(touches.enrollmentId, id));
-      expect(all.map((t) => t.touchKey).sort()).toEqual(["check-in:1", "welcome:1"]);
-    } finally {
-      replacement.shutdown();
-      await running;
-    }
-  });
-
   it("answers 404 for another workspace's enrollment and 422 for a bad request", async () => {
     const [enrollment] = await enrollmentsOf("onboarding", "acme");
     const stranger = await stack.newWorkspace();
@@ -400,4 +420,123 @@ describe("journey runtime through the API", () => {
       ((await missing.json()) as { errors: { pointer: string }[] }).errors.map((e) => e.pointer),
     ).toEqual(["/journey"]);
   });
+
+  it("survives a worker stopped mid-send: that send completes once, the next worker goes on without resending", async () => {
+    const smtp = await gatedSmtp();
+    const transport = createSmtpTransport(smtp.url);
+    // The file's worker steps aside; these ones send through the SMTP server that counts deliveries.
+    await stack.stopWorker();
+    const startWorker = async () => {
+      const worker = await Worker.create({
+        connection: stack.workerConfig.connection,
+        namespace: stack.workerConfig.namespace,
+        taskQueue: stack.taskQueue,
+        activities: createActivities({ ...stack.workerConfig, transport }),
+        workflowBundle: { codePath: inject("workflowBundlePath") },
+        // A stopped worker's sticky tasks move to the shared queue quickly.
+        stickyQueueScheduleToStartTimeout: "1s",
+        shutdownForceTime: "30s",
+      });
+      const running = worker.run();
+      return {
+        stop: async () => {
+          worker.shutdown();
+          await running;
+        },
+      };
+    };
+    await publish("restart", {
+      name: "Restart",
+      trigger: { type: "manual" },
+      steps: [
+        { id: "welcome", type: "email", template: "onboarding-welcome", to: "all_contacts" },
+        { id: "pause", type: "wait", duration: "PT3S" },
+        { id: "check-in", type: "email", template: "onboarding-check-in", to: "all_contacts" },
+      ],
+    });
+    await account("restart");
+    await ws.request("PUT", "/v1/accounts/restart/contacts/stall", {
+      email: "stall@restart.example",
+      name: "Hanako Sato",
+      role: "champion",
+    });
+
+    let worker = await startWorker();
+    try {
+      const res = await ws.request("POST", "/v1/enrollments", { journey: "restart", account: "restart" });
+      const { id } = (await res.json()) as Enrollment;
+      // The welcome reached admin@ and is on the wire to stall@ when the worker is told to stop (a
+      // deploy's SIGTERM): it finishes that send and records it, and takes nothing new.
+      await eventually(async () => (smtp.holding() ? true : undefined), "the welcome to stall@ in flight");
+      expect(smtp.accepted).toEqual([{ to: "admin@restart.example", touch: "welcome:1" }]);
+      const stopping = worker.stop();
+      smtp.release();
+      await stopping;
+      expect((await trace(id)).enrollment.currentStep).toBe("pause");
+
+      // A fresh worker (nothing cached: it replays the history) wakes the run when its wait is over.
+      worker = await startWorker();
+      const done = await untilStatus(id, "completed", 60_000);
+
+      expect(done.trace.filter((t) => t.kind === "sent").map((t) => [t.stepId, t.detail.recipients])).toEqual(
+        [
+          ["welcome", ["admin@restart.example", "stall@restart.example"]],
+          ["check-in", ["admin@restart.example", "stall@restart.example"]],
+        ],
+      );
+      expect(done.trace.map((t) => `${t.stepId ?? "-"} ${t.kind}`)).toContain("pause wait_over");
+      // What the SMTP server took: every touch once per contact, nothing sent again after a restart.
+      expect(smtp.accepted.map((m) => `${m.touch} ${m.to}`).sort()).toEqual([
+        "check-in:1 admin@restart.example",
+        "check-in:1 stall@restart.example",
+        "welcome:1 admin@restart.example",
+        "welcome:1 stall@restart.example",
+      ]);
+    } finally {
+      await worker.stop();
+      await smtp.close();
+    }
+  }, 120_000);
 });
+
+/**
+ * A real SMTP server counting the messages it accepts (by recipient and X-Volante-Touch). The first
+ * message to stall@ is held unanswered, the sender mid-send, until `release()` accepts it.
+ */
+async function gatedSmtp() {
+  const accepted: { to: string; touch: string }[] = [];
+  let held: (() => void) | undefined;
+  let stalled = false;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => {
+        const to = session.envelope.rcptTo.map((r) => r.address).join(",");
+        const raw = Buffer.concat(chunks).toString("utf8");
+        const accept = () => {
+          accepted.push({ to, touch: /^X-Volante-Touch: (.+)$/m.exec(raw)?.[1]?.trim() ?? "" });
+          callback();
+        };
+        if (to === "stall@restart.example" && !stalled) {
+          stalled = true;
+          held = accept;
+          return;
+        }
+        accept();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
+    accepted,
+    holding: () => held !== undefined,
+    release: () => held?.(),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
