@@ -142,7 +142,7 @@ export const MESSAGE_OUTCOME_EVENTS: readonly string[] = [
 ];
 
 /** Whether `event` is another enrollment's message outcome (events without an enrollment id count). */
-export function isForeignOutcome(
+function isForeignOutcome(
   enrollmentId: string | undefined,
   event: { name: string; properties?: Record<string, unknown> | undefined },
 ): boolean {
