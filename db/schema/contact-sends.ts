@@ -23,8 +23,8 @@ export const contactSends = pgTable(
       .references(() => touches.id, { onDelete: "cascade" }),
     channel: text("channel", { enum: ["email", "in_app"] }).notNull(),
     category: text("category").notNull(),
-    /** `sent`, or `failed` with the server's reply (a permanent refusal). */
-    status: text("status", { enum: ["sent", "failed"] }).notNull(),
+    /** `pending` while the send is on its way (decision 0014), `sent`, or `failed` with the server's reply. */
+    status: text("status", { enum: ["pending", "sent", "failed"] }).notNull(),
     reason: text("reason"),
     messageId: text("message_id"),
     sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }).notNull(),
