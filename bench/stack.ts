@@ -107,6 +107,7 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     db: database.db,
     fileTemplates,
     outboxDir,
+    publicUrl: "http://localhost:3000",
     now: () => new Date(),
     temporal: { client, taskQueue, namespace: "default" },
     metrics: createMetrics(),

@@ -197,6 +197,35 @@ describe("email through a real SMTP server", () => {
     expect(techTouch.from?.value).toEqual([{ name: "Volante", address: "noreply@volante.local" }]);
   });
 
+  it("emails a CSM the API assigns an escalation to through the same SMTP server as the journeys", async () => {
+    await ws.request("PUT", "/v1/csms/first@vendor.example", { capacity: 5, tiers: ["tech_touch"] });
+    await ws.request("PUT", "/v1/csms/second@vendor.example", { capacity: 5, tiers: ["low_touch"] });
+    await account("handover", [{ id: "admin", email: "admin@handover.example" }]);
+    await ws.request("PUT", "/v1/journeys/call-handover", {
+      name: "Call",
+      trigger: { type: "manual" },
+      steps: [{ id: "call", type: "escalate", reason: "Silent account", priority: "high", sla: "P2D" }],
+    });
+    expect((await ws.request("POST", "/v1/journeys/call-handover/publish")).status).toBe(201);
+    await ws.request("POST", "/v1/enrollments", { journey: "call-handover", account: "handover" });
+    const opened = await eventually(async () => {
+      const list = (await (await ws.request("GET", "/v1/escalations")).json()) as {
+        data: { id: string; assignee: string | null }[];
+      };
+      return list.data.find((e) => e.assignee === "first@vendor.example");
+    }, "the escalation to reach first@");
+    const moved = await ws.request("POST", `/v1/escalations/${opened.id}/reassign`, {
+      assignee: "second@vendor.example",
+    });
+    expect(moved.status).toBe(200);
+    const mail = await eventually(
+      async () => smtp.mail.find((m) => m.to.includes("second@vendor.example")),
+      "the new assignee's email at the SMTP server",
+    );
+    const parsed = await simpleParser(mail.raw);
+    expect(parsed.text).toContain("Silent account");
+  });
+
   it("retries a 4xx until the server takes it, and records a 5xx as failed without retrying", async () => {
     await account("flaky", [{ id: "f", email: "flaky@flaky.example" }]);
     await finished((await sendOnce("flaky")).id);

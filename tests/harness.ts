@@ -97,6 +97,8 @@ export async function startTestStack(options: { smtpUrl?: string } = {}): Promis
     db: database.db,
     fileTemplates,
     outboxDir,
+    transport: workerConfig.transport,
+    publicUrl: workerConfig.publicUrl,
     now: () => new Date(),
     temporal: { client, taskQueue, namespace },
     metrics: createMetrics(),

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Client } from "@temporalio/client";
+import type { Transporter } from "nodemailer";
 import type { Db } from "../../db/client";
 import type { FileTemplate } from "../core/templates";
 import type { Logger } from "../logger";
@@ -15,6 +16,10 @@ export type AppDeps = {
   fileTemplates: FileTemplate[];
   /** Where the dev email transport writes `.eml` files (used when SMTP_URL is unset). */
   outboxDir: string;
+  /** SMTP (from `SMTP_URL`) for the mail the API itself sends (CSM notifications); else the outbox. */
+  transport?: Transporter | undefined;
+  /** Public base URL of the API, for the links in that mail. */
+  publicUrl: string;
   /** The clock; tests pass a fixed one. */
   now: () => Date;
   /** Extra facts shown by /healthz (e.g. which database driver). */

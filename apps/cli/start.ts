@@ -92,6 +92,7 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
     const fileTemplates = await loadFileTemplates();
     const outboxDir = join(env.home, "outbox");
     const apiUrl = env.VOLANTE_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
+    const transport = env.SMTP_URL ? createSmtpTransport(env.SMTP_URL) : undefined;
     const worker = await createWorker({
       connection: nativeConnection,
       namespace: env.TEMPORAL_NAMESPACE,
@@ -101,7 +102,7 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
       outboxDir,
       fileTemplates,
       publicUrl: apiUrl,
-      transport: env.SMTP_URL ? createSmtpTransport(env.SMTP_URL) : undefined,
+      transport,
       maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
     });
     const running = worker.run();
@@ -121,6 +122,8 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
       db: database.db,
       fileTemplates,
       outboxDir,
+      transport,
+      publicUrl: apiUrl,
       now: () => new Date(),
       temporal: { client, taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE },
       metrics: createMetrics(),

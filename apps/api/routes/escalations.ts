@@ -129,7 +129,13 @@ function answer(result: EscalationChange) {
 
 /** What the CSM notifications need; the API sends them through the same delivery path as the worker. */
 function delivery(deps: AppDeps): DeliveryDeps {
-  return { db: deps.db, outboxDir: deps.outboxDir, fileTemplates: deps.fileTemplates, publicUrl: "" };
+  return {
+    db: deps.db,
+    outboxDir: deps.outboxDir,
+    fileTemplates: deps.fileTemplates,
+    publicUrl: deps.publicUrl,
+    transport: deps.transport,
+  };
 }
 
 export function escalationsRouter() {
