@@ -637,13 +637,14 @@ export async function channels({ stack, mode, log }: Ctx): Promise<Figure[]> {
   ];
 }
 
+// Memory first: measured on a fresh worker, before other scenarios have grown the heap.
 export const scenarios = {
+  memory,
   ingestion,
   health,
   journeys,
   latency: escalationLatency,
   api: apiLatency,
-  memory,
   simulator,
   channels,
 };
