@@ -2,6 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { accounts, events } from "../../db/schema";
 import type { Facts } from "../../workflows/journey/interpreter";
+import { calendarDaysUntil, wholeDaysSince } from "../../workflows/journey/time";
 
 const DAY_MS = 86_400_000;
 
@@ -40,15 +41,13 @@ export async function loadFacts(db: Db, workspaceId: string, accountId: string, 
   if (account.licenses !== null) facts.licenses = account.licenses;
   if (account.renewalDate) {
     facts.renewal_date = account.renewalDate;
-    facts.days_to_renewal = Math.round(
-      (Date.parse(`${account.renewalDate}T00:00:00Z`) - atDate.getTime()) / DAY_MS,
-    );
+    facts.days_to_renewal = calendarDaysUntil(account.renewalDate, at);
   }
   if (account.contractStart) facts.contract_start = account.contractStart;
   if (account.healthScore !== null) facts["health.score"] = account.healthScore;
   if (account.healthBand) facts["health.band"] = account.healthBand;
   const lastLogin = usage?.lastLogin ? new Date(usage.lastLogin) : (account.lastLoginAt ?? null);
-  if (lastLogin) facts.days_since_last_login = Math.floor((atDate.getTime() - lastLogin.getTime()) / DAY_MS);
+  if (lastLogin) facts.days_since_last_login = wholeDaysSince(lastLogin.toISOString(), at);
   const active = Number(usage?.activeUsers ?? 0);
   facts["adoption.active_users_28d"] = active;
   if (account.licenses) facts["deployment.ratio"] = active / account.licenses;

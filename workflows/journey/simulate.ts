@@ -1,7 +1,7 @@
 import { mayEnter, mayReenter } from "./entry";
 import { type Command, enter, type Input, type RunState, step, type Transition } from "./interpreter";
 import type { JourneyDefinition } from "./schema";
-import { addDuration, daysBetween, isBefore, startOfDate } from "./time";
+import { addDuration, calendarDaysUntil, isBefore, startOfDate, wholeDaysSince } from "./time";
 
 /**
  * The simulator: the same interpreter the Temporal workflow drives, on a virtual clock, over accounts
@@ -201,12 +201,12 @@ export function factsAt(account: SimAccount, eventsUpTo: number, at: string): Re
     }
     if (e.user) activeUsers.add(e.user);
   }
-  if (lastLogin) facts.days_since_last_login = daysBetween(lastLogin, at);
+  if (lastLogin) facts.days_since_last_login = wholeDaysSince(lastLogin, at);
   facts["adoption.active_users_28d"] = activeUsers.size;
   const licenses = account.facts.licenses;
   if (typeof licenses === "number" && licenses > 0) facts["deployment.ratio"] = activeUsers.size / licenses;
   const renewal = account.facts.renewal_date;
-  if (typeof renewal === "string") facts.days_to_renewal = daysBetween(at, startOfDate(renewal));
+  if (typeof renewal === "string") facts.days_to_renewal = calendarDaysUntil(renewal, at);
   return facts;
 }
 

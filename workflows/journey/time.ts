@@ -30,6 +30,19 @@ export function startOfDate(date: string): string {
   return new UTCDate(`${date.slice(0, 10)}T00:00:00Z`).toISOString();
 }
 
+/**
+ * The day counts journeys branch on, one definition for the live runs and the simulator:
+ * `days_since_last_login` counts whole 24-hour days elapsed (a login last night is 0 days ago)…
+ */
+export function wholeDaysSince(from: string, at: string): number {
+  return Math.floor((Date.parse(at) - Date.parse(from)) / 86_400_000);
+}
+
+/** …and `days_to_renewal` counts calendar days (UTC) from `at` to a `YYYY-MM-DD` date. */
+export function calendarDaysUntil(date: string, at: string): number {
+  return daysBetween(at, startOfDate(date));
+}
+
 export function isBefore(a: string, b: string): boolean {
   return Date.parse(a) < Date.parse(b);
 }
