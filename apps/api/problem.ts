@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { InvalidQueryError } from "../core/pagination";
+import { unstorableTextMessage, unstorableTextPaths } from "../core/validators";
 
 /** One field-level problem: a JSON pointer into the request part named by `in`. */
 export const ProblemFieldError = z.object({
@@ -78,7 +79,7 @@ export function problem(c: Context, init: ProblemInit): Response {
 
 /** Turns zod issues into pointers relative to the request part that was validated. */
 export function issuesToErrors(
-  issues: z.core.$ZodIssue[],
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
   where: ProblemFieldError["in"],
   prefix = "",
 ): ProblemFieldError[] {
@@ -92,19 +93,35 @@ export function issuesToErrors(
 
 const targetToIn = { json: "body", query: "query", param: "path", header: "header" } as const;
 
-/** The validation hook of every route: 422 problem+json with one pointer per bad field. */
+/**
+ * The validation hook of every route: 422 (body) or 400 (query, path) problem+json with one pointer
+ * per bad field. Text Postgres cannot store (NUL, a lone surrogate) is refused here for every
+ * validated part of every request, so no route can forget it and answer a 500 from the database.
+ */
 export function validationHook(
-  result: { success: true } | { success: false; error: z.ZodError; target: string },
+  result:
+    | { success: true; data: unknown; target: string }
+    | { success: false; error: z.ZodError; target: string; data?: unknown },
   c: Context,
 ): Response | undefined {
-  if (result.success) return undefined;
   const where = targetToIn[result.target as keyof typeof targetToIn] ?? "body";
+  const issues = result.success ? [] : issuesToErrors(result.error.issues, where);
+  const reported = new Set(issues.map((e) => e.pointer));
+  const errors = [
+    ...issues,
+    // On failure `data` is the raw input: its unstorable text is reported beside the schema's issues.
+    ...issuesToErrors(
+      unstorableTextPaths(result.data).map((path) => ({ path, message: unstorableTextMessage })),
+      where,
+    ).filter((e) => !reported.has(e.pointer)),
+  ];
+  if (errors.length === 0) return undefined;
   return problem(c, {
     status: result.target === "json" ? 422 : 400,
     type: "validation",
     title: "Your request is not valid",
-    detail: `${result.error.issues.length} problem(s) in the request ${where}.`,
-    errors: issuesToErrors(result.error.issues, where),
+    detail: `${errors.length} problem(s) in the request ${where}.`,
+    errors,
   });
 }
 

@@ -4,7 +4,15 @@ import type { Db } from "../../db/client";
 import { accounts, lifecycleStages, tiers } from "../../db/schema";
 import type { AccountHealth } from "./health";
 import { decodeCursor, toPage } from "./pagination";
-import { Attributes, ExternalIdCursor, IsoDate, MAX_INT4, storableText, TimeZone } from "./validators";
+import {
+  Attributes,
+  ExternalIdCursor,
+  IsoDate,
+  MAX_AMOUNT,
+  MAX_INT4,
+  storableText,
+  TimeZone,
+} from "./validators";
 
 export const Tier = z.enum(tiers).openapi("Tier");
 export const LifecycleStage = z.enum(lifecycleStages).openapi("LifecycleStage");
@@ -16,8 +24,7 @@ const accountFields = {
   arr: z
     .number()
     .nonnegative()
-    // numeric(14,2)
-    .max(999_999_999_999.99)
+    .max(MAX_AMOUNT)
     .nullable()
     .optional()
     .openapi({ description: "Annual recurring revenue" }),

@@ -24,6 +24,7 @@ import {
 } from "../../workflows/journey-run";
 import { loadFacts } from "./facts";
 import { decodeTimeCursor, toPage } from "./pagination";
+import { isUuid } from "./uuid";
 
 /** What starting and signalling enrollments needs. */
 export type RuntimeDeps = { db: Db; client: Client; taskQueue: string };
@@ -478,7 +479,7 @@ export async function listEnrollments(db: Db, workspaceId: string, query: Enroll
 }
 
 export async function getEnrollment(db: Db, workspaceId: string, id: string): Promise<Enrollment | null> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  if (!isUuid(id)) return null;
   const [row] = await db
     .select(enrollmentColumns)
     .from(enrollments)

@@ -15,6 +15,7 @@ import { lockAssignments, pickCsm } from "./csms";
 import { type DeliveryDeps, notifyCsm, notifyWebhook, type TouchOutcome } from "./delivery";
 import type { RuntimeDeps } from "./enrollments";
 import { getSettings } from "./settings";
+import { isUuid } from "./uuid";
 
 /**
  * Escalations: accounts a journey hands to a human CSM. This is the record and the CSM's actions
@@ -153,7 +154,7 @@ export async function listEscalations(
 }
 
 export async function getEscalation(db: Db, workspaceId: string, id: string): Promise<Escalation | null> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  if (!isUuid(id)) return null;
   const [row] = await db
     .select({ x: escalations, account: accounts.externalId })
     .from(escalations)

@@ -35,6 +35,9 @@ export const Measure = z.strictObject({
   }),
 });
 
+const EVERY = /^PT(?=\d)(\d+H)?(\d+M)?$|^P\d+D$/;
+const MAX_EVERY_DAYS = 366;
+
 export const Scorecard = z
   .strictObject({
     measures: z.array(Measure).min(1).max(30),
@@ -58,15 +61,18 @@ export const Scorecard = z
       )
       .default({}),
     /** How often the workspace's Schedule recomputes health (ISO-8601, at least PT5M). */
-    every: z
-      .string()
-      .regex(/^PT(?=\d)(\d+H)?(\d+M)?$|^P\d+D$/, "must be an ISO-8601 duration such as PT1H or P1D")
-      .default("PT1H"),
+    every: z.string().regex(EVERY, "must be an ISO-8601 duration such as PT1H or P1D").default("PT1H"),
   })
   .superRefine((card, ctx) => {
-    const every = parseDuration(card.every);
-    if (((every.days ?? 0) * 24 + (every.hours ?? 0)) * 60 + (every.minutes ?? 0) < 5) {
+    // Zod runs this refinement even when `every` failed its pattern, which `parseDuration` would throw on.
+    const every = EVERY.test(card.every) ? parseDuration(card.every) : undefined;
+    const minutes = every && ((every.days ?? 0) * 24 + (every.hours ?? 0)) * 60 + (every.minutes ?? 0);
+    if (minutes !== undefined && minutes < 5) {
       ctx.addIssue({ code: "custom", path: ["every"], message: "must be at least PT5M" });
+    }
+    // A longer interval is a typo, and one past Temporal's largest duration would fail the Schedule.
+    if (minutes !== undefined && minutes > MAX_EVERY_DAYS * 24 * 60) {
+      ctx.addIssue({ code: "custom", path: ["every"], message: `must be at most P${MAX_EVERY_DAYS}D` });
     }
     const keys = new Set<string>();
     card.measures.forEach((m, i) => {

@@ -4,6 +4,7 @@ import { and, desc, eq, ne } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { accounts, contacts, inAppMessages, inAppStatuses, touches, workspaces } from "../../db/schema";
 import { type EventInput, ingestEvents } from "./events";
+import { isUuid } from "./uuid";
 
 /**
  * In-app messages as the widget on a customer's page sees them. The page proves who the contact is
@@ -76,7 +77,6 @@ const USER_HASH_RECIPE =
   "hash = lower-case hex HMAC-SHA256(key: identitySecret, message: '<account externalId>/<contact externalId>'), computed on your server.";
 
 const HEX_64 = /^[0-9a-f]{64}$/i;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function sameHex(expected: string, presented: string): boolean {
   const a = Buffer.from(expected, "utf8");
@@ -187,7 +187,7 @@ export async function markWidgetMessage(
   now: Date,
 ): Promise<MarkResult> {
   const contactId = identity.contactId;
-  if (!contactId || !UUID.test(messageId)) return { ok: false, code: "not_found" };
+  if (!contactId || !isUuid(messageId)) return { ok: false, code: "not_found" };
   return db.transaction(async (tx): Promise<MarkResult> => {
     const [found] = await tx
       .select({ message: inAppMessages, enrollmentId: touches.enrollmentId })

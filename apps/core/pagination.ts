@@ -1,3 +1,5 @@
+import { isUuid } from "./uuid";
+
 /** Opaque keyset cursors: the sort key of the last row of a page, base64url-encoded. */
 export function encodeCursor(...parts: string[]): string {
   return Buffer.from(parts.join("\u0000"), "utf8").toString("base64url");
@@ -34,14 +36,24 @@ export class InvalidQueryError extends Error {
   }
 }
 
-/** A (time, uuid) cursor for newest-first lists, validated. */
+/**
+ * A (time, uuid) cursor for newest-first lists, validated: only what `toPage` wrote (an ISO instant
+ * in the years Postgres stores and a UUID), so a forged one is a 400, never a failed query.
+ */
 export function decodeTimeCursor(cursor: string | undefined): { at: Date; id: string } | undefined {
   const parts = decodeCursor(cursor);
   if (!parts) return undefined;
-  const [at, id] = parts;
-  const date = new Date(at ?? "");
-  if (Number.isNaN(date.getTime()) || !id || !/^[0-9a-f-]{36}$/i.test(id)) {
-    throw new InvalidQueryError("cursor", "is not a cursor returned by this list");
-  }
+  const [at = "", id = ""] = parts;
+  const date = new Date(at);
+  const year = date.getUTCFullYear();
+  const wellFormed =
+    parts.length === 2 &&
+    !Number.isNaN(year) &&
+    year >= 1 &&
+    year <= 9999 &&
+    date.toISOString() === at &&
+    isUuid(id) &&
+    encodeCursor(at, id) === cursor;
+  if (!wellFormed) throw new InvalidQueryError("cursor", "is not a cursor returned by this list");
   return { at: date, id };
 }

@@ -3,7 +3,7 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { accounts, renewalOutcomes, renewals } from "../../db/schema";
 import { Tier } from "./accounts";
-import { IsoDate } from "./validators";
+import { IsoDate, MAX_AMOUNT } from "./validators";
 
 /**
  * Renewal outcomes and retention. Retention is measured by renewal cohort: the contracts that came
@@ -13,7 +13,7 @@ import { IsoDate } from "./validators";
 
 export const RenewalOutcome = z.enum(renewalOutcomes).openapi("RenewalOutcome");
 
-const Arr = z.number().nonnegative().max(1e12);
+const Arr = z.number().nonnegative().max(MAX_AMOUNT);
 
 export const RenewalInput = z
   .strictObject({
@@ -201,6 +201,13 @@ type Grouped = {
 
 const labels = { month: "YYYY-MM", quarter: 'YYYY-"Q"Q', year: "YYYY" } as const;
 
+/** The same day a year earlier (29 February falls on 1 March), never before 0001-01-01. */
+function yearBefore(date: string): string {
+  const day = new Date(`${date}T00:00:00Z`);
+  day.setUTCFullYear(day.getUTCFullYear() - 1);
+  return day.getUTCFullYear() < 1 ? "0001-01-01" : day.toISOString().slice(0, 10);
+}
+
 /** GRR and NRR by period and tier, one grouped query (grouping sets give the subtotals). */
 export async function retentionReport(
   db: Db,
@@ -209,7 +216,7 @@ export async function retentionReport(
   today: Date,
 ): Promise<RetentionReport> {
   const to = query.to ?? today.toISOString().slice(0, 10);
-  const from = query.from ?? `${Number(to.slice(0, 4)) - 1}${to.slice(4)}`;
+  const from = query.from ?? yearBefore(to);
   const label = sql.raw(`'${labels[query.period]}'`);
   const unit = sql.raw(`'${query.period}'`);
   const result = await db.execute(sql`

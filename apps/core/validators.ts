@@ -20,16 +20,25 @@ export const ExternalId = z
   .min(1)
   .max(200)
   // Control characters (NUL above all) cannot be stored, and no system names things with them.
-  .regex(/^[^\s/\p{Cc}\p{Cs}]+$/u, "must not contain spaces, slashes or control characters");
+  .regex(/^[^\s/\p{Cc}\p{Cs}]+$/u, "must not contain spaces, slashes or control characters")
+  // The same class without `\p{…}`, which OpenAPI tools that are not JavaScript (schemathesis) cannot read.
+  .openapi({ pattern: "^[^\\s/\\u0000-\\u001f\\u007f-\\u009f]+$" });
 
 export const Attributes = z
   .record(z.string(), z.unknown())
   .openapi({ example: { plan: "business", region: "apac" } });
 
-export const IsoDate = z.iso.date().openapi({ example: "2027-03-31" });
+/** A calendar date Postgres can store: it has no year 0 (which the ISO format allows). */
+export const IsoDate = z.iso
+  .date()
+  .refine((date) => !date.startsWith("0000"), "must fall in the years 0001–9999")
+  .openapi({ example: "2027-03-31" });
 
 /** The largest value of a Postgres `integer` column. */
 export const MAX_INT4 = 2_147_483_647;
+
+/** The largest amount a `numeric(14,2)` column (ARR) holds. */
+export const MAX_AMOUNT = 999_999_999_999.99;
 
 type Path = (string | number)[];
 

@@ -13,7 +13,7 @@ import {
 } from "../../core/enrollments";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
-import { ProblemError } from "../problem";
+import { Problem, ProblemError } from "../problem";
 
 const IdParam = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, example: "2b1e…" }),
@@ -29,7 +29,7 @@ const EnrollRequest = z
 const problem409 = {
   409: {
     description: "Refused by the journey's audience or re-entry rules, or not live",
-    content: { "application/problem+json": { schema: z.any() } },
+    content: { "application/problem+json": { schema: Problem } },
   },
 };
 

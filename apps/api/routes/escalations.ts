@@ -12,13 +12,13 @@ import {
 } from "../../core/escalations";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
-import { ProblemError } from "../problem";
+import { Problem, ProblemError } from "../problem";
 
 const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
 const conflict = {
   409: {
     description: "Not possible in the escalation's state",
-    content: { "application/problem+json": { schema: z.any() } },
+    content: { "application/problem+json": { schema: Problem } },
   },
 };
 const one = { description: "The escalation", content: { "application/json": { schema: Escalation } } };

@@ -29,16 +29,10 @@ import {
 } from "../../core/simulation";
 import { MAX_INT4, storableText } from "../../core/validators";
 import type { AppDeps } from "../context";
-import { bearerSecurity, createRouter, problemResponses } from "../openapi";
-import { ProblemError } from "../problem";
+import { bearerSecurity, createRouter, pathParam, problemResponses } from "../openapi";
+import { Problem, ProblemError } from "../problem";
 
-const KeyParam = z.object({
-  // Schemas from workflows/ are plain zod (the workflow bundle must not pull in Hono): document a string, then pipe.
-  key: z
-    .string()
-    .openapi({ param: { name: "key", in: "path" }, example: "onboarding-tech-touch" })
-    .pipe(JourneyKey),
-});
+const KeyParam = z.object({ key: pathParam("key", JourneyKey, "onboarding-tech-touch") });
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
@@ -82,7 +76,7 @@ export const putJourneyRoute = createRoute({
     ...problemResponses(400, 401, 422),
     409: {
       description: "The journey is archived",
-      content: { "application/problem+json": { schema: z.any() } },
+      content: { "application/problem+json": { schema: Problem } },
     },
   },
 });
@@ -168,7 +162,7 @@ function transitionRoute(action: "pause" | "resume" | "archive", summary: string
       ...problemResponses(401, 404),
       409: {
         description: "Not possible from the current state",
-        content: { "application/problem+json": { schema: z.any() } },
+        content: { "application/problem+json": { schema: Problem } },
       },
     },
   });

@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
 import { touches } from "../../../db/schema";
 import { decodeTimeCursor, toPage } from "../../core/pagination";
+import { isUuid } from "../../core/uuid";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 
@@ -110,7 +111,7 @@ export function outboxRouter() {
         type: "not-found",
         detail: `No outbox message "${id}".`,
       });
-      if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound;
+      if (!isUuid(id)) throw notFound;
       const [row] = await c.var.deps.db
         .select()
         .from(touches)

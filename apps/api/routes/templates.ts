@@ -12,15 +12,10 @@ import {
   TemplateSummary,
   upsertTemplate,
 } from "../../core/message-templates";
-import { bearerSecurity, createRouter, problemResponses } from "../openapi";
+import { bearerSecurity, createRouter, pathParam, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 
-const KeyParam = z.object({
-  key: z
-    .string()
-    .openapi({ param: { name: "key", in: "path" }, example: "onboarding-welcome" })
-    .pipe(TemplateKey),
-});
+const KeyParam = z.object({ key: pathParam("key", TemplateKey, "onboarding-welcome") });
 
 const TemplateLocale = z
   .object({
