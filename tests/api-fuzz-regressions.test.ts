@@ -1,5 +1,8 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeCursor } from "../apps/core/pagination";
+import { signToken } from "../apps/core/signing";
+import { workspaces } from "../db/schema";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 // Requests schemathesis (fuzzing the running API against its own OpenAPI document) found answered
@@ -150,6 +153,39 @@ describe("values outside what the columns and Temporal hold", () => {
       expect([to, res.status]).toEqual([to, 200]);
       expect(await res.json()).toMatchObject({ from, to });
     }
+  });
+});
+
+describe("public links (not in the OpenAPI document, so fuzzed by hand)", () => {
+  it("answers 400 for a token naming a workspace id that is no UUID", async () => {
+    const token = `${Buffer.from(JSON.stringify({ w: notUuid })).toString("base64url")}.c2ln`;
+    for (const [method, path] of [
+      ["GET", `/u/${token}`],
+      ["POST", `/u/${token}`],
+      ["GET", `/t/c/${token}`],
+    ]) {
+      expect([method, path, (await stack.app.request(path, { method })).status]).toEqual([method, path, 400]);
+    }
+    expect((await stack.app.request(`/t/o/${token}`)).headers.get("content-type")).toBe("image/gif");
+  });
+
+  it("answers 400 for a preferences form that is not one", async () => {
+    const [workspace] = await stack.database.db
+      .select({ secret: workspaces.signingSecret })
+      .from(workspaces)
+      .where(eq(workspaces.id, ws.workspaceId));
+    const token = signToken(workspace?.secret ?? "", "unsubscribe", {
+      w: ws.workspaceId,
+      c: someUuid,
+      k: "onboarding",
+    });
+    const res = await stack.app.request(`/u/${token}`, {
+      method: "POST",
+      headers: { "content-type": "multipart/form-data" },
+      body: "not a multipart body",
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("could not be read");
   });
 });
 

@@ -4,6 +4,7 @@ import { accounts, contacts, suppressions, templates, touches, workspaces } from
 import { TRANSACTIONAL } from "./arbiter";
 import { type Purpose, peekToken, verifyToken } from "./signing";
 import type { FileTemplate } from "./templates";
+import { isUuid } from "./uuid";
 
 /**
  * What the public, signed links do: the unsubscribe / preferences page and one-click POST, the open
@@ -15,7 +16,7 @@ export type Verified = { workspaceId: string; data: Record<string, unknown> };
 
 export async function verifyLink(db: Db, purpose: Purpose, token: string): Promise<Verified | null> {
   const workspaceId = peekToken(token)?.w;
-  if (typeof workspaceId !== "string" || !/^[0-9a-f-]{36}$/.test(workspaceId)) return null;
+  if (typeof workspaceId !== "string" || !isUuid(workspaceId)) return null;
   const [ws] = await db
     .select({ secret: workspaces.signingSecret })
     .from(workspaces)

@@ -23,6 +23,11 @@ const invalid = page(
   html`<p>The link is incomplete or has been changed. Please use the link from the latest email.</p>`,
 );
 
+const unreadable = page(
+  "This form could not be read",
+  html`<p>Please open the link from the email again and save your choices there.</p>`,
+);
+
 /**
  * Public, unauthenticated, signed: the preferences page and one-click unsubscribe (RFC 8058), the
  * open pixel and the click redirect. Nothing here answers 500 on a bad token: it gets a clear 400.
@@ -57,7 +62,10 @@ ${prefs.categories.map(
     const link = await verifyLink(deps.db, "unsubscribe", c.req.param("token"));
     if (!link) return c.html(invalid, 400);
     const contactId = String(link.data.c);
-    const form = await c.req.parseBody({ all: true });
+    // A body that claims to be a form and is not one (a multipart without its boundary) is the
+    // sender's mistake: a 400 page, not a 500.
+    const form = await c.req.parseBody({ all: true }).catch(() => null);
+    if (!form) return c.html(unreadable, 400);
     if (form["List-Unsubscribe"] === "One-Click") {
       // A mail provider's one-click POST: unsubscribe from the email's category, nothing to show.
       await setPreferences(deps.db, link.workspaceId, contactId, {
