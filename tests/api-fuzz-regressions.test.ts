@@ -163,7 +163,7 @@ describe("public links (not in the OpenAPI document, so fuzzed by hand)", () => 
       ["GET", `/u/${token}`],
       ["POST", `/u/${token}`],
       ["GET", `/t/c/${token}`],
-    ]) {
+    ] as const) {
       expect([method, path, (await stack.app.request(path, { method })).status]).toEqual([method, path, 400]);
     }
     expect((await stack.app.request(`/t/o/${token}`)).headers.get("content-type")).toBe("image/gif");
