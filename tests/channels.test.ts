@@ -3,6 +3,7 @@ import { and, eq, like } from "drizzle-orm";
 import { type ParsedMail, simpleParser } from "mailparser";
 import type { Transporter } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SEND_LEASE_SECONDS } from "../apps/core/arbiter";
 import { type DeliveryDeps, deliverTouch, type TouchRequest } from "../apps/core/delivery";
 import type { Enrollment } from "../apps/core/enrollments";
 import { createSmtpTransport } from "../apps/core/mailer";
@@ -340,7 +341,8 @@ describe("send reservations", () => {
     });
     // The worker dies inside sendMail: the call never comes back, nothing after it runs.
     const dead = { sendMail: () => new Promise(() => {}) } as unknown as Transporter;
-    void deliverTouch(deliveryDeps(dead), touch("mail:1"));
+    const hung = deliverTouch(deliveryDeps(dead), touch("mail:1"));
+    void hung; // never settles: that worker is gone
     const reservation = await eventually(async () => {
       const [row] = await stack.database.db
         .select()
@@ -352,18 +354,34 @@ describe("send reservations", () => {
     expect(reservation.status).toBe("pending");
 
     // The pending reservation counts against the cap: another touch to the same person is held.
-    await ws.request("PUT", "/v1/settings", { delivery: { frequencyCap: { max: 1, per: "P1D" } } });
-    const other = await deliverTouch(deliveryDeps(stack.workerConfig.transport), touch("mail:2"));
-    expect(other.decisions).toEqual([
-      { to: "k@crash.example", decision: "frequency_cap", max: 1, per: "P1D" },
-    ]);
+    const settingsBefore = await (await ws.request("GET", "/v1/settings")).json();
+    let retried: Awaited<ReturnType<typeof deliverTouch>>;
+    try {
+      await ws.request("PUT", "/v1/settings", { delivery: { frequencyCap: { max: 1, per: "P1D" } } });
+      const other = await deliverTouch(deliveryDeps(stack.workerConfig.transport), touch("mail:2"));
+      expect(other.decisions).toEqual([
+        { to: "k@crash.example", decision: "frequency_cap", max: 1, per: "P1D" },
+      ]);
 
-    // The retry sends it (its own reservation does not cap it), with the Message-ID it was given.
-    const retried = await deliverTouch(deliveryDeps(stack.workerConfig.transport), {
-      ...touch("mail:1"),
-      attempt: 2,
-    });
-    await ws.request("PUT", "/v1/settings", {});
+      // While the attempt holding it may still be sending (its lease runs), a retry sends nothing.
+      await expect(
+        deliverTouch(deliveryDeps(stack.workerConfig.transport), { ...touch("mail:1"), attempt: 2 }),
+      ).rejects.toThrow(/in flight/);
+      expect(smtp.mail.filter((m) => m.to.includes("k@crash.example"))).toHaveLength(0);
+
+      // Once the lease has run out the holder is taken for dead: the retry sends it (its own
+      // reservation does not cap it), with the Message-ID it was given.
+      await stack.database.db
+        .update(contactSends)
+        .set({ reservedAt: new Date(Date.now() - (SEND_LEASE_SECONDS + 1) * 1000) })
+        .where(eq(contactSends.id, reservation.id));
+      retried = await deliverTouch(deliveryDeps(stack.workerConfig.transport), {
+        ...touch("mail:1"),
+        attempt: 3,
+      });
+    } finally {
+      await ws.request("PUT", "/v1/settings", settingsBefore);
+    }
     expect(retried.status).toBe("sent");
     const received = smtp.mail.filter((m) => m.to.includes("k@crash.example"));
     expect(received).toHaveLength(1);

@@ -174,7 +174,8 @@ describe("a power cut mid-send", () => {
         return body.enrollment.status === "completed" ? body : undefined;
       },
       "the enrollment to complete after the restart",
-      90_000,
+      // The retry waits out the dead attempt's send lease (SEND_LEASE_SECONDS) before resending.
+      200_000,
     );
     expect(done.enrollment.status).toBe("completed");
 
@@ -185,5 +186,5 @@ describe("a power cut mid-send", () => {
     expect(new Set(delivered.map((m) => m.messageId)).size).toBe(2);
     expect(delivered.map((m) => m.messageId)).toContain(heldMail.messageId);
     expect(delivered.map((m) => m.subject)).toContain(heldMail.subject);
-  }, 240_000);
+  }, 360_000);
 });

@@ -62,11 +62,19 @@ export function screen(
   return undefined;
 }
 
+/** `contact_sends.status` while the message is on its way: reserved, not yet accepted by the transport. */
+const PENDING = "pending" as const;
+
 /**
- * `contact_sends.status` while the message is on its way: reserved, not yet accepted by the transport.
- * The column is text; `pending` is written as SQL because the schema's type lists only settled states.
+ * How long a pending reservation belongs to the attempt that took it. Longer than one send can take
+ * (the SMTP timeouts in mailer.ts add up to under a minute), so an attempt that outlived its
+ * activity's timeout and is still sending is never doubled by the retry; after a crash the retry
+ * waits this long, then sends again.
  */
-const PENDING = sql`'pending'`;
+export const SEND_LEASE_SECONDS = 90;
+
+/** Another attempt is sending to this contact right now: retry later, do not send. */
+export type InFlight = { inFlight: true; to: string; reservedAt: string | null };
 
 /**
  * Reserves the send under a per-contact lock: two journeys sending to one person at the same moment
@@ -86,15 +94,26 @@ export async function reserve(
     at: string;
     cap: Settings["delivery"]["frequencyCap"];
   },
-): Promise<{ id: string } | Decision> {
+): Promise<{ id: string } | Decision | InFlight> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`send:${r.contactId}`}))`);
     const [earlier] = await tx
-      .select({ id: contactSends.id, pending: sql<boolean>`${contactSends.status} = ${PENDING}` })
+      .select({
+        id: contactSends.id,
+        status: contactSends.status,
+        reservedAt: contactSends.reservedAt,
+        leased: sql<boolean>`coalesce(${contactSends.reservedAt} > now() - make_interval(secs => ${SEND_LEASE_SECONDS}), false)`,
+      })
       .from(contactSends)
       .where(and(eq(contactSends.touchId, send.touchId), eq(contactSends.contactId, r.contactId)));
+    if (earlier && earlier.status !== PENDING) return { to: r.email, decision: "already_sent" };
+    if (earlier?.leased)
+      return { inFlight: true, to: r.email, reservedAt: earlier.reservedAt?.toISOString() ?? null };
     // Already counted by the cap: an interrupted send is resumed, not capped by its own reservation.
-    if (earlier) return earlier.pending ? { id: earlier.id } : { to: r.email, decision: "already_sent" };
+    if (earlier) {
+      await tx.update(contactSends).set({ reservedAt: sql`now()` }).where(eq(contactSends.id, earlier.id));
+      return { id: earlier.id };
+    }
     const cap = send.cap;
     if (cap && send.category !== TRANSACTIONAL) {
       const since = new Date(addDuration(send.at, `-${cap.per}`));
@@ -134,6 +153,22 @@ export async function reserve(
 /** A transient failure: give the reservation back so the retry can take it again. */
 export async function release(db: Db, id: string): Promise<void> {
   await db.delete(contactSends).where(eq(contactSends.id, id));
+}
+
+/**
+ * A contact the arbiter now refuses (unsubscribed, quiet hours) after an attempt died holding their
+ * reservation: drop it, so it neither counts against the cap nor waits forever.
+ */
+export async function releasePending(db: Db, touchId: string, contactId: string): Promise<void> {
+  await db
+    .delete(contactSends)
+    .where(
+      and(
+        eq(contactSends.touchId, touchId),
+        eq(contactSends.contactId, contactId),
+        eq(contactSends.status, PENDING),
+      ),
+    );
 }
 
 export async function settleSend(

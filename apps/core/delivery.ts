@@ -15,6 +15,7 @@ import {
   type Decision,
   doneFor,
   release,
+  releasePending,
   reserve,
   screen,
   settleSend,
@@ -74,8 +75,12 @@ export type TouchOutcome = {
   messageIds: string[];
 };
 
-/** Attempts of a transient SMTP failure before the contact is recorded as failed. */
-export const SMTP_ATTEMPTS = 8;
+/**
+ * Attempts of a transient SMTP failure before the contact is recorded as failed: with the journey's
+ * backoff (1 s doubling to 5 min) about 20 minutes of a mail server being away, which also leaves
+ * room for the attempts a retry spends waiting out a dead attempt's send lease.
+ */
+export const SMTP_ATTEMPTS = 12;
 /** Attempts before a notification webhook is recorded as failed. */
 export const WEBHOOK_ATTEMPTS = 5;
 
@@ -211,6 +216,7 @@ export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promi
       suppressed: suppressed.get(person.id),
     });
     if (screened) {
+      await releasePending(db, row.id, person.id);
       decisions.push(screened);
       continue;
     }
@@ -225,6 +231,11 @@ export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promi
       at: req.at,
       cap: settings.delivery.frequencyCap,
     });
+    if ("inFlight" in reservation)
+      // The activity retries with backoff; by then that attempt has settled or its lease has run out.
+      throw new Error(
+        `a send to ${reservation.to} is in flight (reserved ${reservation.reservedAt}); retrying after its lease`,
+      );
     if (!("id" in reservation)) {
       decisions.push(reservation);
       continue;

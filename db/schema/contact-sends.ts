@@ -28,6 +28,8 @@ export const contactSends = pgTable(
     reason: text("reason"),
     messageId: text("message_id"),
     sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }).notNull(),
+    /** When an attempt took the pending reservation: a lease, so a live attempt is never doubled. */
+    reservedAt: timestamp("reserved_at", { withTimezone: true, mode: "date" }).defaultNow(),
   },
   (t) => [
     uniqueIndex("contact_sends_touch_contact_key").on(t.touchId, t.contactId),

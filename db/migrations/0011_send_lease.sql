@@ -1,0 +1,1 @@
+ALTER TABLE "contact_sends" ADD COLUMN "reserved_at" timestamp with time zone DEFAULT now();
