@@ -2,6 +2,8 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account } from "../apps/core/accounts";
 import { recomputeHealth } from "../apps/core/health";
+import { ensureHealthSchedules } from "../apps/core/schedules";
+import { healthScorecards } from "../db/schema";
 import { healthRecompute, healthScheduleId } from "../workflows/health-recompute";
 import {
   eventually,
@@ -295,5 +297,23 @@ describe("health scores", () => {
     expect(again.isDefault).toBe(false);
     const schedule = await stack.client.schedule.getHandle(`health-recompute:${ws.workspaceId}`).describe();
     expect(schedule.spec.intervals?.[0]?.every).toBe(30 * 60_000);
+  });
+});
+
+describe("health Schedules at start", () => {
+  it("ensures a workspace's Schedule at the default interval when its stored scorecard no longer parses", async () => {
+    const w = await stack.newWorkspace();
+    // Saved under older rules: an interval the API now refuses.
+    await stack.database.db.insert(healthScorecards).values({
+      workspaceId: w.workspaceId,
+      scorecard: { every: "P9999D", measures: "not a list" },
+    });
+    const warnings: string[] = [];
+    await ensureHealthSchedules(stack.client, stack.deps.temporal.taskQueue, stack.database.db, (m) =>
+      warnings.push(m),
+    );
+    expect(warnings.some((m) => m.includes(w.workspaceId) && m.includes("no longer valid"))).toBe(true);
+    const schedule = await stack.client.schedule.getHandle(healthScheduleId(w.workspaceId)).describe();
+    expect(schedule.spec.intervals?.[0]?.every).toBe(60 * 60_000);
   });
 });

@@ -108,7 +108,9 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
     const running = worker.run();
     running.catch((err) => log.error("worker stopped", { error: String(err) }));
     // Every workspace scores its health on a Schedule, whichever way it was created.
-    const scheduled = await ensureHealthSchedules(client, env.TEMPORAL_TASK_QUEUE, database.db);
+    const scheduled = await ensureHealthSchedules(client, env.TEMPORAL_TASK_QUEUE, database.db, (m) =>
+      log.warn(m),
+    );
     log.info(`health schedules ensured for ${scheduled} workspace(s)`);
     stack.push({
       name: "worker",

@@ -68,7 +68,12 @@ export async function ensureHealthSchedule(
  * Every workspace's health Schedule, at its scorecard's interval (`npm start`, and after a workspace
  * is created): idempotent, a few workspaces at a time. Returns how many workspaces there are.
  */
-export async function ensureHealthSchedules(client: Client, taskQueue: string, db: Db): Promise<number> {
+export async function ensureHealthSchedules(
+  client: Client,
+  taskQueue: string,
+  db: Db,
+  warn: (message: string) => void = () => {},
+): Promise<number> {
   const rows = await db
     .select({ id: workspaces.id, scorecard: healthScorecards.scorecard })
     .from(workspaces)
@@ -76,9 +81,21 @@ export async function ensureHealthSchedules(client: Client, taskQueue: string, d
   const CONCURRENCY = 8;
   for (let i = 0; i < rows.length; i += CONCURRENCY) {
     await Promise.all(
-      rows.slice(i, i + CONCURRENCY).map(({ id, scorecard }) => {
-        const every = scorecard ? Scorecard.parse(scorecard).every : defaultScorecard.every;
-        return ensureHealthSchedule(client, taskQueue, id, every);
+      rows.slice(i, i + CONCURRENCY).map(async ({ id, scorecard }) => {
+        // One workspace's stored scorecard (saved under older rules) must not stop everyone's start.
+        const parsed = scorecard ? Scorecard.safeParse(scorecard) : undefined;
+        if (parsed && !parsed.success)
+          warn(
+            `workspace ${id}: stored scorecard no longer valid (${parsed.error.issues[0]?.message}); using the default interval`,
+          );
+        const every = parsed?.success ? parsed.data.every : defaultScorecard.every;
+        try {
+          await ensureHealthSchedule(client, taskQueue, id, every);
+        } catch (err) {
+          warn(
+            `workspace ${id}: health Schedule not ensured (${(err as Error).message}); the next start tries again`,
+          );
+        }
       }),
     );
   }
