@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestResponse } from "../apps/api/routes/events";
 import type { Account } from "../apps/core/accounts";
+import { ingestEvents } from "../apps/core/events";
 import type { RouteEventsResult } from "../workflows/route-events";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
@@ -172,6 +173,16 @@ describe("POST /v1/events", () => {
       expect(body.results.map((r) => r.status)).toEqual(["accepted", "rejected", "accepted"]);
       expect(body.results[1]?.errors?.map((e) => e.pointer)).toEqual(["/events/1"]);
       await routed(body);
+
+      // Inside a caller's transaction (the in-app endpoints) the retry runs on a savepoint.
+      const inTx = await db.transaction((tx) =>
+        ingestEvents(tx, refusing.workspaceId, [
+          event("t-1"),
+          event("t-2", { name: "poison" }),
+          event("t-3"),
+        ]),
+      );
+      expect(inTx).toMatchObject({ accepted: 2, rejected: 1 });
     } finally {
       await db.execute(sql.raw("drop trigger test_refuse_poison on events"));
       await db.execute(sql.raw("drop function test_refuse_poison()"));

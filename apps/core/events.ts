@@ -155,12 +155,16 @@ async function insertEvents(
   db: Db,
   rows: EventRow[],
 ): Promise<{ inserted: { id: string; eventId: string }[]; refused: Set<number> }> {
+  // Each statement in a (nested) transaction: inside a caller's transaction that is a savepoint, so a
+  // refused batch does not abort the caller's transaction before the rows are retried one by one.
   const insert = (batch: EventRow[]) =>
-    db
-      .insert(events)
-      .values(batch.map(({ index: _index, ...row }) => row))
-      .onConflictDoNothing({ target: [events.workspaceId, events.eventId] })
-      .returning({ id: events.id, eventId: events.eventId });
+    db.transaction((tx) =>
+      tx
+        .insert(events)
+        .values(batch.map(({ index: _index, ...row }) => row))
+        .onConflictDoNothing({ target: [events.workspaceId, events.eventId] })
+        .returning({ id: events.id, eventId: events.eventId }),
+    );
   const refused = new Set<number>();
   if (rows.length === 0) return { inserted: [], refused };
   try {
