@@ -88,6 +88,42 @@ describe("text Postgres cannot store, in every part of every request", () => {
   });
 });
 
+describe("JSON nested deeper than Postgres (or a recursive walk) can take", () => {
+  // Sent as text: JSON.stringify itself overflows the stack on the deepest of these.
+  const nested = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+  // The pointer to the first container 32 levels below the root of the body (or of the event).
+  const pointer = (prefix: string) => `${prefix}${"/0".repeat(32 - (prefix.split("/").length - 1))}`;
+
+  it("answers 422 at the first level past 32, in a validated body and in an event batch", async () => {
+    const account = await ws.request(
+      "PUT",
+      "/v1/accounts/deep",
+      `{"name":"D","attributes":{"x":${nested(5000)}}}`,
+    );
+    expect(await problemAt(account, 422)).toEqual([[undefined, pointer("/attributes/x")]]);
+    const draft = await ws.request("PUT", "/v1/journeys/deep", `{"name":"Deep","steps":${nested(100_000)}}`);
+    expect(await problemAt(draft, 422)).toEqual([[undefined, pointer("/steps")]]);
+    const event = `{"id":"deep-1","account":"acme","name":"login","occurredAt":"2026-01-01T00:00:00Z"`;
+    const batch = await ws.request(
+      "POST",
+      "/v1/events",
+      `{"events":[${event},"properties":{"x":${nested(5000)}}}]}`,
+    );
+    expect(batch.status).toBe(422);
+    const body = (await batch.json()) as ProblemJson;
+    expect(body.errors?.map((e) => e.pointer)).toEqual([`/events/0${pointer("/properties/x")}`]);
+  });
+
+  it("stores attributes nested 32 levels deep", async () => {
+    const res = await ws.request("PUT", "/v1/accounts/deep-ok", {
+      name: "Deep",
+      attributes: { x: nested(30) },
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ attributes: { x: nested(30) } });
+  });
+});
+
 describe("ids and cursors that are not what the API issued", () => {
   it("answers 404 for an id of 36 dashes or hex digits, which is no UUID", async () => {
     for (const id of [notUuid, "a".repeat(36)]) {

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { InvalidQueryError } from "../core/pagination";
-import { unstorableTextMessage, unstorableTextPaths } from "../core/validators";
+import { unstorableJson } from "../core/validators";
 
 /** One field-level problem: a JSON pointer into the request part named by `in`. */
 export const ProblemFieldError = z.object({
@@ -95,7 +95,7 @@ const targetToIn = { json: "body", query: "query", param: "path", header: "heade
 
 /**
  * The validation hook of every route: 422 (body) or 400 (query, path) problem+json with one pointer
- * per bad field. Text Postgres cannot store (NUL, a lone surrogate) is refused here for every
+ * per bad field. What Postgres cannot store (NUL, a lone surrogate, deep nesting) is refused here for every
  * validated part of every request, so no route can forget it and answer a 500 from the database.
  */
 export function validationHook(
@@ -109,11 +109,8 @@ export function validationHook(
   const reported = new Set(issues.map((e) => e.pointer));
   const errors = [
     ...issues,
-    // On failure `data` is the raw input: its unstorable text is reported beside the schema's issues.
-    ...issuesToErrors(
-      unstorableTextPaths(result.data).map((path) => ({ path, message: unstorableTextMessage })),
-      where,
-    ).filter((e) => !reported.has(e.pointer)),
+    // On failure `data` is the raw input: what it cannot store is reported beside the schema's issues.
+    ...issuesToErrors(unstorableJson(result.data), where).filter((e) => !reported.has(e.pointer)),
   ];
   if (errors.length === 0) return undefined;
   return problem(c, {

@@ -42,19 +42,42 @@ export const MAX_AMOUNT = 999_999_999_999.99;
 
 type Path = (string | number)[];
 
+/** How deep request JSON may nest: far beyond real attributes, well within what Postgres parses. */
+export const MAX_JSON_DEPTH = 32;
+
+export const unstorableTextMessage = "must not contain NUL (\\u0000) characters or unpaired surrogates";
+export const tooDeepMessage = `must not nest objects and arrays more than ${MAX_JSON_DEPTH} levels deep`;
+
 /**
- * Where a JSON value holds text Postgres cannot store: a NUL character (refused by `text` and `jsonb`)
- * or a lone UTF-16 surrogate (refused by `jsonb`), in a string or in an object key.
+ * Where a JSON value holds what Postgres cannot store: a NUL character (refused by `text` and
+ * `jsonb`) or a lone UTF-16 surrogate (refused by `jsonb`), in a string or an object key; or
+ * nesting deeper than `MAX_JSON_DEPTH`. Walks with its own stack, so no depth can overflow it.
  */
-export function unstorableTextPaths(value: unknown, path: Path = []): Path[] {
-  if (typeof value === "string") return isStorableText(value) ? [] : [path];
-  if (Array.isArray(value))
-    return value.flatMap((item, index) => unstorableTextPaths(item, [...path, index]));
-  if (typeof value !== "object" || value === null) return [];
-  return Object.entries(value).flatMap(([key, inner]) => [
-    ...(isStorableText(key) ? [] : [[...path, key]]),
-    ...unstorableTextPaths(inner, [...path, key]),
-  ]);
+export function unstorableJson(value: unknown): { path: Path; message: string }[] {
+  const problems: { path: Path; message: string }[] = [];
+  // Children are pushed in reverse so problems come out in document order.
+  const stack: { value: unknown; path: Path; key?: string }[] = [{ value, path: [] }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { path } = item;
+    if (item.key !== undefined && !isStorableText(item.key))
+      problems.push({ path, message: unstorableTextMessage });
+    if (typeof item.value === "string") {
+      if (!isStorableText(item.value)) problems.push({ path, message: unstorableTextMessage });
+      continue;
+    }
+    if (typeof item.value !== "object" || item.value === null) continue;
+    if (path.length >= MAX_JSON_DEPTH) {
+      problems.push({ path, message: tooDeepMessage });
+      continue;
+    }
+    const entries: [string | number, unknown][] = Array.isArray(item.value)
+      ? item.value.map((inner, index) => [index, inner])
+      : Object.entries(item.value);
+    for (const [key, inner] of entries.reverse()) {
+      stack.push({ value: inner, path: [...path, key], ...(typeof key === "string" ? { key } : {}) });
+    }
+  }
+  return problems;
 }
 
 function isStorableText(text: string): boolean {
@@ -62,16 +85,15 @@ function isStorableText(text: string): boolean {
   return !text.includes("\u0000") && !/\p{Cs}/u.test(text);
 }
 
-export const unstorableTextMessage = "must not contain NUL (\\u0000) characters or unpaired surrogates";
-
 /**
  * Adds the check every request body that reaches the database needs: no string anywhere in it
- * (nested attributes and properties too) that Postgres would refuse with a 500.
+ * (nested attributes and properties too) that Postgres would refuse with a 500, and no nesting
+ * deeper than it parses.
  */
 export function storableText<T extends z.ZodType>(schema: T): T {
   return schema.superRefine((value, ctx) => {
-    for (const path of unstorableTextPaths(value)) {
-      ctx.addIssue({ code: "custom", path, message: unstorableTextMessage });
+    for (const { path, message } of unstorableJson(value)) {
+      ctx.addIssue({ code: "custom", path, message });
     }
   }) as T;
 }
