@@ -1,7 +1,13 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findAccountRow } from "../apps/core/accounts";
-import { checkEscalationSla, type Escalation, openEscalation } from "../apps/core/escalations";
+import {
+  checkEscalationSla,
+  type Escalation,
+  openEscalation,
+  reassignEscalation,
+} from "../apps/core/escalations";
+import { createSmtpTransport } from "../apps/core/mailer";
 import { enrollments, escalations, touches } from "../db/schema";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
@@ -287,6 +293,18 @@ describe("escalation SLA, reassignment and resolution", () => {
       to: "next@vendor.example",
       status: "sent",
     });
+  });
+
+  it("reassigns even when the mail server is down: the change stands and the call succeeds", async () => {
+    const w = await stack.newWorkspace();
+    await w.request("PUT", "/v1/csms/first@vendor.example", { capacity: 5 });
+    await w.request("PUT", "/v1/csms/next@vendor.example", { capacity: 5 });
+    const { id } = await (await escalationTarget(w, "mail-down"))();
+    // Nothing listens on port 1: every send is refused at once.
+    const down = { ...delivery(), transport: createSmtpTransport("smtp://127.0.0.1:1") };
+    const moved = await reassignEscalation(down, w.workspaceId, id, "next@vendor.example", new Date());
+    expect(moved.ok).toBe(true);
+    expect((await escalation(w, id)).assignee).toBe("next@vendor.example");
   });
 
   it("answers a repeated resolve with the same outcome (a safe retry), and refuses a different one", async () => {

@@ -220,8 +220,16 @@ export async function reassignEscalation(
     };
   }
   const result = await change(deps.db, workspaceId, id, ["open", "acknowledged"], { assignee });
-  if (result.ok) await notifyAssigned(deps, id, at);
+  if (result.ok) await notifyAssignedQuietly(deps, [id], at);
   return result;
+}
+
+/**
+ * The change is committed before anyone is told: a mail server that is down must not turn it into
+ * an error (the SLA's reminder tells the assignee again), nor delay what the journey waits for.
+ */
+async function notifyAssignedQuietly(deps: DeliveryDeps, ids: string[], at: Date): Promise<void> {
+  for (const id of ids) await notifyAssigned(deps, id, at).catch(() => undefined);
 }
 
 /** Emails the escalation's current assignee that it is theirs now (after a reassign or a late pick). */
@@ -273,11 +281,21 @@ export async function resolveEscalation(
           resolvedAt: at,
         });
   if (!result.ok) return result;
+  // The journey first: it waits for this, the CSMs' emails below can take a while.
+  if (result.escalation.holdsJourney) await signalResolution(deps, id, outcome, resolution);
   if (!repeated && result.escalation.assignee) {
     const assigned = await assignWaiting(deps.db, workspaceId);
-    if (deps.delivery) for (const other of assigned) await notifyAssigned(deps.delivery, other, at);
+    if (deps.delivery) await notifyAssignedQuietly(deps.delivery, assigned, at);
   }
-  if (!result.escalation.holdsJourney) return result;
+  return result;
+}
+
+async function signalResolution(
+  deps: RuntimeDeps,
+  id: string,
+  outcome: "resume" | "exit",
+  resolution: string | undefined,
+): Promise<void> {
   const [row] = await deps.db
     .select({ workflowId: enrollments.workflowId, key: escalations.escalationKey })
     .from(escalations)
@@ -294,7 +312,6 @@ export async function resolveEscalation(
       if ((err as Error).name !== "WorkflowNotFoundError") throw err;
     }
   }
-  return result;
 }
 
 /**
