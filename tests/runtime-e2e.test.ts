@@ -9,6 +9,7 @@ import { type Enrollment, onStageEntered, type RuntimeDeps } from "../apps/core/
 import { createSmtpTransport } from "../apps/core/mailer";
 import { createActivities } from "../apps/worker/activities";
 import { touches } from "../db/schema";
+import { journeyRun, journeyWorkflowId } from "../workflows/journey-run";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 // The durable runtime end to end on the Temporal dev server, driven only through the HTTP API.
@@ -226,6 +227,25 @@ describe("journey runtime through the API", () => {
     );
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
     expect(await enrollmentsOf("manual-race", "race")).toHaveLength(1);
+  });
+
+  it("refuses an enrollment whose workflow id an earlier, vanished enrollment's run already used", async () => {
+    await account("ghost");
+    const manual = { ...onboarding, trigger: { type: "manual" } };
+    await publish("manual-ghost", manual);
+    // A start that timed out for the client but happened on the server, its row since deleted: the
+    // run finds no enrollment and fails, leaving its id taken.
+    const handle = await stack.client.workflow.start(journeyRun, {
+      taskQueue: stack.deps.temporal.taskQueue,
+      workflowId: journeyWorkflowId(ws.workspaceId, "manual-ghost", "ghost", 1),
+      args: [{ workspaceId: ws.workspaceId, enrollmentId: "00000000-0000-4000-8000-000000000000" }],
+      memo: { enrollmentId: "00000000-0000-4000-8000-000000000000" },
+    });
+    await expect(handle.result()).rejects.toThrow();
+    const res = await ws.request("POST", "/v1/enrollments", { journey: "manual-ghost", account: "ghost" });
+    expect(res.status).toBe(409);
+    // No enrollment is left looking active with nothing running it.
+    expect(await enrollmentsOf("manual-ghost", "ghost")).toHaveLength(0);
   });
 
   it("exits a run on request, and on an exit event", async () => {

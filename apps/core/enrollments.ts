@@ -192,9 +192,14 @@ export async function enroll(
   try {
     await startEnrollmentRun(deps, inserted);
   } catch (err) {
-    // No run, no enrollment: the trigger may be retried.
-    await db.delete(enrollments).where(eq(enrollments.id, inserted.id));
-    throw err;
+    // A start that timed out may still have happened: then the run is this enrollment's.
+    if ((await runOwner(deps, inserted.workflowId)) !== inserted.id) {
+      // No run, no enrollment: the trigger may be retried.
+      await db.delete(enrollments).where(eq(enrollments.id, inserted.id));
+      if (err instanceof RunOfAnotherEnrollment)
+        return { enrolled: false, code: "refused", reason: err.message };
+      throw err;
+    }
   }
   return {
     enrolled: true,
@@ -216,11 +221,33 @@ export async function startEnrollmentRun(
       taskQueue: deps.taskQueue,
       workflowId: row.workflowId,
       args: [{ workspaceId: row.workspaceId, enrollmentId: row.id }],
+      memo: { enrollmentId: row.id },
       workflowIdConflictPolicy: "USE_EXISTING",
       workflowIdReusePolicy: "REJECT_DUPLICATE",
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    // A closed run under this id is this enrollment's only if it says so; one left by an enrollment
+    // row that was deleted after an ambiguous start must not pass for this one.
+    const owner = await runOwner(deps, row.workflowId);
+    if (owner !== undefined && owner !== row.id) throw new RunOfAnotherEnrollment(row.workflowId, owner);
+  }
+}
+
+class RunOfAnotherEnrollment extends Error {
+  constructor(workflowId: string, owner: string) {
+    super(`workflow ${workflowId} already ran for another enrollment (${owner}); it is not run again`);
+  }
+}
+
+/** The enrollment a journey run was started for (its memo), or undefined when there is none. */
+async function runOwner(deps: RuntimeDeps, workflowId: string): Promise<string | undefined> {
+  try {
+    const description = await deps.client.workflow.getHandle(workflowId).describe();
+    const owner = description.memo?.enrollmentId;
+    return typeof owner === "string" ? owner : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -370,6 +397,7 @@ export async function routeEventsToRuns(
         taskQueue: deps.taskQueue,
         workflowId: d.workflowId,
         args: [{ workspaceId, enrollmentId: d.enrollmentId }],
+        memo: { enrollmentId: d.enrollmentId },
         signal: accountEventSignal,
         signalArgs: [{ eventId: d.eventId, name: d.name, properties: d.properties }],
         // A run that ever closed is never started again.
