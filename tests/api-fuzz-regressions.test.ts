@@ -192,6 +192,37 @@ describe("values outside what the columns and Temporal hold", () => {
   });
 });
 
+describe("templates that parse but cannot render", () => {
+  const email = (fields: { subject?: string; body: string }) => ({
+    channel: "email",
+    category: "onboarding",
+    subject: "Hello",
+    ...fields,
+  });
+
+  it("answers 422 naming the field for a helper without its argument or a partial that does not exist", async () => {
+    for (const [fields, pointer] of [
+      [{ body: "<p>{{#if}}x{{/if}}</p>" }, "/body"],
+      [{ body: "<p>{{> no-such-partial}}</p>" }, "/body"],
+      [{ subject: "{{#with}}x{{/with}}", body: "<p>Hi</p>" }, "/subject"],
+    ] as const) {
+      const res = await ws.request("PUT", "/v1/templates/fz-broken", email(fields));
+      expect([fields, await problemAt(res, 422)]).toEqual([fields, [[undefined, pointer]]]);
+    }
+    // Nothing was stored, so there is nothing broken to preview.
+    expect((await ws.request("POST", "/v1/templates/fz-broken/preview", {})).status).toBe(404);
+  });
+
+  it("answers 422 naming /data for preview data a helper cannot take", async () => {
+    const body = "<p>Renews {{formatDate account.renewalDate}}</p>";
+    expect((await ws.request("PUT", "/v1/templates/fz-date", email({ body }))).status).toBe(201);
+    const data = { account: { renewalDate: "2027-03-31T00:00:00Z" }, contact: { timezone: "Mars/Olympus" } };
+    const res = await ws.request("POST", "/v1/templates/fz-date/preview", { data });
+    expect(await problemAt(res, 422)).toEqual([[undefined, "/data"]]);
+    expect((await ws.request("POST", "/v1/templates/fz-date/preview", {})).status).toBe(200);
+  });
+});
+
 describe("public links (not in the OpenAPI document, so fuzzed by hand)", () => {
   it("answers 400 for a token naming a workspace id that is no UUID", async () => {
     const token = `${Buffer.from(JSON.stringify({ w: notUuid })).toString("base64url")}.c2ln`;

@@ -76,7 +76,16 @@ export function checkTemplate(input: TemplateInput, existing?: TemplateCopy | nu
       }
     } catch (err) {
       problems.push({ pointer: `/${field}`, message: `handlebars syntax error: ${(err as Error).message}` });
+      continue;
     }
+    // What parses can still fail every render (`{{#if}}` without its argument, a partial that does
+    // not exist): try it on the sample data, so it never reaches a journey's send or a preview.
+    const problem = renderProblem(
+      field === "body" ? { body: source } : { subject: source, body: "" },
+      sampleData,
+      input.channel === "email",
+    );
+    if (problem) problems.push({ pointer: `/${field}`, message: `cannot be rendered: ${problem}` });
   }
   return problems;
 }
@@ -317,13 +326,32 @@ function valueAt(data: Record<string, unknown>, path: string): unknown {
 }
 
 /** Renders the workspace's template (or the file default) with sample data and the given values. */
+/** Why a template fails to render with this data, if it does. */
+function renderProblem(
+  template: { subject?: string | null; body: string },
+  data: object,
+  layout: boolean,
+): string | undefined {
+  try {
+    renderTemplate(template, data, { layout });
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export type PreviewResult =
+  | { ok: true; preview: Preview }
+  | { ok: false; code: "not_found" }
+  | { ok: false; code: "render_failed"; message: string };
+
 export async function previewTemplate(
   db: Db,
   files: FileTemplate[],
   workspaceId: string,
   key: string,
   input: PreviewInput,
-): Promise<Preview | null> {
+): Promise<PreviewResult> {
   const template = await findTemplate(db, files, workspaceId, key);
   const channel = template?.channel;
   const locales = template?.locales ?? {};
@@ -331,12 +359,18 @@ export async function previewTemplate(
   const contact = data.contact as { locale?: string } | undefined;
   const locale = pickLocale(Object.keys(locales), input.locale ?? contact?.locale);
   const version = locale ? locales[locale] : undefined;
-  if (!channel || !locale || !version) return null;
-  const rendered = renderTemplate(version, merge(data, { contact: { locale } }), {
-    layout: channel === "email",
-  });
+  if (!channel || !locale || !version) return { ok: false, code: "not_found" };
+  const context = merge(data, { contact: { locale } });
+  // Stored templates render on the sample data (`checkTemplate`), so a failure here comes from the
+  // caller's data, e.g. a helper given an object where it needs text.
+  let rendered: ReturnType<typeof renderTemplate>;
+  try {
+    rendered = renderTemplate(version, context, { layout: channel === "email" });
+  } catch (err) {
+    return { ok: false, code: "render_failed", message: (err as Error).message };
+  }
   const used = [...new Set([...safeVariables(version.subject ?? ""), ...safeVariables(version.body)])];
-  return {
+  const preview: Preview = {
     key,
     channel,
     locale,
@@ -350,4 +384,5 @@ export async function previewTemplate(
       })
       .sort(),
   };
+  return { ok: true, preview };
 }

@@ -136,10 +136,16 @@ export function templatesRouter() {
       const input = (c.req.header("content-type") ?? "").includes("json")
         ? c.req.valid("json")
         : PreviewInput.parse({});
-      const preview = await previewTemplate(deps.db, deps.fileTemplates, workspaceId, key, input);
-      if (!preview)
+      const result = await previewTemplate(deps.db, deps.fileTemplates, workspaceId, key, input);
+      if (result.ok) return c.json(result.preview, 200);
+      if (result.code === "not_found")
         throw new ProblemError({ status: 404, type: "not-found", detail: `No template "${key}".` });
-      return c.json(preview, 200);
+      throw new ProblemError({
+        status: 422,
+        type: "validation",
+        detail: "The template cannot be rendered with this data.",
+        errors: [{ pointer: "/data", message: result.message }],
+      });
     })
     .openapi(getTemplateRoute, async (c) => {
       const { key } = c.req.valid("param");
