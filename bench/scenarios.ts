@@ -105,6 +105,8 @@ export async function ingestion({ stack, mode, log }: Ctx): Promise<Figure[]> {
         name: e.name,
         occurredAt: new Date(e.occurredAt),
         properties: e.properties,
+        // Seeded rows are not to be routed (and swept into later scenarios' routing).
+        routedAt: new Date(),
       })),
     );
   });
@@ -147,11 +149,11 @@ export async function health({ stack, mode, log }: Ctx): Promise<Figure[]> {
       select ${workspaceId}, 'h' || g, 'Account ' || g, (array['tech_touch','low_touch','high_touch'])[1 + g % 3], 10 + g % 40, 'adoption'
       from generate_series(1, ${n}) g`);
     await stack.database.db.execute(sql`
-      insert into events (workspace_id, event_id, account_id, name, occurred_at, properties)
+      insert into events (workspace_id, event_id, account_id, name, occurred_at, properties, routed_at)
       select ${workspaceId}, 'e' || g, a.ids[1 + (g % ${n})],
         (array['login','report_created','dashboard_shared','export','outcome_achieved','message_opened'])[1 + (g % 6)],
         now() - ((g % 90) || ' days')::interval - ((g % 24) || ' hours')::interval,
-        jsonb_build_object('user', 'u' || (g % 13))
+        jsonb_build_object('user', 'u' || (g % 13)), now()
       from generate_series(1, ${m}) g,
         (select array_agg(id) as ids from accounts where workspace_id = ${workspaceId}) a`);
     await stack.database.db.execute(sql`analyze events`);

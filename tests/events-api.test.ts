@@ -1,8 +1,9 @@
-import { sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestResponse } from "../apps/api/routes/events";
 import type { Account } from "../apps/core/accounts";
 import { ingestEvents } from "../apps/core/events";
+import { events } from "../db/schema";
 import type { RouteEventsResult } from "../workflows/route-events";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
@@ -187,6 +188,33 @@ describe("POST /v1/events", () => {
       await db.execute(sql.raw("drop trigger test_refuse_poison on events"));
       await db.execute(sql.raw("drop function test_refuse_poison()"));
     }
+  });
+
+  it("routes events stored while Temporal was away along with the next batch, and marks them routed", async () => {
+    const away = await stack.newWorkspace();
+    await away.request("PUT", "/v1/accounts/initech", { name: "Initech" });
+    // Stored, but the routing workflow could not be started: nothing folded the login in.
+    const stored = await ingestEvents(stack.database.db, away.workspaceId, [
+      event("lost-1", { account: "initech", name: "login", occurredAt: "2026-11-18T08:00:00Z" }),
+    ]);
+    await stack.database.db
+      .update(events)
+      .set({ receivedAt: new Date(Date.now() - 5 * 60_000) })
+      .where(inArray(events.id, stored.storedIds));
+    const before = (await (await away.request("GET", "/v1/accounts/initech")).json()) as Account;
+    expect(before.lastLoginAt).toBeNull();
+
+    const res = await away.request("POST", "/v1/events", {
+      events: [event("next-1", { account: "initech", occurredAt: "2026-11-19T08:00:00Z" })],
+    });
+    await routed((await res.json()) as IngestResponse);
+    const after = (await (await away.request("GET", "/v1/accounts/initech")).json()) as Account;
+    expect(after.lastLoginAt).toBe("2026-11-18T08:00:00.000Z");
+    const unrouted = await stack.database.db
+      .select({ id: events.id })
+      .from(events)
+      .where(and(eq(events.workspaceId, away.workspaceId), isNull(events.routedAt)));
+    expect(unrouted).toEqual([]);
   });
 
   it("answers 422 problem+json when no item is valid", async () => {

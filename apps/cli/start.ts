@@ -8,8 +8,10 @@ import { migrate } from "../../db/migrate";
 import { createApp } from "../api/app";
 import type { AppDeps } from "../api/context";
 import { createMetrics } from "../api/metrics";
+import { startRouting } from "../api/routes/events";
 import { checkHealth } from "../api/routes/system";
 import { countWorkspaces, createWorkspace, ensureWorkspaceForKey } from "../core/api-keys";
+import { workspacesWithUnroutedEvents } from "../core/events";
 import { createSmtpTransport } from "../core/mailer";
 import { ensureHealthSchedules } from "../core/schedules";
 import { loadFileTemplates } from "../core/templates";
@@ -133,6 +135,9 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
       info: { database: database.driver },
     };
     const app = createApp(deps);
+    // Events stored while Temporal was away (or whose routing run failed) are routed now.
+    for (const workspaceId of await workspacesWithUnroutedEvents(database.db))
+      await startRouting(deps, workspaceId, []);
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: env.PORT }, () => resolve(s));
       s.once("error", reject);

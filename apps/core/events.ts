@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { accounts, contacts, events } from "../../db/schema";
 import { Attributes, ExternalId, Instant, storableText } from "./validators";
@@ -252,4 +252,43 @@ export async function applyEventFacts(db: Db, workspaceId: string, eventIds: str
     .where(eq(accounts.id, latest.accountId))
     .returning({ id: accounts.id });
   return updated.length;
+}
+
+/** Routing of these events finished: the sweep leaves them alone. */
+export async function markRouted(db: Db, workspaceId: string, eventIds: string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db
+    .update(events)
+    .set({ routedAt: sql`now()` })
+    .where(and(eq(events.workspaceId, workspaceId), inArray(events.id, eventIds), isNull(events.routedAt)));
+}
+
+/**
+ * Stored events whose routing never finished (Temporal was away when they came in, or a routing run
+ * failed): older than a minute, so a batch still being routed is not taken. Routing them again is
+ * safe: facts are folded with max() and runs ignore an event id they have seen.
+ */
+export async function unroutedEventIds(db: Db, workspaceId: string, limit = 1000): Promise<string[]> {
+  const rows = await db
+    .select({ id: events.id })
+    .from(events)
+    .where(
+      and(
+        eq(events.workspaceId, workspaceId),
+        isNull(events.routedAt),
+        lt(events.receivedAt, sql`now() - interval '1 minute'`),
+      ),
+    )
+    .orderBy(events.receivedAt)
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** Workspaces holding events whose routing never finished (swept at start). */
+export async function workspacesWithUnroutedEvents(db: Db): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ workspaceId: events.workspaceId })
+    .from(events)
+    .where(and(isNull(events.routedAt), lt(events.receivedAt, sql`now() - interval '1 minute'`)));
+  return rows.map((r) => r.workspaceId);
 }

@@ -9,7 +9,7 @@ import type {
 } from "../../workflows/activities";
 import { routeEventsToRuns, scanRenewalWindows } from "../core/enrollments";
 import { checkEscalationSla } from "../core/escalations";
-import { applyEventFacts } from "../core/events";
+import { applyEventFacts, markRouted } from "../core/events";
 import { recomputeHealth } from "../core/health";
 import { deliverHealthAlerts } from "../core/health-alerts";
 import { createJourneyActivities, type JourneyActivityDeps } from "./journey-activities";
@@ -29,6 +29,7 @@ export function createActivities(deps: ActivityDeps): Activities {
     async applyEventFacts({ workspaceId, eventIds }) {
       const updated = await applyEventFacts(deps.db, workspaceId, eventIds);
       await routeEventsToRuns(deps, workspaceId, eventIds);
+      await markRouted(deps.db, workspaceId, eventIds);
       return updated;
     },
     scanRenewalWindows: ({ workspaceId, at }) => scanRenewalWindows(deps, workspaceId, at),

@@ -1,6 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { routeEvents, routeEventsWorkflowId } from "../../../workflows/route-events";
-import { EventBatch, EventItemResult, ingestEvents, MAX_EVENTS_PER_BATCH } from "../../core/events";
+import {
+  EventBatch,
+  EventItemResult,
+  ingestEvents,
+  MAX_EVENTS_PER_BATCH,
+  unroutedEventIds,
+} from "../../core/events";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError, problemBody } from "../problem";
@@ -49,14 +55,18 @@ export async function startRouting(
   workspaceId: string,
   eventIds: string[],
 ): Promise<{ workflowId: string } | null> {
-  const first = eventIds[0];
+  // Events whose routing never finished (Temporal was away) ride along with the next batch.
+  const swept = await unroutedEventIds(deps.db, workspaceId).catch(() => []);
+  const fresh = new Set(eventIds);
+  const ids = [...eventIds, ...swept.filter((id) => !fresh.has(id))];
+  const first = ids[0];
   if (!first) return null;
   const workflowId = routeEventsWorkflowId(workspaceId, first);
   try {
     await deps.temporal.client.workflow.start(routeEvents, {
       taskQueue: deps.temporal.taskQueue,
       workflowId,
-      args: [{ workspaceId, eventIds }],
+      args: [{ workspaceId, eventIds: ids }],
     });
     return { workflowId };
   } catch (err) {
