@@ -124,6 +124,21 @@ describe("JSON nested deeper than Postgres (or a recursive walk) can take", () =
   });
 });
 
+describe("journeys too long to validate in reasonable time", () => {
+  const steps = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ id: `s${i}`, type: "set_stage", stage: "adoption" }));
+  const journey = (n: number) => ({ name: "Long", trigger: { type: "manual" }, steps: steps(n) });
+
+  it("answers 422 naming /steps past 500 steps, as a draft and as a definition to simulate", async () => {
+    expect(await problemAt(await ws.request("PUT", "/v1/journeys/long", journey(501)), 422)).toEqual([
+      [undefined, "/steps"],
+    ]);
+    const simulate = await ws.request("POST", "/v1/journeys/long/simulate", { definition: journey(501) });
+    expect(await problemAt(simulate, 422)).toEqual([[undefined, "/definition/steps"]]);
+    expect((await ws.request("PUT", "/v1/journeys/long", journey(500))).status).toBe(201);
+  });
+});
+
 describe("ids and cursors that are not what the API issued", () => {
   it("answers 404 for an id of 36 dashes or hex digits, which is no UUID", async () => {
     for (const id of [notUuid, "a".repeat(36)]) {

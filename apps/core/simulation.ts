@@ -12,7 +12,7 @@ import {
   simulate,
 } from "../../workflows/journey/simulate";
 import { addDuration } from "../../workflows/journey/time";
-import { MAX_INT4, storableText } from "./validators";
+import { JourneyBody, MAX_INT4, storableText } from "./validators";
 
 export const MAX_SYNTHETIC_ACCOUNTS = 100_000;
 export const MAX_REAL_ACCOUNTS = 5_000;
@@ -38,10 +38,7 @@ export const SimulateRequest = storableText(
       .max(MAX_INT4)
       .optional()
       .openapi({ description: "A published version; default: the draft" }),
-    definition: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .openapi({ description: "A definition to try without saving it" }),
+    definition: JourneyBody.optional().openapi({ description: "A definition to try without saving it" }),
     accounts: z
       .union([
         z.array(z.string().min(1)).min(1).max(MAX_REAL_ACCOUNTS),

@@ -98,6 +98,22 @@ export function storableText<T extends z.ZodType>(schema: T): T {
   }) as T;
 }
 
+/** Most steps a journey may have: far beyond any playbook, and validating 30,000 took minutes. */
+export const MAX_JOURNEY_STEPS = 500;
+
+/**
+ * A journey definition as sent (a draft may be incomplete, so the journey validator reads it later),
+ * bounded here: text Postgres can store, and at most `MAX_JOURNEY_STEPS` steps.
+ */
+export const JourneyBody = storableText(
+  z.record(z.string(), z.unknown()).superRefine((body, ctx) => {
+    const { steps } = body;
+    if (Array.isArray(steps) && steps.length > MAX_JOURNEY_STEPS) {
+      ctx.addIssue({ code: "custom", path: ["steps"], message: `at most ${MAX_JOURNEY_STEPS} steps` });
+    }
+  }),
+);
+
 /**
  * An ISO-8601 instant with an offset that Postgres can store: years 0001–9999 in UTC (Postgres has
  * no year 0, and a far year is a typo, not an event).

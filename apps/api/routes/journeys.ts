@@ -27,7 +27,7 @@ import {
   simulationLimitProblems,
   simulationWindow,
 } from "../../core/simulation";
-import { MAX_INT4, storableText } from "../../core/validators";
+import { JourneyBody, MAX_INT4 } from "../../core/validators";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, pathParam, problemResponses } from "../openapi";
 import { Problem, ProblemError } from "../problem";
@@ -67,7 +67,7 @@ export const putJourneyRoute = createRoute({
     params: KeyParam,
     body: {
       required: true,
-      content: { "application/json": { schema: storableText(z.record(z.string(), z.unknown())) } },
+      content: { "application/json": { schema: JourneyBody } },
     },
   },
   responses: {
