@@ -1,13 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simpleParser } from "mailparser";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { eventually } from "./harness";
+import { eventually, freePort, smtpServer } from "./harness";
 
 // A power cut, not a polite shutdown: the whole `npm start` process group (API, worker and the
 // embedded Temporal server) is SIGKILLed while an email is on the wire to a real SMTP server.
@@ -16,46 +14,19 @@ const apiKey = `vk_crash_${randomBytes(12).toString("hex")}`;
 let home: string;
 const children: ChildProcess[] = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address() as AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
 /** An SMTP server that leaves the first DATA unanswered (the send is in flight) and takes the rest. */
 async function holdingSmtp() {
   const accepted: Buffer[] = [];
   const held: Buffer[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS", "AUTH"],
-    logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () => {
-        if (held.length === 0) {
-          held.push(Buffer.concat(chunks)); // never answered: the sender dies waiting
-          return;
-        }
-        accepted.push(Buffer.concat(chunks));
-        callback();
-      });
-    },
+  const server = await smtpServer(({ raw }, answer) => {
+    if (held.length === 0) {
+      held.push(raw); // never answered: the sender dies waiting
+      return;
+    }
+    accepted.push(raw);
+    answer();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
-    accepted,
-    held,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { ...server, accepted, held };
 }
 
 let smtp: Awaited<ReturnType<typeof holdingSmtp>>;

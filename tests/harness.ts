@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, Connection } from "@temporalio/client";
@@ -212,6 +212,27 @@ export type SmtpSink = {
 export async function smtpSink(): Promise<SmtpSink> {
   const mail: ReceivedMail[] = [];
   const attempts = new Map<string, number>();
+  const server = await smtpServer(({ to, raw }, answer) => {
+    const first = to[0] ?? "";
+    const n = (attempts.get(first) ?? 0) + 1;
+    attempts.set(first, n);
+    const fail = (code: number, text: string) =>
+      answer(Object.assign(new Error(text), { responseCode: code }));
+    if (first.startsWith("bounce")) return fail(550, "5.1.1 mailbox unavailable");
+    if (first.startsWith("flaky") && n === 1) return fail(451, "4.3.0 try again later");
+    mail.push({ to, raw });
+    answer();
+  });
+  return { ...server, mail, attempts };
+}
+
+/**
+ * A real SMTP server (smtp-server) on a free port that hands every message to `onMessage`, which
+ * answers it: `answer()` accepts, `answer(error)` refuses, never calling it leaves the sender waiting.
+ */
+export async function smtpServer(
+  onMessage: (message: { to: string[]; raw: Buffer }, answer: (error?: Error) => void) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
@@ -220,16 +241,10 @@ export async function smtpSink(): Promise<SmtpSink> {
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("end", () => {
-        const to = session.envelope.rcptTo.map((r) => r.address);
-        const first = to[0] ?? "";
-        const n = (attempts.get(first) ?? 0) + 1;
-        attempts.set(first, n);
-        const fail = (code: number, text: string) =>
-          callback(Object.assign(new Error(text), { responseCode: code }));
-        if (first.startsWith("bounce")) return fail(550, "5.1.1 mailbox unavailable");
-        if (first.startsWith("flaky") && n === 1) return fail(451, "4.3.0 try again later");
-        mail.push({ to, raw: Buffer.concat(chunks) });
-        callback();
+        onMessage(
+          { to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks) },
+          callback,
+        );
       });
     },
   });
@@ -237,8 +252,18 @@ export async function smtpSink(): Promise<SmtpSink> {
   const { port } = server.server.address() as AddressInfo;
   return {
     url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
-    mail,
-    attempts,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createTcpServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address() as AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+  });
 }

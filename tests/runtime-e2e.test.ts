@@ -1,8 +1,6 @@
-import type { AddressInfo } from "node:net";
 import { WorkflowNotFoundError } from "@temporalio/client";
 import { Worker } from "@temporalio/worker";
 import { and, eq } from "drizzle-orm";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { findAccountRow } from "../apps/core/accounts";
 import { type Enrollment, onStageEntered, type RuntimeDeps } from "../apps/core/enrollments";
@@ -10,7 +8,7 @@ import { createSmtpTransport } from "../apps/core/mailer";
 import { createActivities } from "../apps/worker/activities";
 import { touches } from "../db/schema";
 import { journeyRun, journeyWorkflowId } from "../workflows/journey-run";
-import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
+import { eventually, smtpServer, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 // The durable runtime end to end on the Temporal dev server, driven only through the HTTP API.
 let stack: TestStack;
@@ -527,36 +525,25 @@ async function gatedSmtp() {
   const accepted: { to: string; touch: string }[] = [];
   let held: (() => void) | undefined;
   let stalled = false;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS", "AUTH"],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () => {
-        const to = session.envelope.rcptTo.map((r) => r.address).join(",");
-        const raw = Buffer.concat(chunks).toString("utf8");
-        const accept = () => {
-          accepted.push({ to, touch: /^X-Volante-Touch: (.+)$/m.exec(raw)?.[1]?.trim() ?? "" });
-          callback();
-        };
-        if (to === "stall@restart.example" && !stalled) {
-          stalled = true;
-          held = accept;
-          return;
-        }
-        accept();
-      });
-    },
+  const server = await smtpServer(({ to: recipients, raw: bytes }, answer) => {
+    const to = recipients.join(",");
+    const raw = bytes.toString("utf8");
+    const accept = () => {
+      accepted.push({ to, touch: /^X-Volante-Touch: (.+)$/m.exec(raw)?.[1]?.trim() ?? "" });
+      answer();
+    };
+    if (to === "stall@restart.example" && !stalled) {
+      stalled = true;
+      held = accept;
+      return;
+    }
+    accept();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.server.address() as AddressInfo;
   return {
-    url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
+    url: server.url,
     accepted,
     holding: () => held !== undefined,
     release: () => held?.(),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: server.close,
   };
 }
