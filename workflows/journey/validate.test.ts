@@ -202,6 +202,20 @@ describe("validateJourney", () => {
       mentions: "must be longer than zero",
     },
     {
+      name: "a wait longer than dates can reach",
+      edit: (j) => Object.assign(step(j, 1), { duration: "P999999999D" }),
+      expected: [{ pointer: "/steps/1/duration", rule: "bad_duration" }],
+      mentions: "longer than 100 years",
+    },
+    {
+      name: "a wait-until offset of more than a century",
+      edit: (j) => {
+        j.steps[1] = { id: "d3", type: "wait", until: { fact: "renewal_date", offset: "-P200Y" } };
+      },
+      expected: [{ pointer: "/steps/1/until/offset", rule: "bad_duration" }],
+      mentions: "longer than 100 years",
+    },
+    {
       name: "a negative event timeout",
       edit: (j) => Object.assign(step(j, 4), { timeout: "-P7D" }),
       expected: [{ pointer: "/steps/4/timeout", rule: "bad_duration" }],

@@ -9,6 +9,7 @@ import {
   stages,
   tiers,
 } from "./schema";
+import { addDuration } from "./time";
 import { isSuppliedVariable, type TemplateInfo, templateVariables } from "./variables";
 
 /**
@@ -374,11 +375,21 @@ function durationProblems(journey: JourneyDefinition): Found[] {
   return problems;
 }
 
+/** Past that, dates leave what the runtime and the database can hold (P999999999D is a RangeError). */
+function withinACentury(duration: string): boolean {
+  try {
+    return addDuration("2000-01-01T00:00:00Z", duration) <= "2100-01-01T00:00:00.000Z";
+  } catch {
+    return false;
+  }
+}
+
 function durationProblem(value: string, signed: boolean): string | undefined {
   // tinyduration accepts a dangling time designator ("P1DT"); ISO-8601 does not.
   if (!isIsoDuration(value, { signed: true }) || value.endsWith("T")) {
     return `"${value}" is not an ISO-8601 duration (e.g. P3D, PT12H, P1M${signed ? ", -P120D" : ""})`;
   }
+  if (!withinACentury(value.replace(/^-/, ""))) return `"${value}" is longer than 100 years`;
   if (signed) return undefined;
   if (!isIsoDuration(value)) return `"${value}" must not be negative`;
   const { years, months, weeks, days, hours, minutes, seconds } = parseDuration(value);
