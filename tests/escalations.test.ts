@@ -67,6 +67,16 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 describe("CSMs and escalation assignment", () => {
+  it("counts a CSM's open load in this workspace only, whatever other workspaces give the same email", async () => {
+    const other = await stack.newWorkspace();
+    await other.request("PUT", "/v1/csms/shared@vendor.example", { capacity: 5 });
+    const { id } = await (await escalationTarget(other, "elsewhere"))();
+    expect((await escalation(other, id)).assignee).toBe("shared@vendor.example");
+    const mine = await stack.newWorkspace();
+    const res = await mine.request("PUT", "/v1/csms/shared@vendor.example", { capacity: 5 });
+    expect(((await res.json()) as { openLoad: number }).openLoad).toBe(0);
+  });
+
   it("keeps every CSM within capacity when 50 escalations arrive at once", async () => {
     for (const [email, tiers] of [
       ["a@vendor.example", ["tech_touch"]],

@@ -36,7 +36,9 @@ export const Csm = z
   .openapi("Csm");
 export type Csm = z.infer<typeof Csm>;
 
-const openLoad = sql<number>`(select count(*)::int from ${escalations} where ${escalations.workspaceId} = ${csms.workspaceId} and ${escalations.assignee} = ${csms.email} and ${escalations.status} in ('open', 'acknowledged'))`;
+// Qualified by hand: drizzle writes a single-table query's columns without their table, and inside
+// this subquery an unqualified "workspace_id" is the escalation's own, which scoped nothing.
+const openLoad = sql<number>`(select count(*)::int from ${escalations} e where e.workspace_id = "csms"."workspace_id" and e.assignee = "csms"."email" and e.status in ('open', 'acknowledged'))`;
 
 export async function upsertCsm(db: Db, workspaceId: string, email: string, input: CsmInput): Promise<Csm> {
   const values = {

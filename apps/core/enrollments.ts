@@ -453,7 +453,9 @@ export async function scanRenewalWindows(
           eq(accounts.workspaceId, workspaceId),
           sql`${accounts.renewalDate} > ${today}::date`,
           sql`${accounts.renewalDate} - ${j.definition.trigger.daysBefore}::int <= ${today}::date`,
-          sql`not exists (select 1 from ${enrollments} where ${enrollments.journeyId} = ${j.id} and ${enrollments.accountId} = ${accounts.id} and ${enrollments.status} in ('active', 'held'))`,
+          // Qualified by hand: drizzle leaves a single-table query's columns unqualified, and an
+          // unqualified "id" inside the subquery would be the enrollment's own.
+          sql`not exists (select 1 from ${enrollments} e where e.journey_id = ${j.id} and e.account_id = "accounts"."id" and e.status in ('active', 'held'))`,
         ),
       );
     for (const c of candidates) {
