@@ -179,7 +179,7 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
 async function claimHome(home: string): Promise<void> {
   const pidFile = join(home, "volante.pid");
   const previous = Number.parseInt(await readFile(pidFile, "utf8").catch(() => ""), 10);
-  if (previous && previous !== process.pid && isAlive(previous)) {
+  if (previous && previous !== process.pid && (await stillAlive(previous, 3_000))) {
     throw new Error(
       `Volante is already running on ${home} (pid ${previous}). Stop it first, or set VOLANTE_HOME.`,
     );
@@ -187,13 +187,32 @@ async function claimHome(home: string): Promise<void> {
   await writeFile(pidFile, `${process.pid}\n`);
 }
 
-function isAlive(pid: number): boolean {
+/** A Volante killed a moment ago may still be tearing down: give it `graceMs` to go. */
+async function stillAlive(pid: number, graceMs: number): Promise<boolean> {
+  const deadline = Date.now() + graceMs;
+  while (await isAlive(pid)) {
+    if (Date.now() >= deadline) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+/**
+ * Whether `pid` is a running process. A SIGKILLed Volante can linger as a zombie until whatever
+ * adopted it reaps it (some container inits never do); `kill(pid, 0)` still succeeds on a zombie,
+ * so on Linux its state in /proc decides.
+ */
+async function isAlive(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  if (stat === undefined) return process.platform !== "linux";
+  // The state follows the parenthesised command name, which may itself contain spaces.
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return state !== "Z" && state !== "X";
 }
 
 async function bootstrapWorkspace(env: Env, db: Parameters<typeof countWorkspaces>[0]): Promise<string[]> {
