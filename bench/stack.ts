@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { Client, Connection } from "@temporalio/client";
-import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
 import postgres from "postgres";
 import { createApp } from "../apps/api/app";
 import type { AppDeps } from "../apps/api/context";
@@ -15,7 +15,7 @@ import { loadFileTemplates } from "../apps/core/templates";
 import type { Env } from "../apps/env";
 import { createLogger } from "../apps/logger";
 import { provisionDevServer } from "../apps/temporal/dev-server";
-import { createWorker } from "../apps/worker/worker";
+import { createWorker, workflowsPath } from "../apps/worker/worker";
 import { type Database, openDatabase } from "../db/client";
 import { migrate } from "../db/migrate";
 
@@ -32,6 +32,10 @@ export type BenchStack = {
   request(method: string, path: string, body?: unknown): Promise<Response>;
   temporalVersion: string;
   postgresVersion: string;
+  /** The workflow cache of the configured worker (TEMPORAL_MAX_CACHED_WORKFLOWS or its default). */
+  maxCachedWorkflows: number;
+  /** Replaces the worker with one whose workflow cache holds `maxCachedWorkflows` runs. */
+  restartWorker(maxCachedWorkflows: number): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -86,22 +90,29 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
   const taskQueue = "bench";
   const fileTemplates = await loadFileTemplates();
   const outboxDir = join(dir, "outbox");
-  const worker = await createWorker({
-    connection: native,
-    namespace: "default",
-    taskQueue,
-    db: database.db,
-    client,
-    outboxDir,
-    fileTemplates,
-    publicUrl: "http://localhost:3000",
-    maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
-  });
-  const running = worker.run();
-  stops.push(async () => {
-    worker.shutdown();
-    await running;
-  });
+  // Bundled once, so a worker restarted with another cache size starts in a moment.
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger("WARN") });
+  const startWorker = async (maxCachedWorkflows: number) => {
+    const worker = await createWorker({
+      connection: native,
+      namespace: "default",
+      taskQueue,
+      db: database.db,
+      client,
+      outboxDir,
+      fileTemplates,
+      publicUrl: "http://localhost:3000",
+      workflowBundle,
+      maxCachedWorkflows,
+    });
+    const running = worker.run();
+    return async () => {
+      worker.shutdown();
+      await running;
+    };
+  };
+  let stopWorker = await startWorker(env.TEMPORAL_MAX_CACHED_WORKFLOWS);
+  stops.push(() => stopWorker());
 
   const appDeps: AppDeps = {
     db: database.db,
@@ -142,6 +153,11 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
       }),
     temporalVersion: server.binary ?? server.source,
     postgresVersion,
+    maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
+    async restartWorker(maxCachedWorkflows) {
+      await stopWorker();
+      stopWorker = await startWorker(maxCachedWorkflows);
+    },
     async close() {
       for (const stop of stops.reverse()) await stop().catch(() => {});
     },
