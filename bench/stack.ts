@@ -1,7 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { Client, Connection } from "@temporalio/client";
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
@@ -34,8 +36,11 @@ export type BenchStack = {
   postgresVersion: string;
   /** The workflow cache of the configured worker (TEMPORAL_MAX_CACHED_WORKFLOWS or its default). */
   maxCachedWorkflows: number;
-  /** Replaces the worker with one whose workflow cache holds `maxCachedWorkflows` runs. */
-  restartWorker(maxCachedWorkflows: number): Promise<void>;
+  /**
+   * Replaces the worker with `processes` workers (this process's, plus child processes on
+   * PostgreSQL) whose workflow caches hold `maxCachedWorkflows` runs each.
+   */
+  restartWorker(maxCachedWorkflows: number, processes?: number): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -57,6 +62,7 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
   // A database of its own on the server in DATABASE_URL (dropped at the end), else embedded PGlite.
   let database: Database;
   let raw: postgres.Sql | undefined;
+  let databaseUrl: string | undefined;
   if (env.DATABASE_URL) {
     const name = `volante_bench_${process.pid}`;
     const admin = postgres(env.DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -64,6 +70,7 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     await admin.unsafe(`create database ${name}`);
     const url = new URL(env.DATABASE_URL);
     url.pathname = `/${name}`;
+    databaseUrl = url.toString();
     database = await openDatabase({ url: url.toString(), max: 20 });
     raw = postgres(url.toString(), { max: 8, onnotice: () => {} });
     stops.push(async () => {
@@ -90,8 +97,14 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
   const taskQueue = "bench";
   const fileTemplates = await loadFileTemplates();
   const outboxDir = join(dir, "outbox");
-  // Bundled once, so a worker restarted with another cache size starts in a moment.
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger("WARN") });
+  // Bundled once, so a worker restarted with another cache size (or in another process) starts at once.
+  const workflowBundle = {
+    codePath: join(dir, "workflow-bundle.js"),
+  };
+  await writeFile(
+    workflowBundle.codePath,
+    (await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger("WARN") })).code,
+  );
   const startWorker = async (maxCachedWorkflows: number) => {
     const worker = await createWorker({
       connection: native,
@@ -111,8 +124,50 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
       await running;
     };
   };
-  let stopWorker = await startWorker(env.TEMPORAL_MAX_CACHED_WORKFLOWS);
-  stops.push(() => stopWorker());
+  /** Another worker in a child process (bench/worker-process.ts); resolves once it polls. */
+  const startWorkerProcess = async (maxCachedWorkflows: number) => {
+    const child = spawn(
+      process.execPath,
+      [
+        fileURLToPath(new URL("../node_modules/tsx/dist/cli.mjs", import.meta.url)),
+        "bench/worker-process.ts",
+      ],
+      {
+        cwd: fileURLToPath(new URL("..", import.meta.url)),
+        env: {
+          ...process.env,
+          DATABASE_URL: databaseUrl,
+          TEMPORAL_ADDRESS: server.address,
+          BENCH_TASK_QUEUE: taskQueue,
+          BENCH_OUTBOX: outboxDir,
+          BENCH_WORKFLOW_BUNDLE: workflowBundle.codePath,
+          TEMPORAL_MAX_CACHED_WORKFLOWS: String(maxCachedWorkflows),
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let errors = "";
+    child.stderr?.on("data", (d) => {
+      errors += d;
+    });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.on("data", (d) => {
+        if (String(d).includes("ready")) resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`bench worker exited (${code}):\n${errors}`)));
+    });
+    return async () => {
+      child.kill("SIGTERM");
+      await exited;
+    };
+  };
+  let stopWorkers = [await startWorker(env.TEMPORAL_MAX_CACHED_WORKFLOWS)];
+  const stopAll = async () => {
+    await Promise.all(stopWorkers.map((stop) => stop()));
+    stopWorkers = [];
+  };
+  stops.push(stopAll);
 
   const appDeps: AppDeps = {
     db: database.db,
@@ -154,9 +209,12 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     temporalVersion: server.binary ?? server.source,
     postgresVersion,
     maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
-    async restartWorker(maxCachedWorkflows) {
-      await stopWorker();
-      stopWorker = await startWorker(maxCachedWorkflows);
+    async restartWorker(maxCachedWorkflows, processes = 1) {
+      await stopAll();
+      stopWorkers.push(await startWorker(maxCachedWorkflows));
+      if (processes > 1 && !databaseUrl)
+        log("PGlite has one writer: the other worker processes need DATABASE_URL");
+      else for (let i = 1; i < processes; i++) stopWorkers.push(await startWorkerProcess(maxCachedWorkflows));
     },
     async close() {
       for (const stop of stops.reverse()) await stop().catch(() => {});

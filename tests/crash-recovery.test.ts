@@ -1,15 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { eventually, freePort, smtpServer } from "./harness";
+import { eventually, freePort, runVolante, smtpServer } from "./harness";
 
 // A power cut, not a polite shutdown: the whole `npm start` process group (API, worker and the
 // embedded Temporal server) is SIGKILLed while an email is on the wire to a real SMTP server.
-const root = new URL("..", import.meta.url).pathname;
 const apiKey = `vk_crash_${randomBytes(12).toString("hex")}`;
 let home: string;
 const children: ChildProcess[] = [];
@@ -48,28 +47,11 @@ async function startVolante() {
   const databaseUrl = inject("databaseUrl");
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   else delete env.DATABASE_URL;
-  const child = spawn(
-    process.execPath,
-    [join(root, "node_modules/tsx/dist/cli.mjs"), "apps/cli/main.ts", "start"],
-    {
-      cwd: root,
-      env,
-      detached: true, // its own process group, so one kill takes everything it started
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const { child, output, exited } = runVolante(["start"], env, { detached: true });
   children.push(child);
-  let output = "";
-  child.stdout?.on("data", (d) => {
-    output += d;
-  });
-  child.stderr?.on("data", (d) => {
-    output += d;
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   await eventually(
     async () => {
-      if (child.exitCode !== null) throw new Error(`volante exited early:\n${output}`);
+      if (child.exitCode !== null) throw new Error(`volante exited early:\n${output()}`);
       const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
       return res?.status === 200 ? true : undefined;
     },
@@ -86,7 +68,7 @@ async function startVolante() {
     process.kill(-(child.pid ?? 0), "SIGKILL");
     await exited;
   };
-  return { request, powerCut, output: () => output };
+  return { request, powerCut, output };
 }
 
 beforeAll(async () => {

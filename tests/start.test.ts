@@ -1,13 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, Connection } from "@temporalio/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, freePort } from "./harness";
+import { eventually, freePort, runVolante } from "./harness";
 
 // `npm start` as a user runs it: a real child process on embedded defaults (PGlite, dev server).
-const root = new URL("..", import.meta.url).pathname;
 let home: string;
 const children: ChildProcess[] = [];
 
@@ -35,25 +34,9 @@ async function spawnVolante(args: string[], extraEnv: Record<string, string> = {
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
   if (!extraEnv.VOLANTE_API_KEY) delete env.VOLANTE_API_KEY;
-  const child = spawn(
-    process.execPath,
-    [join(root, "node_modules/tsx/dist/cli.mjs"), "apps/cli/main.ts", ...args],
-    {
-      cwd: root,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  children.push(child);
-  let output = "";
-  child.stdout?.on("data", (d) => {
-    output += d;
-  });
-  child.stderr?.on("data", (d) => {
-    output += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output: () => output, port, temporalPort, exited };
+  const started = runVolante(args, env);
+  children.push(started.child);
+  return { ...started, port, temporalPort };
 }
 
 async function startVolante(extraEnv: Record<string, string> = {}): Promise<Started> {
@@ -159,20 +142,14 @@ describe("npm start", () => {
   }, 180_000);
 
   it("refuses bad configuration with one message naming every bad variable, exit code 1", async () => {
-    const child = spawn(
-      process.execPath,
-      [join(root, "node_modules/tsx/dist/cli.mjs"), "apps/cli/main.ts", "start"],
-      {
-        cwd: root,
-        env: { ...process.env, PORT: "eighty", DATABASE_URL: "mysql://x", LOG_LEVEL: "chatty" },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let err = "";
-    child.stderr?.on("data", (d) => {
-      err += d;
+    const bad = runVolante(["start"], {
+      ...process.env,
+      PORT: "eighty",
+      DATABASE_URL: "mysql://x",
+      LOG_LEVEL: "chatty",
     });
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const code = await bad.exited;
+    const err = bad.output();
     expect(code).toBe(1);
     expect(err).toContain("Invalid environment configuration");
     for (const name of ["PORT", "DATABASE_URL", "LOG_LEVEL"]) expect(err).toContain(`  ${name}:`);

@@ -99,6 +99,25 @@ export async function pickCsm(tx: Db, workspaceId: string, tier: string): Promis
   return chosen.email;
 }
 
+/**
+ * Whether an active CSM serves the tier at all. Without one there is nobody to pick, so callers skip
+ * the workspace's assignment lock: escalations of a workspace without CSMs never queue on it.
+ */
+export async function anyCsmServes(db: Db, workspaceId: string, tier: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: csms.id })
+    .from(csms)
+    .where(
+      and(
+        eq(csms.workspaceId, workspaceId),
+        eq(csms.active, true),
+        sql`(jsonb_array_length(${csms.tiers}) = 0 or ${csms.tiers} ? ${tier})`,
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
+}
+
 export async function lockAssignments(tx: Db, workspaceId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`assign:${workspaceId}`}))`);
 }

@@ -11,7 +11,7 @@ import {
 } from "../../db/schema";
 import { addDuration } from "../../workflows/journey/time";
 import { escalationResolvedSignal } from "../../workflows/journey-run";
-import { lockAssignments, pickCsm } from "./csms";
+import { anyCsmServes, lockAssignments, pickCsm } from "./csms";
 import { type DeliveryDeps, notifyCsm, notifyWebhook, type TouchOutcome } from "./delivery";
 import type { RuntimeDeps } from "./enrollments";
 import { getSettings } from "./settings";
@@ -101,7 +101,7 @@ export async function openEscalation(
       );
     if (existing) return existing;
     let assignee = e.assignee;
-    if (!assignee) {
+    if (!assignee && (await anyCsmServes(tx as unknown as Db, e.workspaceId, e.tier))) {
       await lockAssignments(tx as unknown as Db, e.workspaceId);
       assignee = await pickCsm(tx as unknown as Db, e.workspaceId, e.tier);
     }
@@ -368,10 +368,22 @@ export async function checkEscalationSla(
     attempt?: number;
   },
 ): Promise<"open" | "resolved"> {
+  // Only an escalation still without an assignee, in a workspace with a CSM for its tier, may get a
+  // pick here; only then is the workspace's assignment lock taken. Every other check locks just its row,
+  // so the SLA checks of thousands of assigned escalations do not queue behind one another.
+  const [peek] = await deps.db
+    .select({ assignee: escalations.assignee, tier: accounts.tier })
+    .from(escalations)
+    .innerJoin(accounts, eq(accounts.id, escalations.accountId))
+    .where(and(eq(escalations.workspaceId, input.workspaceId), eq(escalations.id, input.escalationId)));
+  const mayPick =
+    peek !== undefined &&
+    peek.assignee === null &&
+    (await anyCsmServes(deps.db, input.workspaceId, peek.tier));
   const row = await deps.db.transaction(async (tx) => {
     const t = tx as unknown as Db;
     // The lock comes before the row lock, in the same order as every other assignment path.
-    await lockAssignments(t, input.workspaceId);
+    if (mayPick) await lockAssignments(t, input.workspaceId);
     const [found] = await tx
       .select({ x: escalations, account: accounts.name, tier: accounts.tier })
       .from(escalations)
@@ -381,7 +393,7 @@ export async function checkEscalationSla(
     if (!found || found.x.status === "resolved") return null;
     const x = found.x;
     const at = new Date(input.at);
-    const assignee = x.assignee ?? (await pickCsm(t, input.workspaceId, found.tier));
+    const assignee = x.assignee ?? (mayPick ? await pickCsm(t, input.workspaceId, found.tier) : null);
     const stage =
       input.stage === "breach"
         ? x.breachedAt
