@@ -131,20 +131,12 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
       [
         fileURLToPath(new URL("../node_modules/tsx/dist/cli.mjs", import.meta.url)),
         "bench/worker-process.ts",
+        ...["--database-url", databaseUrl ?? "", "--temporal-address", server.address],
+        ...["--task-queue", taskQueue, "--outbox", outboxDir],
+        ...["--workflow-bundle", workflowBundle.codePath],
+        ...["--max-cached-workflows", String(maxCachedWorkflows)],
       ],
-      {
-        cwd: fileURLToPath(new URL("..", import.meta.url)),
-        env: {
-          ...process.env,
-          DATABASE_URL: databaseUrl,
-          TEMPORAL_ADDRESS: server.address,
-          BENCH_TASK_QUEUE: taskQueue,
-          BENCH_OUTBOX: outboxDir,
-          BENCH_WORKFLOW_BUNDLE: workflowBundle.codePath,
-          TEMPORAL_MAX_CACHED_WORKFLOWS: String(maxCachedWorkflows),
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
+      { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "pipe"] },
     );
     let errors = "";
     child.stderr?.on("data", (d) => {

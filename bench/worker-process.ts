@@ -1,5 +1,6 @@
 import { Client, Connection } from "@temporalio/client";
 import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
+import { Command } from "commander";
 import { loadFileTemplates } from "../apps/core/templates";
 import { createWorker } from "../apps/worker/worker";
 import { openDatabase } from "../db/client";
@@ -9,27 +10,37 @@ import { openDatabase } from "../db/client";
  * runs, on the bench's database, server and task queue. Its activities run on its own main thread,
  * which is what a second process buys on a second core. Prints "ready" once it polls; SIGTERM drains it.
  */
-const need = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`bench worker: ${name} is not set`);
-  return value;
-};
+const options = new Command()
+  .requiredOption("--database-url <url>")
+  .requiredOption("--temporal-address <host:port>")
+  .requiredOption("--task-queue <name>")
+  .requiredOption("--outbox <dir>")
+  .requiredOption("--workflow-bundle <file>")
+  .requiredOption("--max-cached-workflows <n>", "runs kept in the workflow cache", Number)
+  .parse()
+  .opts<{
+    databaseUrl: string;
+    temporalAddress: string;
+    taskQueue: string;
+    outbox: string;
+    workflowBundle: string;
+    maxCachedWorkflows: number;
+  }>();
 Runtime.install({ logger: new DefaultLogger("ERROR"), shutdownSignals: [] });
-const database = await openDatabase({ url: need("DATABASE_URL"), max: 10 });
-const address = need("TEMPORAL_ADDRESS");
-const native = await NativeConnection.connect({ address });
-const connection = await Connection.connect({ address });
+const database = await openDatabase({ url: options.databaseUrl, max: 10 });
+const native = await NativeConnection.connect({ address: options.temporalAddress });
+const connection = await Connection.connect({ address: options.temporalAddress });
 const worker = await createWorker({
   connection: native,
   namespace: "default",
-  taskQueue: need("BENCH_TASK_QUEUE"),
+  taskQueue: options.taskQueue,
   db: database.db,
   client: new Client({ connection }),
-  outboxDir: need("BENCH_OUTBOX"),
+  outboxDir: options.outbox,
   fileTemplates: await loadFileTemplates(),
   publicUrl: "http://localhost:3000",
-  workflowBundle: { codePath: need("BENCH_WORKFLOW_BUNDLE") },
-  maxCachedWorkflows: Number(need("TEMPORAL_MAX_CACHED_WORKFLOWS")),
+  workflowBundle: { codePath: options.workflowBundle },
+  maxCachedWorkflows: options.maxCachedWorkflows,
 });
 process.once("SIGTERM", () => worker.shutdown());
 const running = worker.run();

@@ -75,6 +75,14 @@ export async function listCsms(db: Db, workspaceId: string, email?: string): Pro
   return rows.map((r) => ({ ...r, openLoad: Number(r.openLoad) }));
 }
 
+/** Active CSMs of the workspace who serve the tier (no tiers listed: every tier). */
+const servingTier = (workspaceId: string, tier: string) =>
+  and(
+    eq(csms.workspaceId, workspaceId),
+    eq(csms.active, true),
+    sql`(jsonb_array_length(${csms.tiers}) = 0 or ${csms.tiers} ? ${tier})`,
+  );
+
 /**
  * Capacity-aware round robin: among active CSMs serving the tier with room left, the one with the
  * smallest open load, then the one assigned longest ago. Call it inside the transaction that inserts
@@ -85,13 +93,7 @@ export async function pickCsm(tx: Db, workspaceId: string, tier: string): Promis
   const candidates = await tx
     .select({ id: csms.id, email: csms.email, capacity: csms.capacity, openLoad })
     .from(csms)
-    .where(
-      and(
-        eq(csms.workspaceId, workspaceId),
-        eq(csms.active, true),
-        sql`(jsonb_array_length(${csms.tiers}) = 0 or ${csms.tiers} ? ${tier})`,
-      ),
-    )
+    .where(servingTier(workspaceId, tier))
     .orderBy(asc(openLoad), sql`${csms.lastAssignedAt} asc nulls first`, asc(csms.email));
   const chosen = candidates.find((c) => c.capacity === null || Number(c.openLoad) < c.capacity);
   if (!chosen) return null;
@@ -104,17 +106,7 @@ export async function pickCsm(tx: Db, workspaceId: string, tier: string): Promis
  * the workspace's assignment lock: escalations of a workspace without CSMs never queue on it.
  */
 export async function anyCsmServes(db: Db, workspaceId: string, tier: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: csms.id })
-    .from(csms)
-    .where(
-      and(
-        eq(csms.workspaceId, workspaceId),
-        eq(csms.active, true),
-        sql`(jsonb_array_length(${csms.tiers}) = 0 or ${csms.tiers} ? ${tier})`,
-      ),
-    )
-    .limit(1);
+  const [row] = await db.select({ id: csms.id }).from(csms).where(servingTier(workspaceId, tier)).limit(1);
   return row !== undefined;
 }
 
