@@ -19,7 +19,9 @@ describe("workflow replay", () => {
         // A run that continues as new, and the run it continues into with the carried state.
         "continue-as-new.json",
         "continued-run.json",
+        // The SLA's checks as task-queue activities (before the patch) and as local activities.
         "escalation-sla.json",
+        "escalation-sla-local.json",
         "exit-signal.json",
         "held-resume.json",
         "onboarding-tech-touch.json",

@@ -1,10 +1,19 @@
-import { proxyActivities, sleep } from "@temporalio/workflow";
+import { patched, proxyActivities, proxyLocalActivities, sleep } from "@temporalio/workflow";
 import type { EscalationActivities } from "./activities";
 
-const { checkEscalationSla } = proxyActivities<EscalationActivities>({
+const retry = { initialInterval: "1 second", maximumInterval: "1 minute" };
+/**
+ * The checks are local activities: each costs a marker in the task that the timer woke, not an
+ * activity task and a workflow task more. Runs started before that replay with task-queue activities.
+ */
+const local = proxyLocalActivities<EscalationActivities>({
   startToCloseTimeout: "1 minute",
-  retry: { initialInterval: "1 second", maximumInterval: "1 minute" },
+  localRetryThreshold: "10 seconds",
+  retry,
 });
+const queued = proxyActivities<EscalationActivities>({ startToCloseTimeout: "1 minute", retry });
+const checkEscalationSla: EscalationActivities["checkEscalationSla"] = (input) =>
+  (patched("sla-local-checks") ? local : queued).checkEscalationSla(input);
 
 export type EscalationSlaInput = {
   workspaceId: string;
