@@ -1,6 +1,6 @@
-import { and, count, eq, gt, inArray, ne, sql } from "drizzle-orm";
+import { and, count, eq, gt, ne, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { contactSends, suppressions } from "../../db/schema";
+import { contactSends } from "../../db/schema";
 import { addDuration } from "../../workflows/journey/time";
 import { nextSendTime } from "./quiet-hours";
 import type { Settings } from "./settings";
@@ -23,21 +23,6 @@ export type Decision =
 export const TRANSACTIONAL = "transactional";
 
 export type Recipient = { contactId: string; email: string; timezone: string | null };
-
-export async function suppressedCategories(db: Db, contactIds: string[]): Promise<Map<string, Set<string>>> {
-  const byContact = new Map<string, Set<string>>();
-  if (contactIds.length === 0) return byContact;
-  const rows = await db
-    .select({ contactId: suppressions.contactId, category: suppressions.category })
-    .from(suppressions)
-    .where(inArray(suppressions.contactId, contactIds));
-  for (const r of rows) {
-    const set = byContact.get(r.contactId) ?? new Set<string>();
-    set.add(r.category);
-    byContact.set(r.contactId, set);
-  }
-  return byContact;
-}
 
 /** Decisions that need no reservation: unsubscribed or quiet hours; undefined means "may send". */
 export function screen(
@@ -82,6 +67,10 @@ export type InFlight = { inFlight: true; to: string; reservedAt: string | null }
  * message (`settleSend`); a pending reservation found by a retry means the attempt before died
  * half-way, so it is handed back to send again (same Message-ID): at least once, never zero times.
  * Returns the reservation id, or the decision not to send.
+ *
+ * `fresh`: the touch was created by this attempt, so no earlier reservation of it can exist. Without a
+ * cap to count against, such a send takes neither the lock nor the lookup: the insert, unique on
+ * (touch, contact), is the whole reservation.
  */
 export async function reserve(
   db: Db,
@@ -93,8 +82,11 @@ export async function reserve(
     category: string;
     at: string;
     cap: Settings["delivery"]["frequencyCap"];
+    fresh?: boolean;
   },
 ): Promise<{ id: string } | Decision | InFlight> {
+  const capped = send.cap !== null && send.cap !== undefined && send.category !== TRANSACTIONAL;
+  if (send.fresh && !capped) return insertReservation(db, r, send);
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`send:${r.contactId}`}))`);
     const [earlier] = await tx
@@ -115,7 +107,7 @@ export async function reserve(
       return { id: earlier.id };
     }
     const cap = send.cap;
-    if (cap && send.category !== TRANSACTIONAL) {
+    if (cap && capped) {
       const since = new Date(addDuration(send.at, `-${cap.per}`));
       const [used] = await tx
         .select({ n: count() })
@@ -133,21 +125,30 @@ export async function reserve(
       if ((used?.n ?? 0) >= cap.max)
         return { to: r.email, decision: "frequency_cap", max: cap.max, per: cap.per };
     }
-    const [row] = await tx
-      .insert(contactSends)
-      .values({
-        workspaceId: send.workspaceId,
-        contactId: r.contactId,
-        touchId: send.touchId,
-        channel: send.channel,
-        category: send.category,
-        status: PENDING,
-        sentAt: new Date(send.at),
-      })
-      .onConflictDoNothing({ target: [contactSends.touchId, contactSends.contactId] })
-      .returning({ id: contactSends.id });
-    return row ? { id: row.id } : { to: r.email, decision: "already_sent" };
+    return insertReservation(tx, r, send);
   });
+}
+
+/** The pending reservation; a concurrent attempt of the same touch that got there first wins. */
+async function insertReservation(
+  db: Db,
+  r: Recipient,
+  send: { workspaceId: string; touchId: string; channel: "email" | "in_app"; category: string; at: string },
+): Promise<{ id: string } | Decision> {
+  const [row] = await db
+    .insert(contactSends)
+    .values({
+      workspaceId: send.workspaceId,
+      contactId: r.contactId,
+      touchId: send.touchId,
+      channel: send.channel,
+      category: send.category,
+      status: PENDING,
+      sentAt: new Date(send.at),
+    })
+    .onConflictDoNothing({ target: [contactSends.touchId, contactSends.contactId] })
+    .returning({ id: contactSends.id });
+  return row ? { id: row.id } : { to: r.email, decision: "already_sent" };
 }
 
 /** A transient failure: give the reservation back so the retry can take it again. */

@@ -1,4 +1,4 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Transporter } from "nodemailer";
 import type { Db } from "../../db/client";
 import {
@@ -8,6 +8,7 @@ import {
   csms,
   enrollments,
   inAppMessages,
+  journeys,
   touches,
   workspaces,
 } from "../../db/schema";
@@ -19,14 +20,13 @@ import {
   reserve,
   screen,
   settleSend,
-  suppressedCategories,
   TRANSACTIONAL,
 } from "./arbiter";
-import { loadFacts } from "./facts";
+import { accountFacts } from "./facts";
 import { sendMail } from "./mailer";
 import { findTemplate } from "./message-templates";
 import { decodeEntities, pickLocale, renderTemplate } from "./render";
-import { getSettings, type Settings } from "./settings";
+import { getSettings, type Settings, settingsOf } from "./settings";
 import { signToken } from "./signing";
 import type { FileTemplate } from "./templates";
 import { postWebhook } from "./webhooks";
@@ -97,22 +97,27 @@ function outcomeOf(row: TouchRow, duplicate: boolean): TouchOutcome {
   };
 }
 
-/** Claims the touch key; returns the existing row when it was already carried out. */
+/**
+ * Claims the touch key; returns the existing row when it was already carried out. `fresh`: this call
+ * created the row, so no attempt before it reached anyone.
+ */
 async function claim(
   db: Db,
   values: Omit<typeof touches.$inferInsert, "status">,
-): Promise<{ done: TouchRow | null; row: TouchRow }> {
-  await db
+): Promise<{ done: TouchRow | null; row: TouchRow; fresh: boolean }> {
+  const [created] = await db
     .insert(touches)
     .values({ ...values, status: "pending" })
-    .onConflictDoNothing({ target: [touches.enrollmentId, touches.touchKey] });
+    .onConflictDoNothing({ target: [touches.enrollmentId, touches.touchKey] })
+    .returning();
+  if (created) return { done: null, row: created, fresh: true };
   const [row] = await db
     .select()
     .from(touches)
     .where(and(eq(touches.enrollmentId, values.enrollmentId), eq(touches.touchKey, values.touchKey)));
   if (!row) throw new Error(`touch ${values.touchKey} vanished`);
   // `pending` means an earlier attempt stopped half-way: redo it (file names are deterministic).
-  return { done: row.status === "pending" ? null : row, row };
+  return { done: row.status === "pending" ? null : row, row, fresh: false };
 }
 
 async function settle(
@@ -130,12 +135,50 @@ async function settle(
   return outcomeOf(updated ?? row, false);
 }
 
+/** What a run's transition and every touch in it need to know: its journey, account and workspace. */
+export type RunContext = {
+  journeyStatus: typeof journeys.$inferSelect.status;
+  journeyName: string;
+  account: typeof accounts.$inferSelect;
+  workspaceName: string;
+  secret: string;
+  settings: Settings;
+};
+
+/** The run context of an enrollment, in one query; undefined when the enrollment is not found. */
+export async function loadRunContext(
+  db: Db,
+  workspaceId: string,
+  enrollmentId: string,
+): Promise<RunContext | undefined> {
+  const [row] = await db
+    .select({
+      journeyStatus: journeys.status,
+      journeyName: journeys.name,
+      account: accounts,
+      workspaceName: workspaces.name,
+      secret: workspaces.signingSecret,
+      settings: workspaces.settings,
+    })
+    .from(enrollments)
+    .innerJoin(journeys, eq(journeys.id, enrollments.journeyId))
+    .innerJoin(accounts, eq(accounts.id, enrollments.accountId))
+    .innerJoin(workspaces, eq(workspaces.id, enrollments.workspaceId))
+    .where(and(eq(enrollments.id, enrollmentId), eq(enrollments.workspaceId, workspaceId)));
+  return row && { ...row, settings: settingsOf(row.settings) };
+}
+
 /**
  * Sends one journey touch to every contact its `to` names, exactly once each, through the arbiter.
  * Contacts in quiet hours are deferred: the outcome says until when, the touch stays pending, and
- * the run calls again then (contacts already done are skipped).
+ * the run calls again then (contacts already done are skipped). `loaded`: the run's context when
+ * the caller already read it (a transition reads it once for all its touches).
  */
-export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promise<TouchOutcome> {
+export async function deliverTouch(
+  deps: DeliveryDeps,
+  req: TouchRequest,
+  loaded?: RunContext,
+): Promise<TouchOutcome> {
   const { db } = deps;
   const claimed = await claim(db, {
     workspaceId: req.workspaceId,
@@ -149,29 +192,20 @@ export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promi
   if (claimed.done) return outcomeOf(claimed.done, true);
   const row = claimed.row;
 
-  const [context] = await db
-    .select({ account: accounts, workspaceName: workspaces.name, secret: workspaces.signingSecret })
-    .from(enrollments)
-    .innerJoin(accounts, eq(accounts.id, enrollments.accountId))
-    .innerJoin(workspaces, eq(workspaces.id, enrollments.workspaceId))
-    .where(and(eq(enrollments.id, req.enrollmentId), eq(enrollments.workspaceId, req.workspaceId)));
+  const context = loaded ?? (await loadRunContext(db, req.workspaceId, req.enrollmentId));
   if (!context) return settle(db, row, "failed", "enrollment not found", {});
-  const account = context.account;
+  const { account, settings } = context;
 
   const people = await recipients(db, account, req.to);
   if (people.length === 0) return settle(db, row, "skipped", `no recipient for ${req.to}`, {});
 
   const copy = await findTemplate(db, deps.fileTemplates, req.workspaceId, req.template);
   if (!copy) return settle(db, row, "failed", `unknown template ${req.template}`, {});
-  const settings = await getSettings(db, req.workspaceId);
-  const done = await doneFor(db, row.id);
-  const suppressed = await suppressedCategories(
-    db,
-    people.flatMap((p) => (p.id ? [p.id] : [])),
-  );
+  // A touch this call claimed has reached no one yet.
+  const done = claimed.fresh ? new Set<string>() : await doneFor(db, row.id);
   const csm = await ownerCsmOf(db, account);
   const sender = senderFor(settings, account, csm);
-  const facts = await loadFacts(db, req.workspaceId, account.id, req.at);
+  const facts = await accountFacts(db, account, req.at);
   const contextOf = (person: Person, preferences: string) =>
     contextFor(deps, req, { ...context, csm, facts }, person, preferences);
 
@@ -213,7 +247,7 @@ export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promi
       at: req.at,
       settings,
       accountTimezone: account.timezone,
-      suppressed: suppressed.get(person.id),
+      suppressed: person.suppressed,
     });
     if (screened) {
       await releasePending(db, row.id, person.id);
@@ -230,6 +264,7 @@ export async function deliverTouch(deps: DeliveryDeps, req: TouchRequest): Promi
       category: copy.category,
       at: req.at,
       cap: settings.delivery.frequencyCap,
+      fresh: claimed.fresh,
     });
     if ("inFlight" in reservation)
       // The activity retries with backoff; by then that attempt has settled or its lease has run out.
@@ -526,8 +561,11 @@ type Person = {
   locale: string | null;
   timezone: string | null;
   attributes: Record<string, unknown>;
+  /** The categories the contact unsubscribed from ("*" for all). */
+  suppressed?: Set<string>;
 };
 
+/** The contacts `to` names, each with its unsubscribes, in one query. */
 async function recipients(db: Db, account: typeof accounts.$inferSelect, to: string): Promise<Person[]> {
   if (to === "owner_csm") {
     return account.ownerCsm
@@ -546,7 +584,13 @@ async function recipients(db: Db, account: typeof accounts.$inferSelect, to: str
   }
   const role = to.startsWith("role:") ? to.slice("role:".length) : undefined;
   const rows = await db
-    .select()
+    .select({
+      contact: contacts,
+      // Qualified by hand: in a one-table select drizzle leaves the outer column unqualified.
+      suppressed: sql<
+        string[]
+      >`coalesce((select jsonb_agg(s.category) from suppressions s where s.contact_id = "contacts"."id"), '[]'::jsonb)`,
+    })
     .from(contacts)
     .where(
       and(
@@ -555,7 +599,7 @@ async function recipients(db: Db, account: typeof accounts.$inferSelect, to: str
       ),
     )
     .orderBy(asc(contacts.externalId));
-  return rows.map((c) => ({
+  return rows.map(({ contact: c, suppressed }) => ({
     id: c.id,
     email: c.email,
     name: c.name,
@@ -563,6 +607,7 @@ async function recipients(db: Db, account: typeof accounts.$inferSelect, to: str
     locale: c.locale,
     attributes: c.attributes,
     timezone: c.timezone,
+    suppressed: new Set(suppressed),
   }));
 }
 

@@ -71,7 +71,7 @@ function toEscalation({ x, account }: Row): Escalation {
 }
 
 /**
- * Records an escalation once per (enrollment, key) and returns its assignee. Without an explicit
+ * Records an escalation once per (enrollment, key) and returns it, with its assignee. Without an explicit
  * assignee (no owner CSM), a CSM serving the account's tier is picked by capacity-aware round robin
  * in the same transaction, so concurrent escalations never overfill anyone.
  */
@@ -91,35 +91,37 @@ export async function openEscalation(
     holdsJourney: boolean;
     at: string;
   },
-): Promise<{ id: string; assignee: string | null }> {
-  return db.transaction(async (tx) => {
-    const [existing] = await tx
-      .select({ id: escalations.id, assignee: escalations.assignee })
+): Promise<typeof escalations.$inferSelect> {
+  const { tier, ...values } = e;
+  const find = async (q: Db) => {
+    const [row] = await q
+      .select()
       .from(escalations)
       .where(
         and(eq(escalations.enrollmentId, e.enrollmentId), eq(escalations.escalationKey, e.escalationKey)),
       );
-    if (existing) return existing;
-    let assignee = e.assignee;
-    if (!assignee && (await anyCsmServes(tx as unknown as Db, e.workspaceId, e.tier))) {
-      await lockAssignments(tx as unknown as Db, e.workspaceId);
-      assignee = await pickCsm(tx as unknown as Db, e.workspaceId, e.tier);
-    }
-    const { tier: _tier, ...values } = e;
-    const [row] = await tx
+    return row;
+  };
+  // Unique on (enrollment, key): a retry or a concurrent attempt finds the one row there is.
+  const insert = async (q: Db, assignee: string | null) => {
+    const [row] = await q
       .insert(escalations)
       .values({ ...values, assignee, dueAt: new Date(addDuration(e.at, e.sla)) })
       .onConflictDoNothing({ target: [escalations.enrollmentId, escalations.escalationKey] })
-      .returning({ id: escalations.id, assignee: escalations.assignee });
-    if (row) return row;
-    const [raced] = await tx
-      .select({ id: escalations.id, assignee: escalations.assignee })
-      .from(escalations)
-      .where(
-        and(eq(escalations.enrollmentId, e.enrollmentId), eq(escalations.escalationKey, e.escalationKey)),
-      );
-    if (!raced) throw new Error("escalation vanished");
-    return raced;
+      .returning();
+    const found = row ?? (await find(q));
+    if (!found) throw new Error("escalation vanished");
+    return found;
+  };
+  if (e.assignee) return insert(db, e.assignee);
+  // An escalation opened before keeps its pick; without a CSM for the tier there is none to make.
+  const existing = await find(db);
+  if (existing) return existing;
+  if (!(await anyCsmServes(db, e.workspaceId, tier))) return insert(db, null);
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    await lockAssignments(t, e.workspaceId);
+    return insert(t, await pickCsm(t, e.workspaceId, tier));
   });
 }
 

@@ -15,7 +15,16 @@ export async function loadFacts(db: Db, workspaceId: string, accountId: string, 
     .select()
     .from(accounts)
     .where(and(eq(accounts.workspaceId, workspaceId), eq(accounts.id, accountId)));
-  if (!account) return {};
+  return account ? accountFacts(db, account, at) : {};
+}
+
+/** The facts of an account row the caller already holds: one query, for what its events say. */
+export async function accountFacts(
+  db: Db,
+  account: typeof accounts.$inferSelect,
+  at: string,
+): Promise<Facts> {
+  const { workspaceId, id: accountId } = account;
   const atDate = new Date(at);
   const since = new Date(atDate.getTime() - 28 * DAY_MS);
   const [usage] = await db

@@ -82,8 +82,12 @@ export async function getSettings(db: Db, workspaceId: string): Promise<Settings
     .select({ settings: workspaces.settings })
     .from(workspaces)
     .where(eq(workspaces.id, workspaceId));
-  // Stored settings were validated on the way in; parsing again fills defaults added since.
-  return Settings.parse(row?.settings ?? {});
+  return settingsOf(row?.settings);
+}
+
+/** A workspace's stored settings: validated on the way in; parsing again fills defaults added since. */
+export function settingsOf(stored: unknown): Settings {
+  return Settings.parse(stored ?? {});
 }
 
 export async function saveSettings(db: Db, workspaceId: string, settings: Settings): Promise<Settings> {

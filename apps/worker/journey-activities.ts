@@ -6,8 +6,6 @@ import {
   enrollmentListeners,
   enrollments,
   enrollmentTrace,
-  escalations,
-  journeys,
   journeyVersions,
 } from "../../db/schema";
 import type { JourneyActivities, TransitionInput, TransitionResult } from "../../workflows/activities";
@@ -15,10 +13,10 @@ import { escalationSla, escalationSlaWorkflowId } from "../../workflows/escalati
 import type { Command, Facts } from "../../workflows/journey/interpreter";
 import { JourneyDefinition } from "../../workflows/journey/schema";
 import { addDuration } from "../../workflows/journey/time";
-import { type DeliveryDeps, deliverTouch } from "../core/delivery";
+import { type DeliveryDeps, deliverTouch, loadRunContext } from "../core/delivery";
 import { closeEnrollment, onStageEntered, type RuntimeDeps } from "../core/enrollments";
 import { notifyEscalation, openEscalation } from "../core/escalations";
-import { loadFacts } from "../core/facts";
+import { accountFacts } from "../core/facts";
 import { postWebhook } from "../core/webhooks";
 
 export type JourneyActivityDeps = RuntimeDeps & Omit<DeliveryDeps, "db">;
@@ -79,15 +77,8 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
     },
 
     async applyTransition(input: TransitionInput): Promise<TransitionResult> {
-      const [run] = await db
-        .select({
-          accountId: enrollments.accountId,
-          journeyStatus: journeys.status,
-          journeyName: journeys.name,
-        })
-        .from(enrollments)
-        .innerJoin(journeys, eq(journeys.id, enrollments.journeyId))
-        .where(and(eq(enrollments.workspaceId, input.workspaceId), eq(enrollments.id, input.enrollmentId)));
+      // Read once for every effect of the transition; kept current as the effects change the account.
+      const run = await loadRunContext(db, input.workspaceId, input.enrollmentId);
       if (!run)
         throw ApplicationFailure.create({
           message: `no enrollment ${input.enrollmentId}`,
@@ -118,18 +109,22 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
               heldAt = i;
               break;
             }
-            const outcome = await deliverTouch(delivery, {
-              workspaceId: input.workspaceId,
-              enrollmentId: input.enrollmentId,
-              journeyName: run.journeyName,
-              touchKey: command.touchKey,
-              stepId: command.stepId,
-              channel: command.channel,
-              template: command.template,
-              to: command.to,
-              at: input.at,
-              attempt: currentAttempt(),
-            });
+            const outcome = await deliverTouch(
+              delivery,
+              {
+                workspaceId: input.workspaceId,
+                enrollmentId: input.enrollmentId,
+                journeyName: run.journeyName,
+                touchKey: command.touchKey,
+                stepId: command.stepId,
+                channel: command.channel,
+                template: command.template,
+                to: command.to,
+                at: input.at,
+                attempt: currentAttempt(),
+              },
+              run,
+            );
             if (outcome.status === "deferred") {
               // Quiet hours for some contacts: the run sleeps until then and calls again from here.
               trace.push({
@@ -165,17 +160,13 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
             break;
           }
           case "escalate": {
-            const [account] = await db
-              .select({ ownerCsm: accounts.ownerCsm, name: accounts.name, tier: accounts.tier })
-              .from(accounts)
-              .where(eq(accounts.id, run.accountId));
-            const explicit =
-              command.assignee === "owner_csm" ? (account?.ownerCsm ?? null) : command.assignee;
-            const { id: escalationId, assignee: to } = await openEscalation(db, {
+            const { account } = run;
+            const explicit = command.assignee === "owner_csm" ? account.ownerCsm : command.assignee;
+            const opened = await openEscalation(db, {
               workspaceId: input.workspaceId,
               enrollmentId: input.enrollmentId,
-              accountId: run.accountId,
-              tier: account?.tier ?? "tech_touch",
+              accountId: account.id,
+              tier: account.tier,
               escalationKey: command.escalationKey,
               stepId: command.stepId,
               reason: command.reason,
@@ -188,21 +179,19 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
             // Its SLA runs in a workflow of its own (reminder, then re-escalation); the id makes it once.
             await startOnce(deps, escalationSla, {
               taskQueue: deps.taskQueue,
-              workflowId: escalationSlaWorkflowId(escalationId),
+              workflowId: escalationSlaWorkflowId(opened.id),
               args: [
                 {
                   workspaceId: input.workspaceId,
-                  escalationId,
+                  escalationId: opened.id,
                   createdAt: input.at,
                   dueAt: addDuration(input.at, command.sla),
                 },
               ],
             });
-            const [opened] = await db.select().from(escalations).where(eq(escalations.id, escalationId));
-            if (!opened) throw new Error(`escalation ${escalationId} vanished`);
             const outcome = await notifyEscalation(delivery, {
               escalation: opened,
-              account: account?.name ?? "Account",
+              account: account.name,
               stage: "opened",
               journey: run.journeyName,
               at: input.at,
@@ -212,23 +201,22 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
               at: input.at,
               stepId: command.stepId,
               kind: "csm_notified",
-              detail: { to, status: outcome.status, ...(outcome.reason ? { reason: outcome.reason } : {}) },
+              detail: {
+                to: opened.assignee,
+                status: outcome.status,
+                ...(outcome.reason ? { reason: outcome.reason } : {}),
+              },
               position: slot(command.stepId, ["escalated"], 0),
             });
             break;
           }
           case "set_stage": {
-            const [before] = await db
-              .select({ stage: accounts.lifecycleStage })
-              .from(accounts)
-              .where(eq(accounts.id, run.accountId));
-            if (before && before.stage !== command.stage) {
-              await db
-                .update(accounts)
-                .set({ lifecycleStage: command.stage as typeof accounts.$inferSelect.lifecycleStage })
-                .where(eq(accounts.id, run.accountId));
+            const stage = command.stage as typeof accounts.$inferSelect.lifecycleStage;
+            if (run.account.lifecycleStage !== stage) {
+              await db.update(accounts).set({ lifecycleStage: stage }).where(eq(accounts.id, run.account.id));
+              run.account = { ...run.account, lifecycleStage: stage };
               // Entering a stage can start the next journey (onboarding → adoption).
-              await onStageEntered(deps, input.workspaceId, run.accountId, command.stage);
+              await onStageEntered(deps, input.workspaceId, run.account.id, stage);
             }
             break;
           }
@@ -252,7 +240,7 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
             break;
           }
           case "load_facts":
-            facts = await loadFacts(db, input.workspaceId, run.accountId, input.at);
+            facts = await accountFacts(db, run.account, input.at);
             break;
           case "finish":
             finished = command;
@@ -263,41 +251,39 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
         if (heldAt !== undefined) break;
       }
 
-      await db.transaction(async (tx) => {
-        if (trace.length > 0) {
-          await tx
-            .insert(enrollmentTrace)
-            .values(
-              trace.map((t) => ({
-                enrollmentId: input.enrollmentId,
-                transition: input.transition,
-                position: t.position,
-                at: new Date(t.at),
-                stepId: t.stepId,
-                kind: t.kind,
-                detail: t.detail,
-              })),
-            )
-            .onConflictDoNothing();
-        }
-        await tx
-          .update(enrollments)
-          .set({
-            status: finished
-              ? finished.status
-              : heldAt !== undefined && deferredUntil === undefined
-                ? "held"
-                : "active",
-            currentStep: input.currentStep,
-            ...(input.goalReachedAt ? { goalReachedAt: new Date(input.goalReachedAt) } : {}),
-            ...(finished ? { finishedAt: new Date(input.at), exitReason: finished.reason } : {}),
-          })
-          .where(eq(enrollments.id, input.enrollmentId));
-        if (finished)
-          await tx
-            .delete(enrollmentListeners)
-            .where(eq(enrollmentListeners.enrollmentId, input.enrollmentId));
-      });
+      // No transaction: each write is idempotent and a retry redoes them all; the trace goes first, so
+      // an enrollment that reads as finished has its whole trace.
+      if (trace.length > 0) {
+        await db
+          .insert(enrollmentTrace)
+          .values(
+            trace.map((t) => ({
+              enrollmentId: input.enrollmentId,
+              transition: input.transition,
+              position: t.position,
+              at: new Date(t.at),
+              stepId: t.stepId,
+              kind: t.kind,
+              detail: t.detail,
+            })),
+          )
+          .onConflictDoNothing();
+      }
+      await db
+        .update(enrollments)
+        .set({
+          status: finished
+            ? finished.status
+            : heldAt !== undefined && deferredUntil === undefined
+              ? "held"
+              : "active",
+          currentStep: input.currentStep,
+          ...(input.goalReachedAt ? { goalReachedAt: new Date(input.goalReachedAt) } : {}),
+          ...(finished ? { finishedAt: new Date(input.at), exitReason: finished.reason } : {}),
+        })
+        .where(eq(enrollments.id, input.enrollmentId));
+      if (finished)
+        await db.delete(enrollmentListeners).where(eq(enrollmentListeners.enrollmentId, input.enrollmentId));
       return {
         ...(facts ? { facts } : {}),
         ...(heldAt !== undefined ? { heldAt } : {}),
