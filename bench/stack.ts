@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { Client, Connection } from "@temporalio/client";
@@ -36,13 +37,22 @@ export type BenchStack = {
   postgresVersion: string;
   /** The workflow cache of the configured worker (TEMPORAL_MAX_CACHED_WORKFLOWS or its default). */
   maxCachedWorkflows: number;
+  /** Replaces the worker with one whose workflow cache holds `maxCachedWorkflows` runs. */
+  restartWorker(maxCachedWorkflows: number): Promise<void>;
   /**
-   * Replaces the worker with `processes` workers (this process's, plus child processes on
-   * PostgreSQL) whose workflow caches hold `maxCachedWorkflows` runs each.
+   * A new, empty dev server (the API's client and `deps.client` follow it) and a worker on it: a
+   * Temporal scenario measured on it is not slowed by what earlier scenarios left on the old one.
    */
-  restartWorker(maxCachedWorkflows: number, processes?: number): Promise<void>;
+  freshTemporal(maxCachedWorkflows: number): Promise<void>;
+  /**
+   * Replaces the worker with one in a process of its own (bench/worker-process.ts; PostgreSQL only,
+   * PGlite has one writer), whose memory can then be read apart from the API's and the bench's.
+   */
+  workerProcess(maxCachedWorkflows: number): Promise<WorkerProcess>;
   close(): Promise<void>;
 };
+
+export type WorkerProcess = { memory(): Promise<{ rss: number; peak: number }> };
 
 export async function startBenchStack(env: Env, log: (line: string) => void): Promise<BenchStack> {
   Runtime.install({ logger: new DefaultLogger("ERROR"), shutdownSignals: [] });
@@ -50,14 +60,26 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
   const dir = await mkdtemp(join(tmpdir(), "volante-bench-"));
   stops.push(() => rm(dir, { recursive: true, force: true }));
 
-  const server = await provisionDevServer({
-    explicitPath: env.TEMPORAL_CLI_PATH,
-    searchPath: env.PATH,
-    cacheDir: env.cacheDir,
-    ui: false,
-    onProgress: log,
-  });
-  stops.push(() => server.stop());
+  // The dev server and the connections to it, replaced as a whole by freshTemporal().
+  const connectTemporal = async (onProgress: (line: string) => void) => {
+    const server = await provisionDevServer({
+      explicitPath: env.TEMPORAL_CLI_PATH,
+      searchPath: env.PATH,
+      cacheDir: env.cacheDir,
+      ui: false,
+      onProgress,
+    });
+    const connection = await Connection.connect({ address: server.address });
+    const native = await NativeConnection.connect({ address: server.address });
+    return { server, connection, native, client: new Client({ connection }) };
+  };
+  let temporal = await connectTemporal(log);
+  const disconnectTemporal = async () => {
+    await temporal.native.close();
+    await temporal.connection.close();
+    await temporal.server.stop();
+  };
+  stops.push(disconnectTemporal);
 
   // A database of its own on the server in DATABASE_URL (dropped at the end), else embedded PGlite.
   let database: Database;
@@ -87,13 +109,6 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
   });
   await migrate(database);
 
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
-  const native = await NativeConnection.connect({ address: server.address });
-  stops.push(async () => {
-    await native.close();
-    await connection.close();
-  });
   const taskQueue = "bench";
   const fileTemplates = await loadFileTemplates();
   const outboxDir = join(dir, "outbox");
@@ -107,11 +122,11 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
   );
   const startWorker = async (maxCachedWorkflows: number) => {
     const worker = await createWorker({
-      connection: native,
+      connection: temporal.native,
       namespace: "default",
       taskQueue,
       db: database.db,
-      client,
+      client: temporal.client,
       outboxDir,
       fileTemplates,
       publicUrl: "http://localhost:3000",
@@ -124,35 +139,46 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
       await running;
     };
   };
-  /** Another worker in a child process (bench/worker-process.ts); resolves once it polls. */
   const startWorkerProcess = async (maxCachedWorkflows: number) => {
+    if (!databaseUrl) throw new Error("a worker process needs DATABASE_URL (PGlite has one writer)");
+    // Node itself runs the script (tsx as a loader), so the child's memory is the worker's.
     const child = spawn(
       process.execPath,
       [
-        fileURLToPath(new URL("../node_modules/tsx/dist/cli.mjs", import.meta.url)),
-        "bench/worker-process.ts",
-        ...["--database-url", databaseUrl ?? "", "--temporal-address", server.address],
+        ...["--import", "tsx", "bench/worker-process.ts"],
+        ...["--database-url", databaseUrl, "--temporal-address", temporal.server.address],
         ...["--task-queue", taskQueue, "--outbox", outboxDir],
         ...["--workflow-bundle", workflowBundle.codePath],
         ...["--max-cached-workflows", String(maxCachedWorkflows)],
       ],
-      { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "pipe"] },
+      { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["pipe", "pipe", "pipe"] },
     );
     let errors = "";
     child.stderr?.on("data", (d) => {
       errors += d;
     });
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const lines = createInterface({ input: child.stdout });
+    const answers: ((line: string) => void)[] = [];
     await new Promise<void>((resolve, reject) => {
-      child.stdout?.on("data", (d) => {
-        if (String(d).includes("ready")) resolve();
-      });
       child.once("exit", (code) => reject(new Error(`bench worker exited (${code}):\n${errors}`)));
+      lines.on("line", (line) => {
+        if (line === "ready") resolve();
+        else answers.shift()?.(line);
+      });
     });
-    return async () => {
+    const handle: WorkerProcess = {
+      memory: () =>
+        new Promise((resolve) => {
+          answers.push((line) => resolve(JSON.parse(line)));
+          child.stdin?.write("memory\n");
+        }),
+    };
+    const stop = async () => {
       child.kill("SIGTERM");
       await exited;
     };
+    return { handle, stop };
   };
   let stopWorkers = [await startWorker(env.TEMPORAL_MAX_CACHED_WORKFLOWS)];
   const stopAll = async () => {
@@ -167,7 +193,7 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     outboxDir,
     publicUrl: "http://localhost:3000",
     now: () => new Date(),
-    temporal: { client, taskQueue, namespace: "default" },
+    temporal: { client: temporal.client, taskQueue, namespace: "default" },
     metrics: createMetrics(),
     log: createLogger("error"),
     info: { database: database.driver },
@@ -184,10 +210,11 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     | { v: string }[];
   const postgresVersion = ("rows" in version ? version.rows : version)[0]?.v.split(" on ")[0] ?? "?";
 
+  const deps: RuntimeDeps = { db: database.db, client: temporal.client, taskQueue };
   return {
     database,
     raw,
-    deps: { db: database.db, client, taskQueue },
+    deps,
     app,
     apiUrl,
     workspaceId,
@@ -198,15 +225,26 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
         headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       }),
-    temporalVersion: server.binary ?? server.source,
+    temporalVersion: temporal.server.binary ?? temporal.server.source,
     postgresVersion,
     maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
-    async restartWorker(maxCachedWorkflows, processes = 1) {
+    async restartWorker(maxCachedWorkflows) {
       await stopAll();
       stopWorkers.push(await startWorker(maxCachedWorkflows));
-      if (processes > 1 && !databaseUrl)
-        log("PGlite has one writer: the other worker processes need DATABASE_URL");
-      else for (let i = 1; i < processes; i++) stopWorkers.push(await startWorkerProcess(maxCachedWorkflows));
+    },
+    async freshTemporal(maxCachedWorkflows) {
+      await stopAll();
+      await disconnectTemporal();
+      temporal = await connectTemporal(() => {});
+      deps.client = temporal.client;
+      appDeps.temporal.client = temporal.client;
+      stopWorkers.push(await startWorker(maxCachedWorkflows));
+    },
+    async workerProcess(maxCachedWorkflows) {
+      await stopAll();
+      const { handle, stop } = await startWorkerProcess(maxCachedWorkflows);
+      stopWorkers.push(stop);
+      return handle;
     },
     async close() {
       for (const stop of stops.reverse()) await stop().catch(() => {});

@@ -1,3 +1,4 @@
+import { createInterface } from "node:readline";
 import { Client, Connection } from "@temporalio/client";
 import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
 import { Command } from "commander";
@@ -6,9 +7,10 @@ import { createWorker } from "../apps/worker/worker";
 import { openDatabase } from "../db/client";
 
 /**
- * One more worker process for the bench (spawned by bench/stack.ts): the same worker `npm start`
- * runs, on the bench's database, server and task queue. Its activities run on its own main thread,
- * which is what a second process buys on a second core. Prints "ready" once it polls; SIGTERM drains it.
+ * The worker alone in a process of its own (spawned by bench/stack.ts), so the memory scenario
+ * measures the worker and nothing else: the same worker `npm start` runs, on the bench's database,
+ * server and task queue. Prints "ready" once it polls; answers each "memory" line on stdin with its
+ * resident set and peak resident set in bytes (JSON); SIGTERM drains it.
  */
 const options = new Command()
   .requiredOption("--database-url <url>")
@@ -44,6 +46,12 @@ const worker = await createWorker({
 });
 process.once("SIGTERM", () => worker.shutdown());
 const running = worker.run();
+createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line.trim() !== "memory") return;
+  const rss = process.memoryUsage().rss;
+  // maxRSS is in KiB.
+  process.stdout.write(`${JSON.stringify({ rss, peak: process.resourceUsage().maxRSS * 1024 })}\n`);
+});
 process.stdout.write("ready\n");
 await running;
 await native.close();
