@@ -5,6 +5,8 @@ import { loadEnv } from "../apps/env";
 import { type Figure, type Mode, type ScenarioName, scenarios } from "./scenarios";
 import { startBenchStack } from "./stack";
 
+const header = ["scenario", "figure", "value", "limit", "ratio", "note"];
+
 /**
  * `npm run bench [-- --quick] [-- --only a,b]`: every figure against a limit measured in the same run
  * (the raw database, the bare Temporal engine) or the goal it is held to. Not part of `npm test`.
@@ -14,8 +16,16 @@ const program = new Command()
   .option("--quick", "small sizes, about two minutes")
   .option("--only <names>", `comma-separated scenarios: ${Object.keys(scenarios).join(", ")}`)
   .option("--out <file>", "where to write the results", "bench/results.json")
+  .option("--render", "rewrite BENCHMARKS.md from the results in --out (after editing its prose), no run")
   .parse();
-const options = program.opts<{ quick?: boolean; only?: string; out: string }>();
+const options = program.opts<{ quick?: boolean; only?: string; out: string; render?: boolean }>();
+if (options.render) {
+  const results = JSON.parse(await readFile(options.out, "utf8")) as Results;
+  if (results.mode !== "full") program.error(`${options.out} holds a ${results.mode} run, not a full one`);
+  await writePage(results);
+  process.stdout.write(`BENCHMARKS.md rewritten from ${options.out}\n`);
+  process.exit(0);
+}
 const mode: Mode = options.quick ? "quick" : "full";
 const chosen = (options.only?.split(",") ?? Object.keys(scenarios)) as ScenarioName[];
 for (const name of chosen) if (!(name in scenarios)) program.error(`unknown scenario "${name}"`);
@@ -74,15 +84,7 @@ await mkdir(new URL("./", new URL(`../${options.out}`, import.meta.url)), { recu
 );
 await writeFile(options.out, `${JSON.stringify(results, null, 2)}\n`);
 
-const rows = figures.map((f) => [
-  f.scenario,
-  f.name,
-  `${f.value} ${f.unit}`,
-  f.limit === undefined ? "" : `${f.limit}`,
-  f.ratio === undefined ? "" : `${f.ratio}×`,
-  f.note ?? "",
-]);
-const header = ["scenario", "figure", "value", "limit", "ratio", "note"];
+const rows = tableRows(figures);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
 process.stdout.write(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
@@ -91,10 +93,41 @@ process.stdout.write(`\nresults in ${options.out} (${results.seconds} s)\n`);
 
 // A full run of every scenario is the one BENCHMARKS.md shows; its prose lives in bench/benchmarks.md.
 if (mode === "full" && !options.only && failures.length === 0) {
+  await writePage(results);
+  process.stdout.write("BENCHMARKS.md rewritten from this run\n");
+}
+if (failures.length > 0) {
+  for (const f of failures) process.stderr.write(`\n${f.scenario} failed:\n${f.error}\n`);
+  process.exit(1);
+}
+process.exit(0);
+
+type Results = {
+  mode: Mode;
+  at: string;
+  seconds: number;
+  machine: { cpus: number; cpu: string | undefined; memoryGiB: number; platform: string; node: string };
+  versions: { database: string; temporalServer: string };
+  figures: Figure[];
+};
+
+function tableRows(figures: Figure[]): string[][] {
+  return figures.map((f) => [
+    f.scenario,
+    f.name,
+    `${f.value} ${f.unit}`,
+    f.limit === undefined ? "" : `${f.limit}`,
+    f.ratio === undefined ? "" : `${f.ratio}×`,
+    f.note ?? "",
+  ]);
+}
+
+/** BENCHMARKS.md: the prose of bench/benchmarks.md with the run's table, machine and time. */
+async function writePage(results: Results) {
   const table = [
     `| ${header.join(" | ")} |`,
     `| ${header.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`),
+    ...tableRows(results.figures).map((r) => `| ${r.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`),
   ].join("\n");
   const machine = `${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memoryGiB} GiB, ${results.machine.platform}, Node ${results.machine.node}; ${results.versions.database}; Temporal dev server ${results.versions.temporalServer}`;
   const prose = await readFile(new URL("./benchmarks.md", import.meta.url), "utf8");
@@ -104,10 +137,4 @@ if (mode === "full" && !options.only && failures.length === 0) {
     .replace("{{at}}", results.at)
     .replace("{{seconds}}", String(results.seconds));
   await writeFile(new URL("../BENCHMARKS.md", import.meta.url), page);
-  process.stdout.write("BENCHMARKS.md rewritten from this run\n");
 }
-if (failures.length > 0) {
-  for (const f of failures) process.stderr.write(`\n${f.scenario} failed:\n${f.error}\n`);
-  process.exit(1);
-}
-process.exit(0);
