@@ -95,6 +95,8 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
     const outboxDir = join(env.home, "outbox");
     const apiUrl = env.VOLANTE_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
     const transport = env.SMTP_URL ? createSmtpTransport(env.SMTP_URL) : undefined;
+    // Closed after the worker (the stack stops in reverse): its last sends still have their connections.
+    if (transport) stack.push({ name: "smtp", stop: async () => transport.close() });
     const worker = await createWorker({
       connection: nativeConnection,
       namespace: env.TEMPORAL_NAMESPACE,

@@ -22,8 +22,15 @@ export type MailResult = { ok: true; messageId: string; file?: string } | { ok: 
  */
 export const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 15_000, socketTimeout: 30_000 };
 
+/**
+ * Pooled: a send reuses an open connection (up to five, each used for at most
+ * 100 messages) instead of a TCP connection, greeting and EHLO per message. `?pool=false` or
+ * `?maxConnections=N` in `SMTP_URL` win over these.
+ */
+export const SMTP_POOL = { pool: true, maxConnections: 5, maxMessages: 100 } as const;
+
 export function createSmtpTransport(url: string): Transporter {
-  return nodemailer.createTransport({ ...SMTP_TIMEOUTS, ...parseConnectionUrl(url) });
+  return nodemailer.createTransport({ ...SMTP_TIMEOUTS, ...SMTP_POOL, ...parseConnectionUrl(url) });
 }
 
 function fileSafe(text: string): string {
