@@ -510,7 +510,7 @@ export async function escalationLatency({ stack, mode, log }: Ctx): Promise<Figu
 export async function apiLatency({ stack, mode, log }: Ctx): Promise<Figure[]> {
   await seedAccounts(stack, "api-", 1000);
   const rate = 200;
-  const duration = mode === "quick" ? 10 : 20;
+  const duration = mode === "quick" ? 5 : 20;
   log(`api: GET /v1/accounts/{id} at ${rate} req/s for ${duration} s (autocannon)`);
   const result = await autocannon({
     url: stack.apiUrl,
