@@ -85,8 +85,9 @@ export async function reserve(
     fresh?: boolean;
   },
 ): Promise<{ id: string } | Decision | InFlight> {
-  const capped = send.cap !== null && send.cap !== undefined && send.category !== TRANSACTIONAL;
-  if (send.fresh && !capped) return insertReservation(db, r, send);
+  // Transactional mail is never capped.
+  const cap = send.category === TRANSACTIONAL ? null : send.cap;
+  if (send.fresh && !cap) return insertReservation(db, r, send);
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`send:${r.contactId}`}))`);
     const [earlier] = await tx
@@ -106,8 +107,7 @@ export async function reserve(
       await tx.update(contactSends).set({ reservedAt: sql`now()` }).where(eq(contactSends.id, earlier.id));
       return { id: earlier.id };
     }
-    const cap = send.cap;
-    if (cap && capped) {
+    if (cap) {
       const since = new Date(addDuration(send.at, `-${cap.per}`));
       const [used] = await tx
         .select({ n: count() })

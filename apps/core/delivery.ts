@@ -26,7 +26,7 @@ import { accountFacts } from "./facts";
 import { sendMail } from "./mailer";
 import { findTemplate } from "./message-templates";
 import { decodeEntities, pickLocale, renderTemplate } from "./render";
-import { getSettings, type Settings, settingsOf } from "./settings";
+import { type Settings, settingsOf } from "./settings";
 import { signToken } from "./signing";
 import type { FileTemplate } from "./templates";
 import { postWebhook } from "./webhooks";
@@ -618,6 +618,8 @@ export async function notifyCsm(
     workspaceId: string;
     enrollmentId: string;
     key: string;
+    /** The workspace's sender (settings.email.from), which the caller has read. */
+    from: string;
     to: string | null;
     subject: string;
     text: string;
@@ -635,10 +637,9 @@ export async function notifyCsm(
   });
   if (claimed.done) return outcomeOf(claimed.done, true);
   if (!n.to) return settle(deps.db, claimed.row, "skipped", "no owner CSM", {});
-  const settings = await getSettings(deps.db, n.workspaceId);
-  const messageId = `<${claimed.row.id}@${domainOf(settings.email.from)}>`;
+  const messageId = `<${claimed.row.id}@${domainOf(n.from)}>`;
   const result = await sendMail(deps, n.workspaceId, `${n.enrollmentId}-${n.key}`, {
-    from: settings.email.from,
+    from: n.from,
     to: n.to,
     subject: n.subject,
     text: n.text,
