@@ -2,7 +2,7 @@ import { createInterface } from "node:readline";
 import { Client, Connection } from "@temporalio/client";
 import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
 import { Command } from "commander";
-import { loadFileTemplates } from "../apps/core/templates";
+import { loadFileTemplates } from "../apps/core/templates/files";
 import { createWorker } from "../apps/worker/worker";
 import { openDatabase } from "../db/client";
 

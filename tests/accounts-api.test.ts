@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Account, type AccountDetail, findAccountRow } from "../apps/core/accounts";
-import type { Contact } from "../apps/core/contacts";
+import { type Account, type AccountDetail, findAccountRow } from "../apps/core/accounts/accounts";
+import type { Contact } from "../apps/core/accounts/contacts";
 import { accountHealth, accounts } from "../db/schema";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 

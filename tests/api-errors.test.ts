@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { revokeApiKey } from "../apps/core/api-keys";
+import { revokeApiKey } from "../apps/core/workspace/api-keys";
 import { apiKeys } from "../db/schema";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 

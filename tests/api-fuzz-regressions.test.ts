@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeCursor } from "../apps/core/pagination";
-import { signToken } from "../apps/core/signing";
+import { encodeCursor } from "../apps/core/shared/pagination";
+import { signToken } from "../apps/core/shared/signing";
 import { workspaces } from "../db/schema";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 

@@ -3,10 +3,10 @@ import { and, eq, like } from "drizzle-orm";
 import { type ParsedMail, simpleParser } from "mailparser";
 import type { Transporter } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEND_LEASE_SECONDS } from "../apps/core/arbiter";
-import { type DeliveryDeps, deliverTouch, type TouchRequest } from "../apps/core/delivery";
-import type { Enrollment } from "../apps/core/enrollments";
-import { createSmtpTransport } from "../apps/core/mailer";
+import { SEND_LEASE_SECONDS } from "../apps/core/delivery/arbiter";
+import { type DeliveryDeps, deliverTouch, type TouchRequest } from "../apps/core/delivery/deliver-touch";
+import { createSmtpTransport } from "../apps/core/delivery/mailer";
+import type { Enrollment } from "../apps/core/enrollments/enrollments";
 import { accounts, contactSends, contacts, events, suppressions, touches } from "../db/schema";
 import {
   eventually,

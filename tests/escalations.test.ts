@@ -1,13 +1,13 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findAccountRow } from "../apps/core/accounts";
+import { findAccountRow } from "../apps/core/accounts/accounts";
+import { createSmtpTransport } from "../apps/core/delivery/mailer";
 import {
   checkEscalationSla,
   type Escalation,
   openEscalation,
   reassignEscalation,
-} from "../apps/core/escalations";
-import { createSmtpTransport } from "../apps/core/mailer";
+} from "../apps/core/escalations/escalations";
 import { enrollments, escalations, touches } from "../db/schema";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 

@@ -1,8 +1,8 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestResponse } from "../apps/api/routes/events";
-import type { Account } from "../apps/core/accounts";
-import { ingestEvents } from "../apps/core/events";
+import type { Account } from "../apps/core/accounts/accounts";
+import { ingestEvents } from "../apps/core/events/ingest";
 import { events } from "../db/schema";
 import type { RouteEventsResult } from "../workflows/route-events";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";

@@ -6,9 +6,8 @@ import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import type { Worker } from "@temporalio/worker";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { upsertAccount } from "../apps/core/accounts";
-import { createWorkspace } from "../apps/core/api-keys";
-import { upsertContact } from "../apps/core/contacts";
+import { upsertAccount } from "../apps/core/accounts/accounts";
+import { upsertContact } from "../apps/core/accounts/contacts";
 import {
   enroll,
   onHealthBandEntered,
@@ -17,12 +16,13 @@ import {
   routeEventsToRuns,
   scanRenewalWindows,
   signalJourneyRuns,
-} from "../apps/core/enrollments";
-import { ingestEvents } from "../apps/core/events";
-import { publishJourney, saveDraft, transitionJourney } from "../apps/core/journeys";
-import { fileTemplateCatalog } from "../apps/core/message-templates";
-import { Settings, saveSettings } from "../apps/core/settings";
-import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates";
+} from "../apps/core/enrollments/enrollments";
+import { ingestEvents } from "../apps/core/events/ingest";
+import { publishJourney, saveDraft, transitionJourney } from "../apps/core/journeys/journeys";
+import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates/files";
+import { fileTemplateCatalog } from "../apps/core/templates/message-templates";
+import { createWorkspace } from "../apps/core/workspace/api-keys";
+import { Settings, saveSettings } from "../apps/core/workspace/settings";
 import { provisionTimeSkippingEnv } from "../apps/temporal/dev-server";
 import { createActivities } from "../apps/worker/activities";
 import { createWorker } from "../apps/worker/worker";

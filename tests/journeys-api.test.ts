@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Journey, JourneyVersion } from "../apps/core/journeys";
-import type { SimulateResponse } from "../apps/core/simulation";
+import type { Journey, JourneyVersion } from "../apps/core/journeys/journeys";
+import type { SimulateResponse } from "../apps/core/journeys/simulate";
 import { journeyVersions } from "../db/schema";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { fileTemplateCatalog } from "../apps/core/message-templates";
-import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates";
+import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates/files";
+import { fileTemplateCatalog } from "../apps/core/templates/message-templates";
 import { syntheticPopulation } from "../workflows/journey/population";
 import type { JourneyDefinition } from "../workflows/journey/schema";
 import { type SimAccount, simEvent, simulate, simulateAccount } from "../workflows/journey/simulate";

@@ -13,11 +13,11 @@ import {
   scanRenewalWindows,
   signalJourneyRuns,
   startEnrollmentRun,
-} from "../apps/core/enrollments";
-import { resolveEscalation } from "../apps/core/escalations";
-import { ingestEvents } from "../apps/core/events";
-import { transitionJourney } from "../apps/core/journeys";
-import { Settings, saveSettings } from "../apps/core/settings";
+} from "../apps/core/enrollments/enrollments";
+import { resolveEscalation } from "../apps/core/escalations/escalations";
+import { ingestEvents } from "../apps/core/events/ingest";
+import { transitionJourney } from "../apps/core/journeys/journeys";
+import { Settings, saveSettings } from "../apps/core/workspace/settings";
 import {
   accounts,
   enrollmentListeners,

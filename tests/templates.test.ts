@@ -10,7 +10,7 @@ import {
   loadPlaybooks,
   TemplateLoadError,
   toTemplateInfo,
-} from "../apps/core/templates";
+} from "../apps/core/templates/files";
 import { type Condition, isIsoDuration, JourneyDefinition, type Step } from "../workflows/journey/schema";
 import { isSuppliedVariable, templateVariables } from "../workflows/journey/variables";
 

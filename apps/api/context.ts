@@ -2,7 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Client } from "@temporalio/client";
 import type { Transporter } from "nodemailer";
 import type { Db } from "../../db/client";
-import type { FileTemplate } from "../core/templates";
+import type { FileTemplate } from "../core/templates/files";
 import type { Logger } from "../logger";
 import type { Metrics } from "./metrics";
 

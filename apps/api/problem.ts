@@ -2,8 +2,8 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { InvalidQueryError } from "../core/pagination";
-import { unstorableJson } from "../core/validators";
+import { InvalidQueryError } from "../core/shared/pagination";
+import { unstorableJson } from "../core/shared/validators";
 
 /** One field-level problem: a JSON pointer into the request part named by `in`. */
 export const ProblemFieldError = z.object({

@@ -5,8 +5,8 @@ import { syntheticPopulation } from "../../workflows/journey/population";
 import { simulate } from "../../workflows/journey/simulate";
 import { addDuration } from "../../workflows/journey/time";
 import { formatProblems, validateJourney } from "../../workflows/journey/validate";
-import { fileTemplateCatalog } from "../core/message-templates";
-import { loadFileTemplates } from "../core/templates";
+import { loadFileTemplates } from "../core/templates/files";
+import { fileTemplateCatalog } from "../core/templates/message-templates";
 
 type Out = { out: (line: string) => void; err: (line: string) => void };
 

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { type Database, openDatabase } from "../../db/client";
 import { migrate } from "../../db/migrate";
 import { workspaces } from "../../db/schema";
-import { addApiKey, listApiKeys, revokeKey } from "../core/api-keys";
+import { addApiKey, listApiKeys, revokeKey } from "../core/workspace/api-keys";
 import { loadEnv } from "../env";
 
 type Out = { out: (line: string) => void; err: (line: string) => void };

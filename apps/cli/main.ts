@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import type { Database } from "../../db/client";
-import { createWorkspace } from "../core/api-keys";
+import { createWorkspace } from "../core/workspace/api-keys";
 import { loadEnv } from "../env";
 import { createLogger } from "../logger";
 import { formatResolutionFailure, resolveTemporalCli, resolveTestServer } from "../temporal/binaries";
@@ -61,7 +61,7 @@ workspaces
 /** A new workspace's health Schedule, when Temporal answers now; else `npm start` creates it. */
 async function scheduleHealth(env: ReturnType<typeof loadEnv>, db: Database["db"]): Promise<string> {
   const { Client, Connection } = await import("@temporalio/client");
-  const { ensureHealthSchedules } = await import("../core/schedules");
+  const { ensureHealthSchedules } = await import("../core/workspace/schedules");
   const address = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_PORT}`;
   try {
     const connection = await Connection.connect({

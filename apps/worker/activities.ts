@@ -7,11 +7,11 @@ import type {
   JourneyActivities,
   ScheduleActivities,
 } from "../../workflows/activities";
-import { routeEventsToRuns, scanRenewalWindows } from "../core/enrollments";
-import { checkEscalationSla } from "../core/escalations";
-import { applyEventFacts, markRouted } from "../core/events";
-import { recomputeHealth } from "../core/health";
-import { deliverHealthAlerts } from "../core/health-alerts";
+import { routeEventsToRuns, scanRenewalWindows } from "../core/enrollments/enrollments";
+import { checkEscalationSla } from "../core/escalations/escalations";
+import { applyEventFacts, markRouted } from "../core/events/ingest";
+import { deliverHealthAlerts } from "../core/health/alerts";
+import { recomputeHealth } from "../core/health/health";
 import { createJourneyActivities, type JourneyActivityDeps } from "./journey-activities";
 
 export type ActivityDeps = JourneyActivityDeps;

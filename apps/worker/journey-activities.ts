@@ -13,11 +13,11 @@ import { escalationSla, escalationSlaWorkflowId } from "../../workflows/escalati
 import type { Command, Facts } from "../../workflows/journey/interpreter";
 import { JourneyDefinition } from "../../workflows/journey/schema";
 import { addDuration } from "../../workflows/journey/time";
-import { type DeliveryDeps, deliverTouch, loadRunContext } from "../core/delivery";
-import { closeEnrollment, onStageEntered, type RuntimeDeps } from "../core/enrollments";
-import { notifyEscalation, openEscalation } from "../core/escalations";
-import { accountFacts } from "../core/facts";
-import { postWebhook } from "../core/webhooks";
+import { accountFacts } from "../core/accounts/facts";
+import { type DeliveryDeps, deliverTouch, loadRunContext } from "../core/delivery/deliver-touch";
+import { postWebhook } from "../core/delivery/webhooks";
+import { closeEnrollment, onStageEntered, type RuntimeDeps } from "../core/enrollments/enrollments";
+import { notifyEscalation, openEscalation } from "../core/escalations/escalations";
 
 export type JourneyActivityDeps = RuntimeDeps & Omit<DeliveryDeps, "db">;
 

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { findKeyOwner } from "../../core/api-keys";
+import { findKeyOwner } from "../../core/workspace/api-keys";
 import type { AppEnv } from "../context";
 import { problem } from "../problem";
 

@@ -10,10 +10,10 @@ import {
   patchAccount,
   toAccountDetail,
   upsertAccount,
-} from "../../core/accounts";
-import { onStageEntered } from "../../core/enrollments";
-import { currentHealth } from "../../core/health";
-import { ExternalId } from "../../core/validators";
+} from "../../core/accounts/accounts";
+import { onStageEntered } from "../../core/enrollments/enrollments";
+import { currentHealth } from "../../core/health/health";
+import { ExternalId } from "../../core/shared/validators";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";

@@ -1,7 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { findAccountRow } from "../../core/accounts";
-import { Contact, ContactInput, ContactListQuery, listContacts, upsertContact } from "../../core/contacts";
-import { ExternalId } from "../../core/validators";
+import { findAccountRow } from "../../core/accounts/accounts";
+import {
+  Contact,
+  ContactInput,
+  ContactListQuery,
+  listContacts,
+  upsertContact,
+} from "../../core/accounts/contacts";
+import { ExternalId } from "../../core/shared/validators";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";

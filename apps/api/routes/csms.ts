@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { Csm, CsmInput, listCsms, upsertCsm } from "../../core/csms";
+import { Csm, CsmInput, listCsms, upsertCsm } from "../../core/escalations/csms";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 
 const putRoute = createRoute({

@@ -10,7 +10,7 @@ import {
   getTrace,
   listEnrollments,
   TraceEntry,
-} from "../../core/enrollments";
+} from "../../core/enrollments/enrollments";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { Problem, ProblemError } from "../problem";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { DeliveryDeps } from "../../core/delivery";
+import type { DeliveryDeps } from "../../core/delivery/deliver-touch";
 import {
   acknowledgeEscalation,
   Escalation,
@@ -9,7 +9,7 @@ import {
   listEscalations,
   reassignEscalation,
   resolveEscalation,
-} from "../../core/escalations";
+} from "../../core/escalations/escalations";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { Problem, ProblemError } from "../problem";

@@ -6,7 +6,7 @@ import {
   ingestEvents,
   MAX_EVENTS_PER_BATCH,
   unroutedEventIds,
-} from "../../core/events";
+} from "../../core/events/ingest";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError, problemBody } from "../problem";

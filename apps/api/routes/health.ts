@@ -1,16 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { findAccountRow } from "../../core/accounts";
+import { findAccountRow } from "../../core/accounts/accounts";
+import { HealthAlert, HealthAlertQuery, listHealthAlerts } from "../../core/health/alerts";
 import {
   currentHealth,
   getScorecard,
   healthHistory,
   recomputeHealth,
   saveScorecard,
-} from "../../core/health";
-import { HealthAlert, HealthAlertQuery, listHealthAlerts } from "../../core/health-alerts";
-import { Scorecard } from "../../core/health-scorecard";
-import { ensureHealthSchedule } from "../../core/schedules";
-import { ExternalId } from "../../core/validators";
+} from "../../core/health/health";
+import { Scorecard } from "../../core/health/scorecard";
+import { ExternalId } from "../../core/shared/validators";
+import { ensureHealthSchedule } from "../../core/workspace/schedules";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";

@@ -11,7 +11,7 @@ import {
   WidgetKeys,
   widgetActions,
   widgetKeys,
-} from "../../core/in-app";
+} from "../../core/delivery/in-app-widget";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError, problem } from "../problem";
 import { startRouting } from "./events";

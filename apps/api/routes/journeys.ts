@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { JourneyKey } from "../../../workflows/journey/schema";
 import { validateJourney } from "../../../workflows/journey/validate";
-import { signalJourneyRuns } from "../../core/enrollments";
+import { signalJourneyRuns } from "../../core/enrollments/enrollments";
 import {
   findJourneyRow,
   getJourney,
@@ -17,17 +17,17 @@ import {
   publishJourney,
   saveDraft,
   transitionJourney,
-} from "../../core/journeys";
-import { templateCatalog } from "../../core/message-templates";
-import { ensureRenewalSchedule } from "../../core/schedules";
+} from "../../core/journeys/journeys";
 import {
   runSimulation,
   SimulateRequest,
   SimulateResponse,
   simulationLimitProblems,
   simulationWindow,
-} from "../../core/simulation";
-import { JourneyBody, MAX_INT4 } from "../../core/validators";
+} from "../../core/journeys/simulate";
+import { JourneyBody, MAX_INT4 } from "../../core/shared/validators";
+import { templateCatalog } from "../../core/templates/message-templates";
+import { ensureRenewalSchedule } from "../../core/workspace/schedules";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, pathParam, problemResponses } from "../openapi";
 import { Problem, ProblemError } from "../problem";

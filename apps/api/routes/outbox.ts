@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
 import { touches } from "../../../db/schema";
-import { decodeTimeCursor, toPage } from "../../core/pagination";
-import { isUuid } from "../../core/uuid";
+import { decodeTimeCursor, toPage } from "../../core/shared/pagination";
+import { isUuid } from "../../core/shared/uuid";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 

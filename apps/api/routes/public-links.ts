@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
-import { ingestEvents } from "../../core/events";
-import { preferencesOf, setPreferences, trackingEvent, verifyLink } from "../../core/public-links";
+import { preferencesOf, setPreferences, trackingEvent, verifyLink } from "../../core/delivery/public-links";
+import { ingestEvents } from "../../core/events/ingest";
 import type { AppEnv } from "../context";
 import { startRouting } from "./events";
 

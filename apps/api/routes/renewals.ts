@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { findAccountRow, patchAccount } from "../../core/accounts";
+import { findAccountRow, patchAccount } from "../../core/accounts/accounts";
 import {
   listRenewals,
   Renewal,
@@ -8,8 +8,8 @@ import {
   RetentionReport,
   recordRenewal,
   retentionReport,
-} from "../../core/renewals";
-import { ExternalId, IsoDate } from "../../core/validators";
+} from "../../core/accounts/renewals";
+import { ExternalId, IsoDate } from "../../core/shared/validators";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 import { stageEntered } from "./accounts";

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { getSettings, Settings, saveSettings } from "../../core/settings";
+import { getSettings, Settings, saveSettings } from "../../core/workspace/settings";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 
 const getRoute = createRoute({

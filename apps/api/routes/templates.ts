@@ -11,7 +11,7 @@ import {
   TemplateInput,
   TemplateSummary,
   upsertTemplate,
-} from "../../core/message-templates";
+} from "../../core/templates/message-templates";
 import { bearerSecurity, createRouter, pathParam, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 

@@ -1,11 +1,11 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from "@temporalio/client";
 import { eq } from "drizzle-orm";
 import { parse as parseDuration } from "tinyduration";
-import type { Db } from "../../db/client";
-import { healthScorecards, workspaces } from "../../db/schema";
-import { healthRecompute, healthScheduleId } from "../../workflows/health-recompute";
-import { renewalScan, renewalScheduleId } from "../../workflows/renewal-scan";
-import { defaultScorecard, Scorecard } from "./health-scorecard";
+import type { Db } from "../../../db/client";
+import { healthScorecards, workspaces } from "../../../db/schema/index";
+import { healthRecompute, healthScheduleId } from "../../../workflows/health-recompute";
+import { renewalScan, renewalScheduleId } from "../../../workflows/renewal-scan";
+import { defaultScorecard, Scorecard } from "../health/scorecard";
 
 /**
  * The daily renewal-window scan of a workspace, as a Temporal Schedule (created once, on the first

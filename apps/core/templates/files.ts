@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { z } from "zod";
-import { TemplateKey } from "../../workflows/journey/schema";
-import type { TemplateInfo } from "../../workflows/journey/variables";
+import { TemplateKey } from "../../../workflows/journey/schema";
+import type { TemplateInfo } from "../../../workflows/journey/variables";
 
 /**
  * Message templates and journey playbooks shipped as files under `templates/`: one folder per message
@@ -125,8 +125,8 @@ function rootPath(path: hbs.AST.PathExpression, scope: Scope): string | undefine
 
 // ── File templates ──────────────────────────────────────────────────────────────────────────────
 
-const defaultMessagesDir = new URL("../../templates/messages", import.meta.url);
-const defaultJourneysDir = new URL("../../templates/journeys", import.meta.url);
+const defaultMessagesDir = new URL("../../../templates/messages", import.meta.url);
+const defaultJourneysDir = new URL("../../../templates/journeys", import.meta.url);
 
 /** `template.json`: what a message is, apart from its copy. */
 export const TemplateManifest = z

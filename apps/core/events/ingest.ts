@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { accounts, contacts, events } from "../../db/schema";
-import { Attributes, ExternalId, Instant, storableText } from "./validators";
+import type { Db } from "../../../db/client";
+import { accounts, contacts, events } from "../../../db/schema/index";
+import { Attributes, ExternalId, Instant, storableText } from "../shared/validators";
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 

@@ -1,10 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { parse as parseDuration } from "tinyduration";
-import type { Db } from "../../db/client";
-import { workspaces } from "../../db/schema";
-import { Tier } from "./accounts";
-import { TimeZone } from "./validators";
+import type { Db } from "../../../db/client";
+import { workspaces } from "../../../db/schema/index";
+import { Tier } from "../accounts/accounts";
+import { TimeZone } from "../shared/validators";
 
 const Clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM, 00:00–23:59");
 const IsoDuration = z.string().refine((d) => {

@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { accounts, lifecycleStages, tiers } from "../../db/schema";
-import type { AccountHealth } from "./health";
-import { decodeCursor, toPage } from "./pagination";
+import type { Db } from "../../../db/client";
+import { accounts, lifecycleStages, tiers } from "../../../db/schema/index";
+import type { AccountHealth } from "../health/health";
+import { decodeCursor, toPage } from "../shared/pagination";
 import {
   Attributes,
   ExternalIdCursor,
@@ -12,7 +12,7 @@ import {
   MAX_INT4,
   storableText,
   TimeZone,
-} from "./validators";
+} from "../shared/validators";
 
 export const Tier = z.enum(tiers).openapi("Tier");
 export const LifecycleStage = z.enum(lifecycleStages).openapi("LifecycleStage");

@@ -1,12 +1,15 @@
 import { z } from "@hono/zod-openapi";
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
 import { and, desc, eq, gte, isNull } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { accounts, healthAlerts } from "../../db/schema";
-import { healthAlerts as healthAlertsWorkflow, healthAlertsWorkflowId } from "../../workflows/health-alerts";
-import type { RuntimeDeps } from "./enrollments";
-import { getSettings } from "./settings";
-import { postWebhook } from "./webhooks";
+import type { Db } from "../../../db/client";
+import { accounts, healthAlerts } from "../../../db/schema/index";
+import {
+  healthAlerts as healthAlertsWorkflow,
+  healthAlertsWorkflowId,
+} from "../../../workflows/health-alerts";
+import { postWebhook } from "../delivery/webhooks";
+import type { RuntimeDeps } from "../enrollments/enrollments";
+import { getSettings } from "../workspace/settings";
 
 const Band = z.enum(["red", "yellow", "green"]);
 

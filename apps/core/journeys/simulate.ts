@@ -1,18 +1,18 @@
 import { z } from "@hono/zod-openapi";
 import { and, asc, eq, gte, inArray, lt } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { accounts, contacts, events } from "../../db/schema";
-import { syntheticPopulation } from "../../workflows/journey/population";
-import type { JourneyDefinition } from "../../workflows/journey/schema";
+import type { Db } from "../../../db/client";
+import { accounts, contacts, events } from "../../../db/schema/index";
+import { syntheticPopulation } from "../../../workflows/journey/population";
+import type { JourneyDefinition } from "../../../workflows/journey/schema";
 import {
   type SimAccount,
   type SimAccountResult,
   type SimSummary,
   type SimWindow,
   simulate,
-} from "../../workflows/journey/simulate";
-import { addDuration } from "../../workflows/journey/time";
-import { JourneyBody, MAX_INT4, storableText } from "./validators";
+} from "../../../workflows/journey/simulate";
+import { addDuration } from "../../../workflows/journey/time";
+import { JourneyBody, MAX_INT4, storableText } from "../shared/validators";
 
 export const MAX_SYNTHETIC_ACCOUNTS = 100_000;
 export const MAX_REAL_ACCOUNTS = 5_000;

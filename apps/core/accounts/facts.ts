@@ -1,8 +1,8 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { accounts, events } from "../../db/schema";
-import type { Facts } from "../../workflows/journey/interpreter";
-import { calendarDaysUntil, wholeDaysSince } from "../../workflows/journey/time";
+import type { Db } from "../../../db/client";
+import { accounts, events } from "../../../db/schema/index";
+import type { Facts } from "../../../workflows/journey/interpreter";
+import { calendarDaysUntil, wholeDaysSince } from "../../../workflows/journey/time";
 
 const DAY_MS = 86_400_000;
 

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { csms, escalations } from "../../db/schema";
-import { Tier } from "./accounts";
+import type { Db } from "../../../db/client";
+import { csms, escalations } from "../../../db/schema/index";
+import { Tier } from "../accounts/accounts";
 
 export const CsmInput = z
   .strictObject({

@@ -1,9 +1,9 @@
 import { and, count, eq, gt, ne, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { contactSends } from "../../db/schema";
-import { addDuration } from "../../workflows/journey/time";
+import type { Db } from "../../../db/client";
+import { contactSends } from "../../../db/schema/index";
+import { addDuration } from "../../../workflows/journey/time";
+import type { Settings } from "../workspace/settings";
 import { nextSendTime } from "./quiet-hours";
-import type { Settings } from "./settings";
 
 /**
  * The delivery arbiter: one decision per message to one contact, for every channel and journey.

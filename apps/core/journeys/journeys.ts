@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import type { Db } from "../../../db/client";
 import {
   enrollments,
   enrollmentTrace,
@@ -9,13 +9,13 @@ import {
   journeys,
   journeyVersions,
   touches,
-} from "../../db/schema";
-import { JourneyDefinition } from "../../workflows/journey/schema";
+} from "../../../db/schema/index";
+import { JourneyDefinition } from "../../../workflows/journey/schema";
 import {
   type TemplateLookup,
   type ValidationProblem,
   validateJourney,
-} from "../../workflows/journey/validate";
+} from "../../../workflows/journey/validate";
 
 export const JourneyStatus = z.enum(journeyStatuses).openapi("JourneyStatus");
 

@@ -1,10 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { templates } from "../../db/schema";
-import { isSuppliedVariable, type TemplateInfo } from "../../workflows/journey/variables";
-import { pickLocale, renderTemplate } from "./render";
-import { extractVariables, type FileTemplate, toTemplateInfo } from "./templates";
+import type { Db } from "../../../db/client";
+import { templates } from "../../../db/schema/index";
+import { isSuppliedVariable, type TemplateInfo } from "../../../workflows/journey/variables";
+import { pickLocale, renderTemplate } from "../delivery/render";
+import { extractVariables, type FileTemplate, toTemplateInfo } from "./files";
 
 /**
  * Message templates of a workspace: the file templates under templates/messages are the defaults for

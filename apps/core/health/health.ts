@@ -1,16 +1,10 @@
 import { Context } from "@temporalio/activity";
 import { and, asc, desc, eq, gte, lte, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { accountHealth, healthScorecards } from "../../db/schema";
-import { enrollAccountsWhereTriggered, type RuntimeDeps } from "./enrollments";
-import { raiseHealthAlerts } from "./health-alerts";
-import {
-  defaultScorecard,
-  type HealthResult,
-  type MetricValues,
-  Scorecard,
-  scoreAccount,
-} from "./health-scorecard";
+import type { Db } from "../../../db/client";
+import { accountHealth, healthScorecards } from "../../../db/schema/index";
+import { enrollAccountsWhereTriggered, type RuntimeDeps } from "../enrollments/enrollments";
+import { raiseHealthAlerts } from "./alerts";
+import { defaultScorecard, type HealthResult, type MetricValues, Scorecard, scoreAccount } from "./scorecard";
 
 const DAY_MS = 86_400_000;
 const INSERT_CHUNK = 1000;

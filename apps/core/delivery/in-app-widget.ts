@@ -1,10 +1,17 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "@hono/zod-openapi";
 import { and, desc, eq, ne } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { accounts, contacts, inAppMessages, inAppStatuses, touches, workspaces } from "../../db/schema";
-import { type EventInput, ingestEvents } from "./events";
-import { isUuid } from "./uuid";
+import type { Db } from "../../../db/client";
+import {
+  accounts,
+  contacts,
+  inAppMessages,
+  inAppStatuses,
+  touches,
+  workspaces,
+} from "../../../db/schema/index";
+import { type EventInput, ingestEvents } from "../events/ingest";
+import { isUuid } from "../shared/uuid";
 
 /**
  * In-app messages as the widget on a customer's page sees them. The page proves who the contact is

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, asc, eq, isNull } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { apiKeys, workspaces } from "../../db/schema";
+import type { Db } from "../../../db/client";
+import { apiKeys, workspaces } from "../../../db/schema/index";
 
 const KEY_PREFIX = "vk_";
 

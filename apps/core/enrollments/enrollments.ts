@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { type Client, WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
 import { and, asc, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import type { Db } from "../../../db/client";
 import {
   accounts,
   enrollmentListeners,
@@ -10,21 +10,21 @@ import {
   events,
   journeys,
   journeyVersions,
-} from "../../db/schema";
-import { mayEnter } from "../../workflows/journey/entry";
-import { MESSAGE_OUTCOME_EVENTS } from "../../workflows/journey/interpreter";
-import { JourneyDefinition } from "../../workflows/journey/schema";
-import { eventsOfInterest } from "../../workflows/journey/simulate";
+} from "../../../db/schema/index";
+import { mayEnter } from "../../../workflows/journey/entry";
+import { MESSAGE_OUTCOME_EVENTS } from "../../../workflows/journey/interpreter";
+import { JourneyDefinition } from "../../../workflows/journey/schema";
+import { eventsOfInterest } from "../../../workflows/journey/simulate";
 import {
   accountEventSignal,
   exitSignal,
   journeyRun,
   journeyWorkflowId,
   resumeSignal,
-} from "../../workflows/journey-run";
-import { loadFacts } from "./facts";
-import { decodeTimeCursor, toPage } from "./pagination";
-import { isUuid } from "./uuid";
+} from "../../../workflows/journey-run";
+import { loadFacts } from "../accounts/facts";
+import { decodeTimeCursor, toPage } from "../shared/pagination";
+import { isUuid } from "../shared/uuid";
 
 /** What starting and signalling enrollments needs. */
 export type RuntimeDeps = { db: Db; client: Client; taskQueue: string };

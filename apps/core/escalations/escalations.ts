@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import type { Db } from "../../../db/client";
 import {
   accounts,
   csms,
@@ -8,14 +8,14 @@ import {
   escalationPriorities,
   escalationStatuses,
   escalations,
-} from "../../db/schema";
-import { addDuration } from "../../workflows/journey/time";
-import { escalationResolvedSignal } from "../../workflows/journey-run";
+} from "../../../db/schema/index";
+import { addDuration } from "../../../workflows/journey/time";
+import { escalationResolvedSignal } from "../../../workflows/journey-run";
+import { type DeliveryDeps, notifyCsm, notifyWebhook, type TouchOutcome } from "../delivery/deliver-touch";
+import type { RuntimeDeps } from "../enrollments/enrollments";
+import { isUuid } from "../shared/uuid";
+import { getSettings } from "../workspace/settings";
 import { anyCsmServes, lockAssignments, pickCsm } from "./csms";
-import { type DeliveryDeps, notifyCsm, notifyWebhook, type TouchOutcome } from "./delivery";
-import type { RuntimeDeps } from "./enrollments";
-import { getSettings } from "./settings";
-import { isUuid } from "./uuid";
 
 /**
  * Escalations: accounts a journey hands to a human CSM. This is the record and the CSM's actions

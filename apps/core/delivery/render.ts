@@ -10,7 +10,7 @@ import Handlebars from "handlebars";
 const hbs = Handlebars.create();
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
-const partialsDir = fileURLToPath(new URL("../../templates/partials/", import.meta.url));
+const partialsDir = fileURLToPath(new URL("../../../templates/partials/", import.meta.url));
 /** `templates/partials/<name>.hbs`: shared pieces (`{{> button url=… label=…}}`) and the email layout. */
 for (const file of readdirSync(partialsDir).filter((f) => f.endsWith(".hbs"))) {
   hbs.registerPartial(file.slice(0, -4), readFileSync(join(partialsDir, file), "utf8"));

@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { accounts, renewalOutcomes, renewals } from "../../db/schema";
+import type { Db } from "../../../db/client";
+import { accounts, renewalOutcomes, renewals } from "../../../db/schema/index";
+import { IsoDate, MAX_AMOUNT } from "../shared/validators";
 import { Tier } from "./accounts";
-import { IsoDate, MAX_AMOUNT } from "./validators";
 
 /**
  * Renewal outcomes and retention. Retention is measured by renewal cohort: the contracts that came

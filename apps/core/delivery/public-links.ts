@@ -1,10 +1,10 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { accounts, contacts, suppressions, templates, touches, workspaces } from "../../db/schema";
+import type { Db } from "../../../db/client";
+import { accounts, contacts, suppressions, templates, touches, workspaces } from "../../../db/schema/index";
+import { type Purpose, peekToken, verifyToken } from "../shared/signing";
+import { isUuid } from "../shared/uuid";
+import type { FileTemplate } from "../templates/files";
 import { TRANSACTIONAL } from "./arbiter";
-import { type Purpose, peekToken, verifyToken } from "./signing";
-import type { FileTemplate } from "./templates";
-import { isUuid } from "./uuid";
 
 /**
  * What the public, signed links do: the unsubscribe / preferences page and one-click POST, the open

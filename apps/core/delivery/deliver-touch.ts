@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Transporter } from "nodemailer";
-import type { Db } from "../../db/client";
+import type { Db } from "../../../db/client";
 import {
   accounts,
   contactSends,
@@ -11,7 +11,12 @@ import {
   journeys,
   touches,
   workspaces,
-} from "../../db/schema";
+} from "../../../db/schema/index";
+import { accountFacts } from "../accounts/facts";
+import { signToken } from "../shared/signing";
+import type { FileTemplate } from "../templates/files";
+import { findTemplate } from "../templates/message-templates";
+import { type Settings, settingsOf } from "../workspace/settings";
 import {
   type Decision,
   doneFor,
@@ -22,13 +27,8 @@ import {
   settleSend,
   TRANSACTIONAL,
 } from "./arbiter";
-import { accountFacts } from "./facts";
 import { sendMail } from "./mailer";
-import { findTemplate } from "./message-templates";
 import { decodeEntities, pickLocale, renderTemplate } from "./render";
-import { type Settings, settingsOf } from "./settings";
-import { signToken } from "./signing";
-import type { FileTemplate } from "./templates";
 import { postWebhook } from "./webhooks";
 
 /**

@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { contactRoles, contacts } from "../../db/schema";
-import { decodeCursor, toPage } from "./pagination";
-import { Attributes, ExternalIdCursor, storableText, TimeZone } from "./validators";
+import type { Db } from "../../../db/client";
+import { contactRoles, contacts } from "../../../db/schema/index";
+import { decodeCursor, toPage } from "../shared/pagination";
+import { Attributes, ExternalIdCursor, storableText, TimeZone } from "../shared/validators";
 
 export const ContactRole = z.enum(contactRoles).openapi("ContactRole");
 
