@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { InvalidQueryError } from "../core/shared/pagination";
+import type { Refusal } from "../core/shared/refusal";
 import { unstorableJson } from "../core/shared/validators";
 
 /** One field-level problem: a JSON pointer into the request part named by `in`. */
@@ -50,6 +51,11 @@ export type ProblemInit = {
   errors?: ProblemFieldError[];
   extra?: Record<string, unknown>;
 };
+
+/** The HTTP status of a core use case's refusal: the one place the API maps them. */
+export function statusOfRefusal(refusal: Refusal): 404 | 409 | 422 {
+  return refusal === "not_found" ? 404 : refusal === "conflict" ? 409 : 422;
+}
 
 /** Thrown anywhere in a handler; `onError` turns it into problem+json. */
 export class ProblemError extends Error {
