@@ -1,36 +1,26 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { JourneyKey } from "../../../workflows/journey/schema";
-import { validateJourney } from "../../../workflows/journey/validate";
-import { signalJourneyRuns } from "../../core/enrollments/enrollments";
 import {
-  findJourneyRow,
   getJourney,
   getVersion,
   Journey,
-  JourneyStats,
   JourneyStatus,
   JourneyVersion,
-  journeyStats,
   journeySummary,
   listJourneys,
   listVersions,
-  publishJourney,
   saveDraft,
-  transitionJourney,
 } from "../../core/journeys/journeys";
-import {
-  runSimulation,
-  SimulateRequest,
-  SimulateResponse,
-  simulationLimitProblems,
-  simulationWindow,
-} from "../../core/journeys/simulate";
+import { changeJourneyStatus } from "../../core/journeys/lifecycle";
+import { publish } from "../../core/journeys/publish";
+import { SimulateRequest, SimulateResponse } from "../../core/journeys/simulate";
+import { simulateJourney } from "../../core/journeys/simulate-journey";
+import { JourneyStats, journeyStats } from "../../core/journeys/stats";
 import { JourneyBody, MAX_INT4 } from "../../core/shared/validators";
 import { templateCatalog } from "../../core/templates/message-templates";
-import { ensureRenewalSchedule } from "../../core/workspace/schedules";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, pathParam, problemResponses } from "../openapi";
-import { Problem, ProblemError } from "../problem";
+import { Problem, ProblemError, statusOfRefusal } from "../problem";
 
 const KeyParam = z.object({ key: pathParam("key", JourneyKey, "onboarding-tech-touch") });
 
@@ -215,8 +205,8 @@ export function journeysRouter() {
       );
       if (!result.ok) {
         throw new ProblemError({
-          status: result.status,
-          type: result.status === 422 ? "validation" : "conflict",
+          status: statusOfRefusal(result.refusal),
+          type: result.refusal === "invalid" ? "validation" : "conflict",
           detail: result.detail,
           ...(result.problems.length ? { errors: result.problems } : {}),
         });
@@ -236,19 +226,15 @@ export function journeysRouter() {
     .openapi(publishRoute, async (c) => {
       const { key } = c.req.valid("param");
       const { deps, workspaceId } = c.var;
-      const result = await publishJourney(deps.db, workspaceId, key, await catalog(deps, workspaceId));
+      const result = await publish(runtimeOf(deps), workspaceId, key, await catalog(deps, workspaceId));
       if (!result.ok) {
         throw new ProblemError({
-          status: result.status,
-          type: result.status === 422 ? "journey-invalid" : result.status === 404 ? "not-found" : "conflict",
-          title: result.status === 422 ? "The journey cannot be published" : undefined,
+          status: statusOfRefusal(result.refusal),
+          type: { invalid: "journey-invalid", not_found: "not-found", conflict: "conflict" }[result.refusal],
+          title: result.refusal === "invalid" ? "The journey cannot be published" : undefined,
           detail: result.detail,
           ...(result.problems.length ? { errors: result.problems } : {}),
         });
-      }
-      const published = await getVersion(deps.db, workspaceId, key, result.version.version);
-      if ((published?.definition.trigger as { type?: string } | undefined)?.type === "renewal_window") {
-        await ensureRenewalSchedule(deps.temporal.client, deps.temporal.taskQueue, workspaceId);
       }
       return result.created ? c.json(result.version, 201) : c.json(result.version, 200);
     })
@@ -277,47 +263,31 @@ export function journeysRouter() {
     })
     .openapi(simulateRoute, async (c) => {
       const { key } = c.req.valid("param");
-      const request = c.req.valid("json") ?? {};
       const { deps, workspaceId } = c.var;
-      const row = await findJourneyRow(deps.db, workspaceId, key);
-      if (!row && !request.definition) throw notFound(key);
-
-      let definition: unknown;
-      let version: number | null = null;
-      if (request.definition) {
-        definition = { key, ...request.definition };
-      } else if (request.version !== undefined) {
-        const found = await getVersion(deps.db, workspaceId, key, request.version);
-        if (!found)
-          throw new ProblemError({
-            status: 404,
-            type: "not-found",
-            detail: `No version ${request.version} of "${key}".`,
-          });
-        definition = found.definition;
-        version = found.version;
-      } else {
-        definition = row?.draft;
-      }
-      const validation = validateJourney(definition, await catalog(deps, workspaceId));
-      if (!validation.ok || !validation.journey) {
+      const result = await simulateJourney(
+        deps.db,
+        workspaceId,
+        key,
+        c.req.valid("json") ?? {},
+        await catalog(deps, workspaceId),
+        deps.now(),
+      );
+      if (!result.ok) {
         throw new ProblemError({
-          status: 422,
-          type: "journey-invalid",
-          title: "The journey cannot be simulated",
-          detail: "Fix these problems first; the simulator runs only journeys that could be published.",
-          errors: validation.problems.map((p) => ({
-            ...p,
-            pointer: request.definition ? `/definition${p.pointer}` : p.pointer,
-          })),
+          status: statusOfRefusal(result.refusal),
+          ...{
+            not_found: { type: "not-found", detail: result.detail },
+            journey_invalid: {
+              type: "journey-invalid",
+              title: "The journey cannot be simulated",
+              detail: result.detail,
+            },
+            limits: { type: "validation" },
+          }[result.why],
+          ...(result.problems.length ? { errors: result.problems } : {}),
         });
       }
-      const window = simulationWindow(request, deps.now());
-      const limits = simulationLimitProblems(request, window);
-      if (limits.length > 0) throw new ProblemError({ status: 422, type: "validation", errors: limits });
-      const run = await runSimulation(deps.db, workspaceId, validation.journey, request.accounts, window);
-      const response: SimulateResponse = { journey: { key, version }, window, ...run };
-      return c.json(response, 200);
+      return c.json(result.response, 200);
     });
 
   for (const [action, summary] of [
@@ -327,25 +297,21 @@ export function journeysRouter() {
   ] as const) {
     router.openapi(transitionRoute(action, summary), async (c) => {
       const { key } = c.req.valid("param");
-      const { deps } = c.var;
-      const result = await transitionJourney(deps.db, c.var.workspaceId, key, action);
+      const result = await changeJourneyStatus(runtimeOf(c.var.deps), c.var.workspaceId, key, action);
       if (!result.ok) {
         throw new ProblemError({
-          status: result.status,
-          type: result.status === 404 ? "not-found" : "conflict",
+          status: statusOfRefusal(result.refusal),
+          type: result.refusal === "not_found" ? "not-found" : "conflict",
           detail: result.detail,
         });
-      }
-      // Pause needs no signal: runs check the journey's status before each touch and hold.
-      if (action !== "pause") {
-        await signalJourneyRuns(
-          { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue },
-          result.journey.id,
-          action,
-        );
       }
       return c.json(journeySummary(result.journey), 200);
     });
   }
   return router;
+}
+
+/** What the journey use cases need to reach running enrollments. */
+function runtimeOf(deps: AppDeps) {
+  return { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue };
 }

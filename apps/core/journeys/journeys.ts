@@ -1,23 +1,17 @@
 import { createHash } from "node:crypto";
-import { z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../../../db/client";
-import {
-  enrollments,
-  enrollmentTrace,
-  journeyStatuses,
-  journeys,
-  journeyVersions,
-  touches,
-} from "../../../db/schema/index";
+import { journeyStatuses, journeys, journeyVersions } from "../../../db/schema/index";
 import { JourneyDefinition } from "../../../workflows/journey/schema";
 import {
   type TemplateLookup,
   type ValidationProblem,
   validateJourney,
 } from "../../../workflows/journey/validate";
+import type { Refusal } from "../shared/refusal";
 
-export const JourneyStatus = z.enum(journeyStatuses).openapi("JourneyStatus");
+export const JourneyStatus = z.enum(journeyStatuses).meta({ id: "JourneyStatus" });
 
 export const Problem = z.object({ pointer: z.string(), message: z.string(), rule: z.string() });
 
@@ -27,14 +21,12 @@ export const Journey = z
     name: z.string(),
     status: JourneyStatus,
     latestVersion: z.number().int().nullable(),
-    draft: z.record(z.string(), z.unknown()).openapi({ description: "The definition as last saved" }),
-    problems: z
-      .array(Problem)
-      .openapi({ description: "What publishing the draft would refuse, with pointers" }),
+    draft: z.record(z.string(), z.unknown()).meta({ description: "The definition as last saved" }),
+    problems: z.array(Problem).meta({ description: "What publishing the draft would refuse, with pointers" }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .openapi("Journey");
+  .meta({ id: "Journey" });
 export type Journey = z.infer<typeof Journey>;
 
 export const JourneyVersion = z
@@ -45,7 +37,7 @@ export const JourneyVersion = z
     publishedAt: z.string(),
     definition: z.record(z.string(), z.unknown()).optional(),
   })
-  .openapi("JourneyVersion");
+  .meta({ id: "JourneyVersion" });
 export type JourneyVersion = z.infer<typeof JourneyVersion>;
 
 type JourneyRow = typeof journeys.$inferSelect;
@@ -81,7 +73,12 @@ function toJourney(row: JourneyRow, problems: ValidationProblem[]): Journey {
 
 export type SaveDraftResult =
   | { ok: true; journey: Journey; created: boolean }
-  | { ok: false; status: 409 | 422; problems: { pointer: string; message: string }[]; detail: string };
+  | {
+      ok: false;
+      refusal: "conflict" | "invalid";
+      problems: { pointer: string; message: string }[];
+      detail: string;
+    };
 
 /**
  * Saves a draft. Refused (422) only when the draft is not even shaped like a journey; semantic problems
@@ -100,7 +97,7 @@ export async function saveDraft(
     const validation = validateJourney(withKey, templates);
     return {
       ok: false,
-      status: 422,
+      refusal: "invalid",
       problems: validation.problems,
       detail: "The draft is not shaped like a journey.",
     };
@@ -108,7 +105,7 @@ export async function saveDraft(
   if ((withKey as { key: string }).key !== key) {
     return {
       ok: false,
-      status: 422,
+      refusal: "invalid",
       problems: [{ pointer: "/key", message: `must be "${key}", the key in the URL` }],
       detail: "The key in the body differs from the URL.",
     };
@@ -119,7 +116,12 @@ export async function saveDraft(
     .from(journeys)
     .where(and(eq(journeys.workspaceId, workspaceId), eq(journeys.key, key)));
   if (existing?.status === "archived") {
-    return { ok: false, status: 409, problems: [], detail: `Journey "${key}" is archived; use another key.` };
+    return {
+      ok: false,
+      refusal: "conflict",
+      problems: [],
+      detail: `Journey "${key}" is archived; use another key.`,
+    };
   }
   const [row] = await db
     .insert(journeys)
@@ -182,7 +184,7 @@ export async function listJourneys(db: Db, workspaceId: string) {
 
 export type PublishResult =
   | { ok: true; version: JourneyVersion; created: boolean }
-  | { ok: false; status: 404 | 409 | 422; problems: ValidationProblem[]; detail: string };
+  | { ok: false; refusal: Refusal; problems: ValidationProblem[]; detail: string };
 
 /**
  * Validates the draft and freezes it as version n+1. Publishing an unchanged draft returns the
@@ -196,14 +198,14 @@ export async function publishJourney(
 ): Promise<PublishResult> {
   return db.transaction(async (tx) => {
     const row = await lockJourney(tx, workspaceId, key);
-    if (!row) return { ok: false, status: 404, problems: [], detail: `No journey "${key}".` };
+    if (!row) return { ok: false, refusal: "not_found", problems: [], detail: `No journey "${key}".` };
     if (row.status === "archived")
-      return { ok: false, status: 409, problems: [], detail: `Journey "${key}" is archived.` };
+      return { ok: false, refusal: "conflict", problems: [], detail: `Journey "${key}" is archived.` };
     const validation = validateJourney(row.draft, templates);
     if (!validation.ok) {
       return {
         ok: false,
-        status: 422,
+        refusal: "invalid",
         problems: validation.problems,
         detail: "The draft has problems; nothing was published.",
       };
@@ -296,24 +298,26 @@ const transitions = {
   archive: { from: ["draft", "active", "paused"], to: "archived" },
 } as const;
 
+export type JourneyAction = keyof typeof transitions;
+
 export type TransitionResult =
   | { ok: true; journey: JourneyRow }
-  | { ok: false; status: 404 | 409; detail: string };
+  | { ok: false; refusal: "not_found" | "conflict"; detail: string };
 
-/** pause / resume / archive, refusing transitions that make no sense (409). */
+/** pause / resume / archive, refusing transitions that make no sense (a conflict). */
 export async function transitionJourney(
   db: Db,
   workspaceId: string,
   key: string,
-  action: keyof typeof transitions,
+  action: JourneyAction,
 ): Promise<TransitionResult> {
   const rule = transitions[action];
   return db.transaction(async (tx) => {
     const row = await lockJourney(tx, workspaceId, key);
-    if (!row) return { ok: false, status: 404, detail: `No journey "${key}".` };
+    if (!row) return { ok: false, refusal: "not_found", detail: `No journey "${key}".` };
     if (row.status === rule.to) return { ok: true, journey: row };
     if (!(rule.from as readonly string[]).includes(row.status)) {
-      return { ok: false, status: 409, detail: `Cannot ${action} a journey that is ${row.status}.` };
+      return { ok: false, refusal: "conflict", detail: `Cannot ${action} a journey that is ${row.status}.` };
     }
     const [updated] = await tx
       .update(journeys)
@@ -331,69 +335,4 @@ export async function transitionJourney(
 
 export function journeySummary(row: JourneyRow) {
   return { key: row.key, name: row.name, status: row.status, latestVersion: row.latestVersion };
-}
-
-export const JourneyStats = z
-  .object({
-    key: z.string(),
-    enrollments: z.record(z.string(), z.number().int()).openapi({ description: "Enrollments by status" }),
-    goals: z.number().int(),
-    steps: z.array(
-      z.object({
-        stepId: z.string(),
-        type: z.string(),
-        reached: z.number().int().openapi({ description: "Enrollments that reached the step" }),
-        touches: z
-          .record(z.string(), z.number().int())
-          .openapi({ description: "Touches by delivery status" }),
-      }),
-    ),
-  })
-  .openapi("JourneyStats");
-export type JourneyStats = z.infer<typeof JourneyStats>;
-
-/** The per-step funnel of a journey across all its versions: three grouped queries. */
-export async function journeyStats(db: Db, workspaceId: string, key: string): Promise<JourneyStats | null> {
-  const row = await findJourneyRow(db, workspaceId, key);
-  if (!row) return null;
-  const byStatus = await db
-    .select({
-      status: enrollments.status,
-      n: sql<number>`count(*)::int`,
-      goals: sql<number>`count(${enrollments.goalReachedAt})::int`,
-    })
-    .from(enrollments)
-    .where(eq(enrollments.journeyId, row.id))
-    .groupBy(enrollments.status);
-  const reached = await db
-    .select({
-      stepId: enrollmentTrace.stepId,
-      n: sql<number>`count(distinct ${enrollmentTrace.enrollmentId})::int`,
-    })
-    .from(enrollmentTrace)
-    .innerJoin(enrollments, eq(enrollments.id, enrollmentTrace.enrollmentId))
-    .where(eq(enrollments.journeyId, row.id))
-    .groupBy(enrollmentTrace.stepId);
-  const sent = await db
-    .select({ stepId: touches.stepId, status: touches.status, n: sql<number>`count(*)::int` })
-    .from(touches)
-    .innerJoin(enrollments, eq(enrollments.id, touches.enrollmentId))
-    .where(eq(enrollments.journeyId, row.id))
-    .groupBy(touches.stepId, touches.status);
-  const definition = (
-    row.latestVersion !== null ? (await getVersion(db, workspaceId, key))?.definition : row.draft
-  ) as {
-    steps?: { id: string; type: string }[];
-  };
-  return {
-    key,
-    enrollments: Object.fromEntries(byStatus.map((s) => [s.status, s.n])),
-    goals: byStatus.reduce((sum, s) => sum + s.goals, 0),
-    steps: (definition.steps ?? []).map((s) => ({
-      stepId: s.id,
-      type: s.type,
-      reached: reached.find((r) => r.stepId === s.id)?.n ?? 0,
-      touches: Object.fromEntries(sent.filter((t) => t.stepId === s.id).map((t) => [t.status, t.n])),
-    })),
-  };
 }

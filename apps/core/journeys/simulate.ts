@@ -1,5 +1,5 @@
-import { z } from "@hono/zod-openapi";
 import { and, asc, eq, gte, inArray, lt } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, contacts, events } from "../../../db/schema/index";
 import { syntheticPopulation } from "../../../workflows/journey/population";
@@ -37,21 +37,21 @@ export const SimulateRequest = storableText(
       .min(1)
       .max(MAX_INT4)
       .optional()
-      .openapi({ description: "A published version; default: the draft" }),
-    definition: JourneyBody.optional().openapi({ description: "A definition to try without saving it" }),
+      .meta({ description: "A published version; default: the draft" }),
+    definition: JourneyBody.optional().meta({ description: "A definition to try without saving it" }),
     accounts: z
       .union([
         z.array(z.string().min(1)).min(1).max(MAX_REAL_ACCOUNTS),
         z.number().int().min(1).max(MAX_SYNTHETIC_ACCOUNTS),
       ])
       .optional()
-      .openapi({
+      .meta({
         description: "Your accounts by externalId (with their stored events), or a synthetic count",
       }),
     from: SimInstant.optional(),
     to: SimInstant.optional(),
   }),
-).openapi("SimulateRequest");
+).meta({ id: "SimulateRequest" });
 export type SimulateRequest = z.infer<typeof SimulateRequest>;
 
 const Touch = z.object({
@@ -60,7 +60,7 @@ const Touch = z.object({
   channel: z.enum(["email", "in_app"]),
   template: z.string(),
   to: z.string(),
-  recipients: z.array(z.string()).optional().openapi({
+  recipients: z.array(z.string()).optional().meta({
     description: "Who `to` reaches among the account's contacts; empty: no one (real accounts only)",
   }),
 });
@@ -87,7 +87,7 @@ export const SimulateResponse = z
     population: z.enum(["synthetic", "accounts"]),
     summary: z.object({
       accounts: z.number().int(),
-      enrolled: z.number().int().openapi({ description: "Enrollments, counting re-entries" }),
+      enrolled: z.number().int().meta({ description: "Enrollments, counting re-entries" }),
       accountsEnrolled: z.number().int(),
       touches: z.number().int(),
       escalations: z.number().int(),
@@ -107,18 +107,15 @@ export const SimulateResponse = z
         outcome: z.enum(["completed", "exited", "active", "not_enrolled"]),
         reason: z.string().optional(),
         goalReachedAt: z.string().optional(),
-        entries: z.array(Entry).openapi({ description: "Every enrollment, as the re-entry policy allows" }),
-        stage: z
-          .string()
-          .optional()
-          .openapi({ description: "The stage at the end, when set_stage changed it" }),
+        entries: z.array(Entry).meta({ description: "Every enrollment, as the re-entry policy allows" }),
+        stage: z.string().optional().meta({ description: "The stage at the end, when set_stage changed it" }),
       }),
     ),
     accountsTruncated: z.boolean(),
     unknownAccounts: z.array(z.string()),
     durationMs: z.number(),
   })
-  .openapi("SimulateResponse");
+  .meta({ id: "SimulateResponse" });
 export type SimulateResponse = z.infer<typeof SimulateResponse>;
 
 /** Default window: the last 90 days ("if this journey had run last quarter"). */

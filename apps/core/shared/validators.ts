@@ -1,4 +1,4 @@
-import { z } from "@hono/zod-openapi";
+import { z } from "zod";
 import { decodeCursor, encodeCursor } from "./pagination";
 
 /** An IANA time zone name the runtime knows, e.g. Asia/Tokyo. */
@@ -12,7 +12,7 @@ export const TimeZone = z
       return false;
     }
   }, "must be an IANA time zone such as Asia/Tokyo")
-  .openapi({ example: "Asia/Tokyo" });
+  .meta({ example: "Asia/Tokyo" });
 
 /** An external id: what the customer's own systems call the thing. */
 export const ExternalId = z
@@ -22,17 +22,17 @@ export const ExternalId = z
   // Control characters (NUL above all) cannot be stored, and no system names things with them.
   .regex(/^[^\s/\p{Cc}\p{Cs}]+$/u, "must not contain spaces, slashes or control characters")
   // The same class without `\p{…}`, which OpenAPI tools that are not JavaScript (schemathesis) cannot read.
-  .openapi({ pattern: "^[^\\s/\\u0000-\\u001f\\u007f-\\u009f]+$" });
+  .meta({ pattern: "^[^\\s/\\u0000-\\u001f\\u007f-\\u009f]+$" });
 
 export const Attributes = z
   .record(z.string(), z.unknown())
-  .openapi({ example: { plan: "business", region: "apac" } });
+  .meta({ example: { plan: "business", region: "apac" } });
 
 /** A calendar date Postgres can store: it has no year 0 (which the ISO format allows). */
 export const IsoDate = z.iso
   .date()
   .refine((date) => !date.startsWith("0000"), "must fall in the years 0001–9999")
-  .openapi({ example: "2027-03-31" });
+  .meta({ example: "2027-03-31" });
 
 /** The largest value of a Postgres `integer` column. */
 export const MAX_INT4 = 2_147_483_647;
@@ -132,4 +132,4 @@ export const ExternalIdCursor = z
     const [key] = parts;
     return parts.length === 1 && encodeCursor(...parts) === cursor && ExternalId.safeParse(key).success;
   }, "is not a cursor returned by this list")
-  .openapi({ description: "`nextCursor` of the previous page" });
+  .meta({ description: "`nextCursor` of the previous page" });

@@ -1,4 +1,4 @@
-import { z } from "@hono/zod-openapi";
+import { z } from "zod";
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { templates } from "../../../db/schema/index";
@@ -17,18 +17,18 @@ export const TemplateInput = z
     category: z
       .string()
       .regex(/^[a-z][a-z0-9_]{0,49}$/, "must be lower-case letters, digits or _, e.g. onboarding, renewal"),
-    subject: z.string().min(1).max(300).optional().openapi({ description: "Required for email" }),
+    subject: z.string().min(1).max(300).optional().meta({ description: "Required for email" }),
     body: z
       .string()
       .min(1)
       .max(200_000)
-      .openapi({ description: "Handlebars: HTML for email, text for in-app" }),
+      .meta({ description: "Handlebars: HTML for email, text for in-app" }),
     locale: z
       .string()
       .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a BCP 47 language tag such as en or ja")
       .default("en"),
   })
-  .openapi("TemplateInput");
+  .meta({ id: "TemplateInput" });
 export type TemplateInput = z.infer<typeof TemplateInput>;
 
 export const TemplateSummary = z
@@ -37,10 +37,10 @@ export const TemplateSummary = z
     channel: z.enum(["email", "in_app"]),
     category: z.string(),
     locales: z.array(z.string()),
-    source: z.enum(["workspace", "file"]).openapi({ description: "workspace overrides file defaults" }),
+    source: z.enum(["workspace", "file"]).meta({ description: "workspace overrides file defaults" }),
     variables: z.array(z.string()),
   })
-  .openapi("TemplateSummary");
+  .meta({ id: "TemplateSummary" });
 export type TemplateSummary = z.infer<typeof TemplateSummary>;
 
 export type TemplateProblem = { pointer: string; message: string };
@@ -239,17 +239,17 @@ export const PreviewInput = z
       .min(2)
       .max(10)
       .optional()
-      .openapi({ description: "Default: en (else the first locale)" }),
+      .meta({ description: "Default: en (else the first locale)" }),
     data: z
       .record(z.string(), z.unknown())
       .default({})
-      .openapi({
+      .meta({
         description:
           "Values merged over the sample data, e.g. { contact: { name: null } } to see the fallback",
         example: { account: { name: "Globex KK" }, contact: { locale: "ja", timezone: "Asia/Tokyo" } },
       }),
   })
-  .openapi("TemplatePreviewInput");
+  .meta({ id: "TemplatePreviewInput" });
 export type PreviewInput = z.infer<typeof PreviewInput>;
 
 export const Preview = z
@@ -262,9 +262,9 @@ export const Preview = z
     text: z.string(),
     missing: z
       .array(z.string())
-      .openapi({ description: "Variables the template uses that the data leaves empty" }),
+      .meta({ description: "Variables the template uses that the data leaves empty" }),
   })
-  .openapi("TemplatePreview");
+  .meta({ id: "TemplatePreview" });
 export type Preview = z.infer<typeof Preview>;
 
 /** What a template renders to for a plausible contact, before any journey sends it. */

@@ -1,0 +1,17 @@
+import { type RuntimeDeps, signalJourneyRuns } from "../enrollments/enrollments";
+import { type JourneyAction, type TransitionResult, transitionJourney } from "./journeys";
+
+/**
+ * Pause, resume or archive a journey and tell its running enrollments. Pause needs no signal: runs
+ * check the journey's status before each touch and hold; resume lets held runs go on; archive exits them.
+ */
+export async function changeJourneyStatus(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  key: string,
+  action: JourneyAction,
+): Promise<TransitionResult> {
+  const result = await transitionJourney(deps.db, workspaceId, key, action);
+  if (result.ok && action !== "pause") await signalJourneyRuns(deps, result.journey.id, action);
+  return result;
+}

@@ -1,0 +1,23 @@
+import type { TemplateLookup } from "../../../workflows/journey/validate";
+import type { RuntimeDeps } from "../enrollments/enrollments";
+import { ensureRenewalSchedule } from "../workspace/schedules";
+import { getVersion, type PublishResult, publishJourney } from "./journeys";
+
+/**
+ * Publishes a journey's draft as its next immutable version, and makes sure the workspace's daily
+ * renewal scan exists when the journey is triggered by a renewal window.
+ */
+export async function publish(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  key: string,
+  templates: TemplateLookup,
+): Promise<PublishResult> {
+  const result = await publishJourney(deps.db, workspaceId, key, templates);
+  if (!result.ok) return result;
+  const published = await getVersion(deps.db, workspaceId, key, result.version.version);
+  if ((published?.definition.trigger as { type?: string } | undefined)?.type === "renewal_window") {
+    await ensureRenewalSchedule(deps.client, deps.taskQueue, workspaceId);
+  }
+  return result;
+}
