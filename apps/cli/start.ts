@@ -9,9 +9,9 @@ import { createApp } from "../api/app";
 import type { AppDeps } from "../api/context";
 import { createMetrics } from "../api/metrics";
 import { startRouting } from "../api/routes/events";
-import { checkHealth } from "../api/routes/system";
 import { createSmtpTransport } from "../core/delivery/mailer";
 import { workspacesWithUnroutedEvents } from "../core/events/ingest";
+import { checkReadiness } from "../core/shared/readiness";
 import { loadFileTemplates } from "../core/templates/files";
 import { countWorkspaces, createWorkspace, ensureWorkspaceForKey } from "../core/workspace/api-keys";
 import { ensureHealthSchedules } from "../core/workspace/schedules";
@@ -149,7 +149,7 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
       stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
     });
 
-    const health = await checkHealth(deps);
+    const health = await checkReadiness({ db: deps.db, ...deps.temporal });
     const ms = Math.round(performance.now() - startedAt);
     print("");
     print(`Volante is running (${health.status} in ${ms} ms)`);

@@ -1,5 +1,5 @@
 import { bucketOf, evaluate } from "./conditions";
-import type { Command, RunState, TraceEntry, Wait } from "./interpreter";
+import type { Command, RunState, TraceEntry, Wait } from "./model";
 import type { JourneyDefinition, Step, StepOf, StepType } from "./schema";
 import { addDuration, isBefore, startOfDate } from "./time";
 

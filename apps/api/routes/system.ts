@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
-import type { AppDeps } from "../context";
+import { checkReadiness } from "../../core/shared/readiness";
 import { createRouter } from "../openapi";
 
 const Check = z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() });
@@ -20,42 +19,11 @@ export const healthRoute = createRoute({
   },
 });
 
-async function timed(check: () => Promise<unknown>, timeoutMs: number): Promise<z.infer<typeof Check>> {
-  const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return { ok: true, latencyMs: Math.round(performance.now() - started) };
-  } catch (err) {
-    return { ok: false, latencyMs: Math.round(performance.now() - started), error: (err as Error).message };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export async function checkHealth(deps: AppDeps) {
-  const [database, temporal] = await Promise.all([
-    timed(() => deps.db.execute(sql`select 1`), 2000),
-    timed(
-      () => deps.temporal.client.workflowService.describeNamespace({ namespace: deps.temporal.namespace }),
-      2000,
-    ),
-  ]);
-  return {
-    status: database.ok && temporal.ok ? ("ok" as const) : ("degraded" as const),
-    checks: { database, temporal },
-  };
-}
-
 export function systemRouter() {
   return createRouter()
     .openapi(healthRoute, async (c) => {
-      const health = { ...(await checkHealth(c.var.deps)), ...c.var.deps.info };
+      const { deps } = c.var;
+      const health = { ...(await checkReadiness({ db: deps.db, ...deps.temporal })), ...deps.info };
       return health.status === "ok" ? c.json(health, 200) : c.json(health, 503);
     })
     .get("/metrics", async (c) => {

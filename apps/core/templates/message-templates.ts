@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { and, asc, eq, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { templates } from "../../../db/schema/index";
 import { isSuppliedVariable, type TemplateInfo } from "../../../workflows/journey/variables";
@@ -18,11 +18,7 @@ export const TemplateInput = z
       .string()
       .regex(/^[a-z][a-z0-9_]{0,49}$/, "must be lower-case letters, digits or _, e.g. onboarding, renewal"),
     subject: z.string().min(1).max(300).optional().meta({ description: "Required for email" }),
-    body: z
-      .string()
-      .min(1)
-      .max(200_000)
-      .meta({ description: "Handlebars: HTML for email, text for in-app" }),
+    body: z.string().min(1).max(200_000).meta({ description: "Handlebars: HTML for email, text for in-app" }),
     locale: z
       .string()
       .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a BCP 47 language tag such as en or ja")
@@ -234,12 +230,7 @@ function safeVariables(source: string): string[] {
 
 export const PreviewInput = z
   .strictObject({
-    locale: z
-      .string()
-      .min(2)
-      .max(10)
-      .optional()
-      .meta({ description: "Default: en (else the first locale)" }),
+    locale: z.string().min(2).max(10).optional().meta({ description: "Default: en (else the first locale)" }),
     data: z
       .record(z.string(), z.unknown())
       .default({})
