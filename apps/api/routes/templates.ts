@@ -1,8 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { TemplateKey } from "../../../workflows/journey/schema";
 import {
-  checkTemplate,
-  findTemplate,
   findTemplateRows,
   listTemplates,
   Preview,
@@ -10,10 +8,10 @@ import {
   previewTemplate,
   TemplateInput,
   TemplateSummary,
-  upsertTemplate,
 } from "../../core/templates/message-templates";
+import { saveTemplate } from "../../core/templates/save-template";
 import { bearerSecurity, createRouter, pathParam, problemResponses } from "../openapi";
-import { ProblemError } from "../problem";
+import { ProblemError, statusOfRefusal } from "../problem";
 
 const KeyParam = z.object({ key: pathParam("key", TemplateKey, "onboarding-welcome") });
 
@@ -111,18 +109,17 @@ export function templatesRouter() {
       const { key } = c.req.valid("param");
       const input = c.req.valid("json");
       const { db, fileTemplates } = c.var.deps;
-      const problems = checkTemplate(input, await findTemplate(db, fileTemplates, c.var.workspaceId, key));
-      if (problems.length > 0) {
+      const result = await saveTemplate(db, fileTemplates, c.var.workspaceId, key, input);
+      if (!result.ok) {
         throw new ProblemError({
-          status: 422,
+          status: statusOfRefusal(result.refusal),
           type: "validation",
           title: "The template is not valid",
-          errors: problems,
+          errors: result.problems,
         });
       }
-      const { created } = await upsertTemplate(db, c.var.workspaceId, key, input);
-      const rows = toLocales(await findTemplateRows(db, c.var.workspaceId, key));
-      return created ? c.json(rows, 201) : c.json(rows, 200);
+      const rows = toLocales(result.rows);
+      return result.created ? c.json(rows, 201) : c.json(rows, 200);
     })
     .openapi(listTemplatesRoute, async (c) => {
       const data = await listTemplates(c.var.deps.db, c.var.workspaceId, c.var.deps.fileTemplates);
