@@ -11,12 +11,12 @@ import { enroll, startEnrollmentRun } from "../apps/core/enrollments/enrollments
 import { recomputeHealth } from "../apps/core/health/health";
 import { loadFileTemplates } from "../apps/core/templates/files";
 import { accounts, contacts, enrollments, escalations, events, journeyVersions } from "../db/schema";
-import { benchBaseline } from "../workflows/bench-baseline";
+import { journeyWorkflowId } from "../workflows/contracts";
 import { syntheticPopulation } from "../workflows/journey/population";
 import { JourneyDefinition } from "../workflows/journey/schema";
 import { simulate } from "../workflows/journey/simulate";
-import { journeyWorkflowId } from "../workflows/journey-run";
 import type { BenchStack } from "./stack";
+import type { BenchBaselineWorkflow } from "./workflows/bench-baseline";
 
 export type Figure = {
   scenario: string;
@@ -357,7 +357,7 @@ export async function journeys({ stack, mode, log }: Ctx): Promise<Figure[]> {
   const baseStarted = performance.now();
   const handles = await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      stack.deps.client.workflow.start(benchBaseline, {
+      stack.deps.client.workflow.start<BenchBaselineWorkflow>("benchBaseline", {
         taskQueue: stack.deps.taskQueue,
         workflowId: `bench-baseline-${process.pid}-${i}`,
         args: [{ steps }],

@@ -3,8 +3,8 @@ import { Client, Connection } from "@temporalio/client";
 import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
 import { Command } from "commander";
 import { loadFileTemplates } from "../apps/core/templates/files";
-import { createWorker } from "../apps/worker/worker";
 import { openDatabase } from "../db/client";
+import { createBenchWorker } from "./worker";
 
 /**
  * The worker alone in a process of its own (spawned by bench/stack.ts), so the memory scenario
@@ -32,7 +32,7 @@ Runtime.install({ logger: new DefaultLogger("ERROR"), shutdownSignals: [] });
 const database = await openDatabase({ url: options.databaseUrl, max: 10 });
 const native = await NativeConnection.connect({ address: options.temporalAddress });
 const connection = await Connection.connect({ address: options.temporalAddress });
-const worker = await createWorker({
+const worker = await createBenchWorker({
   connection: native,
   namespace: "default",
   taskQueue: options.taskQueue,
