@@ -8,9 +8,10 @@ import { createBenchWorker } from "./worker";
 
 /**
  * The worker alone in a process of its own (spawned by bench/stack.ts), so the memory scenario
- * measures the worker and nothing else: the same worker `npm start` runs, on the bench's database,
- * server and task queue. Prints "ready" once it polls; answers each "memory" line on stdin with its
- * resident set and peak resident set in bytes (JSON); SIGTERM drains it.
+ * measures the worker and nothing else: the worker `npm start` runs (with the bench bundle and its
+ * no-op activity), on the bench's database, server and task queue. Prints "ready" once it polls;
+ * answers each "memory" line on stdin with its resident set and peak resident set in bytes (JSON);
+ * SIGTERM drains it.
  */
 const options = new Command()
   .requiredOption("--database-url <url>")

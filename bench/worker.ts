@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { bundleWorkflowCode, DefaultLogger, Worker } from "@temporalio/worker";
 import { type WorkerConfig, workerOptions } from "../apps/worker/worker";
-import type { BenchActivities } from "./workflows/bench-baseline";
+import type { BenchActivities } from "./workflows/contracts";
 
 /** The production workflows plus the bench's own (bench/workflows/index.ts). */
 const benchWorkflowsPath = fileURLToPath(new URL("./workflows/index.ts", import.meta.url));

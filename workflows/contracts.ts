@@ -55,7 +55,6 @@ export type Workflows = {
   healthAlerts: (input: WorkspaceInput) => Promise<number>;
 };
 
-export type WorkflowType = keyof Workflows;
 export type JourneyRunWorkflow = Workflows["journeyRun"];
 export type EscalationSlaWorkflow = Workflows["escalationSla"];
 export type RouteEventsWorkflow = Workflows["routeEvents"];

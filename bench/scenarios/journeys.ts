@@ -4,7 +4,7 @@ import { and, count, eq, inArray, sql } from "drizzle-orm";
 import { parse as parseDuration } from "tinyduration";
 import { accounts, enrollments } from "../../db/schema";
 import type { BenchStack } from "../stack";
-import type { BenchBaselineWorkflow } from "../workflows/bench-baseline";
+import type { BenchBaselineWorkflow } from "../workflows/contracts";
 import {
   type Ctx,
   type Figure,

@@ -1,12 +1,5 @@
 import { proxyLocalActivities, sleep } from "@temporalio/workflow";
-
-export interface BenchActivities {
-  /** Does nothing: the benchmark's baseline measures the engine alone. */
-  noop(): Promise<void>;
-}
-
-export type BenchBaselinePlan = { steps: ({ timerMs: number } | { activity: true })[] };
-export type BenchBaselineWorkflow = (plan: BenchBaselinePlan) => Promise<number>;
+import type { BenchActivities, BenchBaselinePlan } from "./contracts";
 
 const { noop } = proxyLocalActivities<BenchActivities>({ startToCloseTimeout: "1 minute" });
 
