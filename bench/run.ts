@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { Command } from "commander";
 import { loadEnv } from "../apps/env";
-import { type Figure, type Mode, type ScenarioName, scenarios } from "./scenarios";
+import { type Figure, type Mode, type ScenarioName, scenarios } from "./scenarios/index";
 import { startBenchStack } from "./stack";
 
 const header = ["scenario", "figure", "value", "limit", "ratio", "note"];

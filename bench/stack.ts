@@ -7,7 +7,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { Client, Connection } from "@temporalio/client";
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
+import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
 import postgres from "postgres";
 import { createApp } from "../apps/api/app";
 import type { AppDeps } from "../apps/api/context";
@@ -18,9 +18,9 @@ import { createWorkspace } from "../apps/core/workspace/api-keys";
 import type { Env } from "../apps/env";
 import { createLogger } from "../apps/logger";
 import { provisionDevServer } from "../apps/temporal/dev-server";
-import { createWorker, workflowsPath } from "../apps/worker/worker";
 import { type Database, openDatabase } from "../db/client";
 import { migrate } from "../db/migrate";
+import { bundleBenchWorkflows, createBenchWorker } from "./worker";
 
 /** Everything a scenario needs: a fresh database, the embedded Temporal dev server, a worker, the API. */
 export type BenchStack = {
@@ -116,12 +116,9 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
   const workflowBundle = {
     codePath: join(dir, "workflow-bundle.js"),
   };
-  await writeFile(
-    workflowBundle.codePath,
-    (await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger("WARN") })).code,
-  );
+  await writeFile(workflowBundle.codePath, await bundleBenchWorkflows());
   const startWorker = async (maxCachedWorkflows: number) => {
-    const worker = await createWorker({
+    const worker = await createBenchWorker({
       connection: temporal.native,
       namespace: "default",
       taskQueue,

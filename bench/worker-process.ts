@@ -3,14 +3,15 @@ import { Client, Connection } from "@temporalio/client";
 import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
 import { Command } from "commander";
 import { loadFileTemplates } from "../apps/core/templates/files";
-import { createWorker } from "../apps/worker/worker";
 import { openDatabase } from "../db/client";
+import { createBenchWorker } from "./worker";
 
 /**
  * The worker alone in a process of its own (spawned by bench/stack.ts), so the memory scenario
- * measures the worker and nothing else: the same worker `npm start` runs, on the bench's database,
- * server and task queue. Prints "ready" once it polls; answers each "memory" line on stdin with its
- * resident set and peak resident set in bytes (JSON); SIGTERM drains it.
+ * measures the worker and nothing else: the worker `npm start` runs (with the bench bundle and its
+ * no-op activity), on the bench's database, server and task queue. Prints "ready" once it polls;
+ * answers each "memory" line on stdin with its resident set and peak resident set in bytes (JSON);
+ * SIGTERM drains it.
  */
 const options = new Command()
   .requiredOption("--database-url <url>")
@@ -32,7 +33,7 @@ Runtime.install({ logger: new DefaultLogger("ERROR"), shutdownSignals: [] });
 const database = await openDatabase({ url: options.databaseUrl, max: 10 });
 const native = await NativeConnection.connect({ address: options.temporalAddress });
 const connection = await Connection.connect({ address: options.temporalAddress });
-const worker = await createWorker({
+const worker = await createBenchWorker({
   connection: native,
   namespace: "default",
   taskQueue: options.taskQueue,

@@ -4,7 +4,7 @@ import type { IngestResponse } from "../apps/api/routes/events";
 import type { Account } from "../apps/core/accounts/accounts";
 import { ingestEvents } from "../apps/core/events/ingest";
 import { events } from "../db/schema";
-import type { RouteEventsResult } from "../workflows/route-events";
+import type { RouteEventsResult } from "../workflows/contracts";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 let stack: TestStack;

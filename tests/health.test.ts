@@ -4,7 +4,7 @@ import type { Account } from "../apps/core/accounts/accounts";
 import { recomputeHealth } from "../apps/core/health/health";
 import { ensureHealthSchedules } from "../apps/core/workspace/schedules";
 import { healthScorecards } from "../db/schema";
-import { healthRecompute, healthScheduleId } from "../workflows/health-recompute";
+import { type HealthRecomputeWorkflow, healthScheduleId } from "../workflows/contracts";
 import {
   eventually,
   startTestStack,
@@ -251,7 +251,7 @@ describe("health scores", () => {
   it("scores every account from the Schedule's workflow, as an activity that heartbeats", async () => {
     const w = await stack.newWorkspace();
     await w.request("PUT", "/v1/accounts/scheduled", { name: "Scheduled", licenses: 3 });
-    const result = await stack.client.workflow.execute(healthRecompute, {
+    const result = await stack.client.workflow.execute<HealthRecomputeWorkflow>("healthRecompute", {
       taskQueue: stack.taskQueue,
       workflowId: `${healthScheduleId(w.workspaceId)}:test`,
       args: [{ workspaceId: w.workspaceId }],

@@ -31,9 +31,9 @@ import { enrollments, enrollmentTrace, escalations, touches } from "../db/schema
 import {
   accountEventSignal,
   escalationResolvedSignal,
-  type journeyRun,
+  type JourneyRunWorkflow,
   stateQuery,
-} from "../workflows/journey-run";
+} from "../workflows/contracts";
 import { openTestDatabase } from "./harness";
 
 // The journey runtime on Temporal's time-skipping test server: months of waits in seconds.
@@ -127,7 +127,7 @@ async function account(
   return row.id;
 }
 
-function handleOf(workflowId: string): WorkflowHandle<typeof journeyRun> {
+function handleOf(workflowId: string): WorkflowHandle<JourneyRunWorkflow> {
   return env.client.workflow.getHandle(workflowId);
 }
 

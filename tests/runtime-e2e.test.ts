@@ -7,7 +7,7 @@ import { createSmtpTransport } from "../apps/core/delivery/mailer";
 import { type Enrollment, onStageEntered, type RuntimeDeps } from "../apps/core/enrollments/enrollments";
 import { createActivities } from "../apps/worker/activities";
 import { touches } from "../db/schema";
-import { journeyRun, journeyWorkflowId } from "../workflows/journey-run";
+import { type JourneyRunWorkflow, journeyWorkflowId } from "../workflows/contracts";
 import { eventually, smtpServer, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 // The durable runtime end to end on the Temporal dev server, driven only through the HTTP API.
@@ -233,7 +233,7 @@ describe("journey runtime through the API", () => {
     await publish("manual-ghost", manual);
     // A start that timed out for the client but happened on the server, its row since deleted: the
     // run finds no enrollment and fails, leaving its id taken.
-    const handle = await stack.client.workflow.start(journeyRun, {
+    const handle = await stack.client.workflow.start<JourneyRunWorkflow>("journeyRun", {
       taskQueue: stack.deps.temporal.taskQueue,
       workflowId: journeyWorkflowId(ws.workspaceId, "manual-ghost", "ghost", 1),
       args: [{ workspaceId: ws.workspaceId, enrollmentId: "00000000-0000-4000-8000-000000000000" }],

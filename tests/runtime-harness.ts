@@ -17,7 +17,7 @@ import { provisionTimeSkippingEnv } from "../apps/temporal/dev-server";
 import { createWorker } from "../apps/worker/worker";
 import type { Database } from "../db/client";
 import { enrollments, enrollmentTrace, touches } from "../db/schema";
-import type { journeyRun } from "../workflows/journey-run";
+import type { JourneyRunWorkflow } from "../workflows/contracts";
 import { openTestDatabase } from "./harness";
 
 export const DAY = 86_400_000;
@@ -38,7 +38,7 @@ export type TimeSkippingStack = {
   playbook(key: string, trigger?: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Upserts an account owned by hanako@vendor.example with one contact per role; returns its id. */
   account(externalId: string, fields?: Partial<AccountInput>, roles?: Role[]): Promise<string>;
-  handle(workflowId: string): WorkflowHandle<typeof journeyRun>;
+  handle(workflowId: string): WorkflowHandle<JourneyRunWorkflow>;
   enrollment(id: string): Promise<typeof enrollments.$inferSelect | undefined>;
   trace(enrollmentId: string): Promise<(typeof enrollmentTrace.$inferSelect)[]>;
   /** By touch key: the trace, not this table, says in which order they went out. */
@@ -140,7 +140,7 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
       return account.id;
     },
 
-    handle: (workflowId) => env.client.workflow.getHandle<typeof journeyRun>(workflowId),
+    handle: (workflowId) => env.client.workflow.getHandle<JourneyRunWorkflow>(workflowId),
 
     async enrollment(id) {
       const [row] = await db.select().from(enrollments).where(eq(enrollments.id, id));

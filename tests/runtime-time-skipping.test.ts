@@ -26,15 +26,15 @@ import {
   escalations,
   journeyVersions,
 } from "../db/schema";
-import { JourneyDefinition } from "../workflows/journey/schema";
-import { eventsOfInterest } from "../workflows/journey/simulate";
 import {
   accountEventSignal,
   escalationResolvedSignal,
-  journeyRun,
+  type JourneyRunWorkflow,
   journeyWorkflowId,
   stateQuery,
-} from "../workflows/journey-run";
+} from "../workflows/contracts";
+import { JourneyDefinition } from "../workflows/journey/schema";
+import { eventsOfInterest } from "../workflows/journey/simulate";
 import { DAY, startTimeSkippingStack, type TimeSkippingStack } from "./runtime-harness";
 
 // The journey runtime end to end on Temporal's time-skipping server: renewal windows, holds, exits and
@@ -884,7 +884,7 @@ describe("journey runtime on the time-skipping server", () => {
     });
     const row = await enrollmentRows(journey, await s.account("busy"));
     // A low threshold stands in for Temporal's suggestion, which takes thousands of events.
-    const handle = await s.env.client.workflow.start(journeyRun, {
+    const handle = await s.env.client.workflow.start<JourneyRunWorkflow>("journeyRun", {
       taskQueue: s.deps.taskQueue,
       workflowId: row.workflowId,
       args: [{ workspaceId: s.workspaceId, enrollmentId: row.id, continueAsNewAfter: 15 }],

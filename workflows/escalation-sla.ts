@@ -1,5 +1,5 @@
 import { patched, proxyActivities, proxyLocalActivities, sleep } from "@temporalio/workflow";
-import type { EscalationActivities } from "./activities";
+import type { EscalationActivities, EscalationSlaInput } from "./contracts";
 
 const retry = { initialInterval: "1 second", maximumInterval: "1 minute" };
 /**
@@ -14,13 +14,6 @@ const local = proxyLocalActivities<EscalationActivities>({
 const queued = proxyActivities<EscalationActivities>({ startToCloseTimeout: "1 minute", retry });
 const checkEscalationSla: EscalationActivities["checkEscalationSla"] = (input) =>
   (patched("sla-local-checks") ? local : queued).checkEscalationSla(input);
-
-export type EscalationSlaInput = {
-  workspaceId: string;
-  escalationId: string;
-  createdAt: string;
-  dueAt: string;
-};
 
 /** The SLA of one escalation: a reminder at 75% of the time, then re-escalation if still unresolved. */
 export async function escalationSla(input: EscalationSlaInput): Promise<"resolved" | "breached"> {
@@ -41,8 +34,4 @@ export async function escalationSla(input: EscalationSlaInput): Promise<"resolve
     at: new Date(Date.now()).toISOString(),
   });
   return second === "resolved" ? "resolved" : "breached";
-}
-
-export function escalationSlaWorkflowId(escalationId: string): string {
-  return `escalation-sla:${escalationId}`;
 }

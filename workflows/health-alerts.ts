@@ -1,5 +1,5 @@
 import { proxyActivities } from "@temporalio/workflow";
-import type { AlertActivities } from "./activities";
+import type { AlertActivities, WorkspaceInput } from "./contracts";
 
 const { deliverHealthAlerts } = proxyActivities<AlertActivities>({
   startToCloseTimeout: "2 minutes",
@@ -7,10 +7,6 @@ const { deliverHealthAlerts } = proxyActivities<AlertActivities>({
 });
 
 /** Started by a health run that raised alerts: posts them to the workspace webhook, with retries. */
-export async function healthAlerts(input: { workspaceId: string }): Promise<number> {
+export async function healthAlerts(input: WorkspaceInput): Promise<number> {
   return deliverHealthAlerts(input);
-}
-
-export function healthAlertsWorkflowId(workspaceId: string, computedAt: string): string {
-  return `health-alerts:${workspaceId}:${computedAt}`;
 }

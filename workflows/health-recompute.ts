@@ -1,5 +1,5 @@
 import { proxyActivities } from "@temporalio/workflow";
-import type { ScheduleActivities } from "./activities";
+import type { ScheduleActivities, WorkspaceInput } from "./contracts";
 
 // The run heartbeats per chunk of accounts scored: a worker that died is noticed in minutes, and the
 // retry (same `at`) is idempotent.
@@ -10,14 +10,10 @@ const { recomputeHealth } = proxyActivities<ScheduleActivities>({
 });
 
 /** Started by a Temporal Schedule per workspace: scores every account (set-based) and keeps the history. */
-export async function healthRecompute(input: { workspaceId: string }): Promise<{ accounts: number }> {
+export async function healthRecompute(input: WorkspaceInput): Promise<{ accounts: number }> {
   const accounts = await recomputeHealth({
     workspaceId: input.workspaceId,
     at: new Date(Date.now()).toISOString(),
   });
   return { accounts };
-}
-
-export function healthScheduleId(workspaceId: string): string {
-  return `health-recompute:${workspaceId}`;
 }

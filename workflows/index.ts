@@ -1,8 +1,21 @@
 // Every workflow the worker registers. Deterministic code only: no I/O, no Node built-ins.
-export { benchBaseline } from "./bench-baseline";
-export { escalationSla } from "./escalation-sla";
-export { healthAlerts } from "./health-alerts";
-export { healthRecompute } from "./health-recompute";
-export { journeyRun } from "./journey-run";
-export { renewalScan } from "./renewal-scan";
-export { routeEvents } from "./route-events";
+import type { Workflows } from "./contracts";
+import { escalationSla } from "./escalation-sla";
+import { healthAlerts } from "./health-alerts";
+import { healthRecompute } from "./health-recompute";
+import { journeyRun } from "./journey-run";
+import { renewalScan } from "./renewal-scan";
+import { routeEvents } from "./route-events";
+
+// Clients start these by type name (workflows/contracts.ts): each name there has its implementation
+// here, with the same signature, and nothing is registered that the contracts do not name.
+({
+  escalationSla,
+  healthAlerts,
+  healthRecompute,
+  journeyRun,
+  renewalScan,
+  routeEvents,
+}) satisfies Workflows;
+
+export { escalationSla, healthAlerts, healthRecompute, journeyRun, renewalScan, routeEvents };

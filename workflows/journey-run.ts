@@ -2,15 +2,23 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   proxyLocalActivities,
   rootCause,
   setHandler,
   TemporalFailure,
   workflowInfo,
 } from "@temporalio/workflow";
-import type { JourneyActivities, RunRef, TransitionResult } from "./activities";
+import {
+  accountEventSignal,
+  escalationResolvedSignal,
+  exitSignal,
+  type JourneyActivities,
+  type JourneyRunInput,
+  type RunRef,
+  resumeSignal,
+  stateQuery,
+  type TransitionResult,
+} from "./contracts";
 import { enter, type Input, type RunState, step, type Transition } from "./journey/interpreter";
 
 /**
@@ -23,39 +31,6 @@ const { loadRun, applyTransition, closeFailedRun } = proxyLocalActivities<Journe
   localRetryThreshold: "10 seconds",
   retry: { initialInterval: "1 second", maximumInterval: "5 minutes", backoffCoefficient: 2 },
 });
-
-export type AccountEventSignal = { eventId: string; name: string; properties?: Record<string, unknown> };
-
-/** A product event of the account (only names this run listens to are routed here). */
-export const accountEventSignal = defineSignal<[AccountEventSignal]>("accountEvent");
-/** Leave the journey now (API exit, journey archived). */
-export const exitSignal = defineSignal<[{ reason: string }]>("exit");
-/** The journey was resumed: a held touch may go out. */
-export const resumeSignal = defineSignal("resume");
-/** A CSM resolved an escalation this run waits for. */
-export const escalationResolvedSignal =
-  defineSignal<[{ escalationKey: string; resume: boolean; resolution?: string }]>("escalationResolved");
-export const stateQuery = defineQuery<RunState | null>("state");
-
-export type JourneyRunInput = RunRef & {
-  /** Carried over by continueAsNew. */
-  carried?: { state: RunState; seenEvents: string[]; transitions: number };
-  /**
-   * Continue as new once the history holds this many events, besides when Temporal suggests it.
-   * Unset in production; tests set it low to cross the boundary in a short journey.
-   */
-  continueAsNewAfter?: number;
-};
-
-/** Deterministic per account, journey and entry: duplicate triggers find the existing run. */
-export function journeyWorkflowId(
-  workspaceId: string,
-  journeyKey: string,
-  accountId: string,
-  entry: number,
-): string {
-  return `journey:${workspaceId}:${journeyKey}:${accountId}${entry > 1 ? `:${entry}` : ""}`;
-}
 
 const SEEN_EVENTS_KEPT = 500;
 const now = () => new Date(Date.now()).toISOString();

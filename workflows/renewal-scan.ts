@@ -1,5 +1,5 @@
 import { proxyActivities } from "@temporalio/workflow";
-import type { ScheduleActivities } from "./activities";
+import type { ScheduleActivities, WorkspaceInput } from "./contracts";
 
 const { scanRenewalWindows } = proxyActivities<ScheduleActivities>({
   startToCloseTimeout: "10 minutes",
@@ -7,14 +7,10 @@ const { scanRenewalWindows } = proxyActivities<ScheduleActivities>({
 });
 
 /** Started daily by a Temporal Schedule per workspace: enrolls accounts whose renewal window opened. */
-export async function renewalScan(input: { workspaceId: string }): Promise<{ enrolled: number }> {
+export async function renewalScan(input: WorkspaceInput): Promise<{ enrolled: number }> {
   const enrolled = await scanRenewalWindows({
     workspaceId: input.workspaceId,
     at: new Date(Date.now()).toISOString(),
   });
   return { enrolled };
-}
-
-export function renewalScheduleId(workspaceId: string): string {
-  return `renewal-scan:${workspaceId}`;
 }

@@ -1,12 +1,11 @@
 import { Context } from "@temporalio/activity";
 import type {
   AlertActivities,
-  BenchActivities,
   EscalationActivities,
   EventActivities,
   JourneyActivities,
   ScheduleActivities,
-} from "../../workflows/activities";
+} from "../../workflows/contracts";
 import { routeEventsToRuns, scanRenewalWindows } from "../core/enrollments/enrollments";
 import { checkEscalationSla } from "../core/escalations/escalations";
 import { applyEventFacts, markRouted } from "../core/events/ingest";
@@ -20,8 +19,7 @@ export type Activities = EventActivities &
   JourneyActivities &
   ScheduleActivities &
   EscalationActivities &
-  AlertActivities &
-  BenchActivities;
+  AlertActivities;
 
 /** All activities, built from their dependencies (no module state), so tests pass their own. */
 export function createActivities(deps: ActivityDeps): Activities {
@@ -39,7 +37,6 @@ export function createActivities(deps: ActivityDeps): Activities {
       checkEscalationSla(deps, { ...input, attempt: Context.current().info.attempt }),
     deliverHealthAlerts: ({ workspaceId }) =>
       deliverHealthAlerts(deps.db, workspaceId, Context.current().info.attempt),
-    noop: async () => {},
     ...createJourneyActivities(deps),
   };
 }

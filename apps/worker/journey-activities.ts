@@ -8,8 +8,13 @@ import {
   enrollmentTrace,
   journeyVersions,
 } from "../../db/schema";
-import type { JourneyActivities, TransitionInput, TransitionResult } from "../../workflows/activities";
-import { escalationSla, escalationSlaWorkflowId } from "../../workflows/escalation-sla";
+import {
+  type EscalationSlaWorkflow,
+  escalationSlaWorkflowId,
+  type JourneyActivities,
+  type TransitionInput,
+  type TransitionResult,
+} from "../../workflows/contracts";
 import type { Command, Facts } from "../../workflows/journey/interpreter";
 import { JourneyDefinition } from "../../workflows/journey/schema";
 import { addDuration } from "../../workflows/journey/time";
@@ -177,7 +182,7 @@ export function createJourneyActivities(deps: JourneyActivityDeps): JourneyActiv
               at: input.at,
             });
             // Its SLA runs in a workflow of its own (reminder, then re-escalation); the id makes it once.
-            await startOnce(deps, escalationSla, {
+            await startOnce(deps, "escalationSla", {
               taskQueue: deps.taskQueue,
               workflowId: escalationSlaWorkflowId(opened.id),
               args: [
@@ -313,8 +318,8 @@ function currentAttempt(): number {
 /** Starts a workflow unless one with that id ever ran (a retried activity must not start a second). */
 async function startOnce(
   deps: JourneyActivityDeps,
-  workflow: typeof escalationSla,
-  options: { taskQueue: string; workflowId: string; args: Parameters<typeof escalationSla> },
+  workflow: "escalationSla",
+  options: { taskQueue: string; workflowId: string; args: Parameters<EscalationSlaWorkflow> },
 ): Promise<void> {
   try {
     await deps.client.workflow.start(workflow, { ...options, workflowIdReusePolicy: "REJECT_DUPLICATE" });

@@ -20,9 +20,9 @@ export type WorkerConfig = ActivityDeps & {
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;
 
-/** The Temporal worker: journeys' workflows plus the activities that do all their I/O. */
-export async function createWorker(config: WorkerConfig): Promise<Worker> {
-  const options: WorkerOptions = {
+/** The worker's options: journeys' workflows plus the activities that do all their I/O. */
+export function workerOptions(config: WorkerConfig): WorkerOptions {
+  return {
     connection: config.connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
@@ -30,5 +30,9 @@ export async function createWorker(config: WorkerConfig): Promise<Worker> {
     maxCachedWorkflows: config.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     ...(config.workflowBundle ? { workflowBundle: config.workflowBundle } : { workflowsPath }),
   };
-  return Worker.create(options);
+}
+
+/** The Temporal worker: journeys' workflows plus the activities that do all their I/O. */
+export async function createWorker(config: WorkerConfig): Promise<Worker> {
+  return Worker.create(workerOptions(config));
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { routeEvents, routeEventsWorkflowId } from "../../../workflows/route-events";
+import { type RouteEventsWorkflow, routeEventsWorkflowId } from "../../../workflows/contracts";
 import {
   EventBatch,
   EventItemResult,
@@ -63,7 +63,7 @@ export async function startRouting(
   if (!first) return null;
   const workflowId = routeEventsWorkflowId(workspaceId, first);
   try {
-    await deps.temporal.client.workflow.start(routeEvents, {
+    await deps.temporal.client.workflow.start<RouteEventsWorkflow>("routeEvents", {
       taskQueue: deps.temporal.taskQueue,
       workflowId,
       args: [{ workspaceId, eventIds: ids }],

@@ -11,17 +11,18 @@ import {
   journeys,
   journeyVersions,
 } from "../../../db/schema/index";
+import {
+  type AccountEventSignal,
+  accountEventSignal,
+  exitSignal,
+  type JourneyRunWorkflow,
+  journeyWorkflowId,
+  resumeSignal,
+} from "../../../workflows/contracts";
 import { mayEnter } from "../../../workflows/journey/entry";
 import { MESSAGE_OUTCOME_EVENTS } from "../../../workflows/journey/interpreter";
 import { JourneyDefinition } from "../../../workflows/journey/schema";
 import { eventsOfInterest } from "../../../workflows/journey/simulate";
-import {
-  accountEventSignal,
-  exitSignal,
-  journeyRun,
-  journeyWorkflowId,
-  resumeSignal,
-} from "../../../workflows/journey-run";
 import { loadFacts } from "../accounts/facts";
 import { decodeTimeCursor, toPage } from "../shared/pagination";
 import { isUuid } from "../shared/uuid";
@@ -217,7 +218,7 @@ export async function startEnrollmentRun(
   row: { id: string; workspaceId: string; workflowId: string },
 ): Promise<void> {
   try {
-    await deps.client.workflow.start(journeyRun, {
+    await deps.client.workflow.start<JourneyRunWorkflow>("journeyRun", {
       taskQueue: deps.taskQueue,
       workflowId: row.workflowId,
       args: [{ workspaceId: row.workspaceId, enrollmentId: row.id }],
@@ -393,7 +394,7 @@ export async function routeEventsToRuns(
       // With start: an enrollment whose row is written but whose workflow is not started yet (enroll()
       // is between its transaction and workflow.start) gets its run now, with the event, instead of
       // losing it. The same id and input as enroll(), so its start finds this run.
-      await deps.client.workflow.signalWithStart(journeyRun, {
+      await deps.client.workflow.signalWithStart<JourneyRunWorkflow, [AccountEventSignal]>("journeyRun", {
         taskQueue: deps.taskQueue,
         workflowId: d.workflowId,
         args: [{ workspaceId, enrollmentId: d.enrollmentId }],

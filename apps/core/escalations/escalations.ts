@@ -9,8 +9,8 @@ import {
   escalationStatuses,
   escalations,
 } from "../../../db/schema/index";
+import { escalationResolvedSignal } from "../../../workflows/contracts";
 import { addDuration } from "../../../workflows/journey/time";
-import { escalationResolvedSignal } from "../../../workflows/journey-run";
 import { type DeliveryDeps, notifyCsm, notifyWebhook, type TouchOutcome } from "../delivery/deliver-touch";
 import type { RuntimeDeps } from "../enrollments/enrollments";
 import { isUuid } from "../shared/uuid";

@@ -3,10 +3,7 @@ import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
 import { and, desc, eq, gte, isNull } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts, healthAlerts } from "../../../db/schema/index";
-import {
-  healthAlerts as healthAlertsWorkflow,
-  healthAlertsWorkflowId,
-} from "../../../workflows/health-alerts";
+import { type HealthAlertsWorkflow, healthAlertsWorkflowId } from "../../../workflows/contracts";
 import { postWebhook } from "../delivery/webhooks";
 import type { RuntimeDeps } from "../enrollments/enrollments";
 import { getSettings } from "../workspace/settings";
@@ -67,7 +64,7 @@ export async function raiseHealthAlerts(
   const { webhookUrl } = (await getSettings(deps.db, workspaceId)).notifications;
   if (webhookUrl) {
     try {
-      await deps.client.workflow.start(healthAlertsWorkflow, {
+      await deps.client.workflow.start<HealthAlertsWorkflow>("healthAlerts", {
         taskQueue: deps.taskQueue,
         workflowId: healthAlertsWorkflowId(workspaceId, at.toISOString()),
         args: [{ workspaceId }],

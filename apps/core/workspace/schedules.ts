@@ -3,8 +3,12 @@ import { eq } from "drizzle-orm";
 import { parse as parseDuration } from "tinyduration";
 import type { Db } from "../../../db/client";
 import { healthScorecards, workspaces } from "../../../db/schema/index";
-import { healthRecompute, healthScheduleId } from "../../../workflows/health-recompute";
-import { renewalScan, renewalScheduleId } from "../../../workflows/renewal-scan";
+import {
+  type HealthRecomputeWorkflow,
+  healthScheduleId,
+  type RenewalScanWorkflow,
+  renewalScheduleId,
+} from "../../../workflows/contracts";
 import { defaultScorecard, Scorecard } from "../health/scorecard";
 
 /**
@@ -17,12 +21,12 @@ export async function ensureRenewalSchedule(
   workspaceId: string,
 ): Promise<boolean> {
   try {
-    await client.schedule.create({
+    await client.schedule.create<RenewalScanWorkflow>({
       scheduleId: renewalScheduleId(workspaceId),
       spec: { calendars: [{ hour: 6, minute: 0 }] },
       action: {
         type: "startWorkflow",
-        workflowType: renewalScan,
+        workflowType: "renewalScan",
         taskQueue,
         args: [{ workspaceId }],
         workflowId: `renewal-scan:${workspaceId}`,
@@ -46,12 +50,12 @@ export async function ensureHealthSchedule(
   const scheduleId = healthScheduleId(workspaceId);
   const spec = { intervals: [{ every: isoToMs(every) }] };
   try {
-    await client.schedule.create({
+    await client.schedule.create<HealthRecomputeWorkflow>({
       scheduleId,
       spec,
       action: {
         type: "startWorkflow",
-        workflowType: healthRecompute,
+        workflowType: "healthRecompute",
         taskQueue,
         args: [{ workspaceId }],
         workflowId: scheduleId,

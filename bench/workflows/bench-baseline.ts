@@ -1,5 +1,5 @@
 import { proxyLocalActivities, sleep } from "@temporalio/workflow";
-import type { BenchActivities } from "./activities";
+import type { BenchActivities, BenchBaselinePlan } from "./contracts";
 
 const { noop } = proxyLocalActivities<BenchActivities>({ startToCloseTimeout: "1 minute" });
 
@@ -7,9 +7,7 @@ const { noop } = proxyLocalActivities<BenchActivities>({ startToCloseTimeout: "1
  * The benchmark's reference: the bare engine doing what one journey run did, as recorded in its
  * history (the same local activities and timers in the same order), and nothing else.
  */
-export async function benchBaseline(plan: {
-  steps: ({ timerMs: number } | { activity: true })[];
-}): Promise<number> {
+export async function benchBaseline(plan: BenchBaselinePlan): Promise<number> {
   for (const s of plan.steps) {
     if ("timerMs" in s) await sleep(s.timerMs);
     else await noop();

@@ -1,0 +1,91 @@
+import type { AddressInfo } from "node:net";
+import { SMTPServer } from "smtp-server";
+import { createSmtpTransport, sendMail } from "../../apps/core/delivery/mailer";
+import { renderTemplate } from "../../apps/core/delivery/render";
+import { loadFileTemplates } from "../../apps/core/templates/files";
+import { type Ctx, CUSTOMER_IO_PER_SECOND, type Figure, pool, round, seconds } from "./shared";
+
+/** Channels: templates rendered/s, and emails delivered/s to a local SMTP server. */
+export async function channels({ stack, mode, log }: Ctx): Promise<Figure[]> {
+  const n = mode === "quick" ? 500 : 1500;
+  const [welcome] = (await loadFileTemplates()).filter((t) => t.key === "onboarding-welcome");
+  const version = welcome?.locales.ja;
+  if (!version) throw new Error("no onboarding-welcome template");
+  log(`channels: rendering ${n * 4} emails, sending ${n} to a local SMTP server`);
+  let started = performance.now();
+  for (let i = 0; i < n * 4; i++)
+    renderTemplate(
+      version,
+      {
+        account: { name: `Account ${i}` },
+        contact: { name: `Taro ${i}`, locale: "ja", timezone: "Asia/Tokyo", email: `t${i}@x.example` },
+        workspace: { name: "Acme" },
+        links: { app: "https://app.example", preferences: "https://x.example/u/t" },
+      },
+      { layout: true },
+    );
+  const renders = (n * 4) / seconds(performance.now() - started);
+
+  let received = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, _session, cb) {
+      stream.on("data", () => {});
+      stream.on("end", () => {
+        received++;
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.server.address() as AddressInfo).port;
+  // The transport production builds from SMTP_URL, and the same send function the delivery uses.
+  const transport = createSmtpTransport(`smtp://127.0.0.1:${port}?ignoreTLS=true`);
+  const rendered = renderTemplate(
+    version,
+    { account: { name: "Acme" }, contact: { locale: "ja" }, workspace: { name: "Acme" }, links: {} },
+    { layout: true },
+  );
+  started = performance.now();
+  await pool(
+    Array.from({ length: n }, (_, i) => i),
+    10,
+    async (i) => {
+      const out = await sendMail({ transport, outboxDir: "" }, stack.workspaceId, `bench-${i}`, {
+        from: "cs@acme.example",
+        to: `c${i}@x.example`,
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        messageId: `<${i}@bench>`,
+      });
+      if (!out.ok) throw new Error(out.reason);
+    },
+  );
+  const sent = n / seconds(performance.now() - started);
+  transport.close();
+  await new Promise<void>((r) => server.close(() => r()));
+  if (received !== n) throw new Error(`the SMTP server received ${received} of ${n}`);
+  return [
+    {
+      scenario: "channels",
+      name: "templates rendered/s (ja, with layout)",
+      value: round(renders, 0),
+      unit: "/s",
+      limit: CUSTOMER_IO_PER_SECOND,
+      ratio: round(renders / CUSTOMER_IO_PER_SECOND, 2),
+      note: "limit = Customer.io's stated million emails an hour, one render each",
+    },
+    {
+      scenario: "channels",
+      name: "emails delivered/s to a local SMTP server",
+      value: round(sent, 0),
+      unit: "/s",
+      limit: CUSTOMER_IO_PER_SECOND,
+      ratio: round(sent / CUSTOMER_IO_PER_SECOND, 2),
+      note: "limit = Customer.io's million an hour; the production transport (pooled), 10 sends at a time",
+    },
+  ];
+}

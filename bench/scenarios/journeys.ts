@@ -1,0 +1,198 @@
+import { readFile } from "node:fs/promises";
+import proto from "@temporalio/proto";
+import { and, count, eq, inArray, sql } from "drizzle-orm";
+import { parse as parseDuration } from "tinyduration";
+import { accounts, enrollments } from "../../db/schema";
+import type { BenchStack } from "../stack";
+import type { BenchBaselineWorkflow } from "../workflows/contracts";
+import {
+  type Ctx,
+  type Figure,
+  GAINSIGHT_PER_SECOND,
+  pool,
+  round,
+  rowsOf,
+  seconds,
+  seedAccounts,
+} from "./shared";
+
+/** ISO durations of the playbook with a day as `perDay` seconds (P3D → PT3S), so months take a minute. */
+function scaled(value: unknown, perDay: number): unknown {
+  if (Array.isArray(value)) return value.map((v) => scaled(v, perDay));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scaled(v, perDay)]));
+  if (typeof value === "string" && /^-?P(?!$)/.test(value)) {
+    try {
+      const d = parseDuration(value);
+      const days =
+        (d.years ?? 0) * 365 +
+        (d.months ?? 0) * 30 +
+        (d.weeks ?? 0) * 7 +
+        (d.days ?? 0) +
+        (d.hours ?? 0) / 24;
+      return `${d.negative ? "-" : ""}PT${Math.max(0.1, days * perDay).toFixed(2)}S`;
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+async function untilAllDone(stack: BenchStack, ids: string[], what: string, log: (l: string) => void) {
+  for (;;) {
+    const [row] = await stack.database.db
+      .select({ n: count() })
+      .from(enrollments)
+      .where(
+        and(inArray(enrollments.id, ids), inArray(enrollments.status, ["completed", "exited", "failed"])),
+      );
+    if ((row?.n ?? 0) >= ids.length) return;
+    log(`${what}: ${row?.n ?? 0}/${ids.length} finished`);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+/**
+ * Journeys against the bare engine: the onboarding playbook with its waits scaled, then bare workflows
+ * with the same local activities and timers as one of its runs.
+ */
+export async function journeys({ stack, mode, log }: Ctx): Promise<Figure[]> {
+  const n = mode === "quick" ? 200 : 2000;
+  const file = JSON.parse(
+    await readFile(new URL("../../templates/journeys/onboarding-tech-touch.json", import.meta.url), "utf8"),
+  ) as Record<string, unknown>;
+  // Quick: a day is 0.15 s (the playbook's 90 days in about 14 s); full: a quarter of a second.
+  const perDay = mode === "quick" ? 0.15 : 0.25;
+  const definition = scaled(file, perDay) as Record<string, unknown>;
+  // The CSM's call holds the run until resolved; here nobody resolves, so it must not hold.
+  definition.steps = (definition.steps as Record<string, unknown>[]).map((s) =>
+    s.type === "escalate" ? { ...s, waitForResolution: false } : s,
+  );
+  definition.trigger = { type: "manual" };
+  const { key: _key, ...body } = definition;
+  let res = await stack.request("PUT", "/v1/journeys/bench-onboarding", body);
+  if (res.status >= 300) throw new Error(`journey draft: ${await res.text()}`);
+  res = await stack.request("POST", "/v1/journeys/bench-onboarding/publish");
+  if (res.status !== 201) throw new Error(`journey publish: ${await res.text()}`);
+  const [journey] = await stack.database.db
+    .execute(
+      sql`select id from journeys where workspace_id = ${stack.workspaceId} and key = 'bench-onboarding'`,
+    )
+    .then((r) => rowsOf<{ id: string }>(r));
+  await seedAccounts(stack, "jr-", n, 20);
+  const rows = await stack.database.db
+    .select({ externalId: accounts.externalId })
+    .from(accounts)
+    .where(and(eq(accounts.workspaceId, stack.workspaceId), sql`${accounts.externalId} like 'jr-%'`));
+
+  // Months in minutes wake every run at once: the cache must hold them all (each run and the SLA
+  // workflows of its two escalations), as TEMPORAL_MAX_CACHED_WORKFLOWS should hold a deployment's
+  // busy set. One worker process, as `npm start` runs: a second one on this machine's other core
+  // made both Volante and the bare engine slower (decision 0017).
+  const cache = Math.max(stack.maxCachedWorkflows, 3 * n);
+  await stack.freshTemporal(cache);
+  log(`journeys: ${n} enrollments of the onboarding playbook through POST /v1/enrollments, waits scaled`);
+  const started = performance.now();
+  const ids: string[] = [];
+  await pool(rows, 16, async (row) => {
+    const res = await stack.request("POST", "/v1/enrollments", {
+      journey: "bench-onboarding",
+      account: row.externalId,
+    });
+    if (res.status !== 201) throw new Error(`enroll ${row.externalId}: ${res.status} ${await res.text()}`);
+    ids.push(((await res.json()) as { id: string }).id);
+  });
+  const enrollSeconds = seconds(performance.now() - started);
+  await untilAllDone(stack, ids, "journeys", log);
+  const journeySeconds = seconds(performance.now() - started);
+  const [touchCount] = await stack.database.db
+    .execute(
+      sql`select count(*)::int as n from touches t join enrollments e on e.id = t.enrollment_id where e.journey_id = ${journey?.id} and t.status in ('sent','skipped')`,
+    )
+    .then((r) => rowsOf<{ n: number }>(r));
+  const touchesDone = Number(touchCount?.n ?? 0);
+
+  // One run's history: its events per touch, and the plan the bare engine repeats.
+  const [sample] = await stack.database.db
+    .select()
+    .from(enrollments)
+    .where(eq(enrollments.id, ids[0] ?? ""));
+  const history = await stack.deps.client.workflow.getHandle(sample?.workflowId ?? "").fetchHistory();
+  const T = proto.temporal.api.enums.v1.EventType;
+  const steps: ({ timerMs: number } | { activity: true })[] = [];
+  for (const e of history.events ?? []) {
+    if (e.eventType === T.EVENT_TYPE_TIMER_STARTED) {
+      const t = e.timerStartedEventAttributes?.startToFireTimeout;
+      steps.push({ timerMs: Number(t?.seconds ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6) });
+    } else if (e.eventType === T.EVENT_TYPE_MARKER_RECORDED) steps.push({ activity: true });
+  }
+  const sampleTouches = await stack.database.db
+    .execute(sql`select count(*)::int as n from touches where enrollment_id = ${ids[0]}`)
+    .then((r) => rowsOf<{ n: number }>(r));
+  const perTouch = (history.events?.length ?? 0) / Math.max(1, Number(sampleTouches[0]?.n ?? 1));
+
+  // The bare engine on a fresh server too: Volante's last SLA workflows and thousands of closed runs
+  // stay on this one (in one run 2,000 bare workflows took 116 s after them, in another 192 s).
+  await stack.freshTemporal(cache);
+  log(
+    `journeys: the bare engine, ${n} workflows of ${steps.length} steps (same local activities and timers)`,
+  );
+  const baseStarted = performance.now();
+  const handles = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      stack.deps.client.workflow.start<BenchBaselineWorkflow>("benchBaseline", {
+        taskQueue: stack.deps.taskQueue,
+        workflowId: `bench-baseline-${process.pid}-${i}`,
+        args: [{ steps }],
+      }),
+    ),
+  );
+  // A few dozen long polls at a time: thousands at once overwhelm the client connection.
+  await pool(handles, 50, async (h) => {
+    await h.result();
+  });
+  const baseSeconds = seconds(performance.now() - baseStarted);
+  await stack.restartWorker(stack.maxCachedWorkflows);
+  const completed = n / journeySeconds;
+  const bare = n / baseSeconds;
+  const enrolled = n / enrollSeconds;
+  // The bare engine's touches/s: its runs/s times the touches one journey made.
+  const bareTouches = (bare * touchesDone) / n;
+  return [
+    {
+      scenario: "journeys",
+      name: "enrollments started/s through POST /v1/enrollments",
+      value: round(enrolled, 0),
+      unit: "/s",
+      limit: GAINSIGHT_PER_SECOND,
+      ratio: round(enrolled / GAINSIGHT_PER_SECOND, 2),
+      note: "limit = Gainsight's cap of 500k journey participants a day per tenant",
+    },
+    {
+      scenario: "journeys",
+      name: "completed journeys/s",
+      value: round(completed, 1),
+      unit: "/s",
+      limit: round(bare, 1),
+      ratio: round(completed / bare, 2),
+      note: `limit = bare Temporal workflows with the same activities and timers; one worker, workflow cache ${cache}`,
+    },
+    {
+      scenario: "journeys",
+      name: "touches/s",
+      value: round(touchesDone / journeySeconds, 1),
+      unit: "/s",
+      limit: round(bareTouches, 1),
+      ratio: round(touchesDone / journeySeconds / bareTouches, 2),
+      note: `${touchesDone} touches; limit = the bare engine's runs/s × touches per journey`,
+    },
+    {
+      scenario: "journeys",
+      name: "history events per touch",
+      value: round(perTouch, 1),
+      unit: "events",
+      limit: 6,
+      ratio: round(6 / perTouch, 2),
+    },
+  ];
+}
