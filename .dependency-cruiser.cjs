@@ -54,6 +54,14 @@ module.exports = {
       to: { path: "^(apps|db)/|(^|/)node_modules/(drizzle-orm|postgres|@electric-sql)/" },
     },
     {
+      name: "workflows-through-contracts",
+      severity: "error",
+      comment:
+        "apps/ talks to workflows through workflows/contracts.ts (ids, signals, types); the pure journey language under workflows/journey/ is shared code.",
+      from: { path: "^(apps|tests|bench)/", pathNot: "^bench/workflows/" },
+      to: { path: "^workflows/", pathNot: "^workflows/(contracts|journey/)" },
+    },
+    {
       name: "production-without-bench",
       severity: "error",
       comment: "The bench's workflows and activities are registered by the bench's own worker only.",
