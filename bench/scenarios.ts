@@ -8,7 +8,7 @@ import { parse as parseDuration } from "tinyduration";
 import { createSmtpTransport, sendMail } from "../apps/core/delivery/mailer";
 import { renderTemplate } from "../apps/core/delivery/render";
 import { enroll, startEnrollmentRun } from "../apps/core/enrollments/enrollments";
-import { recomputeHealth } from "../apps/core/health/health";
+import { recomputeHealth } from "../apps/core/health/compute";
 import { loadFileTemplates } from "../apps/core/templates/files";
 import { accounts, contacts, enrollments, escalations, events, journeyVersions } from "../db/schema";
 import { benchBaseline } from "../workflows/bench-baseline";

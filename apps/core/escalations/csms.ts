@@ -1,5 +1,5 @@
-import { z } from "@hono/zod-openapi";
 import { and, asc, eq, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { csms, escalations } from "../../../db/schema/index";
 import { Tier } from "../accounts/accounts";
@@ -14,14 +14,11 @@ export const CsmInput = z
       .max(10_000)
       .nullable()
       .optional()
-      .openapi({ description: "Open escalations at most" }),
-    tiers: z
-      .array(Tier)
-      .default([])
-      .openapi({ description: "Tiers this CSM serves; empty serves every tier" }),
+      .meta({ description: "Open escalations at most" }),
+    tiers: z.array(Tier).default([]).meta({ description: "Tiers this CSM serves; empty serves every tier" }),
     active: z.boolean().default(true),
   })
-  .openapi("CsmInput");
+  .meta({ id: "CsmInput" });
 export type CsmInput = z.infer<typeof CsmInput>;
 
 export const Csm = z
@@ -31,9 +28,9 @@ export const Csm = z
     capacity: z.number().int().nullable(),
     tiers: z.array(z.string()),
     active: z.boolean(),
-    openLoad: z.number().int().openapi({ description: "Escalations open or acknowledged" }),
+    openLoad: z.number().int().meta({ description: "Escalations open or acknowledged" }),
   })
-  .openapi("Csm");
+  .meta({ id: "Csm" });
 export type Csm = z.infer<typeof Csm>;
 
 // Qualified by hand: drizzle writes a single-table query's columns without their table, and inside

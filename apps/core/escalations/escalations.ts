@@ -1,5 +1,5 @@
-import { z } from "@hono/zod-openapi";
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../../../db/client";
 import {
   accounts,
@@ -43,7 +43,7 @@ export const Escalation = z
     acknowledgedAt: z.string().nullable(),
     resolvedAt: z.string().nullable(),
   })
-  .openapi("Escalation");
+  .meta({ id: "Escalation" });
 export type Escalation = z.infer<typeof Escalation>;
 
 type Row = { x: typeof escalations.$inferSelect; account: string };
