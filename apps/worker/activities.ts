@@ -8,7 +8,7 @@ import type {
   ScheduleActivities,
 } from "../../workflows/activities";
 import { routeEventsToRuns, scanRenewalWindows } from "../core/enrollments/enrollments";
-import { checkEscalationSla } from "../core/escalations/escalations";
+import { checkEscalationSla } from "../core/escalations/sla";
 import { applyEventFacts, markRouted } from "../core/events/ingest";
 import { deliverHealthAlerts } from "../core/health/alerts";
 import { recomputeHealth } from "../core/health/compute";
