@@ -85,7 +85,10 @@ const accountObject = z.object({
 export const Account = accountObject.meta({ id: "Account" });
 export type Account = z.infer<typeof Account>;
 
-/** One account as GET returns it: health with its trend and measures (a few more queries). */
+/**
+ * One account as GET returns it: health with its trend and measures (a few more queries). Built by
+ * `getAccountDetail` in health/queries.ts: health reads accounts, never the other way round.
+ */
 export const AccountDetail = accountObject
   .extend({
     health: z

@@ -12,10 +12,11 @@ export type StageTarget = { workspaceId: string; stage: LifecycleStage; at: Date
 );
 
 /**
- * What a stage change did. `entered` is true when the account was in another stage before: only then
- * does it enter `stage`, and the caller starts the stage's journeys (`startStageJourneys`).
+ * What a stage change did: the account's row as it is now, the stage it was in (null: it was just
+ * created in this one), and whether it entered the stage. Only an account that entered a stage starts
+ * that stage's journeys (`startStageJourneys`).
  */
-export type StageChange = { account: AccountRow; from: LifecycleStage; entered: boolean };
+export type StageChange = { account: AccountRow; from: LifecycleStage | null; entered: boolean };
 
 /**
  * The one stage change: the API (PUT, PATCH), renewal churn and the journey `set_stage` step all go

@@ -40,7 +40,7 @@ export async function upsertAccount(
     if (!row) throw new Error("account upsert returned nothing");
     const { created, ...inserted } = row;
     const change: StageChange | null = created
-      ? { account: inserted, from: inserted.lifecycleStage, entered: true }
+      ? { account: inserted, from: null, entered: true }
       : await changeStage(
           { db: tx as unknown as Db },
           { workspaceId, accountId: row.id, stage: input.lifecycleStage, at },
