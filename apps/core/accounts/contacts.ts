@@ -64,6 +64,7 @@ export async function upsertContact(
   account: AccountRef,
   externalId: string,
   input: ContactInput,
+  at: Date = new Date(),
 ): Promise<{ contact: Contact; created: boolean }> {
   const values = {
     email: input.email,
@@ -78,7 +79,7 @@ export async function upsertContact(
     .values({ workspaceId: account.workspaceId, accountId: account.id, externalId, ...values })
     .onConflictDoUpdate({
       target: [contacts.accountId, contacts.externalId],
-      set: { ...values, updatedAt: new Date() },
+      set: { ...values, updatedAt: at },
     })
     .returning({ ...getTableColumns(contacts), created: sql<boolean>`(xmax = 0)` });
   if (!row) throw new Error("contact upsert returned nothing");
@@ -99,9 +100,10 @@ export async function putContact(
   accountExternalId: string,
   externalId: string,
   input: ContactInput,
+  at: Date,
 ): Promise<{ contact: Contact; created: boolean } | null> {
   const account = await findAccountRow(db, workspaceId, accountExternalId);
-  return account ? upsertContact(db, account, externalId, input) : null;
+  return account ? upsertContact(db, account, externalId, input, at) : null;
 }
 
 /** A page of an account's contacts in externalId order; null when there is no such account. */

@@ -34,7 +34,13 @@ export const Csm = z
   .meta({ id: "Csm" });
 export type Csm = z.infer<typeof Csm>;
 
-export async function upsertCsm(db: Db, workspaceId: string, email: string, input: CsmInput): Promise<Csm> {
+export async function upsertCsm(
+  db: Db,
+  workspaceId: string,
+  email: string,
+  input: CsmInput,
+  at: Date,
+): Promise<Csm> {
   const values = {
     name: input.name ?? null,
     capacity: input.capacity ?? null,
@@ -46,7 +52,7 @@ export async function upsertCsm(db: Db, workspaceId: string, email: string, inpu
     .values({ workspaceId, email, ...values })
     .onConflictDoUpdate({
       target: [csms.workspaceId, csms.email],
-      set: { ...values, updatedAt: new Date() },
+      set: { ...values, updatedAt: at },
     });
   const [csm] = await listCsms(db, workspaceId, email);
   if (!csm) throw new Error("csm upsert returned nothing");

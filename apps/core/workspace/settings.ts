@@ -90,7 +90,12 @@ export function settingsOf(stored: unknown): Settings {
   return Settings.parse(stored ?? {});
 }
 
-export async function saveSettings(db: Db, workspaceId: string, settings: Settings): Promise<Settings> {
-  await db.update(workspaces).set({ settings, updatedAt: new Date() }).where(eq(workspaces.id, workspaceId));
+export async function saveSettings(
+  db: Db,
+  workspaceId: string,
+  settings: Settings,
+  at: Date = new Date(),
+): Promise<Settings> {
+  await db.update(workspaces).set({ settings, updatedAt: at }).where(eq(workspaces.id, workspaceId));
   return settings;
 }
