@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { changeStage } from "../apps/core/accounts/change-stage";
 import type { Enrollment } from "../apps/core/enrollments/enrollments";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
@@ -56,5 +57,40 @@ describe("PUT /v1/accounts/{externalId} and stage_entered journeys", () => {
     await publishOnStage("put-adoption-later", "adoption");
     expect(await put("moving", { lifecycleStage: "adoption", tier: "high_touch" })).toBe(200);
     expect(await enrollmentsOf("put-adoption-later", "moving")).toEqual([]);
+  });
+});
+
+describe("changeStage, the one stage change", () => {
+  it("moves an account once under its row lock, stamping updatedAt, and says whether it entered the stage", async () => {
+    const { db } = stack.database;
+    await put("stepper", { lifecycleStage: "onboarding" });
+    const at = new Date("2030-01-02T03:04:05.000Z");
+    const first = await changeStage(
+      { db },
+      { workspaceId: ws.workspaceId, externalId: "stepper", stage: "adoption", at },
+    );
+    expect(first).toMatchObject({
+      from: "onboarding",
+      entered: true,
+      account: { lifecycleStage: "adoption" },
+    });
+    expect(first?.account.updatedAt.toISOString()).toBe(at.toISOString());
+
+    // By id, as the set_stage step calls it: the stage it is already in is no change, and no write.
+    const again = await changeStage(
+      { db },
+      { workspaceId: ws.workspaceId, accountId: first?.account.id ?? "", stage: "adoption", at: new Date() },
+    );
+    expect(again).toMatchObject({ from: "adoption", entered: false });
+    expect(again?.account.updatedAt.toISOString()).toBe(at.toISOString());
+
+    // Another workspace's account is not there.
+    const other = await stack.newWorkspace();
+    expect(
+      await changeStage(
+        { db },
+        { workspaceId: other.workspaceId, externalId: "stepper", stage: "churned", at },
+      ),
+    ).toBeNull();
   });
 });

@@ -2,12 +2,11 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findAccountRow } from "../apps/core/accounts/accounts";
 import { createSmtpTransport } from "../apps/core/delivery/mailer";
-import {
-  checkEscalationSla,
-  type Escalation,
-  openEscalation,
-  reassignEscalation,
-} from "../apps/core/escalations/escalations";
+import { reassignEscalation } from "../apps/core/escalations/actions";
+import { openEscalation } from "../apps/core/escalations/open";
+import type { Escalation } from "../apps/core/escalations/queries";
+import { checkEscalationSla } from "../apps/core/escalations/sla";
+import { createLogger } from "../apps/logger";
 import { enrollments, escalations, touches } from "../db/schema";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
@@ -311,10 +310,17 @@ describe("escalation SLA, reassignment and resolution", () => {
     await w.request("PUT", "/v1/csms/next@vendor.example", { capacity: 5 });
     const { id } = await (await escalationTarget(w, "mail-down"))();
     // Nothing listens on port 1: every send is refused at once.
-    const down = { ...delivery(), transport: createSmtpTransport("smtp://127.0.0.1:1") };
+    const logged: string[] = [];
+    const log = createLogger("debug", (line) => logged.push(line));
+    const down = { ...delivery(), transport: createSmtpTransport("smtp://127.0.0.1:1"), log };
     const moved = await reassignEscalation(down, w.workspaceId, id, "next@vendor.example", new Date());
     expect(moved.ok).toBe(true);
     expect((await escalation(w, id)).assignee).toBe("next@vendor.example");
+    // The failed notification is not swallowed: logged once, with the escalation and its cause.
+    const failures = logged.filter((line) => line.includes("could not tell the assignee"));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toContain(id);
+    expect(failures[0]).toContain("127.0.0.1");
   });
 
   it("answers a repeated resolve with the same outcome (a safe retry), and refuses a different one", async () => {

@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account } from "../apps/core/accounts/accounts";
-import { recomputeHealth } from "../apps/core/health/health";
-import { ensureHealthSchedules } from "../apps/core/workspace/schedules";
+import { recomputeHealth } from "../apps/core/health/compute";
+import { ensureHealthSchedules } from "../apps/core/health/schedules";
 import { healthScorecards } from "../db/schema";
 import { type HealthRecomputeWorkflow, healthScheduleId } from "../workflows/contracts";
 import {

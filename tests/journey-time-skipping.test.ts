@@ -6,8 +6,8 @@ import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import type { Worker } from "@temporalio/worker";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { upsertAccount } from "../apps/core/accounts/accounts";
 import { upsertContact } from "../apps/core/accounts/contacts";
+import { upsertAccount } from "../apps/core/accounts/save-account";
 import {
   enroll,
   onHealthBandEntered,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account } from "../apps/core/accounts/accounts";
-import type { RetentionReport } from "../apps/core/accounts/renewals";
+import type { RetentionReport } from "../apps/core/accounts/retention";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 let stack: TestStack;

@@ -14,7 +14,7 @@ import {
   signalJourneyRuns,
   startEnrollmentRun,
 } from "../apps/core/enrollments/enrollments";
-import { resolveEscalation } from "../apps/core/escalations/escalations";
+import { resolveEscalation } from "../apps/core/escalations/actions";
 import { ingestEvents } from "../apps/core/events/ingest";
 import { transitionJourney } from "../apps/core/journeys/journeys";
 import { Settings, saveSettings } from "../apps/core/workspace/settings";

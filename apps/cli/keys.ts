@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { type Database, openDatabase } from "../../db/client";
 import { migrate } from "../../db/migrate";
-import { workspaces } from "../../db/schema";
-import { addApiKey, listApiKeys, revokeKey } from "../core/workspace/api-keys";
+import { createKey, listApiKeys, revokeKey } from "../core/workspace/api-keys";
 import { loadEnv } from "../env";
 
 type Out = { out: (line: string) => void; err: (line: string) => void };
@@ -50,21 +49,13 @@ export function registerKeyCommands(program: Command, io: Out): void {
     .option("--name <name>", "what the key is for", "cli")
     .action((options: { workspace?: string; name: string }) =>
       withDatabase(async ({ db }) => {
-        let workspaceId = options.workspace;
-        if (!workspaceId) {
-          const ids = (await db.select({ id: workspaces.id }).from(workspaces).limit(2)).map((w) => w.id);
-          if (ids.length !== 1) {
-            io.err(
-              `volante: ${ids.length === 0 ? "no workspace yet" : "more than one workspace"}: name one with --workspace <id> (see \`volante keys list\`)`,
-            );
-            process.exitCode = 1;
-            return;
-          }
-          workspaceId = ids[0];
+        const created = await createKey(db, options.name, options.workspace);
+        if (!created.ok) {
+          io.err(`volante: ${created.reason}: name one with --workspace <id> (see \`volante keys list\`)`);
+          process.exitCode = 1;
+          return;
         }
-        if (!workspaceId) return;
-        const { keyId, apiKey } = await addApiKey(db, workspaceId, options.name);
-        io.out(`Key ${keyId} for workspace ${workspaceId}\nAPI key ${apiKey}`);
+        io.out(`Key ${created.keyId} for workspace ${created.workspaceId}\nAPI key ${created.apiKey}`);
       }),
     );
 

@@ -61,7 +61,7 @@ workspaces
 /** A new workspace's health Schedule, when Temporal answers now; else `npm start` creates it. */
 async function scheduleHealth(env: ReturnType<typeof loadEnv>, db: Database["db"]): Promise<string> {
   const { Client, Connection } = await import("@temporalio/client");
-  const { ensureHealthSchedules } = await import("../core/workspace/schedules");
+  const { ensureHealthSchedules } = await import("../core/health/schedules");
   const address = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_PORT}`;
   try {
     const connection = await Connection.connect({

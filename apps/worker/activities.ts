@@ -7,10 +7,10 @@ import type {
   ScheduleActivities,
 } from "../../workflows/contracts";
 import { routeEventsToRuns, scanRenewalWindows } from "../core/enrollments/enrollments";
-import { checkEscalationSla } from "../core/escalations/escalations";
+import { checkEscalationSla } from "../core/escalations/sla";
 import { applyEventFacts, markRouted } from "../core/events/ingest";
 import { deliverHealthAlerts } from "../core/health/alerts";
-import { recomputeHealth } from "../core/health/health";
+import { recomputeHealth } from "../core/health/compute";
 import { createJourneyActivities, type JourneyActivityDeps } from "./journey-activities";
 
 export type ActivityDeps = JourneyActivityDeps;
@@ -32,7 +32,7 @@ export function createActivities(deps: ActivityDeps): Activities {
     },
     scanRenewalWindows: ({ workspaceId, at }) => scanRenewalWindows(deps, workspaceId, at),
     recomputeHealth: async ({ workspaceId, at }) =>
-      (await recomputeHealth(deps, workspaceId, new Date(at))).accounts,
+      (await recomputeHealth(deps, workspaceId, new Date(at), Context.current().heartbeat)).accounts,
     checkEscalationSla: (input) =>
       checkEscalationSla(deps, { ...input, attempt: Context.current().info.attempt }),
     deliverHealthAlerts: ({ workspaceId }) =>

@@ -22,7 +22,8 @@ import { accountFacts } from "../core/accounts/facts";
 import { type DeliveryDeps, deliverTouch, loadRunContext } from "../core/delivery/deliver-touch";
 import { postWebhook } from "../core/delivery/webhooks";
 import { closeEnrollment, onStageEntered, type RuntimeDeps } from "../core/enrollments/enrollments";
-import { notifyEscalation, openEscalation } from "../core/escalations/escalations";
+import { notifyEscalation } from "../core/escalations/notify";
+import { openEscalation } from "../core/escalations/open";
 
 export type JourneyActivityDeps = RuntimeDeps & Omit<DeliveryDeps, "db">;
 

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { recomputeHealth } from "../../apps/core/health/health";
+import { recomputeHealth } from "../../apps/core/health/compute";
 import type { BenchStack } from "../stack";
 import { type Ctx, type Figure, pool, round, rowsOf, seconds } from "./shared";
 

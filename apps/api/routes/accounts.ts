@@ -5,14 +5,11 @@ import {
   AccountInput,
   AccountListQuery,
   AccountPatch,
-  findAccountRow,
   listAccounts,
-  patchAccount,
-  toAccountDetail,
-  upsertAccount,
 } from "../../core/accounts/accounts";
-import { onStageEntered } from "../../core/enrollments/enrollments";
-import { currentHealth } from "../../core/health/health";
+import type { StageDeps } from "../../core/accounts/change-stage";
+import { patchAccount, putAccount } from "../../core/accounts/save-account";
+import { getAccountDetail } from "../../core/health/queries";
 import { ExternalId } from "../../core/shared/validators";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
@@ -93,28 +90,9 @@ export const patchAccountRoute = createRoute({
   },
 });
 
-/**
- * Entering a lifecycle stage starts the journeys triggered by it. The account write is kept even if
- * Temporal cannot be reached; the failure is logged with the account and stage.
- */
-export async function stageEntered(deps: AppDeps, workspaceId: string, externalId: string, stage: string) {
-  const row = await findAccountRow(deps.db, workspaceId, externalId);
-  if (!row) return;
-  try {
-    await onStageEntered(
-      { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue },
-      workspaceId,
-      row.id,
-      stage,
-    );
-  } catch (err) {
-    deps.log.error("could not start stage_entered journeys", {
-      workspaceId,
-      externalId,
-      stage,
-      error: String(err),
-    });
-  }
+/** What an account write needs: the database, Temporal for the journeys it starts, and the log. */
+function stageDeps(deps: AppDeps): StageDeps {
+  return { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue, log: deps.log };
 }
 
 const notFound = (externalId: string) =>
@@ -123,17 +101,15 @@ const notFound = (externalId: string) =>
 export function accountsRouter() {
   return createRouter()
     .openapi(putAccountRoute, async (c) => {
+      const { deps, workspaceId } = c.var;
       const { externalId } = c.req.valid("param");
-      const { account, created, previousStage } = await upsertAccount(
-        c.var.deps.db,
-        c.var.workspaceId,
+      const { account, created } = await putAccount(
+        stageDeps(deps),
+        workspaceId,
         externalId,
         c.req.valid("json"),
+        deps.now(),
       );
-      // A new account enters its stage; a replaced one enters it only when the stage changed (as PATCH).
-      if (previousStage !== account.lifecycleStage) {
-        await stageEntered(c.var.deps, c.var.workspaceId, externalId, account.lifecycleStage);
-      }
       return created ? c.json(account, 201) : c.json(account, 200);
     })
     .openapi(listAccountsRoute, async (c) => {
@@ -142,17 +118,21 @@ export function accountsRouter() {
     })
     .openapi(getAccountRoute, async (c) => {
       const { externalId } = c.req.valid("param");
-      const row = await findAccountRow(c.var.deps.db, c.var.workspaceId, externalId);
-      if (!row) throw notFound(externalId);
-      return c.json(toAccountDetail(row, await currentHealth(c.var.deps.db, row.id)), 200);
+      const account = await getAccountDetail(c.var.deps.db, c.var.workspaceId, externalId);
+      if (!account) throw notFound(externalId);
+      return c.json(account, 200);
     })
     .openapi(patchAccountRoute, async (c) => {
+      const { deps, workspaceId } = c.var;
       const { externalId } = c.req.valid("param");
-      const result = await patchAccount(c.var.deps.db, c.var.workspaceId, externalId, c.req.valid("json"));
-      if (!result) throw notFound(externalId);
-      if (result.before.lifecycleStage !== result.after.lifecycleStage) {
-        await stageEntered(c.var.deps, c.var.workspaceId, externalId, result.after.lifecycleStage);
-      }
-      return c.json(result.after, 200);
+      const account = await patchAccount(
+        stageDeps(deps),
+        workspaceId,
+        externalId,
+        c.req.valid("json"),
+        deps.now(),
+      );
+      if (!account) throw notFound(externalId);
+      return c.json(account, 200);
     });
 }

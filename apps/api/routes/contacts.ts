@@ -1,14 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { findAccountRow } from "../../core/accounts/accounts";
 import {
   Contact,
   ContactInput,
   ContactListQuery,
   listContacts,
-  upsertContact,
+  putContact,
 } from "../../core/accounts/contacts";
 import { ExternalId } from "../../core/shared/validators";
-import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 
@@ -55,33 +53,28 @@ export const listContactsRoute = createRoute({
   },
 });
 
-async function accountOr404(deps: AppDeps, workspaceId: string, externalId: string) {
-  const row = await findAccountRow(deps.db, workspaceId, externalId);
-  if (!row)
-    throw new ProblemError({
-      status: 404,
-      type: "not-found",
-      detail: `No account with externalId "${externalId}".`,
-    });
-  return row;
-}
+const noAccount = (externalId: string) =>
+  new ProblemError({ status: 404, type: "not-found", detail: `No account with externalId "${externalId}".` });
 
 export function contactsRouter() {
   return createRouter()
     .openapi(putContactRoute, async (c) => {
       const { externalId, contactExternalId } = c.req.valid("param");
-      const account = await accountOr404(c.var.deps, c.var.workspaceId, externalId);
-      const { contact, created } = await upsertContact(
+      const result = await putContact(
         c.var.deps.db,
-        account,
+        c.var.workspaceId,
+        externalId,
         contactExternalId,
         c.req.valid("json"),
+        c.var.deps.now(),
       );
-      return created ? c.json(contact, 201) : c.json(contact, 200);
+      if (!result) throw noAccount(externalId);
+      return result.created ? c.json(result.contact, 201) : c.json(result.contact, 200);
     })
     .openapi(listContactsRoute, async (c) => {
       const { externalId } = c.req.valid("param");
-      const account = await accountOr404(c.var.deps, c.var.workspaceId, externalId);
-      return c.json(await listContacts(c.var.deps.db, account, c.req.valid("query")), 200);
+      const page = await listContacts(c.var.deps.db, c.var.workspaceId, externalId, c.req.valid("query"));
+      if (!page) throw noAccount(externalId);
+      return c.json(page, 200);
     });
 }

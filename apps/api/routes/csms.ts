@@ -39,7 +39,13 @@ export function csmsRouter() {
   return createRouter()
     .openapi(putRoute, async (c) =>
       c.json(
-        await upsertCsm(c.var.deps.db, c.var.workspaceId, c.req.valid("param").email, c.req.valid("json")),
+        await upsertCsm(
+          c.var.deps.db,
+          c.var.workspaceId,
+          c.req.valid("param").email,
+          c.req.valid("json"),
+          c.var.deps.now(),
+        ),
         200,
       ),
     )

@@ -1,18 +1,20 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { DeliveryDeps } from "../../core/delivery/deliver-touch";
 import {
   acknowledgeEscalation,
-  Escalation,
   type EscalationChange,
+  type NotifyDeps,
+  reassignEscalation,
+  resolveEscalation,
+} from "../../core/escalations/actions";
+import {
+  Escalation,
   EscalationListQuery,
   getEscalation,
   listEscalations,
-  reassignEscalation,
-  resolveEscalation,
-} from "../../core/escalations/escalations";
+} from "../../core/escalations/queries";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
-import { Problem, ProblemError } from "../problem";
+import { Problem, ProblemError, statusOfRefusal } from "../problem";
 
 const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
 const conflict = {
@@ -112,29 +114,31 @@ const reassignRoute = createRoute({
 
 function answer(result: EscalationChange) {
   if (result.ok) return result.escalation;
-  if (result.status === 422) {
+  const status = statusOfRefusal(result.refusal);
+  if (result.refusal === "invalid") {
     throw new ProblemError({
-      status: 422,
+      status,
       type: "validation",
       detail: result.detail,
       errors: [{ pointer: result.pointer, message: result.detail, in: "body" }],
     });
   }
   throw new ProblemError({
-    status: result.status,
-    type: result.status === 404 ? "not-found" : "conflict",
+    status,
+    type: result.refusal === "not_found" ? "not-found" : "conflict",
     detail: result.detail,
   });
 }
 
 /** What the CSM notifications need; the API sends them through the same delivery path as the worker. */
-function delivery(deps: AppDeps): DeliveryDeps {
+function delivery(deps: AppDeps): NotifyDeps {
   return {
     db: deps.db,
     outboxDir: deps.outboxDir,
     fileTemplates: deps.fileTemplates,
     publicUrl: deps.publicUrl,
     transport: deps.transport,
+    log: deps.log,
   };
 }
 
@@ -150,7 +154,14 @@ export function escalationsRouter() {
     })
     .openapi(acknowledgeRoute, async (c) =>
       c.json(
-        answer(await acknowledgeEscalation(c.var.deps.db, c.var.workspaceId, c.req.valid("param").id)),
+        answer(
+          await acknowledgeEscalation(
+            c.var.deps.db,
+            c.var.workspaceId,
+            c.req.valid("param").id,
+            c.var.deps.now(),
+          ),
+        ),
         200,
       ),
     )

@@ -1,16 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { findAccountRow } from "../../core/accounts/accounts";
 import { HealthAlert, HealthAlertQuery, listHealthAlerts } from "../../core/health/alerts";
-import {
-  currentHealth,
-  getScorecard,
-  healthHistory,
-  recomputeHealth,
-  saveScorecard,
-} from "../../core/health/health";
+import { recomputeHealthNow } from "../../core/health/compute";
+import { accountHealthHistory } from "../../core/health/queries";
 import { Scorecard } from "../../core/health/scorecard";
+import { getScorecard, saveScorecard } from "../../core/health/scorecard-store";
 import { ExternalId } from "../../core/shared/validators";
-import { ensureHealthSchedule } from "../../core/workspace/schedules";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
@@ -120,18 +114,12 @@ export function healthRouter() {
       c.json(await getScorecard(c.var.deps.db, c.var.workspaceId), 200),
     )
     .openapi(putScorecardRoute, async (c) => {
-      const scorecard = c.req.valid("json");
       const { deps, workspaceId } = c.var;
-      await saveScorecard(deps.db, workspaceId, scorecard);
-      await ensureHealthSchedule(deps.temporal.client, deps.temporal.taskQueue, workspaceId, scorecard.every);
-      return c.json(scorecard, 200);
+      return c.json(await saveScorecard(runtime(deps), workspaceId, c.req.valid("json"), deps.now()), 200);
     })
     .openapi(recomputeRoute, async (c) => {
       const { deps, workspaceId } = c.var;
-      const result = await recomputeHealth(runtime(deps), workspaceId, deps.now());
-      const { scorecard } = await getScorecard(deps.db, workspaceId);
-      await ensureHealthSchedule(deps.temporal.client, deps.temporal.taskQueue, workspaceId, scorecard.every);
-      return c.json(result, 200);
+      return c.json(await recomputeHealthNow(runtime(deps), workspaceId, deps.now()), 200);
     })
     .openapi(alertsRoute, async (c) =>
       c.json(
@@ -148,23 +136,20 @@ export function healthRouter() {
     )
     .openapi(accountHealthRoute, async (c) => {
       const { externalId } = c.req.valid("param");
-      const query = c.req.valid("query");
       const { deps } = c.var;
-      const account = await findAccountRow(deps.db, c.var.workspaceId, externalId);
-      if (!account)
+      const health = await accountHealthHistory(
+        deps.db,
+        c.var.workspaceId,
+        externalId,
+        c.req.valid("query"),
+        deps.now(),
+      );
+      if (!health)
         throw new ProblemError({
           status: 404,
           type: "not-found",
           detail: `No account with externalId "${externalId}".`,
         });
-      const to = query.to ? new Date(query.to) : deps.now();
-      const from = query.from ? new Date(query.from) : new Date(to.getTime() - 90 * 86_400_000);
-      return c.json(
-        {
-          current: await currentHealth(deps.db, account.id),
-          history: await healthHistory(deps.db, account.id, from, to),
-        },
-        200,
-      );
+      return c.json(health, 200);
     });
 }

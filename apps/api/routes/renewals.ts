@@ -1,20 +1,27 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { findAccountRow, patchAccount } from "../../core/accounts/accounts";
 import {
   listRenewals,
   Renewal,
   RenewalInput,
-  RetentionQuery,
-  RetentionReport,
+  RenewalOutcome,
   recordRenewal,
-  retentionReport,
 } from "../../core/accounts/renewals";
+import { RetentionQuery, RetentionReport, retentionReport } from "../../core/accounts/retention";
 import { ExternalId, IsoDate } from "../../core/shared/validators";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
-import { ProblemError } from "../problem";
-import { stageEntered } from "./accounts";
+import { ProblemError, statusOfRefusal } from "../problem";
 
 const externalId = ExternalId.openapi({ param: { name: "externalId", in: "path" }, example: "acme" });
+
+/**
+ * The body as documented: the outcome's reference to the `RenewalOutcome` component beside the
+ * field's own description is metadata only `.openapi()` records (core's zod `.meta` cannot).
+ */
+const RenewalBody = RenewalInput.extend({
+  outcome: RenewalOutcome.openapi("RenewalOutcome")
+    .optional()
+    .openapi({ description: "Derived from the two ARRs when omitted; when given it must agree with them" }),
+}).openapi("RenewalInput");
 
 const putRoute = createRoute({
   method: "put",
@@ -30,7 +37,7 @@ const putRoute = createRoute({
       externalId,
       renewalDate: IsoDate.openapi({ param: { name: "renewalDate", in: "path" } }),
     }),
-    body: { required: true, content: { "application/json": { schema: RenewalInput } } },
+    body: { required: true, content: { "application/json": { schema: RenewalBody } } },
   },
   responses: {
     200: { description: "Recorded", content: { "application/json": { schema: Renewal } } },
@@ -75,27 +82,28 @@ export function renewalsRouter() {
     .openapi(putRoute, async (c) => {
       const { externalId, renewalDate } = c.req.valid("param");
       const { deps, workspaceId } = c.var;
-      const account = await findAccountRow(deps.db, workspaceId, externalId);
-      if (!account) throw notFound(externalId);
-      const result = await recordRenewal(deps.db, workspaceId, account, renewalDate, c.req.valid("json"));
-      if (!result.ok)
-        throw new ProblemError({
-          status: 422,
-          type: "validation",
-          detail: "The renewal does not add up.",
-          errors: result.errors,
-        });
-      if (result.churned && account.lifecycleStage !== "churned") {
-        await patchAccount(deps.db, workspaceId, externalId, { lifecycleStage: "churned" });
-        await stageEntered(deps, workspaceId, externalId, "churned");
-      }
-      return c.json(result.renewal, 200);
+      const result = await recordRenewal(
+        { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue, log: deps.log },
+        workspaceId,
+        externalId,
+        renewalDate,
+        c.req.valid("json"),
+        deps.now(),
+      );
+      if (result.ok) return c.json(result.renewal, 200);
+      if (result.refusal === "not_found") throw notFound(externalId);
+      throw new ProblemError({
+        status: statusOfRefusal(result.refusal),
+        type: "validation",
+        detail: "The renewal does not add up.",
+        errors: result.errors,
+      });
     })
     .openapi(listRoute, async (c) => {
       const { externalId } = c.req.valid("param");
-      const account = await findAccountRow(c.var.deps.db, c.var.workspaceId, externalId);
-      if (!account) throw notFound(externalId);
-      return c.json({ data: await listRenewals(c.var.deps.db, account) }, 200);
+      const renewals = await listRenewals(c.var.deps.db, c.var.workspaceId, externalId);
+      if (!renewals) throw notFound(externalId);
+      return c.json({ data: renewals }, 200);
     })
     .openapi(reportRoute, async (c) => {
       const query = c.req.valid("query");

@@ -31,6 +31,9 @@ export function settingsRouter() {
   return createRouter()
     .openapi(getRoute, async (c) => c.json(await getSettings(c.var.deps.db, c.var.workspaceId), 200))
     .openapi(putRoute, async (c) =>
-      c.json(await saveSettings(c.var.deps.db, c.var.workspaceId, c.req.valid("json")), 200),
+      c.json(
+        await saveSettings(c.var.deps.db, c.var.workspaceId, c.req.valid("json"), c.var.deps.now()),
+        200,
+      ),
     );
 }

@@ -1,8 +1,7 @@
-import { z } from "@hono/zod-openapi";
-import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, lifecycleStages, tiers } from "../../../db/schema/index";
-import type { AccountHealth } from "../health/health";
 import { decodeCursor, toPage } from "../shared/pagination";
 import {
   Attributes,
@@ -14,8 +13,8 @@ import {
   TimeZone,
 } from "../shared/validators";
 
-export const Tier = z.enum(tiers).openapi("Tier");
-export const LifecycleStage = z.enum(lifecycleStages).openapi("LifecycleStage");
+export const Tier = z.enum(tiers).meta({ id: "Tier" });
+export const LifecycleStage = z.enum(lifecycleStages).meta({ id: "LifecycleStage" });
 export type LifecycleStage = z.infer<typeof LifecycleStage>;
 
 const accountFields = {
@@ -27,18 +26,18 @@ const accountFields = {
     .max(MAX_AMOUNT)
     .nullable()
     .optional()
-    .openapi({ description: "Annual recurring revenue" }),
+    .meta({ description: "Annual recurring revenue" }),
   licenses: z.number().int().nonnegative().max(MAX_INT4).nullable().optional(),
   contractStart: IsoDate.nullable().optional(),
   renewalDate: IsoDate.nullable().optional(),
   lifecycleStage: LifecycleStage.default("onboarding"),
-  ownerCsm: z.email().nullable().optional().openapi({ description: "Email of the owning CSM" }),
+  ownerCsm: z.email().nullable().optional().meta({ description: "Email of the owning CSM" }),
   timezone: TimeZone.nullable().optional(),
   attributes: Attributes.default({}),
 };
 
 /** Body of PUT /v1/accounts/{externalId}: the whole account. */
-export const AccountInput = storableText(z.strictObject(accountFields)).openapi("AccountInput");
+export const AccountInput = storableText(z.strictObject(accountFields)).meta({ id: "AccountInput" });
 export type AccountInput = z.infer<typeof AccountInput>;
 
 /** Body of PATCH /v1/accounts/{externalId}: any subset; `attributes` are merged key by key. */
@@ -55,7 +54,7 @@ export const AccountPatch = storableText(
     timezone: accountFields.timezone,
     attributes: Attributes.optional(),
   }),
-).openapi("AccountPatch");
+).meta({ id: "AccountPatch" });
 export type AccountPatch = z.infer<typeof AccountPatch>;
 
 const HealthBand = z.enum(["red", "yellow", "green"]);
@@ -72,21 +71,24 @@ const accountObject = z.object({
   ownerCsm: z.string().nullable(),
   timezone: z.string().nullable(),
   attributes: z.record(z.string(), z.unknown()),
-  lastSeenAt: z.string().nullable().openapi({ description: "Time of the latest event received" }),
-  lastLoginAt: z.string().nullable().openapi({ description: "Time of the latest `login` event" }),
+  lastSeenAt: z.string().nullable().meta({ description: "Time of the latest event received" }),
+  lastLoginAt: z.string().nullable().meta({ description: "Time of the latest `login` event" }),
   health: z
     .object({ score: z.number().int(), band: HealthBand, computedAt: z.string() })
     .nullable()
-    .openapi({ description: "The latest health score; GET of one account adds its trend and measures" }),
+    .meta({ description: "The latest health score; GET of one account adds its trend and measures" }),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 
 /** An account as lists, PUT and PATCH return it: the latest health score without its history. */
-export const Account = accountObject.openapi("Account");
+export const Account = accountObject.meta({ id: "Account" });
 export type Account = z.infer<typeof Account>;
 
-/** One account as GET returns it: health with its trend and measures (a few more queries). */
+/**
+ * One account as GET returns it: health with its trend and measures (a few more queries). Built by
+ * `getAccountDetail` in health/queries.ts: health reads accounts, never the other way round.
+ */
 export const AccountDetail = accountObject
   .extend({
     health: z
@@ -96,18 +98,20 @@ export const AccountDetail = accountObject
         computedAt: z.string(),
         trend: z
           .object({ days7: z.number().nullable(), days28: z.number().nullable() })
-          .openapi({ description: "Change of the score over 7 and 28 days; null without enough history" }),
+          .meta({ description: "Change of the score over 7 and 28 days; null without enough history" }),
         measures: z
           .record(z.string(), z.object({ value: z.number(), score: z.number() }))
-          .openapi({ description: "Each scorecard measure's raw value and 0–100 score" }),
+          .meta({ description: "Each scorecard measure's raw value and 0–100 score" }),
       })
       .nullable()
-      .openapi({ description: "The current health score, band, trend and measures" }),
+      .meta({ description: "The current health score, band, trend and measures" }),
   })
-  .openapi("AccountDetail");
+  .meta({ id: "AccountDetail" });
 export type AccountDetail = z.infer<typeof AccountDetail>;
+/** An account's health now: score, band, trend and measures (health/ computes it). */
+export type AccountHealth = NonNullable<AccountDetail["health"]>;
 
-type AccountRow = typeof accounts.$inferSelect;
+export type AccountRow = typeof accounts.$inferSelect;
 
 export function toAccount(row: AccountRow): Account {
   return {
@@ -133,10 +137,6 @@ export function toAccount(row: AccountRow): Account {
   };
 }
 
-/**
- * Creates or replaces an account. `previousStage` is the stage it had before (null when created), so
- * the caller can start the journeys of a stage it entered.
- */
 /** `health` is what `currentHealth` found; the account's own columns stand in before any history. */
 export function toAccountDetail(row: AccountRow, health: AccountHealth | null): AccountDetail {
   const account = toAccount(row);
@@ -150,47 +150,6 @@ export function toAccountDetail(row: AccountRow, health: AccountHealth | null): 
   };
 }
 
-export async function upsertAccount(
-  db: Db,
-  workspaceId: string,
-  externalId: string,
-  input: AccountInput,
-): Promise<{ account: Account; created: boolean; previousStage: LifecycleStage | null }> {
-  const values = {
-    name: input.name,
-    tier: input.tier,
-    arr: input.arr ?? null,
-    licenses: input.licenses ?? null,
-    contractStart: input.contractStart ?? null,
-    renewalDate: input.renewalDate ?? null,
-    lifecycleStage: input.lifecycleStage,
-    ownerCsm: input.ownerCsm ?? null,
-    timezone: input.timezone ?? null,
-    attributes: input.attributes,
-  };
-  return db.transaction(async (tx) => {
-    const [before] = await tx
-      .select({ lifecycleStage: accounts.lifecycleStage })
-      .from(accounts)
-      .where(and(eq(accounts.workspaceId, workspaceId), eq(accounts.externalId, externalId)))
-      .for("update");
-    const [row] = await tx
-      .insert(accounts)
-      .values({ workspaceId, externalId, ...values })
-      .onConflictDoUpdate({
-        target: [accounts.workspaceId, accounts.externalId],
-        set: { ...values, updatedAt: new Date() },
-      })
-      .returning({ ...getTableColumns(accounts), created: sql<boolean>`(xmax = 0)` });
-    if (!row) throw new Error("account upsert returned nothing");
-    return {
-      account: toAccount(row),
-      created: Boolean(row.created),
-      previousStage: before?.lifecycleStage ?? null,
-    };
-  });
-}
-
 export async function findAccountRow(
   db: Db,
   workspaceId: string,
@@ -202,34 +161,6 @@ export async function findAccountRow(
     .where(and(eq(accounts.workspaceId, workspaceId), eq(accounts.externalId, externalId)))
     .limit(1);
   return row ?? null;
-}
-
-export async function patchAccount(
-  db: Db,
-  workspaceId: string,
-  externalId: string,
-  patch: AccountPatch,
-): Promise<{ before: Account; after: Account } | null> {
-  return db.transaction(async (tx) => {
-    const [current] = await tx
-      .select()
-      .from(accounts)
-      .where(and(eq(accounts.workspaceId, workspaceId), eq(accounts.externalId, externalId)))
-      .for("update");
-    if (!current) return null;
-    const { attributes, ...rest } = patch;
-    const [updated] = await tx
-      .update(accounts)
-      .set({
-        ...rest,
-        ...(attributes ? { attributes: { ...current.attributes, ...attributes } } : {}),
-        updatedAt: new Date(),
-      })
-      .where(eq(accounts.id, current.id))
-      .returning();
-    if (!updated) throw new Error("account update returned nothing");
-    return { before: toAccount(current), after: toAccount(updated) };
-  });
 }
 
 export const AccountListQuery = z.object({

@@ -1,11 +1,12 @@
-import { z } from "@hono/zod-openapi";
 import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { contactRoles, contacts } from "../../../db/schema/index";
 import { decodeCursor, toPage } from "../shared/pagination";
 import { Attributes, ExternalIdCursor, storableText, TimeZone } from "../shared/validators";
+import { findAccountRow } from "./accounts";
 
-export const ContactRole = z.enum(contactRoles).openapi("ContactRole");
+export const ContactRole = z.enum(contactRoles).meta({ id: "ContactRole" });
 
 /** Body of PUT /v1/accounts/{externalId}/contacts/{contactExternalId}. */
 export const ContactInput = storableText(
@@ -20,13 +21,13 @@ export const ContactInput = storableText(
     timezone: TimeZone.nullable().optional(),
     attributes: Attributes.default({}),
   }),
-).openapi("ContactInput");
+).meta({ id: "ContactInput" });
 export type ContactInput = z.infer<typeof ContactInput>;
 
 export const Contact = z
   .object({
     externalId: z.string(),
-    account: z.string().openapi({ description: "externalId of the account" }),
+    account: z.string().meta({ description: "externalId of the account" }),
     email: z.string(),
     name: z.string().nullable(),
     role: ContactRole,
@@ -36,7 +37,7 @@ export const Contact = z
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .openapi("Contact");
+  .meta({ id: "Contact" });
 export type Contact = z.infer<typeof Contact>;
 
 type ContactRow = typeof contacts.$inferSelect;
@@ -63,6 +64,7 @@ export async function upsertContact(
   account: AccountRef,
   externalId: string,
   input: ContactInput,
+  at: Date = new Date(),
 ): Promise<{ contact: Contact; created: boolean }> {
   const values = {
     email: input.email,
@@ -77,7 +79,7 @@ export async function upsertContact(
     .values({ workspaceId: account.workspaceId, accountId: account.id, externalId, ...values })
     .onConflictDoUpdate({
       target: [contacts.accountId, contacts.externalId],
-      set: { ...values, updatedAt: new Date() },
+      set: { ...values, updatedAt: at },
     })
     .returning({ ...getTableColumns(contacts), created: sql<boolean>`(xmax = 0)` });
   if (!row) throw new Error("contact upsert returned nothing");
@@ -91,11 +93,28 @@ export const ContactListQuery = z.object({
 });
 export type ContactListQuery = z.infer<typeof ContactListQuery>;
 
+/** PUT of a contact: creates or replaces it on the account; null when there is no such account. */
+export async function putContact(
+  db: Db,
+  workspaceId: string,
+  accountExternalId: string,
+  externalId: string,
+  input: ContactInput,
+  at: Date,
+): Promise<{ contact: Contact; created: boolean } | null> {
+  const account = await findAccountRow(db, workspaceId, accountExternalId);
+  return account ? upsertContact(db, account, externalId, input, at) : null;
+}
+
+/** A page of an account's contacts in externalId order; null when there is no such account. */
 export async function listContacts(
   db: Db,
-  account: AccountRef,
+  workspaceId: string,
+  accountExternalId: string,
   query: ContactListQuery,
-): Promise<{ data: Contact[]; nextCursor: string | null }> {
+): Promise<{ data: Contact[]; nextCursor: string | null } | null> {
+  const account = await findAccountRow(db, workspaceId, accountExternalId);
+  if (!account) return null;
   const after = decodeCursor(query.cursor)?.[0];
   const rows = await db
     .select()

@@ -1,33 +1,30 @@
-import { z } from "@hono/zod-openapi";
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, renewalOutcomes, renewals } from "../../../db/schema/index";
 import { IsoDate, MAX_AMOUNT } from "../shared/validators";
-import { Tier } from "./accounts";
+import { findAccountRow, Tier } from "./accounts";
+import { changeStage, type StageDeps, startStageJourneys } from "./change-stage";
 
-/**
- * Renewal outcomes and retention. Retention is measured by renewal cohort: the contracts that came
- * up for renewal in a period, their ARR before and after. GRR = (starting − churned − contraction) /
- * starting, capped at 100% by construction; NRR = ending / starting (expansion included).
- */
+/** Renewal outcomes: what happened at each renewal of an account (retention.ts reports on them). */
 
-export const RenewalOutcome = z.enum(renewalOutcomes).openapi("RenewalOutcome");
+export const RenewalOutcome = z.enum(renewalOutcomes).meta({ id: "RenewalOutcome" });
 
 const Arr = z.number().nonnegative().max(MAX_AMOUNT);
 
 export const RenewalInput = z
   .strictObject({
-    arrBefore: Arr.optional().openapi({
+    arrBefore: Arr.optional().meta({
       description: "ARR up for renewal; default: the account's current ARR (or the earlier record's)",
     }),
-    arrAfter: Arr.openapi({ description: "ARR after the renewal; 0 when the account churned" }),
-    outcome: RenewalOutcome.optional().openapi({
+    arrAfter: Arr.meta({ description: "ARR after the renewal; 0 when the account churned" }),
+    outcome: RenewalOutcome.optional().meta({
       description: "Derived from the two ARRs when omitted; when given it must agree with them",
     }),
     notes: z.string().max(4000).nullable().optional(),
-    nextRenewalDate: IsoDate.optional().openapi({ description: "Sets the account's next renewal date" }),
+    nextRenewalDate: IsoDate.optional().meta({ description: "Sets the account's next renewal date" }),
   })
-  .openapi("RenewalInput");
+  .meta({ id: "RenewalInput" });
 export type RenewalInput = z.infer<typeof RenewalInput>;
 
 export const Renewal = z
@@ -41,7 +38,7 @@ export const Renewal = z
     notes: z.string().nullable(),
     recordedAt: z.string(),
   })
-  .openapi("Renewal");
+  .meta({ id: "Renewal" });
 export type Renewal = z.infer<typeof Renewal>;
 
 export function outcomeOf(before: number, after: number): z.infer<typeof RenewalOutcome> {
@@ -52,20 +49,26 @@ export function outcomeOf(before: number, after: number): z.infer<typeof Renewal
 }
 
 export type RecordResult =
-  | { ok: true; renewal: Renewal; churned: boolean }
-  | { ok: false; errors: { pointer: string; message: string }[] };
+  | { ok: true; renewal: Renewal }
+  | { ok: false; refusal: "not_found" }
+  | { ok: false; refusal: "invalid"; errors: { pointer: string; message: string }[] };
 
 /**
  * Records (or corrects) the outcome of one renewal, idempotent by (account, renewal date), and moves
- * the account on: its ARR becomes the renewed ARR, its next renewal date is set when given.
+ * the account on in the same transaction: its ARR becomes the renewed ARR, its next renewal date is
+ * set when given, and a churned account enters the `churned` stage (whose journeys then start).
  */
 export async function recordRenewal(
-  db: Db,
+  deps: StageDeps,
   workspaceId: string,
-  account: typeof accounts.$inferSelect,
+  externalId: string,
   renewalDate: string,
   input: RenewalInput,
+  at: Date,
 ): Promise<RecordResult> {
+  const { db } = deps;
+  const account = await findAccountRow(db, workspaceId, externalId);
+  if (!account) return { ok: false, refusal: "not_found" };
   const [earlier] = await db
     .select()
     .from(renewals)
@@ -74,12 +77,14 @@ export async function recordRenewal(
   if (arrBefore === null || arrBefore === undefined)
     return {
       ok: false,
+      refusal: "invalid",
       errors: [{ pointer: "/arrBefore", message: "required: the account has no ARR to start from" }],
     };
   const derived = outcomeOf(arrBefore, input.arrAfter);
   if (input.outcome && input.outcome !== derived)
     return {
       ok: false,
+      refusal: "invalid",
       errors: [
         {
           pointer: "/outcome",
@@ -94,26 +99,35 @@ export async function recordRenewal(
     arrAfter: input.arrAfter,
     notes: input.notes ?? null,
   };
-  const [row] = await db.transaction(async (tx) => {
+  const { row, churn } = await db.transaction(async (tx) => {
     await tx
       .update(accounts)
       .set({
         arr: input.arrAfter,
         ...(input.nextRenewalDate ? { renewalDate: input.nextRenewalDate } : {}),
-        updatedAt: new Date(),
+        updatedAt: at,
       })
       .where(eq(accounts.id, account.id));
-    return tx
+    const [row] = await tx
       .insert(renewals)
       .values({ workspaceId, accountId: account.id, renewalDate, ...values })
       .onConflictDoUpdate({
         target: [renewals.accountId, renewals.renewalDate],
-        set: { ...values, updatedAt: new Date() },
+        set: { ...values, updatedAt: at },
       })
       .returning();
+    const churn =
+      derived === "churned"
+        ? await changeStage(
+            { db: tx as unknown as Db },
+            { workspaceId, accountId: account.id, stage: "churned", at },
+          )
+        : null;
+    return { row, churn };
   });
   if (!row) throw new Error("renewal upsert returned nothing");
-  return { ok: true, renewal: toRenewal(row, account.externalId), churned: derived === "churned" };
+  if (churn) await startStageJourneys(deps, churn);
+  return { ok: true, renewal: toRenewal(row, account.externalId) };
 }
 
 function toRenewal(row: typeof renewals.$inferSelect, externalId: string): Renewal {
@@ -129,156 +143,18 @@ function toRenewal(row: typeof renewals.$inferSelect, externalId: string): Renew
   };
 }
 
-export async function listRenewals(db: Db, account: typeof accounts.$inferSelect): Promise<Renewal[]> {
+/** An account's renewals, oldest first; null when there is no such account. */
+export async function listRenewals(
+  db: Db,
+  workspaceId: string,
+  externalId: string,
+): Promise<Renewal[] | null> {
+  const account = await findAccountRow(db, workspaceId, externalId);
+  if (!account) return null;
   const rows = await db
     .select()
     .from(renewals)
     .where(eq(renewals.accountId, account.id))
     .orderBy(asc(renewals.renewalDate));
   return rows.map((r) => toRenewal(r, account.externalId));
-}
-
-export const Period = z.enum(["month", "quarter", "year"]);
-
-export const RetentionQuery = z.object({
-  from: IsoDate.optional().openapi({
-    description: "First renewal date counted; default: a year before `to`",
-  }),
-  to: IsoDate.optional().openapi({ description: "Last renewal date counted; default: today" }),
-  period: Period.default("quarter"),
-});
-export type RetentionQuery = z.infer<typeof RetentionQuery>;
-
-const Figures = z.object({
-  renewals: z.number().int(),
-  startingArr: z.number(),
-  churnedArr: z.number(),
-  contractionArr: z.number(),
-  expansionArr: z.number(),
-  endingArr: z.number(),
-  grr: z
-    .number()
-    .nullable()
-    .openapi({ description: "Gross revenue retention, 0–1; null with no starting ARR" }),
-  nrr: z
-    .number()
-    .nullable()
-    .openapi({ description: "Net revenue retention, 0–…; null with no starting ARR" }),
-  outcomes: z.record(RenewalOutcome, z.number().int()),
-});
-
-export const RetentionReport = z
-  .object({
-    from: z.string(),
-    to: z.string(),
-    period: Period,
-    periods: z.array(
-      z.object({
-        period: z.string().openapi({ example: "2026-Q3" }),
-        total: Figures,
-        tiers: z.array(Figures.extend({ tier: Tier })),
-      }),
-    ),
-    total: Figures.extend({ tiers: z.array(Figures.extend({ tier: Tier })) }),
-  })
-  .openapi("RetentionReport");
-export type RetentionReport = z.infer<typeof RetentionReport>;
-
-type Grouped = {
-  period: string | null;
-  tier: string | null;
-  renewals: number;
-  starting: string;
-  churned: string;
-  contraction: string;
-  expansion: string;
-  ending: string;
-  renewed: number;
-  expanded: number;
-  contracted: number;
-  churned_count: number;
-};
-
-const labels = { month: "YYYY-MM", quarter: 'YYYY-"Q"Q', year: "YYYY" } as const;
-
-/** The same day a year earlier (29 February falls on 1 March), never before 0001-01-01. */
-function yearBefore(date: string): string {
-  const day = new Date(`${date}T00:00:00Z`);
-  day.setUTCFullYear(day.getUTCFullYear() - 1);
-  return day.getUTCFullYear() < 1 ? "0001-01-01" : day.toISOString().slice(0, 10);
-}
-
-/** GRR and NRR by period and tier, one grouped query (grouping sets give the subtotals). */
-export async function retentionReport(
-  db: Db,
-  workspaceId: string,
-  query: RetentionQuery,
-  today: Date,
-): Promise<RetentionReport> {
-  const to = query.to ?? today.toISOString().slice(0, 10);
-  const from = query.from ?? yearBefore(to);
-  const label = sql.raw(`'${labels[query.period]}'`);
-  const unit = sql.raw(`'${query.period}'`);
-  const result = await db.execute(sql`
-    select r.period, r.tier,
-      count(*)::int as renewals,
-      sum(r.arr_before) as starting,
-      sum(case when r.outcome = 'churned' then r.arr_before else 0 end) as churned,
-      sum(case when r.outcome = 'contracted' then r.arr_before - r.arr_after else 0 end) as contraction,
-      sum(case when r.outcome = 'expanded' then r.arr_after - r.arr_before else 0 end) as expansion,
-      sum(r.arr_after) as ending,
-      count(*) filter (where r.outcome = 'renewed')::int as renewed,
-      count(*) filter (where r.outcome = 'expanded')::int as expanded,
-      count(*) filter (where r.outcome = 'contracted')::int as contracted,
-      count(*) filter (where r.outcome = 'churned')::int as churned_count
-    from (
-      select to_char(date_trunc(${unit}, renewal_date), ${label}) as period, tier, outcome, arr_before, arr_after
-      from renewals
-      where workspace_id = ${workspaceId} and renewal_date between ${from}::date and ${to}::date
-    ) r
-    group by grouping sets ((r.period, r.tier), (r.period), (r.tier), ())
-    order by r.period nulls last, r.tier nulls first
-  `);
-
-  // PGlite answers { rows }, postgres.js an array.
-  const rows = (result as { rows?: Grouped[] }).rows ?? (result as unknown as Grouped[]);
-  const figures = (g: Grouped | undefined): z.infer<typeof Figures> => {
-    const starting = Number(g?.starting ?? 0);
-    const churned = Number(g?.churned ?? 0);
-    const contraction = Number(g?.contraction ?? 0);
-    const ending = Number(g?.ending ?? 0);
-    const ratio = (n: number) => (starting > 0 ? Math.round((n / starting) * 10_000) / 10_000 : null);
-    return {
-      renewals: g?.renewals ?? 0,
-      startingArr: starting,
-      churnedArr: churned,
-      contractionArr: contraction,
-      expansionArr: Number(g?.expansion ?? 0),
-      endingArr: ending,
-      grr: ratio(starting - churned - contraction),
-      nrr: ratio(ending),
-      outcomes: {
-        renewed: g?.renewed ?? 0,
-        expanded: g?.expanded ?? 0,
-        contracted: g?.contracted ?? 0,
-        churned: g?.churned_count ?? 0,
-      },
-    };
-  };
-  const byTier = (list: Grouped[]) =>
-    list.filter((g) => g.tier !== null).map((g) => ({ tier: g.tier as z.infer<typeof Tier>, ...figures(g) }));
-  const periodNames = [...new Set(rows.flatMap((g) => (g.period === null ? [] : [g.period])))];
-  return {
-    from,
-    to,
-    period: query.period,
-    periods: periodNames.map((period) => {
-      const mine = rows.filter((g) => g.period === period);
-      return { period, total: figures(mine.find((g) => g.tier === null)), tiers: byTier(mine) };
-    }),
-    total: {
-      ...figures(rows.find((g) => g.period === null && g.tier === null)),
-      tiers: byTier(rows.filter((g) => g.period === null)),
-    },
-  };
 }

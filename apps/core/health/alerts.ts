@@ -1,6 +1,6 @@
-import { z } from "@hono/zod-openapi";
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
 import { and, desc, eq, gte, isNull } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, healthAlerts } from "../../../db/schema/index";
 import { type HealthAlertsWorkflow, healthAlertsWorkflowId } from "../../../workflows/contracts";
@@ -21,12 +21,12 @@ export const HealthAlert = z
     raisedAt: z.string(),
     notifiedAt: z.string().nullable(),
   })
-  .openapi("HealthAlert");
+  .meta({ id: "HealthAlert" });
 export type HealthAlert = z.infer<typeof HealthAlert>;
 
 export const HealthAlertQuery = z.object({
-  from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Default: 30 days ago" }),
-  band: Band.optional().openapi({ description: "Only alerts into this band" }),
+  from: z.iso.datetime({ offset: true }).optional().meta({ description: "Default: 30 days ago" }),
+  band: Band.optional().meta({ description: "Only alerts into this band" }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 

@@ -1,5 +1,5 @@
-import { z } from "@hono/zod-openapi";
 import { parse as parseDuration } from "tinyduration";
+import { z } from "zod";
 
 /**
  * The health scorecard: measures over metrics computed per account, each with a weight and a linear
@@ -96,7 +96,7 @@ export const Scorecard = z
       }
     }
   })
-  .openapi("Scorecard");
+  .meta({ id: "Scorecard" });
 export type Scorecard = z.infer<typeof Scorecard>;
 
 /**

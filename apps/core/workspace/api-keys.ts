@@ -97,6 +97,25 @@ export async function addApiKey(
   return { keyId: row.id, apiKey };
 }
 
+/**
+ * `volante keys create`: adds a key to the workspace named, or to the only workspace there is. The
+ * clear key is only in the return value; without a workspace to choose, says why.
+ */
+export async function createKey(
+  db: Db,
+  name: string,
+  workspaceId?: string,
+): Promise<{ ok: true; workspaceId: string; keyId: string; apiKey: string } | { ok: false; reason: string }> {
+  const ids = workspaceId
+    ? [workspaceId]
+    : (await db.select({ id: workspaces.id }).from(workspaces).limit(2)).map((w) => w.id);
+  const [target] = ids;
+  if (!target || ids.length > 1)
+    return { ok: false, reason: target ? "more than one workspace" : "no workspace yet" };
+  const { keyId, apiKey } = await addApiKey(db, target, name);
+  return { ok: true, workspaceId: target, keyId, apiKey };
+}
+
 export type ApiKeyInfo = {
   id: string;
   workspaceId: string;

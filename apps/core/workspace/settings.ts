@@ -1,6 +1,6 @@
-import { z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { parse as parseDuration } from "tinyduration";
+import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { workspaces } from "../../../db/schema/index";
 import { Tier } from "../accounts/accounts";
@@ -24,7 +24,7 @@ export const Settings = z
           .url({ protocol: /^https?$/ })
           .nullable()
           .default(null)
-          .openapi({
+          .meta({
             description:
               "Slack-compatible incoming webhook: escalations (opened, reminder, SLA breach) and health alerts",
             example: "https://hooks.slack.com/services/T000/B000/XXXX",
@@ -33,7 +33,7 @@ export const Settings = z
           .email()
           .nullable()
           .default(null)
-          .openapi({ description: "Told when an escalation misses its SLA" }),
+          .meta({ description: "Told when an escalation misses its SLA" }),
       })
       .prefault({}),
     email: z
@@ -43,12 +43,12 @@ export const Settings = z
           .min(3)
           .max(300)
           .default("Volante <noreply@volante.local>")
-          .openapi({ description: "From of every email, e.g. `Acme CS <cs@acme.example>`" }),
+          .meta({ description: "From of every email, e.g. `Acme CS <cs@acme.example>`" }),
         replyTo: z.email().nullable().default(null),
         csmSenderTiers: z
           .array(Tier)
           .default(["high_touch"])
-          .openapi({ description: "Tiers whose emails come from (and reply to) the account's owner CSM" }),
+          .meta({ description: "Tiers whose emails come from (and reply to) the account's owner CSM" }),
       })
       .prefault({}),
     delivery: z
@@ -56,24 +56,24 @@ export const Settings = z
         frequencyCap: z
           .strictObject({
             max: z.number().int().min(1).max(1000),
-            per: IsoDuration.openapi({ example: "P1D" }),
+            per: IsoDuration.meta({ example: "P1D" }),
           })
           .nullable()
           .default(null)
-          .openapi({
+          .meta({
             description:
               "At most `max` messages per contact per window, across journeys; transactional is exempt",
           }),
-        quietHours: z.strictObject({ start: Clock, end: Clock }).nullable().default(null).openapi({
+        quietHours: z.strictObject({ start: Clock, end: Clock }).nullable().default(null).meta({
           description: "No message in this window of the contact's local time; deferred to its end",
         }),
-        defaultTimezone: TimeZone.default("UTC").openapi({
+        defaultTimezone: TimeZone.default("UTC").meta({
           description: "For contacts and accounts without a time zone",
         }),
       })
       .prefault({}),
   })
-  .openapi("Settings");
+  .meta({ id: "Settings" });
 export type Settings = z.infer<typeof Settings>;
 
 /** The workspace's settings with every default filled in. */
@@ -90,7 +90,12 @@ export function settingsOf(stored: unknown): Settings {
   return Settings.parse(stored ?? {});
 }
 
-export async function saveSettings(db: Db, workspaceId: string, settings: Settings): Promise<Settings> {
-  await db.update(workspaces).set({ settings, updatedAt: new Date() }).where(eq(workspaces.id, workspaceId));
+export async function saveSettings(
+  db: Db,
+  workspaceId: string,
+  settings: Settings,
+  at: Date = new Date(),
+): Promise<Settings> {
+  await db.update(workspaces).set({ settings, updatedAt: at }).where(eq(workspaces.id, workspaceId));
   return settings;
 }

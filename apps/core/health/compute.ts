@@ -1,32 +1,16 @@
-import { Context } from "@temporalio/activity";
-import { and, asc, desc, eq, gte, lte, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { accountHealth, healthScorecards } from "../../../db/schema/index";
+import { accountHealth } from "../../../db/schema/index";
 import { enrollAccountsWhereTriggered, type RuntimeDeps } from "../enrollments/enrollments";
 import { raiseHealthAlerts } from "./alerts";
-import { defaultScorecard, type HealthResult, type MetricValues, Scorecard, scoreAccount } from "./scorecard";
+import { ensureHealthSchedule } from "./schedules";
+import { type MetricValues, type Scorecard, scoreAccount } from "./scorecard";
+import { getScorecard } from "./scorecard-store";
 
 const DAY_MS = 86_400_000;
 const INSERT_CHUNK = 1000;
 /** Well inside the health workflow's heartbeat timeout (5 minutes); the SDK throttles them anyway. */
 const HEARTBEAT_EVERY_MS = 20_000;
-
-export async function getScorecard(
-  db: Db,
-  workspaceId: string,
-): Promise<{ scorecard: Scorecard; isDefault: boolean }> {
-  const [row] = await db.select().from(healthScorecards).where(eq(healthScorecards.workspaceId, workspaceId));
-  return row
-    ? { scorecard: Scorecard.parse(row.scorecard), isDefault: false }
-    : { scorecard: defaultScorecard, isDefault: true };
-}
-
-export async function saveScorecard(db: Db, workspaceId: string, scorecard: Scorecard): Promise<void> {
-  await db
-    .insert(healthScorecards)
-    .values({ workspaceId, scorecard })
-    .onConflictDoUpdate({ target: healthScorecards.workspaceId, set: { scorecard, updatedAt: new Date() } });
-}
 
 type MetricRow = {
   id: string;
@@ -187,20 +171,21 @@ export type RecomputeResult = {
  * band, and starts `health_band_entered` journeys for accounts whose band changed. Safe to retry
  * with the same `at` (the Schedule's activity does): history and alerts are unique per run, the
  * band transitions come from the history before the run, so a retry finds the same ones, and
- * enrollment refuses a second run of the same journey. Heartbeats when run as an activity.
+ * enrollment refuses a second run of the same journey. Run as an activity, it is given the activity's
+ * `heartbeat` and calls it while it works (core never looks up the activity context).
  */
 export async function recomputeHealth(
   deps: RuntimeDeps,
   workspaceId: string,
-  at: Date = new Date(),
+  at: Date,
+  heartbeat?: (details: unknown) => void,
 ): Promise<RecomputeResult> {
   const started = performance.now();
   const { db } = deps;
   const { scorecard } = await getScorecard(db, workspaceId);
   // The metrics query of a large workspace runs for a while: keep the heartbeat going meanwhile.
   const stage = { step: "metrics" as string };
-  const activity = activityContext();
-  const beating = activity ? setInterval(() => activity.heartbeat(stage), HEARTBEAT_EVERY_MS) : undefined;
+  const beating = heartbeat ? setInterval(() => heartbeat(stage), HEARTBEAT_EVERY_MS) : undefined;
   try {
     return await scoreAndRecord(deps, workspaceId, at, scorecard, started, stage);
   } finally {
@@ -285,67 +270,17 @@ async function scoreAndRecord(
   };
 }
 
-/** The activity's context when run as one (the Schedule's run), else null (the API's on-demand run). */
-function activityContext(): Context | null {
-  try {
-    return Context.current();
-  } catch {
-    return null;
-  }
-}
-
-export type AccountHealth = {
-  score: number;
-  band: HealthResult["band"];
-  computedAt: string;
-  /** Change of the score over 7 and 28 days ("a line, not a point"); null without enough history. */
-  trend: { days7: number | null; days28: number | null };
-  measures: HealthResult["measures"];
-};
-
-/** The current health with its trend, or null before the first run. */
-export async function currentHealth(db: Db, accountId: string): Promise<AccountHealth | null> {
-  const [latest] = await db
-    .select()
-    .from(accountHealth)
-    .where(eq(accountHealth.accountId, accountId))
-    .orderBy(desc(accountHealth.computedAt))
-    .limit(1);
-  if (!latest) return null;
-  const scoreAgo = async (days: number) => {
-    const [row] = await db
-      .select({ score: accountHealth.score })
-      .from(accountHealth)
-      .where(
-        and(
-          eq(accountHealth.accountId, accountId),
-          lte(accountHealth.computedAt, new Date(latest.computedAt.getTime() - days * DAY_MS)),
-        ),
-      )
-      .orderBy(desc(accountHealth.computedAt))
-      .limit(1);
-    return row ? latest.score - row.score : null;
-  };
-  return {
-    score: latest.score,
-    band: latest.band,
-    computedAt: latest.computedAt.toISOString(),
-    trend: { days7: await scoreAgo(7), days28: await scoreAgo(28) },
-    measures: latest.measures,
-  };
-}
-
-export async function healthHistory(db: Db, accountId: string, from: Date, to: Date) {
-  const rows = await db
-    .select({ at: accountHealth.computedAt, score: accountHealth.score, band: accountHealth.band })
-    .from(accountHealth)
-    .where(
-      and(
-        eq(accountHealth.accountId, accountId),
-        gte(accountHealth.computedAt, from),
-        lte(accountHealth.computedAt, to),
-      ),
-    )
-    .orderBy(asc(accountHealth.computedAt));
-  return rows.map((r) => ({ at: r.at.toISOString(), score: r.score, band: r.band }));
+/**
+ * POST /health/recompute: scores every account now, then makes sure the workspace's Schedule runs at
+ * its scorecard's interval (a workspace created before its first start gets one here).
+ */
+export async function recomputeHealthNow(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  at: Date,
+): Promise<RecomputeResult> {
+  const result = await recomputeHealth(deps, workspaceId, at);
+  const { scorecard } = await getScorecard(deps.db, workspaceId);
+  await ensureHealthSchedule(deps.client, deps.taskQueue, workspaceId, scorecard.every);
+  return result;
 }

@@ -1,0 +1,86 @@
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+import { accounts, csms, escalations } from "../../../db/schema/index";
+
+/**
+ * Who gets an escalation: capacity-aware round robin among the CSMs serving the account's tier,
+ * serialised per workspace by one advisory lock so capacity holds under concurrent escalations.
+ */
+
+// Qualified by hand: drizzle writes a single-table query's columns without their table, and inside
+// this subquery an unqualified "workspace_id" is the escalation's own, which scoped nothing.
+export const openLoad = sql<number>`(select count(*)::int from ${escalations} e where e.workspace_id = "csms"."workspace_id" and e.assignee = "csms"."email" and e.status in ('open', 'acknowledged'))`;
+
+/** Active CSMs of the workspace who serve the tier (no tiers listed: every tier). */
+const servingTier = (workspaceId: string, tier: string) =>
+  and(
+    eq(csms.workspaceId, workspaceId),
+    eq(csms.active, true),
+    sql`(jsonb_array_length(${csms.tiers}) = 0 or ${csms.tiers} ? ${tier})`,
+  );
+
+/**
+ * Capacity-aware round robin: among active CSMs serving the tier with room left, the one with the
+ * smallest open load, then the one assigned longest ago. Call it inside the transaction that inserts
+ * the escalation, after `lockAssignments`: the per-workspace lock serialises concurrent assignments,
+ * so capacity holds however many escalations arrive at once. Null when nobody has room.
+ */
+export async function pickCsm(tx: Db, workspaceId: string, tier: string): Promise<string | null> {
+  const candidates = await tx
+    .select({ id: csms.id, email: csms.email, capacity: csms.capacity, openLoad })
+    .from(csms)
+    .where(servingTier(workspaceId, tier))
+    .orderBy(asc(openLoad), sql`${csms.lastAssignedAt} asc nulls first`, asc(csms.email));
+  const chosen = candidates.find((c) => c.capacity === null || Number(c.openLoad) < c.capacity);
+  if (!chosen) return null;
+  await tx.update(csms).set({ lastAssignedAt: new Date() }).where(eq(csms.id, chosen.id));
+  return chosen.email;
+}
+
+/**
+ * Whether an active CSM serves the tier at all. Without one there is nobody to pick, so callers skip
+ * the workspace's assignment lock: escalations of a workspace without CSMs never queue on it.
+ */
+export async function anyCsmServes(db: Db, workspaceId: string, tier: string): Promise<boolean> {
+  const [row] = await db.select({ id: csms.id }).from(csms).where(servingTier(workspaceId, tier)).limit(1);
+  return row !== undefined;
+}
+
+export async function lockAssignments(tx: Db, workspaceId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`assign:${workspaceId}`}))`);
+}
+
+/**
+ * Gives unassigned open escalations (most urgent first) to CSMs who have room now, under the
+ * workspace's assignment lock. Returns the ids assigned.
+ */
+export async function assignWaiting(db: Db, workspaceId: string, limit = 50): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    await lockAssignments(t, workspaceId);
+    const waiting = await tx
+      .select({ id: escalations.id, tier: accounts.tier })
+      .from(escalations)
+      .innerJoin(accounts, eq(accounts.id, escalations.accountId))
+      .where(
+        and(
+          eq(escalations.workspaceId, workspaceId),
+          eq(escalations.status, "open"),
+          isNull(escalations.assignee),
+        ),
+      )
+      .orderBy(asc(escalations.dueAt), asc(escalations.id))
+      .limit(limit);
+    const assigned: string[] = [];
+    for (const w of waiting) {
+      const assignee = await pickCsm(t, workspaceId, w.tier);
+      if (!assignee) continue;
+      await tx
+        .update(escalations)
+        .set({ assignee, updatedAt: new Date() })
+        .where(and(eq(escalations.id, w.id), isNull(escalations.assignee)));
+      assigned.push(w.id);
+    }
+    return assigned;
+  });
+}

@@ -1,0 +1,60 @@
+import { and, eq } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+import { type escalationPriorities, escalations } from "../../../db/schema/index";
+import { addDuration } from "../../../workflows/journey/time";
+import { anyCsmServes, lockAssignments, pickCsm } from "./assign";
+
+/**
+ * Records an escalation once per (enrollment, key) and returns it, with its assignee. Without an explicit
+ * assignee (no owner CSM), a CSM serving the account's tier is picked by capacity-aware round robin
+ * in the same transaction, so concurrent escalations never overfill anyone.
+ */
+export async function openEscalation(
+  db: Db,
+  e: {
+    workspaceId: string;
+    enrollmentId: string;
+    accountId: string;
+    tier: string;
+    escalationKey: string;
+    stepId: string;
+    reason: string;
+    priority: (typeof escalationPriorities)[number];
+    sla: string;
+    assignee: string | null;
+    holdsJourney: boolean;
+    at: string;
+  },
+): Promise<typeof escalations.$inferSelect> {
+  const { tier, ...values } = e;
+  const find = async (q: Db) => {
+    const [row] = await q
+      .select()
+      .from(escalations)
+      .where(
+        and(eq(escalations.enrollmentId, e.enrollmentId), eq(escalations.escalationKey, e.escalationKey)),
+      );
+    return row;
+  };
+  // Unique on (enrollment, key): a retry or a concurrent attempt finds the one row there is.
+  const insert = async (q: Db, assignee: string | null) => {
+    const [row] = await q
+      .insert(escalations)
+      .values({ ...values, assignee, dueAt: new Date(addDuration(e.at, e.sla)) })
+      .onConflictDoNothing({ target: [escalations.enrollmentId, escalations.escalationKey] })
+      .returning();
+    const found = row ?? (await find(q));
+    if (!found) throw new Error("escalation vanished");
+    return found;
+  };
+  if (e.assignee) return insert(db, e.assignee);
+  // An escalation opened before keeps its pick; without a CSM for the tier there is none to make.
+  const existing = await find(db);
+  if (existing) return existing;
+  if (!(await anyCsmServes(db, e.workspaceId, tier))) return insert(db, null);
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    await lockAssignments(t, e.workspaceId);
+    return insert(t, await pickCsm(t, e.workspaceId, tier));
+  });
+}

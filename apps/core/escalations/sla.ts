@@ -1,0 +1,77 @@
+import { and, eq } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+import { accounts, escalations } from "../../../db/schema/index";
+import type { DeliveryDeps } from "../delivery/deliver-touch";
+import { anyCsmServes, lockAssignments, pickCsm } from "./assign";
+import { notifyEscalation } from "./notify";
+
+const raised = { low: "medium", medium: "high", high: "urgent", urgent: "urgent" } as const;
+
+/**
+ * The SLA workflow's check. Still open at the reminder: remind the assignee. Still open at the
+ * deadline: mark it breached, raise its priority one level and notify again. An escalation nobody had
+ * room for gets the capacity-aware pick again first. The stage is recorded once (a retried activity
+ * finds it done and only notifies, which is idempotent per stage), in one transaction under the
+ * workspace's assignment lock.
+ */
+export async function checkEscalationSla(
+  deps: DeliveryDeps,
+  input: {
+    workspaceId: string;
+    escalationId: string;
+    stage: "reminder" | "breach";
+    at: string;
+    attempt?: number;
+  },
+): Promise<"open" | "resolved"> {
+  // Only an escalation still without an assignee, in a workspace with a CSM for its tier, may get a
+  // pick here; only then is the workspace's assignment lock taken. Every other check locks just its row,
+  // so the SLA checks of thousands of assigned escalations do not queue behind one another.
+  const [peek] = await deps.db
+    .select({ assignee: escalations.assignee, tier: accounts.tier })
+    .from(escalations)
+    .innerJoin(accounts, eq(accounts.id, escalations.accountId))
+    .where(and(eq(escalations.workspaceId, input.workspaceId), eq(escalations.id, input.escalationId)));
+  const mayPick =
+    peek !== undefined &&
+    peek.assignee === null &&
+    (await anyCsmServes(deps.db, input.workspaceId, peek.tier));
+  const row = await deps.db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    // The lock comes before the row lock, in the same order as every other assignment path.
+    if (mayPick) await lockAssignments(t, input.workspaceId);
+    const [found] = await tx
+      .select({ x: escalations, account: accounts.name, tier: accounts.tier })
+      .from(escalations)
+      .innerJoin(accounts, eq(accounts.id, escalations.accountId))
+      .where(and(eq(escalations.workspaceId, input.workspaceId), eq(escalations.id, input.escalationId)))
+      .for("update", { of: escalations });
+    if (!found || found.x.status === "resolved") return null;
+    const x = found.x;
+    const at = new Date(input.at);
+    const assignee = x.assignee ?? (mayPick ? await pickCsm(t, input.workspaceId, found.tier) : null);
+    const stage =
+      input.stage === "breach"
+        ? x.breachedAt
+          ? {}
+          : { breachedAt: at, priority: raised[x.priority] }
+        : x.remindedAt
+          ? {}
+          : { remindedAt: at };
+    const [updated] = await tx
+      .update(escalations)
+      .set({ ...stage, assignee, updatedAt: new Date() })
+      .where(eq(escalations.id, x.id))
+      .returning();
+    return updated ? { x: updated, account: found.account } : null;
+  });
+  if (!row) return "resolved";
+  await notifyEscalation(deps, {
+    escalation: row.x,
+    account: row.account,
+    stage: input.stage,
+    at: input.at,
+    attempt: input.attempt ?? 1,
+  });
+  return "open";
+}
