@@ -1,22 +1,9 @@
-import { and, asc, eq, sql } from "drizzle-orm";
 import type { Transporter } from "nodemailer";
 import type { Db } from "../../../db/client";
-import {
-  accounts,
-  contactSends,
-  contacts,
-  csms,
-  enrollments,
-  inAppMessages,
-  journeys,
-  touches,
-  workspaces,
-} from "../../../db/schema/index";
+import { contactSends } from "../../../db/schema/index";
 import { accountFacts } from "../accounts/facts";
-import { signToken } from "../shared/signing";
 import type { FileTemplate } from "../templates/files";
 import { findTemplate } from "../templates/message-templates";
-import { type Settings, settingsOf } from "../workspace/settings";
 import {
   type Decision,
   doneFor,
@@ -27,13 +14,18 @@ import {
   settleSend,
   TRANSACTIONAL,
 } from "./arbiter";
-import { sendMail } from "./mailer";
-import { decodeEntities, pickLocale, renderTemplate } from "./render";
-import { postWebhook } from "./webhooks";
+import { sendEmail, trackedEmail } from "./channels/email";
+import { storeInAppMessage } from "./channels/in-app";
+import { linksFor } from "./links";
+import { messageContext } from "./message-context";
+import { ownerCsmOf, type Person, recipients } from "./recipients";
+import { pickLocale, renderTemplate } from "./render";
+import { loadRunContext, type RunContext } from "./run-context";
+import { domainOf, senderFor } from "./sender";
+import { claim, keepPending, outcomeOf, settle, type TouchOutcome, type TouchRow } from "./touch-record";
 
 /**
- * The one path every touch takes. The `touches` row, unique on (enrollment, touch key), is the
- * idempotency record: a retried activity or a replayed workflow finds it and sends nothing twice;
+ * The one path every touch takes. The `touches` row is the idempotency record (touch-record.ts);
  * `contact_sends` records each contact reached, so a retried or deferred touch skips them. Every
  * message to a contact passes the arbiter (unsubscribes, quiet hours, frequency cap); email goes to
  * SMTP or the dev outbox with signed unsubscribe and tracking links; in-app messages are stored for
@@ -63,110 +55,12 @@ export type TouchRequest = {
   attempt?: number;
 };
 
-export type TouchOutcome = {
-  status: "sent" | "skipped" | "failed" | "deferred";
-  reason?: string;
-  /** When deferred (quiet hours): call again at this time. */
-  until?: string;
-  /** The arbiter's decision for every contact. */
-  decisions?: Decision[];
-  recipients: string[];
-  duplicate: boolean;
-  messageIds: string[];
-};
-
 /**
  * Attempts of a transient SMTP failure before the contact is recorded as failed: with the journey's
  * backoff (1 s doubling to 5 min) about 20 minutes of a mail server being away, which also leaves
  * room for the attempts a retry spends waiting out a dead attempt's send lease.
  */
 export const SMTP_ATTEMPTS = 12;
-/** Attempts before a notification webhook is recorded as failed. */
-export const WEBHOOK_ATTEMPTS = 5;
-
-type TouchRow = typeof touches.$inferSelect;
-
-function outcomeOf(row: TouchRow, duplicate: boolean): TouchOutcome {
-  const delivery = row.delivery as { recipients?: string[]; messageIds?: string[] };
-  return {
-    status: row.status === "sent" || row.status === "skipped" ? row.status : "failed",
-    ...(row.reason ? { reason: row.reason } : {}),
-    recipients: delivery.recipients ?? [],
-    duplicate,
-    messageIds: delivery.messageIds ?? [],
-  };
-}
-
-/**
- * Claims the touch key; returns the existing row when it was already carried out. `fresh`: this call
- * created the row, so no attempt before it reached anyone.
- */
-async function claim(
-  db: Db,
-  values: Omit<typeof touches.$inferInsert, "status">,
-): Promise<{ done: TouchRow | null; row: TouchRow; fresh: boolean }> {
-  const [created] = await db
-    .insert(touches)
-    .values({ ...values, status: "pending" })
-    .onConflictDoNothing({ target: [touches.enrollmentId, touches.touchKey] })
-    .returning();
-  if (created) return { done: null, row: created, fresh: true };
-  const [row] = await db
-    .select()
-    .from(touches)
-    .where(and(eq(touches.enrollmentId, values.enrollmentId), eq(touches.touchKey, values.touchKey)));
-  if (!row) throw new Error(`touch ${values.touchKey} vanished`);
-  // `pending` means an earlier attempt stopped half-way: redo it (file names are deterministic).
-  return { done: row.status === "pending" ? null : row, row, fresh: false };
-}
-
-async function settle(
-  db: Db,
-  row: TouchRow,
-  status: "sent" | "skipped" | "failed",
-  reason: string | null,
-  delivery: Record<string, unknown>,
-): Promise<TouchOutcome> {
-  const [updated] = await db
-    .update(touches)
-    .set({ status, reason, delivery, updatedAt: new Date() })
-    .where(eq(touches.id, row.id))
-    .returning();
-  return outcomeOf(updated ?? row, false);
-}
-
-/** What a run's transition and every touch in it need to know: its journey, account and workspace. */
-export type RunContext = {
-  journeyStatus: typeof journeys.$inferSelect.status;
-  journeyName: string;
-  account: typeof accounts.$inferSelect;
-  workspaceName: string;
-  secret: string;
-  settings: Settings;
-};
-
-/** The run context of an enrollment, in one query; undefined when the enrollment is not found. */
-export async function loadRunContext(
-  db: Db,
-  workspaceId: string,
-  enrollmentId: string,
-): Promise<RunContext | undefined> {
-  const [row] = await db
-    .select({
-      journeyStatus: journeys.status,
-      journeyName: journeys.name,
-      account: accounts,
-      workspaceName: workspaces.name,
-      secret: workspaces.signingSecret,
-      settings: workspaces.settings,
-    })
-    .from(enrollments)
-    .innerJoin(journeys, eq(journeys.id, enrollments.journeyId))
-    .innerJoin(accounts, eq(accounts.id, enrollments.accountId))
-    .innerJoin(workspaces, eq(workspaces.id, enrollments.workspaceId))
-    .where(and(eq(enrollments.id, enrollmentId), eq(enrollments.workspaceId, workspaceId)));
-  return row && { ...row, settings: settingsOf(row.settings) };
-}
 
 /**
  * Sends one journey touch to every contact its `to` names, exactly once each, through the arbiter.
@@ -205,9 +99,18 @@ export async function deliverTouch(
   const done = claimed.fresh ? new Set<string>() : await doneFor(db, row.id);
   const csm = await ownerCsmOf(db, account);
   const sender = senderFor(settings, account, csm);
-  const facts = await accountFacts(db, account, req.at);
-  const contextOf = (person: Person, preferences: string) =>
-    contextFor(deps, req, { ...context, csm, facts }, person, preferences);
+  const subject = {
+    account,
+    workspaceName: context.workspaceName,
+    journeyName: req.journeyName,
+    csm,
+    facts: await accountFacts(db, account, req.at),
+    publicUrl: deps.publicUrl,
+    at: req.at,
+  };
+  const contextOf = (person: Person, preferences: string) => messageContext(subject, person, preferences);
+  const headers = { "X-Volante-Enrollment": req.enrollmentId, "X-Volante-Touch": req.touchKey };
+  const fileOf = (suffix: string) => `${req.enrollmentId}-${req.touchKey}-${suffix}`;
 
   const decisions: Decision[] = [];
   const delivered: Record<string, unknown>[] = [];
@@ -220,15 +123,17 @@ export async function deliverTouch(
       if (!version) continue;
       const rendered = renderTemplate(version, contextOf(person, deps.publicUrl));
       const messageId = `<${row.id}.csm@${domainOf(sender.from)}>`;
-      const result = await sendMail(deps, req.workspaceId, `${req.enrollmentId}-${req.touchKey}-csm`, {
+      const result = await sendEmail(deps, {
+        workspaceId: req.workspaceId,
+        name: fileOf("csm"),
         from: sender.from,
         to: person.email,
         subject: rendered.subject ?? req.template,
         html: rendered.html,
         text: rendered.text,
         messageId,
-        date: new Date(req.at),
-        headers: { "X-Volante-Enrollment": req.enrollmentId, "X-Volante-Touch": req.touchKey },
+        at: req.at,
+        headers,
       });
       delivered.push(
         result.ok
@@ -275,7 +180,7 @@ export async function deliverTouch(
       decisions.push(reservation);
       continue;
     }
-    const links = linksFor(deps, context.secret, {
+    const links = linksFor(deps.publicUrl, context.secret, {
       workspaceId: req.workspaceId,
       touchId: row.id,
       contactId: person.id,
@@ -286,51 +191,35 @@ export async function deliverTouch(
     });
     try {
       if (req.channel === "in_app") {
-        // Plain text (entities decoded, tags dropped): the widget shows it with textContent, never as HTML.
-        const message = { ...inAppParts(rendered.text), style: copy.style ?? "banner" };
-        await db
-          .insert(inAppMessages)
-          .values({
-            workspaceId: req.workspaceId,
-            contactId: person.id,
-            touchId: row.id,
-            stepId: req.stepId,
-            template: req.template,
-            ...message,
-          })
-          .onConflictDoNothing({ target: [inAppMessages.touchId, inAppMessages.contactId] });
+        await storeInAppMessage(db, {
+          workspaceId: req.workspaceId,
+          contactId: person.id,
+          touchId: row.id,
+          stepId: req.stepId,
+          template: req.template,
+          style: copy.style ?? "banner",
+          text: rendered.text,
+        });
         await settleSend(db, reservation.id, { status: "sent" });
         decisions.push({ to: person.email, decision: "send" });
         delivered.push({ to: person.email, status: "sent" });
         continue;
       }
       const messageId = `<${row.id}.${person.id}@${domainOf(sender.from)}>`;
-      const result = await sendMail(
-        deps,
-        req.workspaceId,
-        `${req.enrollmentId}-${req.touchKey}-${person.id}`,
-        {
-          from: sender.from,
-          ...(sender.replyTo ? { replyTo: sender.replyTo } : {}),
-          to: person.name ? { name: person.name, address: person.email } : person.email,
-          subject: rendered.subject ?? req.template,
-          html: tracked(rendered.html, links),
-          text: rendered.text,
-          messageId,
-          date: new Date(req.at),
-          headers: {
-            "X-Volante-Enrollment": req.enrollmentId,
-            "X-Volante-Touch": req.touchKey,
-            ...(copy.category === TRANSACTIONAL
-              ? {}
-              : {
-                  // RFC 8058: mail providers unsubscribe with one POST, no page, no login.
-                  "List-Unsubscribe": `<${links.unsubscribe}>`,
-                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                }),
-          },
-        },
-      );
+      const email = trackedEmail(rendered, links, copy.category !== TRANSACTIONAL);
+      const result = await sendEmail(deps, {
+        workspaceId: req.workspaceId,
+        name: fileOf(person.id),
+        from: sender.from,
+        replyTo: sender.replyTo,
+        to: person.name ? { name: person.name, address: person.email } : person.email,
+        subject: rendered.subject ?? req.template,
+        html: email.html,
+        text: rendered.text,
+        messageId,
+        at: req.at,
+        headers: { ...headers, ...email.headers },
+      });
       if (result.ok) {
         await settleSend(db, reservation.id, { status: "sent", messageId });
         decisions.push({ to: person.email, decision: "send" });
@@ -348,7 +237,7 @@ export async function deliverTouch(
       // Transient: give the reservation back; the activity retries and this contact is tried again.
       await release(db, reservation.id);
       if ((req.attempt ?? 1) < SMTP_ATTEMPTS) throw err;
-      await settleFailedAttempts(db, row, recipient, req, copy.category, err as Error);
+      await settleFailedAttempts(db, row, person.id, req, copy.category, err as Error);
       delivered.push({ to: person.email, status: "failed", reason: (err as Error).message });
     }
   }
@@ -365,7 +254,7 @@ export async function deliverTouch(
   };
   if (deferred.length > 0) {
     const until = deferred.map((d) => d.until).sort()[0] as string;
-    await db.update(touches).set({ delivery: detail, updatedAt: new Date() }).where(eq(touches.id, row.id));
+    await keepPending(db, row, detail);
     return {
       ...outcomeOf({ ...row, status: "pending", delivery: detail }, false),
       status: "deferred",
@@ -388,7 +277,7 @@ export async function deliverTouch(
 async function settleFailedAttempts(
   db: Db,
   row: TouchRow,
-  r: { contactId: string },
+  contactId: string,
   req: TouchRequest,
   category: string,
   err: Error,
@@ -397,7 +286,7 @@ async function settleFailedAttempts(
     .insert(contactSends)
     .values({
       workspaceId: req.workspaceId,
-      contactId: r.contactId,
+      contactId,
       touchId: row.id,
       channel: req.channel,
       category,
@@ -406,289 +295,4 @@ async function settleFailedAttempts(
       sentAt: new Date(req.at),
     })
     .onConflictDoNothing();
-}
-
-type OwnerCsm = { name: string | null; email: string };
-
-/** The account's owner CSM, with the name from the CSM directory when it has one. */
-async function ownerCsmOf(db: Db, account: typeof accounts.$inferSelect): Promise<OwnerCsm | null> {
-  if (!account.ownerCsm) return null;
-  const [csm] = await db
-    .select({ name: csms.name })
-    .from(csms)
-    .where(and(eq(csms.workspaceId, account.workspaceId), eq(csms.email, account.ownerCsm)));
-  return { name: csm?.name ?? null, email: account.ownerCsm };
-}
-
-/** From and Reply-To: the workspace's sender, or the owner CSM for the tiers that get a person. */
-function senderFor(settings: Settings, account: typeof accounts.$inferSelect, csm: OwnerCsm | null) {
-  if (csm && settings.email.csmSenderTiers.includes(account.tier)) {
-    const from = csm.name ? { name: csm.name, address: csm.email } : csm.email;
-    return { from, replyTo: csm.email };
-  }
-  return { from: settings.email.from, replyTo: settings.email.replyTo };
-}
-
-function domainOf(from: string | { address: string }): string {
-  const address = typeof from === "string" ? (/<([^>]+)>/.exec(from)?.[1] ?? from) : from.address;
-  return address.split("@")[1] ?? "volante.local";
-}
-
-type Links = { unsubscribe: string; page: string; open: string; click: (url: string) => string };
-
-/** Signed public links for one message to one contact. */
-function linksFor(
-  deps: DeliveryDeps,
-  secret: string,
-  m: { workspaceId: string; touchId: string; contactId: string; category: string },
-): Links {
-  const unsubscribe = `${deps.publicUrl}/u/${signToken(secret, "unsubscribe", { w: m.workspaceId, c: m.contactId, k: m.category })}`;
-  return {
-    unsubscribe,
-    page: unsubscribe,
-    open: `${deps.publicUrl}/t/o/${signToken(secret, "open", { w: m.workspaceId, t: m.touchId, c: m.contactId })}`,
-    click: (url) =>
-      `${deps.publicUrl}/t/c/${signToken(secret, "click", { w: m.workspaceId, t: m.touchId, c: m.contactId, u: url })}`,
-  };
-}
-
-/** Links through the signed click redirect (not the unsubscribe link), and an open pixel at the end. */
-function tracked(html: string, links: Links): string {
-  const rewritten = html.replace(/href="(https?:\/\/[^"]+)"/g, (whole, url: string) => {
-    // The URL the reader should land on, not its HTML spelling (handlebars writes `=` as `&#x3D;`).
-    const decoded = decodeEntities(url);
-    return decoded === links.unsubscribe ? whole : `href="${links.click(decoded)}"`;
-  });
-  const pixel = `<img src="${links.open}" width="1" height="1" alt="" style="display:none">`;
-  return rewritten.includes("</body>") ? rewritten.replace("</body>", `${pixel}</body>`) : rewritten + pixel;
-}
-
-type SendContext = {
-  account: typeof accounts.$inferSelect;
-  workspaceName: string;
-  csm: OwnerCsm | null;
-  /** The account's facts at send time (apps/core/facts.ts): usage and health. */
-  facts: Record<string, unknown>;
-};
-
-function numberOrNull(value: unknown): number | null {
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
-
-/**
- * What a template can use (workflows/journey/variables.ts lists it): the account, the contact (whose
- * time zone formatDate uses, else the account's), its CSM, usage and health, renewal dates and links.
- */
-function contextFor(
-  deps: DeliveryDeps,
-  req: TouchRequest,
-  context: SendContext,
-  person: Person,
-  unsubscribeUrl: string,
-) {
-  const account = context.account;
-  return {
-    account: {
-      name: account.name,
-      externalId: account.externalId,
-      tier: account.tier,
-      arr: account.arr,
-      licenses: account.licenses,
-      renewalDate: account.renewalDate,
-      contractStart: account.contractStart,
-      lifecycleStage: account.lifecycleStage,
-      ownerCsm: account.ownerCsm,
-      timezone: account.timezone,
-      attributes: account.attributes,
-    },
-    contact: {
-      name: person.name,
-      firstName: person.name?.split(/\s+/)[0] ?? null,
-      email: person.email,
-      role: person.role,
-      locale: person.locale,
-      timezone: person.timezone,
-      attributes: person.attributes,
-    },
-    csm: { name: context.csm?.name ?? null, email: context.csm?.email ?? null },
-    usage: {
-      licenses: account.licenses,
-      activeUsers28d: numberOrNull(context.facts["adoption.active_users_28d"]),
-      deploymentRatio: numberOrNull(context.facts["deployment.ratio"]),
-      daysSinceLastLogin: numberOrNull(context.facts.days_since_last_login),
-    },
-    health: { score: account.healthScore, band: account.healthBand },
-    renewal: {
-      date: account.renewalDate,
-      daysToRenewal: account.renewalDate
-        ? Math.round((Date.parse(`${account.renewalDate}T00:00:00Z`) - Date.parse(req.at)) / 86_400_000)
-        : null,
-    },
-    links: {
-      app: deps.publicUrl,
-      unsubscribe: unsubscribeUrl,
-      preferences: unsubscribeUrl,
-    },
-    workspace: { name: context.workspaceName },
-    journey: { name: req.journeyName },
-  };
-}
-
-/**
- * An in-app template is short markdown: a bold first line is the title, a trailing `[label](url)`
- * the call to action, the rest the body. Rendered (and so escaped) before it is split.
- */
-export function inAppParts(rendered: string) {
-  let text = rendered.trim();
-  const title = /^\*\*(.+?)\*\*\s*\n/.exec(text);
-  if (title) text = text.slice(title[0].length).trim();
-  const cta = /\[([^\]]+)\]\(([^)\s]+)\)\s*$/.exec(text);
-  if (cta) text = text.slice(0, cta.index).trim();
-  return {
-    title: title?.[1] ?? null,
-    body: text,
-    ctaLabel: cta?.[1] ?? null,
-    ctaUrl: cta?.[2] ?? null,
-  };
-}
-
-type Person = {
-  /** Null for the owner CSM (not a contact: no arbiter, no tracking). */
-  id: string | null;
-  email: string;
-  name: string | null;
-  role: string | null;
-  locale: string | null;
-  timezone: string | null;
-  attributes: Record<string, unknown>;
-  /** The categories the contact unsubscribed from ("*" for all). */
-  suppressed?: Set<string>;
-};
-
-/** The contacts `to` names, each with its unsubscribes, in one query. */
-async function recipients(db: Db, account: typeof accounts.$inferSelect, to: string): Promise<Person[]> {
-  if (to === "owner_csm") {
-    return account.ownerCsm
-      ? [
-          {
-            id: null,
-            email: account.ownerCsm,
-            name: null,
-            role: null,
-            locale: null,
-            timezone: null,
-            attributes: {},
-          },
-        ]
-      : [];
-  }
-  const role = to.startsWith("role:") ? to.slice("role:".length) : undefined;
-  const rows = await db
-    .select({
-      contact: contacts,
-      // Qualified by hand: in a one-table select drizzle leaves the outer column unqualified.
-      suppressed: sql<
-        string[]
-      >`coalesce((select jsonb_agg(s.category) from suppressions s where s.contact_id = "contacts"."id"), '[]'::jsonb)`,
-    })
-    .from(contacts)
-    .where(
-      and(
-        eq(contacts.accountId, account.id),
-        role ? eq(contacts.role, role as typeof contacts.$inferSelect.role) : undefined,
-      ),
-    )
-    .orderBy(asc(contacts.externalId));
-  return rows.map(({ contact: c, suppressed }) => ({
-    id: c.id,
-    email: c.email,
-    name: c.name,
-    role: c.role,
-    locale: c.locale,
-    attributes: c.attributes,
-    timezone: c.timezone,
-    suppressed: new Set(suppressed),
-  }));
-}
-
-/** A plain email to a CSM (escalations use it until the escalation inbox exists), exactly once per key. */
-export async function notifyCsm(
-  deps: DeliveryDeps,
-  n: {
-    workspaceId: string;
-    enrollmentId: string;
-    key: string;
-    /** The workspace's sender (settings.email.from), which the caller has read. */
-    from: string;
-    to: string | null;
-    subject: string;
-    text: string;
-    at: string;
-  },
-): Promise<TouchOutcome> {
-  const claimed = await claim(deps.db, {
-    workspaceId: n.workspaceId,
-    enrollmentId: n.enrollmentId,
-    touchKey: n.key,
-    stepId: n.key.split(":")[1] ?? n.key,
-    channel: "notification",
-    template: "csm-notification",
-    recipient: n.to ?? "owner_csm",
-  });
-  if (claimed.done) return outcomeOf(claimed.done, true);
-  if (!n.to) return settle(deps.db, claimed.row, "skipped", "no owner CSM", {});
-  const messageId = `<${claimed.row.id}@${domainOf(n.from)}>`;
-  const result = await sendMail(deps, n.workspaceId, `${n.enrollmentId}-${n.key}`, {
-    from: n.from,
-    to: n.to,
-    subject: n.subject,
-    text: n.text,
-    messageId,
-    date: new Date(n.at),
-    headers: { "X-Volante-Enrollment": n.enrollmentId, "X-Volante-Touch": n.key },
-  });
-  if (!result.ok) return settle(deps.db, claimed.row, "failed", result.reason, { recipients: [n.to] });
-  return settle(deps.db, claimed.row, "sent", null, {
-    recipients: [n.to],
-    messageIds: [messageId],
-    files: result.file ? [result.file] : [],
-    subject: n.subject,
-  });
-}
-
-/**
- * A Slack-compatible JSON notification (`text` plus structured detail) to the workspace's webhook,
- * once per key. A transient failure throws so the calling activity retries; the touch row stays
- * pending and the retry posts again with the same idempotency key.
- */
-export async function notifyWebhook(
-  deps: DeliveryDeps,
-  n: {
-    workspaceId: string;
-    enrollmentId: string;
-    key: string;
-    url: string;
-    text: string;
-    detail: Record<string, unknown>;
-    attempt: number;
-  },
-): Promise<TouchOutcome> {
-  const claimed = await claim(deps.db, {
-    workspaceId: n.workspaceId,
-    enrollmentId: n.enrollmentId,
-    touchKey: n.key,
-    stepId: n.key.split(":")[1] ?? n.key,
-    channel: "notification",
-    template: "csm-webhook",
-    recipient: new URL(n.url).host,
-  });
-  if (claimed.done) return outcomeOf(claimed.done, true);
-  const result = await postWebhook(
-    n.url,
-    { text: n.text, ...n.detail },
-    { idempotencyKey: `${n.enrollmentId}:${n.key}`, attempt: n.attempt, maxAttempts: WEBHOOK_ATTEMPTS },
-  );
-  return result.ok
-    ? settle(deps.db, claimed.row, "sent", null, { recipients: [n.url], status: result.status })
-    : settle(deps.db, claimed.row, "failed", result.error, { recipients: [n.url] });
 }

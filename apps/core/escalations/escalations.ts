@@ -11,7 +11,9 @@ import {
 } from "../../../db/schema/index";
 import { addDuration } from "../../../workflows/journey/time";
 import { escalationResolvedSignal } from "../../../workflows/journey-run";
-import { type DeliveryDeps, notifyCsm, notifyWebhook, type TouchOutcome } from "../delivery/deliver-touch";
+import type { DeliveryDeps } from "../delivery/deliver-touch";
+import { notifyCsm, notifyWebhook } from "../delivery/notifications";
+import type { TouchOutcome } from "../delivery/touch-record";
 import type { RuntimeDeps } from "../enrollments/enrollments";
 import { isUuid } from "../shared/uuid";
 import { getSettings } from "../workspace/settings";
