@@ -4,22 +4,14 @@ import { contactSends } from "../../../db/schema/index";
 import { accountFacts } from "../accounts/facts";
 import type { FileTemplate } from "../templates/files";
 import { findTemplate } from "../templates/message-templates";
-import {
-  type Decision,
-  doneFor,
-  release,
-  releasePending,
-  reserve,
-  screen,
-  settleSend,
-  TRANSACTIONAL,
-} from "./arbiter";
 import { sendEmail, trackedEmail } from "./channels/email";
 import { storeInAppMessage } from "./channels/in-app";
+import { csmMailFacts, type Decision, decide, type SendFacts, TRANSACTIONAL } from "./decide";
 import { linksFor } from "./links";
 import { messageContext } from "./message-context";
 import { ownerCsmOf, type Person, recipients } from "./recipients";
 import { pickLocale, renderTemplate } from "./render";
+import { doneFor, release, reserve, settleSend } from "./reservations";
 import { loadRunContext, type RunContext } from "./run-context";
 import { domainOf, senderFor } from "./sender";
 import { claim, keepPending, outcomeOf, settle, type TouchOutcome, type TouchRow } from "./touch-record";
@@ -27,9 +19,10 @@ import { claim, keepPending, outcomeOf, settle, type TouchOutcome, type TouchRow
 /**
  * The one path every touch takes. The `touches` row is the idempotency record (touch-record.ts);
  * `contact_sends` records each contact reached, so a retried or deferred touch skips them. Every
- * message to a contact passes the arbiter (unsubscribes, quiet hours, frequency cap); email goes to
- * SMTP or the dev outbox with signed unsubscribe and tracking links; in-app messages are stored for
- * the widget.
+ * message, the owner CSM's copy included, passes the arbiter (decide.ts: paused, already sent,
+ * unsubscribes, quiet hours, frequency cap); email goes to SMTP or the dev outbox with signed
+ * unsubscribe and tracking links (channels/email.ts); in-app messages are stored for the widget
+ * (channels/in-app.ts).
  */
 
 export type DeliveryDeps = {
@@ -65,7 +58,8 @@ export const SMTP_ATTEMPTS = 12;
 /**
  * Sends one journey touch to every contact its `to` names, exactly once each, through the arbiter.
  * Contacts in quiet hours are deferred: the outcome says until when, the touch stays pending, and
- * the run calls again then (contacts already done are skipped). `loaded`: the run's context when
+ * the run calls again then (contacts already done are skipped). While the journey is paused the
+ * touch is held: nothing is sent, the touch stays pending, and the run calls again once resumed. `loaded`: the run's context when
  * the caller already read it (a transition reads it once for all its touches).
  */
 export async function deliverTouch(
@@ -115,10 +109,32 @@ export async function deliverTouch(
   const decisions: Decision[] = [];
   const delivered: Record<string, unknown>[] = [];
   const earlier = (row.delivery as { delivered?: Record<string, unknown>[] }).delivered ?? [];
+  const paused = context.journeyStatus === "paused";
+  const factsOf = (person: Person & { id: string }): SendFacts => ({
+    to: person.email,
+    category: copy.category,
+    at: req.at,
+    paused,
+    alreadySent: done.has(person.id),
+    suppressed: person.suppressed ?? new Set(),
+    timezone: person.timezone ?? account.timezone ?? settings.delivery.defaultTimezone,
+    quietHours: settings.delivery.quietHours,
+    cap: settings.delivery.frequencyCap,
+  });
   for (const person of people) {
     if (!person.id) {
-      // The owner CSM, copied on a touch: internal mail, no arbiter, no tracking, no unsubscribe.
-      if (req.channel !== "email" || earlier.some((d) => d.to === person.email)) continue;
+      // The owner CSM, copied on a touch: internal mail, no tracking, no unsubscribe; no widget either.
+      if (req.channel !== "email") continue;
+      const decision = decide(
+        csmMailFacts(person.email, req.at, {
+          paused,
+          alreadySent: earlier.some((d) => d.to === person.email),
+        }),
+      );
+      if (decision.decision !== "send") {
+        decisions.push(decision);
+        continue;
+      }
       const version = copy.locales[pickLocale(Object.keys(copy.locales), null) ?? "en"];
       if (!version) continue;
       const rendered = renderTemplate(version, contextOf(person, deps.publicUrl));
@@ -135,6 +151,7 @@ export async function deliverTouch(
         at: req.at,
         headers,
       });
+      if (result.ok) decisions.push(decision);
       delivered.push(
         result.ok
           ? { to: person.email, status: "sent", messageId, ...(result.file ? { file: result.file } : {}) }
@@ -142,35 +159,15 @@ export async function deliverTouch(
       );
       continue;
     }
-    const recipient = { contactId: person.id, email: person.email, timezone: person.timezone };
-    if (done.has(person.id)) {
-      decisions.push({ to: person.email, decision: "already_sent" });
-      continue;
-    }
-    const screened = screen(recipient, {
-      category: copy.category,
-      at: req.at,
-      settings,
-      accountTimezone: account.timezone,
-      suppressed: person.suppressed,
-    });
-    if (screened) {
-      await releasePending(db, row.id, person.id);
-      decisions.push(screened);
-      continue;
-    }
     const locale = pickLocale(Object.keys(copy.locales), person.locale);
     const version = locale ? copy.locales[locale] : undefined;
     if (!version) continue;
-    const reservation = await reserve(db, recipient, {
-      workspaceId: req.workspaceId,
-      touchId: row.id,
-      channel: req.channel,
-      category: copy.category,
-      at: req.at,
-      cap: settings.delivery.frequencyCap,
-      fresh: claimed.fresh,
-    });
+    const reservation = await reserve(
+      db,
+      { contactId: person.id, email: person.email },
+      { workspaceId: req.workspaceId, touchId: row.id, channel: req.channel, fresh: claimed.fresh },
+      factsOf({ ...person, id: person.id }),
+    );
     if ("inFlight" in reservation)
       // The activity retries with backoff; by then that attempt has settled or its lease has run out.
       throw new Error(
@@ -242,6 +239,16 @@ export async function deliverTouch(
     }
   }
 
+  if (decisions.some((d) => d.decision === "paused"))
+    // Paused comes first, so it is every recipient's decision: nothing was sent.
+    return {
+      status: "held",
+      reason: "journey_paused",
+      decisions,
+      recipients: [],
+      duplicate: false,
+      messageIds: [],
+    };
   const deferred = decisions.filter((d) => d.decision === "quiet_hours");
   const all = [...earlier, ...delivered];
   const detail = {

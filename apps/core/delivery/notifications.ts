@@ -1,4 +1,5 @@
 import { sendEmail } from "./channels/email";
+import { csmMailFacts, decide } from "./decide";
 import type { DeliveryDeps } from "./deliver-touch";
 import { domainOf } from "./sender";
 import { claim, outcomeOf, settle, type TouchOutcome } from "./touch-record";
@@ -7,7 +8,10 @@ import { postWebhook } from "./webhooks";
 /** Attempts before a notification webhook is recorded as failed. */
 export const WEBHOOK_ATTEMPTS = 5;
 
-/** A plain email to a CSM (escalations use it until the escalation inbox exists), exactly once per key. */
+/**
+ * A plain email to a CSM (escalations use it until the escalation inbox exists), exactly once per key,
+ * through the arbiter as CSM mail: the touch record is its already-sent, and no journey holds it.
+ */
 export async function notifyCsm(
   deps: DeliveryDeps,
   n: {
@@ -33,6 +37,12 @@ export async function notifyCsm(
   });
   if (claimed.done) return outcomeOf(claimed.done, true);
   if (!n.to) return settle(deps.db, claimed.row, "skipped", "no owner CSM", {});
+  const decision = decide(csmMailFacts(n.to, n.at, { paused: false, alreadySent: false }));
+  if (decision.decision !== "send")
+    return {
+      ...(await settle(deps.db, claimed.row, "skipped", decision.decision, { decisions: [decision] })),
+      decisions: [decision],
+    };
   const messageId = `<${claimed.row.id}@${domainOf(n.from)}>`;
   const result = await sendEmail(deps, {
     workspaceId: n.workspaceId,

@@ -4,7 +4,7 @@ import { accounts, contacts, suppressions, templates, touches, workspaces } from
 import { type Purpose, peekToken, verifyToken } from "../shared/signing";
 import { isUuid } from "../shared/uuid";
 import type { FileTemplate } from "../templates/files";
-import { TRANSACTIONAL } from "./arbiter";
+import { TRANSACTIONAL } from "./decide";
 
 /**
  * What the public, signed links do: the unsubscribe / preferences page and one-click POST, the open

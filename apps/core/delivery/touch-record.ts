@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { touches } from "../../../db/schema/index";
-import type { Decision } from "./arbiter";
+import type { Decision } from "./decide";
 
 /**
  * The idempotency record of a touch. The `touches` row, unique on (enrollment, touch key), is claimed
@@ -9,7 +9,8 @@ import type { Decision } from "./arbiter";
  */
 
 export type TouchOutcome = {
-  status: "sent" | "skipped" | "failed" | "deferred";
+  status: "sent" | "skipped" | "failed" | "deferred" | "held";
+  /** Why the touch is not sent (held: `journey_paused`). */
   reason?: string;
   /** When deferred (quiet hours): call again at this time. */
   until?: string;
