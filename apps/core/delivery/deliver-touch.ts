@@ -1,19 +1,18 @@
 import type { Transporter } from "nodemailer";
 import type { Db } from "../../../db/client";
-import { contactSends } from "../../../db/schema/index";
 import { accountFacts } from "../accounts/facts";
 import type { FileTemplate } from "../templates/files";
-import { findTemplate } from "../templates/message-templates";
+import { findTemplate, type TemplateCopy } from "../templates/message-templates";
 import { sendEmail, trackedEmail } from "./channels/email";
 import { storeInAppMessage } from "./channels/in-app";
 import { csmMailFacts, type Decision, decide, type SendFacts, TRANSACTIONAL } from "./decide";
 import { linksFor } from "./links";
-import { messageContext } from "./message-context";
+import { type MessageSubject, messageContext } from "./message-context";
 import { ownerCsmOf, type Person, recipients } from "./recipients";
 import { pickLocale, renderTemplate } from "./render";
-import { doneFor, release, reserve, settleSend } from "./reservations";
+import { doneFor, recordGaveUp, release, reserve, settleSend } from "./reservations";
 import { loadRunContext, type RunContext } from "./run-context";
-import { domainOf, senderFor } from "./sender";
+import { domainOf, type Sender, senderFor } from "./sender";
 import { claim, keepPending, outcomeOf, settle, type TouchOutcome, type TouchRow } from "./touch-record";
 
 /**
@@ -59,8 +58,9 @@ export const SMTP_ATTEMPTS = 12;
  * Sends one journey touch to every contact its `to` names, exactly once each, through the arbiter.
  * Contacts in quiet hours are deferred: the outcome says until when, the touch stays pending, and
  * the run calls again then (contacts already done are skipped). While the journey is paused the
- * touch is held: nothing is sent, the touch stays pending, and the run calls again once resumed. `loaded`: the run's context when
- * the caller already read it (a transition reads it once for all its touches).
+ * touch is held: nothing is sent, the touch stays pending, and the run calls again once resumed.
+ * `loaded`: the run's context when the caller already read it (a transition reads it once for all
+ * its touches).
  */
 export async function deliverTouch(
   deps: DeliveryDeps,
@@ -92,153 +92,221 @@ export async function deliverTouch(
   // A touch this call claimed has reached no one yet.
   const done = claimed.fresh ? new Set<string>() : await doneFor(db, row.id);
   const csm = await ownerCsmOf(db, account);
-  const sender = senderFor(settings, account, csm);
-  const subject = {
-    account,
-    workspaceName: context.workspaceName,
-    journeyName: req.journeyName,
-    csm,
-    facts: await accountFacts(db, account, req.at),
-    publicUrl: deps.publicUrl,
-    at: req.at,
+  const touch: Touch = {
+    deps,
+    req,
+    row,
+    fresh: claimed.fresh,
+    copy,
+    sender: senderFor(settings, account, csm),
+    secret: context.secret,
+    about: {
+      account,
+      workspaceName: context.workspaceName,
+      journeyName: req.journeyName,
+      csm,
+      facts: await accountFacts(db, account, req.at),
+      publicUrl: deps.publicUrl,
+      at: req.at,
+    },
   };
-  const contextOf = (person: Person, preferences: string) => messageContext(subject, person, preferences);
-  const headers = { "X-Volante-Enrollment": req.enrollmentId, "X-Volante-Touch": req.touchKey };
-  const fileOf = (suffix: string) => `${req.enrollmentId}-${req.touchKey}-${suffix}`;
 
-  const decisions: Decision[] = [];
-  const delivered: Record<string, unknown>[] = [];
-  const earlier = (row.delivery as { delivered?: Record<string, unknown>[] }).delivered ?? [];
   const paused = context.journeyStatus === "paused";
-  const factsOf = (person: Person & { id: string }): SendFacts => ({
-    to: person.email,
-    category: copy.category,
-    at: req.at,
-    paused,
-    alreadySent: done.has(person.id),
-    suppressed: person.suppressed ?? new Set(),
-    timezone: person.timezone ?? account.timezone ?? settings.delivery.defaultTimezone,
-    quietHours: settings.delivery.quietHours,
-    cap: settings.delivery.frequencyCap,
-  });
+  const earlier = (row.delivery as { delivered?: Delivered[] }).delivered ?? [];
+  const decisions: Decision[] = [];
+  const delivered: Delivered[] = [];
   for (const person of people) {
-    if (!person.id) {
-      // The owner CSM, copied on a touch: internal mail, no tracking, no unsubscribe; no widget either.
-      if (req.channel !== "email") continue;
-      const decision = decide(
-        csmMailFacts(person.email, req.at, {
+    const reached = person.id
+      ? await toContact(touch, person.id, person, {
+          to: person.email,
+          category: copy.category,
+          at: req.at,
           paused,
-          alreadySent: earlier.some((d) => d.to === person.email),
-        }),
-      );
-      if (decision.decision !== "send") {
-        decisions.push(decision);
-        continue;
-      }
-      const version = copy.locales[pickLocale(Object.keys(copy.locales), null) ?? "en"];
-      if (!version) continue;
-      const rendered = renderTemplate(version, contextOf(person, deps.publicUrl));
-      const messageId = `<${row.id}.csm@${domainOf(sender.from)}>`;
-      const result = await sendEmail(deps, {
-        workspaceId: req.workspaceId,
-        name: fileOf("csm"),
-        from: sender.from,
-        to: person.email,
-        subject: rendered.subject ?? req.template,
-        html: rendered.html,
-        text: rendered.text,
-        messageId,
-        at: req.at,
-        headers,
-      });
-      if (result.ok) decisions.push(decision);
-      delivered.push(
-        result.ok
-          ? { to: person.email, status: "sent", messageId, ...(result.file ? { file: result.file } : {}) }
-          : { to: person.email, status: "failed", reason: result.reason },
-      );
-      continue;
-    }
-    const locale = pickLocale(Object.keys(copy.locales), person.locale);
-    const version = locale ? copy.locales[locale] : undefined;
-    if (!version) continue;
-    const reservation = await reserve(
-      db,
-      { contactId: person.id, email: person.email },
-      { workspaceId: req.workspaceId, touchId: row.id, channel: req.channel, fresh: claimed.fresh },
-      factsOf({ ...person, id: person.id }),
-    );
-    if ("inFlight" in reservation)
-      // The activity retries with backoff; by then that attempt has settled or its lease has run out.
-      throw new Error(
-        `a send to ${reservation.to} is in flight (reserved ${reservation.reservedAt}); retrying after its lease`,
-      );
-    if (!("id" in reservation)) {
-      decisions.push(reservation);
-      continue;
-    }
-    const links = linksFor(deps.publicUrl, context.secret, {
-      workspaceId: req.workspaceId,
-      touchId: row.id,
-      contactId: person.id,
-      category: copy.category,
-    });
-    const rendered = renderTemplate(version, contextOf(person, links.page), {
-      layout: req.channel === "email",
-    });
-    try {
-      if (req.channel === "in_app") {
-        await storeInAppMessage(db, {
-          workspaceId: req.workspaceId,
-          contactId: person.id,
-          touchId: row.id,
-          stepId: req.stepId,
-          template: req.template,
-          style: copy.style ?? "banner",
-          text: rendered.text,
-        });
-        await settleSend(db, reservation.id, { status: "sent" });
-        decisions.push({ to: person.email, decision: "send" });
-        delivered.push({ to: person.email, status: "sent" });
-        continue;
-      }
-      const messageId = `<${row.id}.${person.id}@${domainOf(sender.from)}>`;
-      const email = trackedEmail(rendered, links, copy.category !== TRANSACTIONAL);
-      const result = await sendEmail(deps, {
-        workspaceId: req.workspaceId,
-        name: fileOf(person.id),
-        from: sender.from,
-        replyTo: sender.replyTo,
-        to: person.name ? { name: person.name, address: person.email } : person.email,
-        subject: rendered.subject ?? req.template,
-        html: email.html,
-        text: rendered.text,
-        messageId,
-        at: req.at,
-        headers: { ...headers, ...email.headers },
-      });
-      if (result.ok) {
-        await settleSend(db, reservation.id, { status: "sent", messageId });
-        decisions.push({ to: person.email, decision: "send" });
-        delivered.push({
+          alreadySent: done.has(person.id),
+          suppressed: person.suppressed ?? new Set(),
+          timezone: person.timezone ?? account.timezone ?? settings.delivery.defaultTimezone,
+          quietHours: settings.delivery.quietHours,
+          cap: settings.delivery.frequencyCap,
+        })
+      : await toOwnerCsm(touch, person, { paused, alreadySent: earlier.some((d) => d.to === person.email) });
+    if (reached.decision) decisions.push(reached.decision);
+    if (reached.delivered) delivered.push(reached.delivered);
+  }
+  return conclude(touch, people, decisions, [...earlier, ...delivered]);
+}
+
+/** One touch being carried out: what each of its messages shares. */
+type Touch = {
+  deps: DeliveryDeps;
+  req: TouchRequest;
+  row: TouchRow;
+  /** This attempt created the touch row: no earlier attempt reached anyone. */
+  fresh: boolean;
+  copy: TemplateCopy;
+  sender: Sender;
+  secret: string;
+  about: MessageSubject;
+};
+
+/** What one message did: to whom, sent or failed, its Message-ID and outbox file. */
+type Delivered = Record<string, unknown>;
+
+/** For one recipient: the arbiter's decision (none when the send failed), and the delivery tried. */
+type Reached = { decision?: Decision; delivered?: Delivered };
+
+function headersOf(req: TouchRequest): Record<string, string> {
+  return { "X-Volante-Enrollment": req.enrollmentId, "X-Volante-Touch": req.touchKey };
+}
+
+/** The outbox file name of one message: the same on every attempt. */
+function fileOf(req: TouchRequest, suffix: string): string {
+  return `${req.enrollmentId}-${req.touchKey}-${suffix}`;
+}
+
+/** The owner CSM, copied on a touch: CSM mail, no tracking, no unsubscribe; and no widget to show it. */
+async function toOwnerCsm(
+  t: Touch,
+  person: Person,
+  state: { paused: boolean; alreadySent: boolean },
+): Promise<Reached> {
+  const { req, copy, sender } = t;
+  if (req.channel !== "email") return {};
+  const decision = decide(csmMailFacts(person.email, req.at, state));
+  if (decision.decision !== "send") return { decision };
+  const version = copy.locales[pickLocale(Object.keys(copy.locales), null) ?? "en"];
+  if (!version) return {};
+  const rendered = renderTemplate(version, messageContext(t.about, person, t.deps.publicUrl));
+  const messageId = `<${t.row.id}.csm@${domainOf(sender.from)}>`;
+  const result = await sendEmail(t.deps, {
+    workspaceId: req.workspaceId,
+    name: fileOf(req, "csm"),
+    from: sender.from,
+    to: person.email,
+    subject: rendered.subject ?? req.template,
+    html: rendered.html,
+    text: rendered.text,
+    messageId,
+    at: req.at,
+    headers: headersOf(req),
+  });
+  return result.ok
+    ? {
+        decision,
+        delivered: {
           to: person.email,
           status: "sent",
           messageId,
           ...(result.file ? { file: result.file } : {}),
-        });
-      } else {
-        await settleSend(db, reservation.id, { status: "failed", reason: result.reason });
-        delivered.push({ to: person.email, status: "failed", reason: result.reason });
+        },
       }
-    } catch (err) {
-      // Transient: give the reservation back; the activity retries and this contact is tried again.
-      await release(db, reservation.id);
-      if ((req.attempt ?? 1) < SMTP_ATTEMPTS) throw err;
-      await settleFailedAttempts(db, row, person.id, req, copy.category, err as Error);
-      delivered.push({ to: person.email, status: "failed", reason: (err as Error).message });
-    }
-  }
+    : { delivered: { to: person.email, status: "failed", reason: result.reason } };
+}
 
+/**
+ * A contact: the reservation asks the arbiter and records its decision (reservations.ts); a send
+ * leaves on the touch's channel with the contact's signed links, and settles the reservation.
+ */
+async function toContact(t: Touch, contactId: string, person: Person, facts: SendFacts): Promise<Reached> {
+  const { deps, req, row, copy } = t;
+  const { db } = deps;
+  const locale = pickLocale(Object.keys(copy.locales), person.locale);
+  const version = locale ? copy.locales[locale] : undefined;
+  if (!version) return {};
+  const reservation = await reserve(
+    db,
+    { contactId, email: person.email },
+    { workspaceId: req.workspaceId, touchId: row.id, channel: req.channel, fresh: t.fresh },
+    facts,
+  );
+  if ("inFlight" in reservation)
+    // The activity retries with backoff; by then that attempt has settled or its lease has run out.
+    throw new Error(
+      `a send to ${reservation.to} is in flight (reserved ${reservation.reservedAt}); retrying after its lease`,
+    );
+  if (!("id" in reservation)) return { decision: reservation };
+  const send: Decision = { to: person.email, decision: "send" };
+  const links = linksFor(deps.publicUrl, t.secret, {
+    workspaceId: req.workspaceId,
+    touchId: row.id,
+    contactId,
+    category: copy.category,
+  });
+  const rendered = renderTemplate(version, messageContext(t.about, person, links.page), {
+    layout: req.channel === "email",
+  });
+  try {
+    if (req.channel === "in_app") {
+      await storeInAppMessage(db, {
+        workspaceId: req.workspaceId,
+        contactId,
+        touchId: row.id,
+        stepId: req.stepId,
+        template: req.template,
+        style: copy.style ?? "banner",
+        text: rendered.text,
+      });
+      await settleSend(db, reservation.id, { status: "sent" });
+      return { decision: send, delivered: { to: person.email, status: "sent" } };
+    }
+    const messageId = `<${row.id}.${contactId}@${domainOf(t.sender.from)}>`;
+    const email = trackedEmail(rendered, links, copy.category !== TRANSACTIONAL);
+    const result = await sendEmail(deps, {
+      workspaceId: req.workspaceId,
+      name: fileOf(req, contactId),
+      from: t.sender.from,
+      replyTo: t.sender.replyTo,
+      to: person.name ? { name: person.name, address: person.email } : person.email,
+      subject: rendered.subject ?? req.template,
+      html: email.html,
+      text: rendered.text,
+      messageId,
+      at: req.at,
+      headers: { ...headersOf(req), ...email.headers },
+    });
+    if (!result.ok) {
+      await settleSend(db, reservation.id, { status: "failed", reason: result.reason });
+      return { delivered: { to: person.email, status: "failed", reason: result.reason } };
+    }
+    await settleSend(db, reservation.id, { status: "sent", messageId });
+    return {
+      decision: send,
+      delivered: {
+        to: person.email,
+        status: "sent",
+        messageId,
+        ...(result.file ? { file: result.file } : {}),
+      },
+    };
+  } catch (err) {
+    // Transient: give the reservation back; the activity retries and this contact is tried again.
+    await release(db, reservation.id);
+    if ((req.attempt ?? 1) < SMTP_ATTEMPTS) throw err;
+    const reason = (err as Error).message;
+    // The last attempt: recorded as failed for that contact, never retried again.
+    await recordGaveUp(db, {
+      workspaceId: req.workspaceId,
+      contactId,
+      touchId: row.id,
+      channel: req.channel,
+      category: copy.category,
+      at: req.at,
+      reason: `gave up after ${SMTP_ATTEMPTS} attempts: ${reason}`,
+    });
+    return { delivered: { to: person.email, status: "failed", reason } };
+  }
+}
+
+/**
+ * How the touch ends: held (paused), deferred (quiet hours: stays pending with what it did so far),
+ * or settled as sent, failed or skipped. `all`: every delivery, this attempt's and earlier ones'.
+ */
+async function conclude(
+  t: Touch,
+  people: Person[],
+  decisions: Decision[],
+  all: Delivered[],
+): Promise<TouchOutcome> {
+  const { deps, req, row, copy } = t;
   if (decisions.some((d) => d.decision === "paused"))
     // Paused comes first, so it is every recipient's decision: nothing was sent.
     return {
@@ -249,8 +317,6 @@ export async function deliverTouch(
       duplicate: false,
       messageIds: [],
     };
-  const deferred = decisions.filter((d) => d.decision === "quiet_hours");
-  const all = [...earlier, ...delivered];
   const detail = {
     recipients: all.filter((d) => d.status === "sent").map((d) => String(d.to)),
     messageIds: all.flatMap((d) => (typeof d.messageId === "string" ? [d.messageId] : [])),
@@ -259,9 +325,10 @@ export async function deliverTouch(
     decisions,
     subject: copy.locales[pickLocale(Object.keys(copy.locales), people[0]?.locale) ?? "en"]?.subject ?? null,
   };
+  const deferred = decisions.filter((d) => d.decision === "quiet_hours");
   if (deferred.length > 0) {
     const until = deferred.map((d) => d.until).sort()[0] as string;
-    await keepPending(db, row, detail);
+    await keepPending(deps.db, row, detail);
     return {
       ...outcomeOf({ ...row, status: "pending", delivery: detail }, false),
       status: "deferred",
@@ -277,29 +344,5 @@ export async function deliverTouch(
     : failed.length > 0
       ? String(failed[0]?.reason)
       : decisions.map((d) => d.decision).join(", ") || `no contact for ${req.to}`;
-  return { ...(await settle(db, row, status, reason, detail)), decisions };
-}
-
-/** The last attempt of a transient failure: recorded as failed for that contact, never retried again. */
-async function settleFailedAttempts(
-  db: Db,
-  row: TouchRow,
-  contactId: string,
-  req: TouchRequest,
-  category: string,
-  err: Error,
-) {
-  await db
-    .insert(contactSends)
-    .values({
-      workspaceId: req.workspaceId,
-      contactId,
-      touchId: row.id,
-      channel: req.channel,
-      category,
-      status: "failed",
-      reason: `gave up after ${SMTP_ATTEMPTS} attempts: ${err.message}`,
-      sentAt: new Date(req.at),
-    })
-    .onConflictDoNothing();
+  return { ...(await settle(deps.db, row, status, reason, detail)), decisions };
 }

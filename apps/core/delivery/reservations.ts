@@ -172,3 +172,31 @@ export async function doneFor(db: Db, touchId: string): Promise<Set<string>> {
     .where(and(eq(contactSends.touchId, touchId), ne(contactSends.status, PENDING)));
   return new Set(rows.map((r) => r.contactId));
 }
+
+/** A contact the transport kept refusing until the last attempt: failed for good, never retried. */
+export async function recordGaveUp(
+  db: Db,
+  send: {
+    workspaceId: string;
+    contactId: string;
+    touchId: string;
+    channel: "email" | "in_app";
+    category: string;
+    at: string;
+    reason: string;
+  },
+): Promise<void> {
+  await db
+    .insert(contactSends)
+    .values({
+      workspaceId: send.workspaceId,
+      contactId: send.contactId,
+      touchId: send.touchId,
+      channel: send.channel,
+      category: send.category,
+      status: "failed",
+      reason: send.reason,
+      sentAt: new Date(send.at),
+    })
+    .onConflictDoNothing();
+}
