@@ -35,8 +35,8 @@ export type InFlight = { inFlight: true; to: string; reservedAt: string | null }
  * to send again (same Message-ID): at least once, never zero times. Returns the reservation id, or
  * the decision not to send.
  *
- * `facts`: everything but what the lock guards (whether the touch reached the contact, their recent
- * sends). `fresh`: the touch was created by this attempt, so no earlier reservation of it can exist.
+ * `facts`: as known before the lock; under it the reservation reads again whether the touch reached
+ * the contact, and counts their recent sends against the cap. `fresh`: the touch was created by this attempt, so no earlier reservation of it can exist.
  * Without a cap to count against, such a send takes neither the lock nor the lookup: the insert,
  * unique on (touch, contact), is the whole reservation.
  */
