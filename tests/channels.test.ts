@@ -3,9 +3,10 @@ import { and, eq, like } from "drizzle-orm";
 import { type ParsedMail, simpleParser } from "mailparser";
 import type { Transporter } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEND_LEASE_SECONDS } from "../apps/core/delivery/arbiter";
 import { type DeliveryDeps, deliverTouch, type TouchRequest } from "../apps/core/delivery/deliver-touch";
 import { createSmtpTransport } from "../apps/core/delivery/mailer";
+import { SEND_LEASE_SECONDS } from "../apps/core/delivery/reservations";
+import { loadRunContext } from "../apps/core/delivery/run-context";
 import type { Enrollment } from "../apps/core/enrollments/enrollments";
 import { accounts, contactSends, contacts, events, suppressions, touches } from "../db/schema";
 import {
@@ -393,6 +394,74 @@ describe("send reservations", () => {
       .from(contactSends)
       .where(eq(contactSends.id, reservation.id));
     expect(settled).toMatchObject({ status: "sent", messageId });
+  });
+});
+
+describe("the arbiter in deliverTouch", () => {
+  it("holds a paused journey's touch, the owner CSM's copy too, and sends both once it resumes", async () => {
+    await account("hold", [{ id: "h", email: "h@hold.example" }]);
+    await ws.request("PUT", "/v1/accounts/hold", {
+      name: "hold 株式会社",
+      tier: "tech_touch",
+      ownerCsm: "mia@vendor.example",
+    });
+    const enrollment = await sleepingEnrollment("hold");
+    const run = await loadRunContext(stack.database.db, ws.workspaceId, enrollment.id);
+    if (!run) throw new Error("no run context");
+    const touch = (touchKey: string, to: string): TouchRequest => ({
+      workspaceId: ws.workspaceId,
+      enrollmentId: enrollment.id,
+      journeyName: run.journeyName,
+      touchKey,
+      stepId: "mail",
+      channel: "email",
+      template: "onboarding-welcome",
+      to,
+      at: new Date().toISOString(),
+    });
+    const deps = deliveryDeps(stack.workerConfig.transport);
+    const paused = { ...run, journeyStatus: "paused" as const };
+
+    const heldContact = await deliverTouch(deps, touch("mail:1", "role:admin"), paused);
+    const heldCsm = await deliverTouch(deps, touch("mail:2", "owner_csm"), paused);
+    expect(heldContact).toMatchObject({
+      status: "held",
+      reason: "journey_paused",
+      decisions: [{ to: "h@hold.example", decision: "paused" }],
+      recipients: [],
+    });
+    expect(heldCsm).toMatchObject({
+      status: "held",
+      reason: "journey_paused",
+      decisions: [{ to: "mia@vendor.example", decision: "paused" }],
+    });
+    expect(
+      smtp.mail.filter((m) => m.to.includes("h@hold.example") || m.to.includes("mia@vendor.example")),
+    ).toEqual([]);
+    const pending = await stack.database.db
+      .select()
+      .from(touches)
+      .where(eq(touches.enrollmentId, enrollment.id));
+    expect(pending.map((t) => t.status)).toEqual(["pending", "pending"]);
+
+    const sentContact = await deliverTouch(deps, touch("mail:1", "role:admin"), run);
+    const sentCsm = await deliverTouch(deps, touch("mail:2", "owner_csm"), run);
+    expect(sentContact).toMatchObject({
+      status: "sent",
+      recipients: ["h@hold.example"],
+      decisions: [{ to: "h@hold.example", decision: "send" }],
+    });
+    expect(sentCsm).toMatchObject({
+      status: "sent",
+      recipients: ["mia@vendor.example"],
+      decisions: [{ to: "mia@vendor.example", decision: "send" }],
+    });
+    await eventually(
+      async () =>
+        smtp.mail.filter((m) => m.to.includes("h@hold.example") || m.to.includes("mia@vendor.example"))
+          .length === 2 || undefined,
+      "both emails at the SMTP server",
+    );
   });
 });
 

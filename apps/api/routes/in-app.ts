@@ -13,7 +13,7 @@ import {
   widgetKeys,
 } from "../../core/delivery/in-app-widget";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
-import { ProblemError, problem } from "../problem";
+import { ProblemError, problem, statusOfRefusal } from "../problem";
 import { startRouting } from "./events";
 
 const WIDGET_BODY_BYTES = 4 * 1024;
@@ -132,7 +132,11 @@ export function inAppPublicRouter() {
       const identity = await verifyWidget(deps.db, creds);
       if (!identity) throw widgetUnauthorized();
       const result = await markWidgetMessage(deps.db, identity, id, action, deps.now());
-      if (!result.ok) throw new ProblemError({ status: 404, detail: `No message ${id} for this contact.` });
+      if (!result.ok)
+        throw new ProblemError({
+          status: statusOfRefusal(result.refusal),
+          detail: `No message ${id} for this contact.`,
+        });
       // The same routing as `POST /v1/events`, so waiting journeys see the outcome.
       await startRouting(deps, identity.workspaceId, result.storedEventIds);
       return c.json(result.message, 200);

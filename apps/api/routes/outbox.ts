@@ -1,11 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
-import { touches } from "../../../db/schema";
-import { decodeTimeCursor, toPage } from "../../core/shared/pagination";
-import { isUuid } from "../../core/shared/uuid";
+import { listOutbox, outboxMessageFile } from "../../core/delivery/outbox";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
-import { ProblemError } from "../problem";
+import { ProblemError, statusOfRefusal } from "../problem";
 
 const OutboxMessage = z
   .object({
@@ -62,64 +58,18 @@ const rawRoute = createRoute({
 
 export function outboxRouter() {
   return createRouter()
-    .openapi(listRoute, async (c) => {
-      const { limit, cursor } = c.req.valid("query");
-      const after = decodeTimeCursor(cursor);
-      const rows = await c.var.deps.db
-        .select()
-        .from(touches)
-        .where(
-          and(
-            eq(touches.workspaceId, c.var.workspaceId),
-            inArray(touches.channel, ["email", "notification"]),
-            after
-              ? or(
-                  lt(touches.createdAt, after.at),
-                  and(eq(touches.createdAt, after.at), lt(touches.id, after.id)),
-                )
-              : undefined,
-          ),
-        )
-        .orderBy(desc(touches.createdAt), desc(touches.id))
-        .limit(limit + 1);
-      const page = toPage(
-        rows,
-        limit,
-        (t) => [t.createdAt.toISOString(), t.id],
-        (t) => {
-          const delivery = t.delivery as { recipients?: string[]; subject?: string | null };
-          return {
-            id: t.id,
-            enrollmentId: t.enrollmentId,
-            touchKey: t.touchKey,
-            channel: t.channel,
-            template: t.template,
-            recipients: delivery.recipients ?? [],
-            subject: delivery.subject ?? null,
-            status: t.status,
-            reason: t.reason,
-            createdAt: t.createdAt.toISOString(),
-          };
-        },
-      );
-      return c.json(page, 200);
-    })
+    .openapi(listRoute, async (c) =>
+      c.json(await listOutbox(c.var.deps.db, c.var.workspaceId, c.req.valid("query")), 200),
+    )
     .openapi(rawRoute, async (c) => {
       const { id } = c.req.valid("param");
-      const notFound = new ProblemError({
-        status: 404,
-        type: "not-found",
-        detail: `No outbox message "${id}".`,
-      });
-      if (!isUuid(id)) throw notFound;
-      const [row] = await c.var.deps.db
-        .select()
-        .from(touches)
-        .where(and(eq(touches.workspaceId, c.var.workspaceId), eq(touches.id, id)));
-      const file = (row?.delivery as { files?: string[] } | undefined)?.files?.[0];
-      if (!file) throw notFound;
-      const raw = await readFile(file).catch(() => null);
-      if (!raw) throw notFound;
-      return c.body(new Uint8Array(raw), 200, { "content-type": "message/rfc822" });
+      const found = await outboxMessageFile(c.var.deps.db, c.var.workspaceId, id);
+      if (!found.ok)
+        throw new ProblemError({
+          status: statusOfRefusal(found.refusal),
+          type: "not-found",
+          detail: `No outbox message "${id}".`,
+        });
+      return c.body(new Uint8Array(found.raw), 200, { "content-type": "message/rfc822" });
     });
 }

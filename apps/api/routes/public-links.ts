@@ -1,7 +1,12 @@
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
-import { preferencesOf, setPreferences, trackingEvent, verifyLink } from "../../core/delivery/public-links";
-import { ingestEvents } from "../../core/events/ingest";
+import {
+  preferencesOf,
+  recordTracking,
+  savePreferences,
+  unsubscribeOneClick,
+  verifyLink,
+} from "../../core/delivery/public-links";
 import type { AppEnv } from "../context";
 import { startRouting } from "./events";
 
@@ -61,35 +66,21 @@ ${prefs.categories.map(
     const { deps } = c.var;
     const link = await verifyLink(deps.db, "unsubscribe", c.req.param("token"));
     if (!link) return c.html(invalid, 400);
-    const contactId = String(link.data.c);
     // A body that claims to be a form and is not one (a multipart without its boundary) is the
     // sender's mistake: a 400 page, not a 500.
     const form = await c.req.parseBody({ all: true }).catch(() => null);
     if (!form) return c.html(unreadable, 400);
     if (form["List-Unsubscribe"] === "One-Click") {
       // A mail provider's one-click POST: unsubscribe from the email's category, nothing to show.
-      await setPreferences(deps.db, link.workspaceId, contactId, {
-        unsubscribe: [String(link.data.k)],
-        resubscribe: [],
-        source: "one_click",
-      });
+      await unsubscribeOneClick(deps.db, link);
       return c.text("Unsubscribed", 200);
     }
-    const prefs = await preferencesOf(deps.db, deps.fileTemplates, link.workspaceId, contactId);
-    if (!prefs) return c.html(invalid, 400);
-    const keep = new Set([form.keep ?? []].flat().map(String));
     const all = form.all === "1";
-    await setPreferences(deps.db, link.workspaceId, contactId, {
-      unsubscribe: [
-        ...prefs.categories.filter((cat) => !keep.has(cat.category)).map((cat) => cat.category),
-        ...(all ? ["*"] : []),
-      ],
-      resubscribe: [
-        ...prefs.categories.filter((cat) => keep.has(cat.category)).map((cat) => cat.category),
-        ...(all ? [] : ["*"]),
-      ],
-      source: "page",
+    const saved = await savePreferences(deps.db, deps.fileTemplates, link, {
+      keep: [form.keep ?? []].flat().map(String),
+      all,
     });
+    if (!saved) return c.html(invalid, 400);
     return c.html(
       page(
         "Preferences saved",
@@ -100,14 +91,10 @@ ${prefs.categories.map(
 
   async function track(c: Context<AppEnv>, kind: "opened" | "clicked") {
     const { deps } = c.var;
-    const link = await verifyLink(deps.db, kind === "opened" ? "open" : "click", c.req.param("token") ?? "");
-    if (!link) return null;
-    const event = await trackingEvent(deps.db, link.workspaceId, link.data, kind, deps.now());
-    if (event) {
-      const stored = await ingestEvents(deps.db, link.workspaceId, [event]);
-      await startRouting(deps, link.workspaceId, stored.storedIds);
-    }
-    return link;
+    const tracked = await recordTracking(deps.db, kind, c.req.param("token") ?? "", deps.now());
+    if (!tracked) return null;
+    if (tracked.storedIds) await startRouting(deps, tracked.link.workspaceId, tracked.storedIds);
+    return tracked.link;
   }
 
   router.get("/t/o/:token", async (c) => {

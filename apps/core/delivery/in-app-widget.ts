@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { z } from "@hono/zod-openapi";
 import { and, desc, eq, ne } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../../../db/client";
 import {
   accounts,
@@ -11,6 +11,7 @@ import {
   workspaces,
 } from "../../../db/schema/index";
 import { type EventInput, ingestEvents } from "../events/ingest";
+import type { Refusal } from "../shared/refusal";
 import { isUuid } from "../shared/uuid";
 
 /**
@@ -27,22 +28,22 @@ export const InAppMessage = z
     id: z.uuid(),
     style: z.enum(["banner", "modal"]),
     title: z.string().nullable(),
-    body: z.string().openapi({ description: "Plain text; show it as text, never as HTML" }),
+    body: z.string().meta({ description: "Plain text; show it as text, never as HTML" }),
     ctaLabel: z.string().nullable(),
-    ctaUrl: z.string().nullable().openapi({ description: "An http(s) URL, or null" }),
+    ctaUrl: z.string().nullable().meta({ description: "An http(s) URL, or null" }),
     status: z.enum(inAppStatuses),
     createdAt: z.iso.datetime(),
   })
-  .openapi("InAppMessage");
+  .meta({ id: "InAppMessage" });
 export type InAppMessage = z.infer<typeof InAppMessage>;
 
 export const WidgetKeys = z
   .object({
-    publishableKey: z.string().openapi({ description: "Public: put it in the page", example: "pk_3f…" }),
-    identitySecret: z.string().openapi({ description: "Secret: keep it on your server" }),
-    userHash: z.string().openapi({ description: "How to compute `hash` for a contact" }),
+    publishableKey: z.string().meta({ description: "Public: put it in the page", example: "pk_3f…" }),
+    identitySecret: z.string().meta({ description: "Secret: keep it on your server" }),
+    userHash: z.string().meta({ description: "How to compute `hash` for a contact" }),
   })
-  .openapi("InAppKeys");
+  .meta({ id: "InAppKeys" });
 export type WidgetKeys = z.infer<typeof WidgetKeys>;
 
 export const widgetActions = ["seen", "clicked", "dismissed"] as const;
@@ -179,7 +180,7 @@ const EVENT_NAMES: Record<WidgetAction, string> = {
 
 export type MarkResult =
   | { ok: true; message: InAppMessage; storedEventIds: string[] }
-  | { ok: false; code: "not_found" };
+  | { ok: false; refusal: Refusal };
 
 /**
  * Records what the contact did with a message. Idempotent: a repeat changes nothing and records no
@@ -194,7 +195,7 @@ export async function markWidgetMessage(
   now: Date,
 ): Promise<MarkResult> {
   const contactId = identity.contactId;
-  if (!contactId || !isUuid(messageId)) return { ok: false, code: "not_found" };
+  if (!contactId || !isUuid(messageId)) return { ok: false, refusal: "not_found" };
   return db.transaction(async (tx): Promise<MarkResult> => {
     const [found] = await tx
       .select({ message: inAppMessages, enrollmentId: touches.enrollmentId })
@@ -208,7 +209,7 @@ export async function markWidgetMessage(
         ),
       )
       .for("update", { of: inAppMessages });
-    if (!found) return { ok: false, code: "not_found" };
+    if (!found) return { ok: false, refusal: "not_found" };
     const row = found.message;
 
     const happened: WidgetAction[] = action === "clicked" ? ["seen", "clicked"] : [action];

@@ -1,10 +1,11 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts, contacts, suppressions, templates, touches, workspaces } from "../../../db/schema/index";
+import { ingestEvents } from "../events/ingest";
 import { type Purpose, peekToken, verifyToken } from "../shared/signing";
 import { isUuid } from "../shared/uuid";
 import type { FileTemplate } from "../templates/files";
-import { TRANSACTIONAL } from "./arbiter";
+import { TRANSACTIONAL } from "./decide";
 
 /**
  * What the public, signed links do: the unsubscribe / preferences page and one-click POST, the open
@@ -68,7 +69,7 @@ export async function preferencesOf(
 }
 
 /** Opts the contact out of these categories (`*` = everything) and back into the others listed. */
-export async function setPreferences(
+async function setPreferences(
   db: Db,
   workspaceId: string,
   contactId: string,
@@ -91,8 +92,64 @@ export async function setPreferences(
   });
 }
 
+/** A mail provider's one-click POST (RFC 8058) on an unsubscribe link: out of the email's category. */
+export async function unsubscribeOneClick(db: Db, link: Verified): Promise<void> {
+  await setPreferences(db, link.workspaceId, String(link.data.c), {
+    unsubscribe: [String(link.data.k)],
+    resubscribe: [],
+    source: "one_click",
+  });
+}
+
+/**
+ * The preferences page's form: the categories in `keep` go on, the others stop; `all` stops everything
+ * (and unchecking it resumes what is kept). Null when the contact is gone.
+ */
+export async function savePreferences(
+  db: Db,
+  fileTemplates: FileTemplate[],
+  link: Verified,
+  form: { keep: string[]; all: boolean },
+): Promise<Preferences | null> {
+  const contactId = String(link.data.c);
+  const prefs = await preferencesOf(db, fileTemplates, link.workspaceId, contactId);
+  if (!prefs) return null;
+  const keep = new Set(form.keep);
+  await setPreferences(db, link.workspaceId, contactId, {
+    unsubscribe: [
+      ...prefs.categories.filter((cat) => !keep.has(cat.category)).map((cat) => cat.category),
+      ...(form.all ? ["*"] : []),
+    ],
+    resubscribe: [
+      ...prefs.categories.filter((cat) => keep.has(cat.category)).map((cat) => cat.category),
+      ...(form.all ? [] : ["*"]),
+    ],
+    source: "page",
+  });
+  return prefs;
+}
+
+/**
+ * A followed open pixel or click link: verified, and recorded as a `message_opened` /
+ * `message_clicked` event. Null when the token does not verify; `storedIds` are the events the
+ * caller routes to the running journeys, as for ingested events (none when the message is gone).
+ */
+export async function recordTracking(
+  db: Db,
+  kind: "opened" | "clicked",
+  token: string,
+  at: Date,
+): Promise<{ link: Verified; storedIds?: string[] } | null> {
+  const link = await verifyLink(db, kind === "opened" ? "open" : "click", token);
+  if (!link) return null;
+  const event = await trackingEvent(db, link.workspaceId, link.data, kind, at);
+  if (!event) return { link };
+  const stored = await ingestEvents(db, link.workspaceId, [event]);
+  return { link, storedIds: stored.storedIds };
+}
+
 /** The event a tracked open or click becomes, in the shape `POST /v1/events` takes. */
-export async function trackingEvent(
+async function trackingEvent(
   db: Db,
   workspaceId: string,
   data: Record<string, unknown>,

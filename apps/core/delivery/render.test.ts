@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { renderTemplate } from "./render";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadPartials, renderTemplate } from "./render";
 
 const ja = { contact: { locale: "ja", timezone: "Asia/Tokyo", name: "山田" } };
 const en = { contact: { locale: "en", timezone: "America/New_York", name: "Ann" } };
@@ -9,6 +9,8 @@ function body(source: string, context: object) {
 }
 
 describe("message rendering", () => {
+  beforeAll(() => loadPartials());
+
   it("formats dates in the reader's language and time zone", () => {
     expect(body("{{formatDate renewal.date}}", { ...ja, renewal: { date: "2027-03-31" } })).toBe(
       "2027年3月31日",

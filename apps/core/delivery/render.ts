@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
@@ -10,10 +10,20 @@ import Handlebars from "handlebars";
 const hbs = Handlebars.create();
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
-const partialsDir = fileURLToPath(new URL("../../../templates/partials/", import.meta.url));
-/** `templates/partials/<name>.hbs`: shared pieces (`{{> button url=… label=…}}`) and the email layout. */
-for (const file of readdirSync(partialsDir).filter((f) => f.endsWith(".hbs"))) {
-  hbs.registerPartial(file.slice(0, -4), readFileSync(join(partialsDir, file), "utf8"));
+const defaultPartialsDir = new URL("../../../templates/partials/", import.meta.url);
+
+/**
+ * Reads `templates/partials/<name>.hbs` (shared pieces like `{{> button url=… label=…}}`, and the email
+ * layout) into the renderer. Called at start with the file templates (`loadFileTemplates`), never at
+ * import; rendering a layout before it fails loudly (the partial is not found).
+ */
+export async function loadPartials(dir: string | URL = defaultPartialsDir): Promise<void> {
+  const root = typeof dir === "string" ? dir : fileURLToPath(dir);
+  const files = (await readdir(root)).filter((f) => f.endsWith(".hbs")).sort();
+  const sources = await Promise.all(files.map((file) => readFile(join(root, file), "utf8")));
+  files.forEach((file, i) => {
+    hbs.registerPartial(file.slice(0, -4), sources[i] as string);
+  });
 }
 
 type Root = {

@@ -1,5 +1,7 @@
 import type { escalations } from "../../../db/schema/index";
-import { type DeliveryDeps, notifyCsm, notifyWebhook, type TouchOutcome } from "../delivery/deliver-touch";
+import type { DeliveryDeps } from "../delivery/deliver-touch";
+import { notifyCsm, notifyWebhook } from "../delivery/notifications";
+import type { TouchOutcome } from "../delivery/touch-record";
 import { getSettings } from "../workspace/settings";
 
 const headline = {

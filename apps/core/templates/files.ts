@@ -6,6 +6,7 @@ import Handlebars from "handlebars";
 import { z } from "zod";
 import { TemplateKey } from "../../../workflows/journey/schema";
 import type { TemplateInfo } from "../../../workflows/journey/variables";
+import { loadPartials } from "../delivery/render";
 
 /**
  * Message templates and journey playbooks shipped as files under `templates/`: one folder per message
@@ -176,8 +177,12 @@ export class TemplateLoadError extends Error {
 
 const copyFilePattern = /^([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.(subject|body)\.hbs$/;
 
-/** Reads every message template under `dir` (default: the repository's `templates/messages`), sorted by key. */
+/**
+ * Reads every message template under `dir` (default: the repository's `templates/messages`), sorted by
+ * key, and the partials they render with (`templates/partials`, see loadPartials).
+ */
 export async function loadFileTemplates(dir: string | URL = defaultMessagesDir): Promise<FileTemplate[]> {
+  await loadPartials();
   const root = toPath(dir);
   const entries = await readdir(root, { withFileTypes: true });
   const templates: FileTemplate[] = [];

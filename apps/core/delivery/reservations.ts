@@ -2,50 +2,16 @@ import { and, count, eq, gt, ne, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { contactSends } from "../../../db/schema/index";
 import { addDuration } from "../../../workflows/journey/time";
-import type { Settings } from "../workspace/settings";
-import { nextSendTime } from "./quiet-hours";
+import { capFor, type Decision, decide, type SendFacts, TRANSACTIONAL } from "./decide";
 
 /**
- * The delivery arbiter: one decision per message to one contact, for every channel and journey.
- * In order: already sent (idempotency), unsubscribed (all, or the template's category), quiet hours
- * in the contact's time zone (deferred to the window's end), the frequency cap across journeys
- * (transactional is exempt from the cap and from category unsubscribes). Paused journeys are held
- * before they get here. Every decision is returned for the trace.
+ * Send reservations (docs/decisions/0014-send-reservations.md): `contact_sends` holds one row per
+ * message to one contact, what the frequency cap counts and what a retried touch skips. `reserve`
+ * gathers the facts only the database knows (an earlier reservation of the touch, the contact's
+ * recent sends) under a per-contact lock, asks decide.ts, and records its decision.
  */
 
-export type Decision =
-  | { to: string; decision: "send" }
-  | { to: string; decision: "already_sent" }
-  | { to: string; decision: "unsubscribed"; category: string }
-  | { to: string; decision: "quiet_hours"; until: string; timezone: string }
-  | { to: string; decision: "frequency_cap"; max: number; per: string };
-
-export const TRANSACTIONAL = "transactional";
-
-export type Recipient = { contactId: string; email: string; timezone: string | null };
-
-/** Decisions that need no reservation: unsubscribed or quiet hours; undefined means "may send". */
-export function screen(
-  r: Recipient,
-  ctx: {
-    category: string;
-    at: string;
-    settings: Settings;
-    accountTimezone: string | null;
-    suppressed?: Set<string>;
-  },
-): Decision | undefined {
-  if (ctx.suppressed?.has("*") || (ctx.category !== TRANSACTIONAL && ctx.suppressed?.has(ctx.category)))
-    return { to: r.email, decision: "unsubscribed", category: ctx.suppressed?.has("*") ? "*" : ctx.category };
-  const quiet = ctx.settings.delivery.quietHours;
-  if (quiet && ctx.category !== TRANSACTIONAL) {
-    const timezone = r.timezone ?? ctx.accountTimezone ?? ctx.settings.delivery.defaultTimezone;
-    const until = nextSendTime(new Date(ctx.at), timezone, quiet);
-    if (until.getTime() > Date.parse(ctx.at))
-      return { to: r.email, decision: "quiet_hours", until: until.toISOString(), timezone };
-  }
-  return undefined;
-}
+export type Recipient = { contactId: string; email: string };
 
 /** `contact_sends.status` while the message is on its way: reserved, not yet accepted by the transport. */
 const PENDING = "pending" as const;
@@ -62,15 +28,17 @@ export const SEND_LEASE_SECONDS = 90;
 export type InFlight = { inFlight: true; to: string; reservedAt: string | null };
 
 /**
- * Reserves the send under a per-contact lock: two journeys sending to one person at the same moment
- * are serialised, so the cap holds. The reservation is `pending` until the transport accepts the
- * message (`settleSend`); a pending reservation found by a retry means the attempt before died
- * half-way, so it is handed back to send again (same Message-ID): at least once, never zero times.
- * Returns the reservation id, or the decision not to send.
+ * Decides for one contact of a touch and records the decision. A send is reserved under a
+ * per-contact lock: two journeys sending to one person at the same moment are serialised, so the cap
+ * holds. The reservation is `pending` until the transport accepts the message (`settleSend`); a
+ * pending reservation found by a retry means the attempt before died half-way, so it is handed back
+ * to send again (same Message-ID): at least once, never zero times. Returns the reservation id, or
+ * the decision not to send.
  *
- * `fresh`: the touch was created by this attempt, so no earlier reservation of it can exist. Without a
- * cap to count against, such a send takes neither the lock nor the lookup: the insert, unique on
- * (touch, contact), is the whole reservation.
+ * `facts`: as known before the lock; under it the reservation reads again whether the touch reached
+ * the contact, and counts their recent sends against the cap. `fresh`: the touch was created by this attempt, so no earlier reservation of it can exist.
+ * Without a cap to count against, such a send takes neither the lock nor the lookup: the insert,
+ * unique on (touch, contact), is the whole reservation.
  */
 export async function reserve(
   db: Db,
@@ -79,15 +47,22 @@ export async function reserve(
     workspaceId: string;
     touchId: string;
     channel: "email" | "in_app";
-    category: string;
-    at: string;
-    cap: Settings["delivery"]["frequencyCap"];
     fresh?: boolean;
   },
+  facts: SendFacts,
 ): Promise<{ id: string } | Decision | InFlight> {
-  // Transactional mail is never capped.
-  const cap = send.category === TRANSACTIONAL ? null : send.cap;
-  if (send.fresh && !cap) return insertReservation(db, r, send);
+  // Refused before counting: the count can only add the cap, which comes last.
+  const uncounted = decide(facts);
+  if (uncounted.decision !== "send") {
+    // A contact now refused after an attempt died holding their reservation: drop it, so it neither
+    // counts against the cap nor waits forever. A paused touch keeps it for when it resumes.
+    if (!send.fresh && (uncounted.decision === "unsubscribed" || uncounted.decision === "quiet_hours"))
+      await releasePending(db, send.touchId, r.contactId);
+    return uncounted;
+  }
+  const cap = capFor(facts);
+  const row = { ...send, category: facts.category, at: facts.at };
+  if (send.fresh && !cap) return insertReservation(db, r, row, facts);
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`send:${r.contactId}`}))`);
     const [earlier] = await tx
@@ -99,7 +74,7 @@ export async function reserve(
       })
       .from(contactSends)
       .where(and(eq(contactSends.touchId, send.touchId), eq(contactSends.contactId, r.contactId)));
-    if (earlier && earlier.status !== PENDING) return { to: r.email, decision: "already_sent" };
+    if (earlier && earlier.status !== PENDING) return decide({ ...facts, alreadySent: true });
     if (earlier?.leased)
       return { inFlight: true, to: r.email, reservedAt: earlier.reservedAt?.toISOString() ?? null };
     // Already counted by the cap: an interrupted send is resumed, not capped by its own reservation.
@@ -107,25 +82,23 @@ export async function reserve(
       await tx.update(contactSends).set({ reservedAt: sql`now()` }).where(eq(contactSends.id, earlier.id));
       return { id: earlier.id };
     }
-    if (cap) {
-      const since = new Date(addDuration(send.at, `-${cap.per}`));
-      const [used] = await tx
-        .select({ n: count() })
-        .from(contactSends)
-        .where(
-          and(
-            eq(contactSends.contactId, r.contactId),
-            // Sent, or reserved and on its way.
-            ne(contactSends.status, "failed"),
-            ne(contactSends.category, TRANSACTIONAL),
-            // No upper bound: a send reserved a moment "later" by another run still counts.
-            gt(contactSends.sentAt, since),
-          ),
-        );
-      if ((used?.n ?? 0) >= cap.max)
-        return { to: r.email, decision: "frequency_cap", max: cap.max, per: cap.per };
-    }
-    return insertReservation(tx, r, send);
+    if (!cap) return insertReservation(tx, r, row, facts);
+    const since = new Date(addDuration(facts.at, `-${cap.per}`));
+    const [used] = await tx
+      .select({ n: count() })
+      .from(contactSends)
+      .where(
+        and(
+          eq(contactSends.contactId, r.contactId),
+          // Sent, or reserved and on its way.
+          ne(contactSends.status, "failed"),
+          ne(contactSends.category, TRANSACTIONAL),
+          // No upper bound: a send reserved a moment "later" by another run still counts.
+          gt(contactSends.sentAt, since),
+        ),
+      );
+    const decision = decide({ ...facts, recentSends: used?.n ?? 0 });
+    return decision.decision === "send" ? insertReservation(tx, r, row, facts) : decision;
   });
 }
 
@@ -134,6 +107,7 @@ async function insertReservation(
   db: Db,
   r: Recipient,
   send: { workspaceId: string; touchId: string; channel: "email" | "in_app"; category: string; at: string },
+  facts: SendFacts,
 ): Promise<{ id: string } | Decision> {
   const [row] = await db
     .insert(contactSends)
@@ -148,7 +122,7 @@ async function insertReservation(
     })
     .onConflictDoNothing({ target: [contactSends.touchId, contactSends.contactId] })
     .returning({ id: contactSends.id });
-  return row ? { id: row.id } : { to: r.email, decision: "already_sent" };
+  return row ? { id: row.id } : decide({ ...facts, alreadySent: true });
 }
 
 /** A transient failure: give the reservation back so the retry can take it again. */
@@ -197,4 +171,32 @@ export async function doneFor(db: Db, touchId: string): Promise<Set<string>> {
     .from(contactSends)
     .where(and(eq(contactSends.touchId, touchId), ne(contactSends.status, PENDING)));
   return new Set(rows.map((r) => r.contactId));
+}
+
+/** A contact the transport kept refusing until the last attempt: failed for good, never retried. */
+export async function recordGaveUp(
+  db: Db,
+  send: {
+    workspaceId: string;
+    contactId: string;
+    touchId: string;
+    channel: "email" | "in_app";
+    category: string;
+    at: string;
+    reason: string;
+  },
+): Promise<void> {
+  await db
+    .insert(contactSends)
+    .values({
+      workspaceId: send.workspaceId,
+      contactId: send.contactId,
+      touchId: send.touchId,
+      channel: send.channel,
+      category: send.category,
+      status: "failed",
+      reason: send.reason,
+      sentAt: new Date(send.at),
+    })
+    .onConflictDoNothing();
 }

@@ -1,0 +1,60 @@
+import type { Transporter } from "nodemailer";
+import { type Links, tracked } from "../links";
+import { type MailResult, sendMail } from "../mailer";
+import type { Rendered } from "../render";
+import type { Sender } from "../sender";
+
+/**
+ * How one email leaves: to SMTP or the dev outbox (mailer.ts), with a Message-ID derived from the
+ * touch so a resend is folded by the receiver. A contact's email gets its links through the signed
+ * click redirect, an open pixel and, unless transactional, RFC 8058 one-click unsubscribe headers.
+ */
+
+export type MailTarget = { transport?: Transporter | undefined; outboxDir: string };
+
+export type Email = {
+  workspaceId: string;
+  /** The outbox file name: deterministic, so a retry rewrites the same file. */
+  name: string;
+  from: Sender["from"];
+  replyTo?: string | null;
+  to: string | { name: string; address: string };
+  subject: string;
+  html?: string;
+  text: string;
+  messageId: string;
+  at: string;
+  headers: Record<string, string>;
+};
+
+export function sendEmail(target: MailTarget, email: Email): Promise<MailResult> {
+  return sendMail(target, email.workspaceId, email.name, {
+    from: email.from,
+    ...(email.replyTo ? { replyTo: email.replyTo } : {}),
+    to: email.to,
+    subject: email.subject,
+    ...(email.html !== undefined ? { html: email.html } : {}),
+    text: email.text,
+    messageId: email.messageId,
+    date: new Date(email.at),
+    headers: email.headers,
+  });
+}
+
+/** A rendered email to a contact: tracked links and pixel, and the unsubscribe headers when it may carry them. */
+export function trackedEmail(
+  rendered: Rendered,
+  links: Links,
+  unsubscribable: boolean,
+): { html: string; headers: Record<string, string> } {
+  return {
+    html: tracked(rendered.html, links),
+    headers: unsubscribable
+      ? {
+          // RFC 8058: mail providers unsubscribe with one POST, no page, no login.
+          "List-Unsubscribe": `<${links.unsubscribe}>`,
+          "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+      : {},
+  };
+}

@@ -1,0 +1,37 @@
+import { and, eq } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+import { accounts, enrollments, journeys, workspaces } from "../../../db/schema/index";
+import { type Settings, settingsOf } from "../workspace/settings";
+
+/** What a run's transition and every touch in it need to know: its journey, account and workspace. */
+export type RunContext = {
+  journeyStatus: typeof journeys.$inferSelect.status;
+  journeyName: string;
+  account: typeof accounts.$inferSelect;
+  workspaceName: string;
+  secret: string;
+  settings: Settings;
+};
+
+/** The run context of an enrollment, in one query; undefined when the enrollment is not found. */
+export async function loadRunContext(
+  db: Db,
+  workspaceId: string,
+  enrollmentId: string,
+): Promise<RunContext | undefined> {
+  const [row] = await db
+    .select({
+      journeyStatus: journeys.status,
+      journeyName: journeys.name,
+      account: accounts,
+      workspaceName: workspaces.name,
+      secret: workspaces.signingSecret,
+      settings: workspaces.settings,
+    })
+    .from(enrollments)
+    .innerJoin(journeys, eq(journeys.id, enrollments.journeyId))
+    .innerJoin(accounts, eq(accounts.id, enrollments.accountId))
+    .innerJoin(workspaces, eq(workspaces.id, enrollments.workspaceId))
+    .where(and(eq(enrollments.id, enrollmentId), eq(enrollments.workspaceId, workspaceId)));
+  return row && { ...row, settings: settingsOf(row.settings) };
+}

@@ -1,0 +1,79 @@
+import { and, eq } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+import { touches } from "../../../db/schema/index";
+import type { Decision } from "./decide";
+
+/**
+ * The idempotency record of a touch. The `touches` row, unique on (enrollment, touch key), is claimed
+ * before anything is sent: a retried activity or a replayed workflow finds it and sends nothing twice.
+ */
+
+export type TouchOutcome = {
+  status: "sent" | "skipped" | "failed" | "deferred" | "held";
+  /** Why the touch is not sent (held: `journey_paused`). */
+  reason?: string;
+  /** When deferred (quiet hours): call again at this time. */
+  until?: string;
+  /** The arbiter's decision for every recipient. */
+  decisions?: Decision[];
+  recipients: string[];
+  duplicate: boolean;
+  messageIds: string[];
+};
+
+export type TouchRow = typeof touches.$inferSelect;
+
+export function outcomeOf(row: TouchRow, duplicate: boolean): TouchOutcome {
+  const delivery = row.delivery as { recipients?: string[]; messageIds?: string[] };
+  return {
+    status: row.status === "sent" || row.status === "skipped" ? row.status : "failed",
+    ...(row.reason ? { reason: row.reason } : {}),
+    recipients: delivery.recipients ?? [],
+    duplicate,
+    messageIds: delivery.messageIds ?? [],
+  };
+}
+
+/**
+ * Claims the touch key; returns the existing row when it was already carried out. `fresh`: this call
+ * created the row, so no attempt before it reached anyone.
+ */
+export async function claim(
+  db: Db,
+  values: Omit<typeof touches.$inferInsert, "status">,
+): Promise<{ done: TouchRow | null; row: TouchRow; fresh: boolean }> {
+  const [created] = await db
+    .insert(touches)
+    .values({ ...values, status: "pending" })
+    .onConflictDoNothing({ target: [touches.enrollmentId, touches.touchKey] })
+    .returning();
+  if (created) return { done: null, row: created, fresh: true };
+  const [row] = await db
+    .select()
+    .from(touches)
+    .where(and(eq(touches.enrollmentId, values.enrollmentId), eq(touches.touchKey, values.touchKey)));
+  if (!row) throw new Error(`touch ${values.touchKey} vanished`);
+  // `pending` means an earlier attempt stopped half-way: redo it (file names are deterministic).
+  return { done: row.status === "pending" ? null : row, row, fresh: false };
+}
+
+/** Records how the touch ended. */
+export async function settle(
+  db: Db,
+  row: TouchRow,
+  status: "sent" | "skipped" | "failed",
+  reason: string | null,
+  delivery: Record<string, unknown>,
+): Promise<TouchOutcome> {
+  const [updated] = await db
+    .update(touches)
+    .set({ status, reason, delivery, updatedAt: new Date() })
+    .where(eq(touches.id, row.id))
+    .returning();
+  return outcomeOf(updated ?? row, false);
+}
+
+/** Keeps the touch pending (deferred or held) with what it did so far; the run calls again later. */
+export async function keepPending(db: Db, row: TouchRow, delivery: Record<string, unknown>): Promise<void> {
+  await db.update(touches).set({ delivery, updatedAt: new Date() }).where(eq(touches.id, row.id));
+}
