@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SEND_LEASE_SECONDS } from "../apps/core/delivery/arbiter";
 import { type DeliveryDeps, deliverTouch, type TouchRequest } from "../apps/core/delivery/deliver-touch";
 import { createSmtpTransport } from "../apps/core/delivery/mailer";
-import type { Enrollment } from "../apps/core/enrollments/enrollments";
+import type { Enrollment } from "../apps/core/enrollments/schemas";
 import { accounts, contactSends, contacts, events, suppressions, touches } from "../db/schema";
 import {
   eventually,

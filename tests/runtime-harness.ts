@@ -8,7 +8,7 @@ import { asc, eq } from "drizzle-orm";
 import { inject } from "vitest";
 import { type AccountInput, findAccountRow, upsertAccount } from "../apps/core/accounts/accounts";
 import { upsertContact } from "../apps/core/accounts/contacts";
-import type { RuntimeDeps } from "../apps/core/enrollments/enrollments";
+import type { RuntimeDeps } from "../apps/core/enrollments/runtime";
 import { findJourneyRow, publishJourney, saveDraft } from "../apps/core/journeys/journeys";
 import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates/files";
 import { fileTemplateCatalog } from "../apps/core/templates/message-templates";

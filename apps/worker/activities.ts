@@ -7,9 +7,10 @@ import type {
   JourneyActivities,
   ScheduleActivities,
 } from "../../workflows/activities";
-import { routeEventsToRuns, scanRenewalWindows } from "../core/enrollments/enrollments";
+import { scanRenewalWindows } from "../core/enrollments/triggers";
 import { checkEscalationSla } from "../core/escalations/escalations";
 import { applyEventFacts, markRouted } from "../core/events/ingest";
+import { routeEventsToRuns } from "../core/events/route";
 import { deliverHealthAlerts } from "../core/health/alerts";
 import { recomputeHealth } from "../core/health/health";
 import { createJourneyActivities, type JourneyActivityDeps } from "./journey-activities";

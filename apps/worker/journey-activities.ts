@@ -16,7 +16,8 @@ import { addDuration } from "../../workflows/journey/time";
 import { accountFacts } from "../core/accounts/facts";
 import { type DeliveryDeps, deliverTouch, loadRunContext } from "../core/delivery/deliver-touch";
 import { postWebhook } from "../core/delivery/webhooks";
-import { closeEnrollment, onStageEntered, type RuntimeDeps } from "../core/enrollments/enrollments";
+import { closeEnrollment, type RuntimeDeps } from "../core/enrollments/runtime";
+import { onStageEntered } from "../core/enrollments/triggers";
 import { notifyEscalation, openEscalation } from "../core/escalations/escalations";
 
 export type JourneyActivityDeps = RuntimeDeps & Omit<DeliveryDeps, "db">;

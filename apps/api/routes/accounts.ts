@@ -11,7 +11,7 @@ import {
   toAccountDetail,
   upsertAccount,
 } from "../../core/accounts/accounts";
-import { onStageEntered } from "../../core/enrollments/enrollments";
+import { onStageEntered } from "../../core/enrollments/triggers";
 import { currentHealth } from "../../core/health/health";
 import { ExternalId } from "../../core/shared/validators";
 import type { AppDeps } from "../context";

@@ -1,16 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
 import { accounts, journeys } from "../../../db/schema";
-import {
-  Enrollment,
-  EnrollmentListQuery,
-  enroll,
-  exitEnrollment,
-  getEnrollment,
-  getTrace,
-  listEnrollments,
-  TraceEntry,
-} from "../../core/enrollments/enrollments";
+import { enroll } from "../../core/enrollments/enroll";
+import { getEnrollment, getTrace, listEnrollments } from "../../core/enrollments/queries";
+import { exitEnrollment } from "../../core/enrollments/runtime";
+import { Enrollment, EnrollmentListQuery, TraceEntry } from "../../core/enrollments/schemas";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { Problem, ProblemError } from "../problem";

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { JourneyKey } from "../../../workflows/journey/schema";
 import { validateJourney } from "../../../workflows/journey/validate";
-import { signalJourneyRuns } from "../../core/enrollments/enrollments";
+import { signalJourneyRuns } from "../../core/enrollments/runtime";
 import {
   findJourneyRow,
   getJourney,

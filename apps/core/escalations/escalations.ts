@@ -12,7 +12,7 @@ import {
 import { addDuration } from "../../../workflows/journey/time";
 import { escalationResolvedSignal } from "../../../workflows/journey-run";
 import { type DeliveryDeps, notifyCsm, notifyWebhook, type TouchOutcome } from "../delivery/deliver-touch";
-import type { RuntimeDeps } from "../enrollments/enrollments";
+import type { RuntimeDeps } from "../enrollments/runtime";
 import { isUuid } from "../shared/uuid";
 import { getSettings } from "../workspace/settings";
 import { anyCsmServes, lockAssignments, pickCsm } from "./csms";

@@ -8,7 +8,7 @@ import {
   healthAlertsWorkflowId,
 } from "../../../workflows/health-alerts";
 import { postWebhook } from "../delivery/webhooks";
-import type { RuntimeDeps } from "../enrollments/enrollments";
+import type { RuntimeDeps } from "../enrollments/runtime";
 import { getSettings } from "../workspace/settings";
 
 const Band = z.enum(["red", "yellow", "green"]);

@@ -2,7 +2,8 @@ import { Context } from "@temporalio/activity";
 import { and, asc, desc, eq, gte, lte, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accountHealth, healthScorecards } from "../../../db/schema/index";
-import { enrollAccountsWhereTriggered, type RuntimeDeps } from "../enrollments/enrollments";
+import type { RuntimeDeps } from "../enrollments/runtime";
+import { enrollAccountsWhereTriggered } from "../enrollments/triggers";
 import { raiseHealthAlerts } from "./alerts";
 import { defaultScorecard, type HealthResult, type MetricValues, Scorecard, scoreAccount } from "./scorecard";
 
