@@ -1,13 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { routeEvents, routeEventsWorkflowId } from "../../../workflows/route-events";
-import {
-  EventBatch,
-  EventItemResult,
-  ingestEvents,
-  MAX_EVENTS_PER_BATCH,
-  unroutedEventIds,
-} from "../../core/events/ingest";
-import type { AppDeps } from "../context";
+import { EventBatch, EventItemResult, ingestEvents, MAX_EVENTS_PER_BATCH } from "../../core/events/ingest";
+import { startRouting } from "../../core/events/route";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError, problemBody } from "../problem";
 
@@ -49,32 +42,6 @@ export const postEventsRoute = createRoute({
     ...problemResponses(400, 401, 413, 422),
   },
 });
-
-export async function startRouting(
-  deps: AppDeps,
-  workspaceId: string,
-  eventIds: string[],
-): Promise<{ workflowId: string } | null> {
-  // Events whose routing never finished (Temporal was away) ride along with the next batch.
-  const swept = await unroutedEventIds(deps.db, workspaceId).catch(() => []);
-  const fresh = new Set(eventIds);
-  const ids = [...eventIds, ...swept.filter((id) => !fresh.has(id))];
-  const first = ids[0];
-  if (!first) return null;
-  const workflowId = routeEventsWorkflowId(workspaceId, first);
-  try {
-    await deps.temporal.client.workflow.start(routeEvents, {
-      taskQueue: deps.temporal.taskQueue,
-      workflowId,
-      args: [{ workspaceId, eventIds: ids }],
-    });
-    return { workflowId };
-  } catch (err) {
-    // The events are stored; routing can be replayed from them. Do not fail the request that kept them.
-    deps.log.error("could not start event routing", { workflowId, error: String(err) });
-    return null;
-  }
-}
 
 export function eventsRouter() {
   const router = createRouter();

@@ -12,9 +12,9 @@ import {
   widgetActions,
   widgetKeys,
 } from "../../core/delivery/in-app-widget";
+import { startRouting } from "../../core/events/route";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError, problem } from "../problem";
-import { startRouting } from "./events";
 
 const WIDGET_BODY_BYTES = 4 * 1024;
 const widgetFile = new URL("../widget/widget.js", import.meta.url);

@@ -2,8 +2,8 @@ import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import { preferencesOf, setPreferences, trackingEvent, verifyLink } from "../../core/delivery/public-links";
 import { ingestEvents } from "../../core/events/ingest";
+import { startRouting } from "../../core/events/route";
 import type { AppEnv } from "../context";
-import { startRouting } from "./events";
 
 /** 1×1 transparent GIF. */
 const PIXEL = Buffer.from("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7", "base64");

@@ -58,3 +58,13 @@ export async function getTrace(db: Db, enrollmentId: string): Promise<TraceEntry
     .orderBy(asc(enrollmentTrace.transition), asc(enrollmentTrace.position));
   return rows.map((r) => ({ at: r.at.toISOString(), stepId: r.stepId, kind: r.kind, detail: r.detail }));
 }
+
+/** An enrollment of the workspace with its trace, or null when there is no such enrollment. */
+export async function getEnrollmentWithTrace(
+  db: Db,
+  workspaceId: string,
+  id: string,
+): Promise<{ enrollment: Enrollment; trace: TraceEntry[] } | null> {
+  const enrollment = await getEnrollment(db, workspaceId, id);
+  return enrollment ? { enrollment, trace: await getTrace(db, enrollment.id) } : null;
+}

@@ -3,6 +3,8 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { enrollmentListeners, enrollments } from "../../../db/schema/index";
 import { exitSignal, journeyRun, resumeSignal } from "../../../workflows/journey-run";
+import type { Refusal } from "../shared/refusal";
+import { getEnrollment } from "./queries";
 import type { Enrollment } from "./schemas";
 
 /** What starting and signalling enrollments needs. */
@@ -65,6 +67,26 @@ export async function exitEnrollment(
     if ((err as Error).name !== "WorkflowNotFoundError") throw err;
     await closeEnrollment(deps.db, enrollment.id, "exited", reason);
   }
+}
+
+export type ExitRequest =
+  | { ok: true; enrollment: Enrollment }
+  | { ok: false; refusal: Extract<Refusal, "not_found" | "conflict">; detail: string };
+
+/** Takes an account out of a journey (the API's exit): only a run still active or held can leave. */
+export async function requestExit(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  enrollmentId: string,
+  reason: string,
+): Promise<ExitRequest> {
+  const enrollment = await getEnrollment(deps.db, workspaceId, enrollmentId);
+  if (!enrollment) return { ok: false, refusal: "not_found", detail: `No enrollment "${enrollmentId}".` };
+  if (enrollment.status !== "active" && enrollment.status !== "held") {
+    return { ok: false, refusal: "conflict", detail: `The enrollment is already ${enrollment.status}.` };
+  }
+  await exitEnrollment(deps, enrollment, reason);
+  return { ok: true, enrollment };
 }
 
 /**

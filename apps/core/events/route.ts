@@ -1,11 +1,53 @@
-import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
+import { type Client, WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
 import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
+import type { Db } from "../../../db/client";
 import { enrollmentListeners, enrollments, events } from "../../../db/schema/index";
 import { MESSAGE_OUTCOME_EVENTS } from "../../../workflows/journey/interpreter";
 import { accountEventSignal, journeyRun } from "../../../workflows/journey-run";
+import { routeEvents, routeEventsWorkflowId } from "../../../workflows/route-events";
+import type { Logger } from "../../logger";
 import { enroll } from "../enrollments/enroll";
 import { closeEnrollment, type RuntimeDeps } from "../enrollments/runtime";
 import { journeysTriggeredBy } from "../enrollments/triggers";
+import { unroutedEventIds } from "./ingest";
+
+/** What starting a routing run needs: the API's and the CLI's services both fit. */
+export type RoutingDeps = { db: Db; temporal: { client: Client; taskQueue: string }; log: Logger };
+
+/**
+ * Starts the workflow that routes newly stored events (facts, runs, triggers). Events whose routing
+ * never finished (Temporal was away) ride along. Never throws: the events are stored and routing can
+ * be replayed from them, so a failure is logged and null returned.
+ */
+export async function startRouting(
+  deps: RoutingDeps,
+  workspaceId: string,
+  eventIds: string[],
+): Promise<{ workflowId: string } | null> {
+  const swept = await unroutedEventIds(deps.db, workspaceId).catch((err: unknown) => {
+    deps.log.error("could not read the events left unrouted; routing the new ones only", {
+      workspaceId,
+      error: String(err),
+    });
+    return [];
+  });
+  const fresh = new Set(eventIds);
+  const ids = [...eventIds, ...swept.filter((id) => !fresh.has(id))];
+  const first = ids[0];
+  if (!first) return null;
+  const workflowId = routeEventsWorkflowId(workspaceId, first);
+  try {
+    await deps.temporal.client.workflow.start(routeEvents, {
+      taskQueue: deps.temporal.taskQueue,
+      workflowId,
+      args: [{ workspaceId, eventIds: ids }],
+    });
+    return { workflowId };
+  } catch (err) {
+    deps.log.error("could not start event routing", { workflowId, error: String(err) });
+    return null;
+  }
+}
 
 /**
  * Routes newly stored events: signals the runs that listen for them (by the listener index, never a
