@@ -9,8 +9,7 @@ import type {
 } from "../../workflows/activities";
 import { scanRenewalWindows } from "../core/enrollments/triggers";
 import { checkEscalationSla } from "../core/escalations/escalations";
-import { applyEventFacts, markRouted } from "../core/events/ingest";
-import { routeEventsToRuns } from "../core/events/route";
+import { routeStoredEvents } from "../core/events/route";
 import { deliverHealthAlerts } from "../core/health/alerts";
 import { recomputeHealth } from "../core/health/health";
 import { createJourneyActivities, type JourneyActivityDeps } from "./journey-activities";
@@ -27,12 +26,7 @@ export type Activities = EventActivities &
 /** All activities, built from their dependencies (no module state), so tests pass their own. */
 export function createActivities(deps: ActivityDeps): Activities {
   return {
-    async applyEventFacts({ workspaceId, eventIds }) {
-      const updated = await applyEventFacts(deps.db, workspaceId, eventIds);
-      await routeEventsToRuns(deps, workspaceId, eventIds);
-      await markRouted(deps.db, workspaceId, eventIds);
-      return updated;
-    },
+    applyEventFacts: ({ workspaceId, eventIds }) => routeStoredEvents(deps, workspaceId, eventIds),
     scanRenewalWindows: ({ workspaceId, at }) => scanRenewalWindows(deps, workspaceId, at),
     recomputeHealth: async ({ workspaceId, at }) =>
       (await recomputeHealth(deps, workspaceId, new Date(at))).accounts,

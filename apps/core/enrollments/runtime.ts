@@ -111,6 +111,18 @@ export async function closeEnrollment(
   });
 }
 
+/** A run failed for good (its workflow records it before failing): its enrollment is closed as failed. */
+export async function closeFailedRun(
+  db: Db,
+  input: { workspaceId: string; enrollmentId: string; at: string; reason: string },
+): Promise<void> {
+  const [row] = await db
+    .select({ id: enrollments.id })
+    .from(enrollments)
+    .where(and(eq(enrollments.workspaceId, input.workspaceId), eq(enrollments.id, input.enrollmentId)));
+  if (row) await closeEnrollment(db, row.id, "failed", input.reason, new Date(input.at));
+}
+
 /** Fans a journey's resume or archive out to its running enrollments. */
 export async function signalJourneyRuns(
   deps: RuntimeDeps,

@@ -9,7 +9,7 @@ import type { Logger } from "../../logger";
 import { enroll } from "../enrollments/enroll";
 import { closeEnrollment, type RuntimeDeps } from "../enrollments/runtime";
 import { journeysTriggeredBy } from "../enrollments/triggers";
-import { unroutedEventIds } from "./ingest";
+import { applyEventFacts, markRouted, unroutedEventIds } from "./ingest";
 
 /** What starting a routing run needs: the API's and the CLI's services both fit. */
 export type RoutingDeps = { db: Db; temporal: { client: Client; taskQueue: string }; log: Logger };
@@ -47,6 +47,22 @@ export async function startRouting(
     deps.log.error("could not start event routing", { workflowId, error: String(err) });
     return null;
   }
+}
+
+/**
+ * Routes a stored batch (the route-events workflow's one activity): folds the events into account
+ * facts, signals and enrolls runs, then marks the events routed. Returns how many accounts' facts
+ * were updated.
+ */
+export async function routeStoredEvents(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  eventIds: string[],
+): Promise<number> {
+  const updated = await applyEventFacts(deps.db, workspaceId, eventIds);
+  await routeEventsToRuns(deps, workspaceId, eventIds);
+  await markRouted(deps.db, workspaceId, eventIds);
+  return updated;
 }
 
 /**
