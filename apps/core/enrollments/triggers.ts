@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts, enrollments, journeys, journeyVersions } from "../../../db/schema/index";
 import { JourneyDefinition } from "../../../workflows/journey/schema";
-import { type EnrollOutcome, enroll } from "./enroll";
+import { type EnrollOutcome, enrollMany } from "./enroll";
 import type { RuntimeDeps } from "./runtime";
 
 /** Live journeys (active or paused, published) whose trigger matches, via their latest version. */
@@ -28,7 +28,26 @@ export async function journeysTriggeredBy(
   return rows.map((r) => ({ id: r.id, definition: JourneyDefinition.parse(r.definition) }));
 }
 
-/** Enrolls many accounts in every live journey whose trigger contains `trigger` (journeys read once). */
+/**
+ * Enrolls accounts in every live journey whose trigger contains `trigger`: journeys read once, then
+ * each journey's accounts set-based (see enrollMany). One outcome per journey and account.
+ */
+export async function enrollWhereTriggered(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  accountIds: string[],
+  trigger: Record<string, string>,
+  label: string,
+): Promise<EnrollOutcome[]> {
+  const matching = await journeysTriggeredBy(deps.db, workspaceId, trigger);
+  const outcomes: EnrollOutcome[] = [];
+  for (const j of matching) {
+    outcomes.push(...(await enrollMany(deps, { workspaceId, journeyId: j.id, accountIds, trigger: label })));
+  }
+  return outcomes;
+}
+
+/** Enrolls many accounts in every live journey whose trigger contains `trigger`; returns how many entered. */
 export async function enrollAccountsWhereTriggered(
   deps: RuntimeDeps,
   workspaceId: string,
@@ -36,31 +55,8 @@ export async function enrollAccountsWhereTriggered(
   trigger: Record<string, string>,
   label: string,
 ): Promise<number> {
-  const matching = await journeysTriggeredBy(deps.db, workspaceId, trigger);
-  let enrolled = 0;
-  for (const j of matching) {
-    for (const accountId of accountIds) {
-      const outcome = await enroll(deps, { workspaceId, journeyId: j.id, accountId, trigger: label });
-      if (outcome.enrolled) enrolled++;
-    }
-  }
-  return enrolled;
-}
-
-/** Enrolls an account in every live journey whose trigger contains `trigger`. */
-async function enrollWhereTriggered(
-  deps: RuntimeDeps,
-  workspaceId: string,
-  accountId: string,
-  trigger: Record<string, string>,
-  label: string,
-): Promise<EnrollOutcome[]> {
-  const matching = await journeysTriggeredBy(deps.db, workspaceId, trigger);
-  const outcomes: EnrollOutcome[] = [];
-  for (const j of matching) {
-    outcomes.push(await enroll(deps, { workspaceId, journeyId: j.id, accountId, trigger: label }));
-  }
-  return outcomes;
+  const outcomes = await enrollWhereTriggered(deps, workspaceId, accountIds, trigger, label);
+  return outcomes.filter((o) => o.enrolled).length;
 }
 
 /** An account's lifecycle stage changed (API PATCH/PUT or a set_stage step): enroll stage_entered journeys. */
@@ -73,7 +69,7 @@ export function onStageEntered(
   return enrollWhereTriggered(
     deps,
     workspaceId,
-    accountId,
+    [accountId],
     { type: "stage_entered", stage },
     `stage_entered:${stage}`,
   );
@@ -89,7 +85,7 @@ export function onHealthBandEntered(
   return enrollWhereTriggered(
     deps,
     workspaceId,
-    accountId,
+    [accountId],
     { type: "health_band_entered", band },
     `health_band_entered:${band}`,
   );
@@ -119,16 +115,14 @@ export async function scanRenewalWindows(
           sql`not exists (select 1 from ${enrollments} e where e.journey_id = ${j.id} and e.account_id = "accounts"."id" and e.status in ('active', 'held'))`,
         ),
       );
-    for (const c of candidates) {
-      const outcome = await enroll(deps, {
-        workspaceId,
-        journeyId: j.id,
-        accountId: c.id,
-        trigger: "renewal_window",
-        at: new Date(at),
-      });
-      if (outcome.enrolled) enrolled++;
-    }
+    const outcomes = await enrollMany(deps, {
+      workspaceId,
+      journeyId: j.id,
+      accountIds: candidates.map((c) => c.id),
+      trigger: "renewal_window",
+      at: new Date(at),
+    });
+    enrolled += outcomes.filter((o) => o.enrolled).length;
   }
   return enrolled;
 }

@@ -6,7 +6,7 @@ import { MESSAGE_OUTCOME_EVENTS } from "../../../workflows/journey/interpreter";
 import { accountEventSignal, journeyRun } from "../../../workflows/journey-run";
 import { routeEvents, routeEventsWorkflowId } from "../../../workflows/route-events";
 import type { Logger } from "../../logger";
-import { enroll } from "../enrollments/enroll";
+import { enrollMany } from "../enrollments/enroll";
 import { closeEnrollment, type RuntimeDeps } from "../enrollments/runtime";
 import { journeysTriggeredBy } from "../enrollments/triggers";
 import { applyEventFacts, markRouted, unroutedEventIds } from "./ingest";
@@ -144,15 +144,9 @@ export async function routeEventsToRuns(
   const names = [...new Set(stored.map((s) => s.name))];
   for (const name of names) {
     const matching = await journeysTriggeredBy(db, workspaceId, { type: "event", event: name });
+    const accountIds = stored.filter((x) => x.name === name).map((x) => x.accountId);
     for (const j of matching) {
-      for (const s of stored.filter((x) => x.name === name)) {
-        await enroll(deps, {
-          workspaceId,
-          journeyId: j.id,
-          accountId: s.accountId,
-          trigger: `event:${name}`,
-        });
-      }
+      await enrollMany(deps, { workspaceId, journeyId: j.id, accountIds, trigger: `event:${name}` });
     }
   }
   return signalled;
