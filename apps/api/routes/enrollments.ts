@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { enrollByKeys } from "../../core/enrollments/enroll";
+import { enrollByKeys } from "../../core/enrollments/enroll-by-keys";
 import { getEnrollment, getEnrollmentWithTrace, listEnrollments } from "../../core/enrollments/queries";
 import { requestExit } from "../../core/enrollments/runtime";
 import { Enrollment, EnrollmentListQuery, TraceEntry } from "../../core/enrollments/schemas";
