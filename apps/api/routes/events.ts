@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { EventBatch, EventItemResult, ingestEvents, MAX_EVENTS_PER_BATCH } from "../../core/events/ingest";
-import { startRouting } from "../../core/events/route";
+import { EventBatch, EventItemResult, MAX_EVENTS_PER_BATCH } from "../../core/events/ingest";
+import { receiveEvents } from "../../core/events/receive";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError, problemBody } from "../problem";
 
@@ -75,17 +75,16 @@ export function eventsRouter() {
       });
     }
     const { deps, workspaceId } = c.var;
-    const result = await ingestEvents(deps.db, workspaceId, items);
+    const result = await receiveEvents(deps, workspaceId, items);
     deps.metrics.eventsIngested.inc({ status: "accepted" }, result.accepted);
     deps.metrics.eventsIngested.inc({ status: "duplicate" }, result.duplicates);
     deps.metrics.eventsIngested.inc({ status: "rejected" }, result.rejected);
-    const routing = await startRouting(deps, workspaceId, result.storedIds);
     const response: IngestResponse = {
       accepted: result.accepted,
       duplicates: result.duplicates,
       rejected: result.rejected,
       results: result.results,
-      routing,
+      routing: result.routing,
     };
     if (result.rejected === items.length) {
       const errors = result.results.flatMap((r) => r.errors ?? []);
