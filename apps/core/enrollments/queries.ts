@@ -50,7 +50,7 @@ export async function getEnrollment(db: Db, workspaceId: string, id: string): Pr
 }
 
 /** An enrollment's decision trace, oldest first. */
-export async function getTrace(db: Db, enrollmentId: string): Promise<TraceEntry[]> {
+async function getTrace(db: Db, enrollmentId: string): Promise<TraceEntry[]> {
   const rows = await db
     .select()
     .from(enrollmentTrace)

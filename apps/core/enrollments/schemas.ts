@@ -50,7 +50,7 @@ export const enrollmentColumns = {
   accountExternalId: accounts.externalId,
 };
 
-export type EnrollmentJoin = {
+type EnrollmentJoin = {
   e: typeof enrollments.$inferSelect;
   journeyKey: string;
   accountExternalId: string;

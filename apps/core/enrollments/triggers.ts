@@ -32,7 +32,7 @@ export async function journeysTriggeredBy(
  * Enrolls accounts in every live journey whose trigger contains `trigger`: journeys read once, then
  * each journey's accounts set-based (see enrollMany). One outcome per journey and account.
  */
-export async function enrollWhereTriggered(
+async function enrollWhereTriggered(
   deps: RuntimeDeps,
   workspaceId: string,
   accountIds: string[],
