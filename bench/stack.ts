@@ -12,7 +12,7 @@ import postgres from "postgres";
 import { createApp } from "../apps/api/app";
 import type { AppDeps } from "../apps/api/context";
 import { createMetrics } from "../apps/api/metrics";
-import type { RuntimeDeps } from "../apps/core/enrollments/enrollments";
+import type { RuntimeDeps } from "../apps/core/enrollments/runtime";
 import { loadFileTemplates } from "../apps/core/templates/files";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
 import type { Env } from "../apps/env";

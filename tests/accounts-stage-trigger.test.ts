@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { changeStage } from "../apps/core/accounts/change-stage";
-import type { Enrollment } from "../apps/core/enrollments/enrollments";
+import type { Enrollment } from "../apps/core/enrollments/schemas";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 // PUT /v1/accounts/{id} (the upsert a CRM sync uses) starts stage_entered journeys exactly as PATCH does.

@@ -7,7 +7,7 @@ import { type DeliveryDeps, deliverTouch, type TouchRequest } from "../apps/core
 import { createSmtpTransport } from "../apps/core/delivery/mailer";
 import { SEND_LEASE_SECONDS } from "../apps/core/delivery/reservations";
 import { loadRunContext } from "../apps/core/delivery/run-context";
-import type { Enrollment } from "../apps/core/enrollments/enrollments";
+import type { Enrollment } from "../apps/core/enrollments/schemas";
 import { accounts, contactSends, contacts, events, suppressions, touches } from "../db/schema";
 import {
   eventually,

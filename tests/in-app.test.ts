@@ -8,7 +8,7 @@ import { and, eq, like } from "drizzle-orm";
 import { type Browser, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InAppMessage, WidgetKeys } from "../apps/core/delivery/in-app-widget";
-import type { Enrollment } from "../apps/core/enrollments/enrollments";
+import type { Enrollment } from "../apps/core/enrollments/schemas";
 import { contacts, events, inAppMessages } from "../db/schema";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 

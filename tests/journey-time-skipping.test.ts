@@ -8,16 +8,11 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { upsertContact } from "../apps/core/accounts/contacts";
 import { upsertAccount } from "../apps/core/accounts/save-account";
-import {
-  enroll,
-  onHealthBandEntered,
-  onStageEntered,
-  type RuntimeDeps,
-  routeEventsToRuns,
-  scanRenewalWindows,
-  signalJourneyRuns,
-} from "../apps/core/enrollments/enrollments";
+import { enroll } from "../apps/core/enrollments/enroll";
+import { type RuntimeDeps, signalJourneyRuns } from "../apps/core/enrollments/runtime";
+import { onHealthBandEntered, onStageEntered, scanRenewalWindows } from "../apps/core/enrollments/triggers";
 import { ingestEvents } from "../apps/core/events/ingest";
+import { routeEventsToRuns } from "../apps/core/events/route";
 import { publishJourney, saveDraft, transitionJourney } from "../apps/core/journeys/journeys";
 import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates/files";
 import { fileTemplateCatalog } from "../apps/core/templates/message-templates";

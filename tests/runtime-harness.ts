@@ -9,7 +9,7 @@ import { inject } from "vitest";
 import { type AccountInput, findAccountRow } from "../apps/core/accounts/accounts";
 import { upsertContact } from "../apps/core/accounts/contacts";
 import { upsertAccount } from "../apps/core/accounts/save-account";
-import type { RuntimeDeps } from "../apps/core/enrollments/enrollments";
+import type { RuntimeDeps } from "../apps/core/enrollments/runtime";
 import { findJourneyRow, publishJourney, saveDraft } from "../apps/core/journeys/journeys";
 import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates/files";
 import { fileTemplateCatalog } from "../apps/core/templates/message-templates";

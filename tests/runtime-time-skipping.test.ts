@@ -4,18 +4,12 @@ import type { AddressInfo } from "node:net";
 import { temporal } from "@temporalio/proto";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  enroll,
-  exitEnrollment,
-  onHealthBandEntered,
-  onStageEntered,
-  routeEventsToRuns,
-  scanRenewalWindows,
-  signalJourneyRuns,
-  startEnrollmentRun,
-} from "../apps/core/enrollments/enrollments";
+import { enroll } from "../apps/core/enrollments/enroll";
+import { exitEnrollment, signalJourneyRuns, startEnrollmentRun } from "../apps/core/enrollments/runtime";
+import { onHealthBandEntered, onStageEntered, scanRenewalWindows } from "../apps/core/enrollments/triggers";
 import { resolveEscalation } from "../apps/core/escalations/actions";
 import { ingestEvents } from "../apps/core/events/ingest";
+import { routeEventsToRuns } from "../apps/core/events/route";
 import { transitionJourney } from "../apps/core/journeys/journeys";
 import { Settings, saveSettings } from "../apps/core/workspace/settings";
 import {

@@ -40,7 +40,7 @@ export function pathParam(name: string, schema: z.ZodType<string, string>, examp
   const { pattern } = z.toJSONSchema(schema) as { pattern?: string };
   return z
     .string()
-    .openapi({ param: { name, in: "path" }, example, ...(pattern ? { pattern } : {}) })
+    .meta({ param: { name, in: "path" }, example, ...(pattern ? { pattern } : {}) })
     .pipe(schema);
 }
 

@@ -8,7 +8,7 @@ import { unstorableJson } from "../core/shared/validators";
 
 /** One field-level problem: a JSON pointer into the request part named by `in`. */
 export const ProblemFieldError = z.object({
-  pointer: z.string().openapi({ example: "/events/3/occurredAt" }),
+  pointer: z.string().meta({ example: "/events/3/occurredAt" }),
   message: z.string(),
   in: z.enum(["body", "query", "path", "header"]).optional(),
 });
@@ -25,7 +25,7 @@ export const Problem = z
     requestId: z.string().optional(),
     errors: z.array(ProblemFieldError).optional(),
   })
-  .openapi("Problem");
+  .meta({ id: "Problem" });
 export type Problem = z.infer<typeof Problem>;
 
 const titles: Record<number, string> = {

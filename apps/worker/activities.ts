@@ -6,9 +6,9 @@ import type {
   JourneyActivities,
   ScheduleActivities,
 } from "../../workflows/contracts";
-import { routeEventsToRuns, scanRenewalWindows } from "../core/enrollments/enrollments";
+import { scanRenewalWindows } from "../core/enrollments/triggers";
 import { checkEscalationSla } from "../core/escalations/sla";
-import { applyEventFacts, markRouted } from "../core/events/ingest";
+import { routeStoredEvents } from "../core/events/route";
 import { deliverHealthAlerts } from "../core/health/alerts";
 import { recomputeHealth } from "../core/health/compute";
 import { createJourneyActivities, type JourneyActivityDeps } from "./journey-activities";
@@ -24,12 +24,7 @@ export type Activities = EventActivities &
 /** All activities, built from their dependencies (no module state), so tests pass their own. */
 export function createActivities(deps: ActivityDeps): Activities {
   return {
-    async applyEventFacts({ workspaceId, eventIds }) {
-      const updated = await applyEventFacts(deps.db, workspaceId, eventIds);
-      await routeEventsToRuns(deps, workspaceId, eventIds);
-      await markRouted(deps.db, workspaceId, eventIds);
-      return updated;
-    },
+    applyEventFacts: ({ workspaceId, eventIds }) => routeStoredEvents(deps, workspaceId, eventIds),
     scanRenewalWindows: ({ workspaceId, at }) => scanRenewalWindows(deps, workspaceId, at),
     recomputeHealth: async ({ workspaceId, at }) =>
       (await recomputeHealth(deps, workspaceId, new Date(at), Context.current().heartbeat)).accounts,

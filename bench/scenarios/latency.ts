@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import { enroll } from "../../apps/core/enrollments/enrollments";
+import { enroll } from "../../apps/core/enrollments/enroll";
 import { accounts, escalations } from "../../db/schema";
 import { type Ctx, type Figure, percentile, pool, round, rowsOf, seedAccounts } from "./shared";
 

@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import { startEnrollmentRun } from "../../apps/core/enrollments/enrollments";
+import { startEnrollmentRun } from "../../apps/core/enrollments/runtime";
 import { accounts, enrollments, journeyVersions } from "../../db/schema";
 import { journeyWorkflowId } from "../../workflows/contracts";
 import { type Ctx, type Figure, pool, round, rowsOf, seedAccounts } from "./shared";

@@ -16,7 +16,7 @@ import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 
 const AccountParams = z.object({
-  externalId: ExternalId.openapi({ param: { name: "externalId", in: "path" }, example: "acme" }),
+  externalId: ExternalId.meta({ param: { name: "externalId", in: "path" }, example: "acme" }),
 });
 
 export const putAccountRoute = createRoute({

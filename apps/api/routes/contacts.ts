@@ -10,8 +10,8 @@ import { ExternalId } from "../../core/shared/validators";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 
-const AccountParam = ExternalId.openapi({ param: { name: "externalId", in: "path" }, example: "acme" });
-const ContactParam = ExternalId.openapi({
+const AccountParam = ExternalId.meta({ param: { name: "externalId", in: "path" }, example: "acme" });
+const ContactParam = ExternalId.meta({
   param: { name: "contactExternalId", in: "path" },
   example: "u-42",
 });

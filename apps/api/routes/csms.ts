@@ -10,7 +10,7 @@ const putRoute = createRoute({
   security: bearerSecurity,
   request: {
     params: z.object({
-      email: z.email().openapi({ param: { name: "email", in: "path" }, example: "hanako@vendor.example" }),
+      email: z.email().meta({ param: { name: "email", in: "path" }, example: "hanako@vendor.example" }),
     }),
     body: { required: true, content: { "application/json": { schema: CsmInput } } },
   },

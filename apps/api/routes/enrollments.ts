@@ -1,30 +1,22 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, eq } from "drizzle-orm";
-import { accounts, journeys } from "../../../db/schema";
-import {
-  Enrollment,
-  EnrollmentListQuery,
-  enroll,
-  exitEnrollment,
-  getEnrollment,
-  getTrace,
-  listEnrollments,
-  TraceEntry,
-} from "../../core/enrollments/enrollments";
+import { enrollByKeys } from "../../core/enrollments/enroll-by-keys";
+import { getEnrollment, getEnrollmentWithTrace, listEnrollments } from "../../core/enrollments/queries";
+import { requestExit } from "../../core/enrollments/runtime";
+import { Enrollment, EnrollmentListQuery, TraceEntry } from "../../core/enrollments/schemas";
 import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
-import { Problem, ProblemError } from "../problem";
+import { Problem, ProblemError, statusOfRefusal } from "../problem";
 
 const IdParam = z.object({
-  id: z.string().openapi({ param: { name: "id", in: "path" }, example: "2b1e…" }),
+  id: z.string().meta({ param: { name: "id", in: "path" }, example: "2b1e…" }),
 });
 
 const EnrollRequest = z
   .strictObject({
-    journey: z.string().min(1).openapi({ description: "Journey key", example: "onboarding-tech-touch" }),
-    account: z.string().min(1).openapi({ description: "Account externalId", example: "acme" }),
+    journey: z.string().min(1).meta({ description: "Journey key", example: "onboarding-tech-touch" }),
+    account: z.string().min(1).meta({ description: "Account externalId", example: "acme" }),
   })
-  .openapi("EnrollRequest");
+  .meta({ id: "EnrollRequest" });
 
 const problem409 = {
   409: {
@@ -130,10 +122,8 @@ function runtime(deps: AppDeps) {
   return { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue };
 }
 
-async function enrollmentOr404(deps: AppDeps, workspaceId: string, id: string) {
-  const found = await getEnrollment(deps.db, workspaceId, id);
-  if (!found) throw new ProblemError({ status: 404, type: "not-found", detail: `No enrollment "${id}".` });
-  return found;
+function noEnrollment(id: string): ProblemError {
+  return new ProblemError({ status: 404, type: "not-found", detail: `No enrollment "${id}".` });
 }
 
 export function enrollmentsRouter() {
@@ -141,55 +131,48 @@ export function enrollmentsRouter() {
     .openapi(postEnrollmentRoute, async (c) => {
       const body = c.req.valid("json");
       const { deps, workspaceId } = c.var;
-      const [journey] = await deps.db
-        .select({ id: journeys.id })
-        .from(journeys)
-        .where(and(eq(journeys.workspaceId, workspaceId), eq(journeys.key, body.journey)));
-      const [account] = await deps.db
-        .select({ id: accounts.id })
-        .from(accounts)
-        .where(and(eq(accounts.workspaceId, workspaceId), eq(accounts.externalId, body.account)));
-      const missing = [
-        ...(journey ? [] : [{ pointer: "/journey", message: `no journey "${body.journey}"` }]),
-        ...(account ? [] : [{ pointer: "/account", message: `no account "${body.account}"` }]),
-      ];
-      if (!journey || !account) throw new ProblemError({ status: 404, type: "not-found", errors: missing });
-      const outcome = await enroll(runtime(deps), {
-        workspaceId,
-        journeyId: journey.id,
-        accountId: account.id,
-        trigger: "manual",
-      });
-      if (!outcome.enrolled) {
+      const result = await enrollByKeys(runtime(deps), { workspaceId, ...body });
+      if (result.ok) return c.json(result.enrollment, 201);
+      if (result.refusal === "not_found") {
         throw new ProblemError({
-          status: 409,
-          type: outcome.code === "duplicate" ? "already-enrolled" : "not-enrolled",
-          detail: outcome.reason,
+          status: statusOfRefusal(result.refusal),
+          type: "not-found",
+          errors: result.problems,
         });
       }
-      return c.json(outcome.enrollment, 201);
+      throw new ProblemError({
+        status: statusOfRefusal(result.refusal),
+        type: result.code === "duplicate" ? "already-enrolled" : "not-enrolled",
+        detail: result.reason,
+      });
     })
     .openapi(listRoute, async (c) =>
       c.json(await listEnrollments(c.var.deps.db, c.var.workspaceId, c.req.valid("query")), 200),
     )
-    .openapi(getRoute, async (c) =>
-      c.json(await enrollmentOr404(c.var.deps, c.var.workspaceId, c.req.valid("param").id), 200),
-    )
+    .openapi(getRoute, async (c) => {
+      const { id } = c.req.valid("param");
+      const found = await getEnrollment(c.var.deps.db, c.var.workspaceId, id);
+      if (!found) throw noEnrollment(id);
+      return c.json(found, 200);
+    })
     .openapi(traceRoute, async (c) => {
-      const enrollment = await enrollmentOr404(c.var.deps, c.var.workspaceId, c.req.valid("param").id);
-      return c.json({ enrollment, trace: await getTrace(c.var.deps.db, enrollment.id) }, 200);
+      const { id } = c.req.valid("param");
+      const found = await getEnrollmentWithTrace(c.var.deps.db, c.var.workspaceId, id);
+      if (!found) throw noEnrollment(id);
+      return c.json(found, 200);
     })
     .openapi(exitRoute, async (c) => {
-      const enrollment = await enrollmentOr404(c.var.deps, c.var.workspaceId, c.req.valid("param").id);
-      if (enrollment.status !== "active" && enrollment.status !== "held") {
+      const { id } = c.req.valid("param");
+      const reason = c.req.valid("json")?.reason ?? "manual_exit";
+      const result = await requestExit(runtime(c.var.deps), c.var.workspaceId, id, reason);
+      if (!result.ok) {
+        const status = statusOfRefusal(result.refusal);
         throw new ProblemError({
-          status: 409,
-          type: "finished",
-          detail: `The enrollment is already ${enrollment.status}.`,
+          status,
+          type: result.refusal === "not_found" ? "not-found" : "finished",
+          detail: result.detail,
         });
       }
-      const body = c.req.valid("json");
-      await exitEnrollment(runtime(c.var.deps), enrollment, body?.reason ?? "manual_exit");
-      return c.json(enrollment, 202);
+      return c.json(result.enrollment, 202);
     });
 }

@@ -16,7 +16,7 @@ import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { Problem, ProblemError, statusOfRefusal } from "../problem";
 
-const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+const IdParam = z.object({ id: z.string().meta({ param: { name: "id", in: "path" } }) });
 const conflict = {
   409: {
     description: "Not possible in the escalation's state",
@@ -78,12 +78,12 @@ export const resolveRoute = createRoute({
           schema: z.strictObject({
             outcome: z
               .enum(["resume", "exit"])
-              .openapi({ description: "Back to the automated track, or out of it" }),
+              .meta({ description: "Back to the automated track, or out of it" }),
             resolution: z
               .string()
               .regex(/^[a-z][a-z0-9_]{0,63}$/, "must be a lower-case label such as saved or upsell")
               .optional()
-              .openapi({
+              .meta({
                 description: "What happened, for the journey to branch on: `escalation.<stepId>.resolution`",
                 example: "saved",
               }),

@@ -1,13 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type RouteEventsWorkflow, routeEventsWorkflowId } from "../../../workflows/contracts";
-import {
-  EventBatch,
-  EventItemResult,
-  ingestEvents,
-  MAX_EVENTS_PER_BATCH,
-  unroutedEventIds,
-} from "../../core/events/ingest";
-import type { AppDeps } from "../context";
+import { EventBatch, EventItemResult, MAX_EVENTS_PER_BATCH } from "../../core/events/ingest";
+import { receiveEvents } from "../../core/events/receive";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError, problemBody } from "../problem";
 
@@ -20,9 +13,9 @@ export const IngestResponse = z
     routing: z
       .object({ workflowId: z.string() })
       .nullable()
-      .openapi({ description: "The Temporal workflow routing the accepted events, if any were new" }),
+      .meta({ description: "The Temporal workflow routing the accepted events, if any were new" }),
   })
-  .openapi("IngestResponse");
+  .meta({ id: "IngestResponse" });
 export type IngestResponse = z.infer<typeof IngestResponse>;
 
 /**
@@ -49,32 +42,6 @@ export const postEventsRoute = createRoute({
     ...problemResponses(400, 401, 413, 422),
   },
 });
-
-export async function startRouting(
-  deps: AppDeps,
-  workspaceId: string,
-  eventIds: string[],
-): Promise<{ workflowId: string } | null> {
-  // Events whose routing never finished (Temporal was away) ride along with the next batch.
-  const swept = await unroutedEventIds(deps.db, workspaceId).catch(() => []);
-  const fresh = new Set(eventIds);
-  const ids = [...eventIds, ...swept.filter((id) => !fresh.has(id))];
-  const first = ids[0];
-  if (!first) return null;
-  const workflowId = routeEventsWorkflowId(workspaceId, first);
-  try {
-    await deps.temporal.client.workflow.start<RouteEventsWorkflow>("routeEvents", {
-      taskQueue: deps.temporal.taskQueue,
-      workflowId,
-      args: [{ workspaceId, eventIds: ids }],
-    });
-    return { workflowId };
-  } catch (err) {
-    // The events are stored; routing can be replayed from them. Do not fail the request that kept them.
-    deps.log.error("could not start event routing", { workflowId, error: String(err) });
-    return null;
-  }
-}
 
 export function eventsRouter() {
   const router = createRouter();
@@ -108,17 +75,16 @@ export function eventsRouter() {
       });
     }
     const { deps, workspaceId } = c.var;
-    const result = await ingestEvents(deps.db, workspaceId, items);
+    const result = await receiveEvents(deps, workspaceId, items);
     deps.metrics.eventsIngested.inc({ status: "accepted" }, result.accepted);
     deps.metrics.eventsIngested.inc({ status: "duplicate" }, result.duplicates);
     deps.metrics.eventsIngested.inc({ status: "rejected" }, result.rejected);
-    const routing = await startRouting(deps, workspaceId, result.storedIds);
     const response: IngestResponse = {
       accepted: result.accepted,
       duplicates: result.duplicates,
       rejected: result.rejected,
       results: result.results,
-      routing,
+      routing: result.routing,
     };
     if (result.rejected === items.length) {
       const errors = result.results.flatMap((r) => r.errors ?? []);

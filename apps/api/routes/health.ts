@@ -23,7 +23,7 @@ const CurrentHealth = z
     trend: z.object({ days7: z.number().nullable(), days28: z.number().nullable() }),
     measures: z.record(z.string(), z.object({ value: z.number(), score: z.number() })),
   })
-  .openapi("AccountHealth");
+  .meta({ id: "AccountHealth" });
 
 const getScorecardRoute = createRoute({
   method: "get",
@@ -60,7 +60,7 @@ const recomputeRoute = createRoute({
         accounts: z.number().int(),
         bands: z.record(z.string(), z.number().int()),
         transitions: z.array(z.object({ account: z.string(), from: z.string().nullable(), to: Band })),
-        alerts: z.number().int().openapi({ description: "Band crossings raised as alerts" }),
+        alerts: z.number().int().meta({ description: "Band crossings raised as alerts" }),
         durationMs: z.number(),
       }),
       "The run",
@@ -76,9 +76,9 @@ const accountHealthRoute = createRoute({
   summary: "An account's health now (score, band, trend, measures) and its history",
   security: bearerSecurity,
   request: {
-    params: z.object({ externalId: ExternalId.openapi({ param: { name: "externalId", in: "path" } }) }),
+    params: z.object({ externalId: ExternalId.meta({ param: { name: "externalId", in: "path" } }) }),
     query: z.object({
-      from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Default: 90 days ago" }),
+      from: z.iso.datetime({ offset: true }).optional().meta({ description: "Default: 90 days ago" }),
       to: z.iso.datetime({ offset: true }).optional(),
     }),
   },

@@ -12,9 +12,9 @@ import {
   widgetActions,
   widgetKeys,
 } from "../../core/delivery/in-app-widget";
+import { startRouting } from "../../core/events/route";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError, problem, statusOfRefusal } from "../problem";
-import { startRouting } from "./events";
 
 const WIDGET_BODY_BYTES = 4 * 1024;
 const widgetFile = new URL("../widget/widget.js", import.meta.url);
@@ -32,10 +32,10 @@ const keysRoute = createRoute({
 });
 
 const credentialFields = {
-  key: z.string().optional().openapi({ description: "The workspace's publishable key (`pk_…`)" }),
-  account: z.string().optional().openapi({ description: "externalId of the contact's account" }),
-  contact: z.string().optional().openapi({ description: "externalId of the contact" }),
-  hash: z.string().optional().openapi({ description: "HMAC of the ids, computed by your server" }),
+  key: z.string().optional().meta({ description: "The workspace's publishable key (`pk_…`)" }),
+  account: z.string().optional().meta({ description: "externalId of the contact's account" }),
+  contact: z.string().optional().meta({ description: "externalId of the contact" }),
+  hash: z.string().optional().meta({ description: "HMAC of the ids, computed by your server" }),
 };
 // Optional in the schema so that a missing field is the same 401 as a wrong one, never a 400 that
 // tells a prober which part it got right.
@@ -76,8 +76,8 @@ const markRoute = createRoute({
   security: [],
   request: {
     params: z.object({
-      id: z.string().openapi({ param: { name: "id", in: "path" } }),
-      action: z.enum(widgetActions).openapi({ param: { name: "action", in: "path" } }),
+      id: z.string().meta({ param: { name: "id", in: "path" } }),
+      action: z.enum(widgetActions).meta({ param: { name: "action", in: "path" } }),
     }),
     query: Credentials,
     body: { required: false, content: { "application/json": { schema: Credentials } } },

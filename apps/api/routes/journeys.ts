@@ -43,7 +43,7 @@ const JourneyState = z
     status: JourneyStatus,
     latestVersion: z.number().int().nullable(),
   })
-  .openapi("JourneyState");
+  .meta({ id: "JourneyState" });
 
 export const putJourneyRoute = createRoute({
   method: "put",
@@ -133,7 +133,7 @@ const versionRoute = createRoute({
         .int()
         .min(1)
         .max(MAX_INT4)
-        .openapi({ param: { name: "version", in: "path" }, example: 1 }),
+        .meta({ param: { name: "version", in: "path" }, example: 1 }),
     }),
   },
   responses: { 200: json(JourneyVersion, "The version"), ...problemResponses(400, 401, 404) },

@@ -16,7 +16,7 @@ const OutboxMessage = z
     reason: z.string().nullable(),
     createdAt: z.string(),
   })
-  .openapi("OutboxMessage");
+  .meta({ id: "OutboxMessage" });
 
 const listRoute = createRoute({
   method: "get",
@@ -49,7 +49,7 @@ const rawRoute = createRoute({
   tags: ["Outbox"],
   summary: "One message as sent: the raw MIME (`message/rfc822`)",
   security: bearerSecurity,
-  request: { params: z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }) },
+  request: { params: z.object({ id: z.string().meta({ param: { name: "id", in: "path" } }) }) },
   responses: {
     200: { description: "The .eml", content: { "message/rfc822": { schema: z.string() } } },
     ...problemResponses(401, 404),

@@ -8,7 +8,6 @@ import {
   verifyLink,
 } from "../../core/delivery/public-links";
 import type { AppEnv } from "../context";
-import { startRouting } from "./events";
 
 /** 1×1 transparent GIF. */
 const PIXEL = Buffer.from("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7", "base64");
@@ -91,10 +90,8 @@ ${prefs.categories.map(
 
   async function track(c: Context<AppEnv>, kind: "opened" | "clicked") {
     const { deps } = c.var;
-    const tracked = await recordTracking(deps.db, kind, c.req.param("token") ?? "", deps.now());
-    if (!tracked) return null;
-    if (tracked.storedIds) await startRouting(deps, tracked.link.workspaceId, tracked.storedIds);
-    return tracked.link;
+    const tracked = await recordTracking(deps, kind, c.req.param("token") ?? "", deps.now());
+    return tracked?.link ?? null;
   }
 
   router.get("/t/o/:token", async (c) => {

@@ -11,17 +11,20 @@ import { ExternalId, IsoDate } from "../../core/shared/validators";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError, statusOfRefusal } from "../problem";
 
-const externalId = ExternalId.openapi({ param: { name: "externalId", in: "path" }, example: "acme" });
+const externalId = ExternalId.meta({ param: { name: "externalId", in: "path" }, example: "acme" });
 
 /**
- * The body as documented: the outcome's reference to the `RenewalOutcome` component beside the
- * field's own description is metadata only `.openapi()` records (core's zod `.meta` cannot).
+ * The body as documented: a `$ref` to the `RenewalOutcome` component beside the field's own
+ * description is what `.openapi()` records and zod's `.meta` cannot, so the field is declared here
+ * with the API's extended zod (core's schema still validates it).
  */
 const RenewalBody = RenewalInput.extend({
-  outcome: RenewalOutcome.openapi("RenewalOutcome")
+  outcome: z
+    .enum(RenewalOutcome.options)
+    .openapi("RenewalOutcome")
     .optional()
     .openapi({ description: "Derived from the two ARRs when omitted; when given it must agree with them" }),
-}).openapi("RenewalInput");
+}).meta({ id: "RenewalInput" });
 
 const putRoute = createRoute({
   method: "put",
@@ -35,7 +38,7 @@ const putRoute = createRoute({
   request: {
     params: z.object({
       externalId,
-      renewalDate: IsoDate.openapi({ param: { name: "renewalDate", in: "path" } }),
+      renewalDate: IsoDate.meta({ param: { name: "renewalDate", in: "path" } }),
     }),
     body: { required: true, content: { "application/json": { schema: RenewalBody } } },
   },

@@ -6,7 +6,7 @@ const Check = z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string
 const Health = z
   .object({ status: z.enum(["ok", "degraded"]), checks: z.object({ database: Check, temporal: Check }) })
   .catchall(z.unknown())
-  .openapi("Health");
+  .meta({ id: "Health" });
 
 export const healthRoute = createRoute({
   method: "get",

@@ -25,7 +25,7 @@ const TemplateLocale = z
     body: z.string(),
     updatedAt: z.string(),
   })
-  .openapi("Template");
+  .meta({ id: "Template" });
 
 export const putTemplateRoute = createRoute({
   method: "put",

@@ -2,7 +2,8 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts } from "../../../db/schema/index";
 import type { Logger } from "../../logger";
-import { onStageEntered, type RuntimeDeps } from "../enrollments/enrollments";
+import type { RuntimeDeps } from "../enrollments/runtime";
+import { onStageEntered } from "../enrollments/triggers";
 import type { AccountRow, LifecycleStage } from "./accounts";
 
 /** Which account: by its id (the worker) or by the externalId the API was given. */

@@ -84,8 +84,11 @@ export async function deliverTouch(
   if (!context) return settle(db, row, "failed", "enrollment not found", {});
   const { account, settings } = context;
 
+  const paused = context.journeyStatus === "paused";
   const people = await recipients(db, account, req.to);
-  if (people.length === 0) return settle(db, row, "skipped", `no recipient for ${req.to}`, {});
+  // Held while paused even with nobody to decide for yet: the contacts may be there on resume.
+  if (people.length === 0)
+    return paused ? held([]) : settle(db, row, "skipped", `no recipient for ${req.to}`, {});
 
   const copy = await findTemplate(db, deps.fileTemplates, req.workspaceId, req.template);
   if (!copy) return settle(db, row, "failed", `unknown template ${req.template}`, {});
@@ -111,7 +114,6 @@ export async function deliverTouch(
     },
   };
 
-  const paused = context.journeyStatus === "paused";
   const earlier = (row.delivery as { delivered?: Delivered[] }).delivered ?? [];
   const decisions: Decision[] = [];
   const delivered: Delivered[] = [];
@@ -296,6 +298,18 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
   }
 }
 
+/** A touch of a paused journey: nothing sent, the touch stays pending, the run calls again on resume. */
+function held(decisions: Decision[]): TouchOutcome {
+  return {
+    status: "held",
+    reason: "journey_paused",
+    decisions,
+    recipients: [],
+    duplicate: false,
+    messageIds: [],
+  };
+}
+
 /**
  * How the touch ends: held (paused), deferred (quiet hours: stays pending with what it did so far),
  * or settled as sent, failed or skipped. `all`: every delivery, this attempt's and earlier ones'.
@@ -307,16 +321,8 @@ async function conclude(
   all: Delivered[],
 ): Promise<TouchOutcome> {
   const { deps, req, row, copy } = t;
-  if (decisions.some((d) => d.decision === "paused"))
-    // Paused comes first, so it is every recipient's decision: nothing was sent.
-    return {
-      status: "held",
-      reason: "journey_paused",
-      decisions,
-      recipients: [],
-      duplicate: false,
-      messageIds: [],
-    };
+  // Paused comes first, so it is every recipient's decision: nothing was sent.
+  if (decisions.some((d) => d.decision === "paused")) return held(decisions);
   const detail = {
     recipients: all.filter((d) => d.status === "sent").map((d) => String(d.to)),
     messageIds: all.flatMap((d) => (typeof d.messageId === "string" ? [d.messageId] : [])),

@@ -2,6 +2,7 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts, contacts, suppressions, templates, touches, workspaces } from "../../../db/schema/index";
 import { ingestEvents } from "../events/ingest";
+import { type RoutingDeps, startRouting } from "../events/route";
 import { type Purpose, peekToken, verifyToken } from "../shared/signing";
 import { isUuid } from "../shared/uuid";
 import type { FileTemplate } from "../templates/files";
@@ -130,22 +131,24 @@ export async function savePreferences(
 }
 
 /**
- * A followed open pixel or click link: verified, and recorded as a `message_opened` /
- * `message_clicked` event. Null when the token does not verify; `storedIds` are the events the
- * caller routes to the running journeys, as for ingested events (none when the message is gone).
+ * A followed open pixel or click link: verified, recorded as a `message_opened` /
+ * `message_clicked` event and routed to the running journeys, as ingested events are (nothing is
+ * recorded when the message is gone). Null when the token does not verify.
  */
 export async function recordTracking(
-  db: Db,
+  deps: RoutingDeps,
   kind: "opened" | "clicked",
   token: string,
   at: Date,
-): Promise<{ link: Verified; storedIds?: string[] } | null> {
+): Promise<{ link: Verified } | null> {
+  const { db } = deps;
   const link = await verifyLink(db, kind === "opened" ? "open" : "click", token);
   if (!link) return null;
   const event = await trackingEvent(db, link.workspaceId, link.data, kind, at);
   if (!event) return { link };
   const stored = await ingestEvents(db, link.workspaceId, [event]);
-  return { link, storedIds: stored.storedIds };
+  await startRouting(deps, link.workspaceId, stored.storedIds);
+  return { link };
 }
 
 /** The event a tracked open or click becomes, in the shape `POST /v1/events` takes. */

@@ -4,7 +4,7 @@ import { accounts, csms, enrollments, type escalationStatuses, escalations } fro
 import { escalationResolvedSignal } from "../../../workflows/contracts";
 import type { Logger } from "../../logger";
 import type { DeliveryDeps } from "../delivery/deliver-touch";
-import type { RuntimeDeps } from "../enrollments/enrollments";
+import type { RuntimeDeps } from "../enrollments/runtime";
 import type { Refusal } from "../shared/refusal";
 import { assignWaiting } from "./assign";
 import { notifyEscalation } from "./notify";

@@ -1,5 +1,5 @@
-import { z } from "@hono/zod-openapi";
 import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, contacts, events } from "../../../db/schema/index";
 import { Attributes, ExternalId, Instant, storableText } from "../shared/validators";
@@ -8,19 +8,19 @@ export const MAX_EVENTS_PER_BATCH = 1000;
 
 export const EventInput = storableText(
   z.strictObject({
-    id: z.string().min(1).max(200).openapi({ description: "Your id for the event; resending it is a no-op" }),
-    account: ExternalId.openapi({ description: "externalId of the account" }),
-    contact: ExternalId.optional().openapi({ description: "externalId of the contact, if a person did it" }),
-    name: z.string().trim().min(1).max(200).openapi({ example: "login" }),
-    occurredAt: Instant.openapi({ example: "2026-11-20T09:30:00Z" }),
+    id: z.string().min(1).max(200).meta({ description: "Your id for the event; resending it is a no-op" }),
+    account: ExternalId.meta({ description: "externalId of the account" }),
+    contact: ExternalId.optional().meta({ description: "externalId of the contact, if a person did it" }),
+    name: z.string().trim().min(1).max(200).meta({ example: "login" }),
+    occurredAt: Instant.meta({ example: "2026-11-20T09:30:00Z" }),
     properties: Attributes.default({}),
   }),
-).openapi("EventInput");
+).meta({ id: "EventInput" });
 export type EventInput = z.infer<typeof EventInput>;
 
 export const EventBatch = z
   .object({ events: z.array(EventInput).min(1).max(MAX_EVENTS_PER_BATCH) })
-  .openapi("EventBatch");
+  .meta({ id: "EventBatch" });
 
 export const EventItemResult = z
   .object({
@@ -29,7 +29,7 @@ export const EventItemResult = z
     status: z.enum(["accepted", "duplicate", "rejected"]),
     errors: z.array(z.object({ pointer: z.string(), message: z.string() })).optional(),
   })
-  .openapi("EventItemResult");
+  .meta({ id: "EventItemResult" });
 export type EventItemResult = z.infer<typeof EventItemResult>;
 
 export type IngestResult = {

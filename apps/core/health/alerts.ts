@@ -5,7 +5,7 @@ import type { Db } from "../../../db/client";
 import { accounts, healthAlerts } from "../../../db/schema/index";
 import { type HealthAlertsWorkflow, healthAlertsWorkflowId } from "../../../workflows/contracts";
 import { postWebhook } from "../delivery/webhooks";
-import type { RuntimeDeps } from "../enrollments/enrollments";
+import type { RuntimeDeps } from "../enrollments/runtime";
 import { getSettings } from "../workspace/settings";
 
 const Band = z.enum(["red", "yellow", "green"]);

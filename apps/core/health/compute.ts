@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accountHealth } from "../../../db/schema/index";
-import { enrollAccountsWhereTriggered, type RuntimeDeps } from "../enrollments/enrollments";
+import type { RuntimeDeps } from "../enrollments/runtime";
+import { enrollAccountsWhereTriggered } from "../enrollments/triggers";
 import { raiseHealthAlerts } from "./alerts";
 import { ensureHealthSchedule } from "./schedules";
 import { type MetricValues, type Scorecard, scoreAccount } from "./scorecard";

@@ -1,4 +1,4 @@
-import { type RuntimeDeps, signalJourneyRuns } from "../enrollments/enrollments";
+import { type RuntimeDeps, signalJourneyRuns } from "../enrollments/runtime";
 import { type JourneyAction, type TransitionResult, transitionJourney } from "./journeys";
 
 /**

@@ -1,5 +1,5 @@
 import type { TemplateLookup } from "../../../workflows/journey/validate";
-import type { RuntimeDeps } from "../enrollments/enrollments";
+import type { RuntimeDeps } from "../enrollments/runtime";
 import { ensureRenewalSchedule } from "../workspace/schedules";
 import { getVersion, type PublishResult, publishJourney } from "./journeys";
 

@@ -1,0 +1,316 @@
+import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
+import { eq } from "drizzle-orm";
+import { enrollmentListeners, enrollments, enrollmentTrace } from "../../../db/schema/index";
+import {
+  type EscalationSlaInput,
+  type EscalationSlaWorkflow,
+  escalationSlaWorkflowId,
+  type TransitionInput,
+  type TransitionResult,
+} from "../../../workflows/contracts";
+import type { Command, Facts } from "../../../workflows/journey/interpreter";
+import { addDuration } from "../../../workflows/journey/time";
+import type { LifecycleStage } from "../accounts/accounts";
+import { changeStage } from "../accounts/change-stage";
+import { accountFacts } from "../accounts/facts";
+import { type DeliveryDeps, deliverTouch } from "../delivery/deliver-touch";
+import { loadRunContext, type RunContext } from "../delivery/run-context";
+import { postWebhook } from "../delivery/webhooks";
+import { notifyEscalation } from "../escalations/notify";
+import { openEscalation } from "../escalations/open";
+import { PermanentFailure } from "./permanent-failure";
+import type { RuntimeDeps } from "./runtime";
+import { onStageEntered } from "./triggers";
+
+/** What carrying out a transition needs: the runtime (db, Temporal) and delivery (mail, templates). */
+export type TransitionDeps = RuntimeDeps & Omit<DeliveryDeps, "db">;
+
+const WEBHOOK_ATTEMPTS = 5;
+
+type EffectTrace = {
+  at: string;
+  stepId: string | null;
+  kind: string;
+  detail: Record<string, unknown>;
+  position: number;
+};
+
+/**
+ * Trace positions, stable across retries: the interpreter's entries at 10, 20, 30…; what an effect did
+ * (sent, held, notified) right after the entry of its step, so the trace reads in order.
+ */
+function positions(trace: TransitionInput["trace"]) {
+  const used = new Set<number>();
+  return (stepId: string, kinds: string[], k: number) => {
+    const index = trace.findIndex((t, i) => t.stepId === stepId && kinds.includes(t.kind) && !used.has(i));
+    if (index < 0) return 100_000 + k;
+    used.add(index);
+    return (index + 1) * 10 + 1 + k;
+  };
+}
+
+/**
+ * Carries out one transition's effects (touches, escalations, stage changes, webhooks, facts) and
+ * records its trace and the enrollment's state. `attempt` is the activity's attempt number (1 first):
+ * sends and webhooks key their idempotency on it.
+ */
+export async function applyTransition(
+  deps: TransitionDeps,
+  input: TransitionInput,
+  attempt: number,
+): Promise<TransitionResult> {
+  const { db } = deps;
+  // Read once for every effect of the transition; kept current as the effects change the account.
+  const run = await loadRunContext(db, input.workspaceId, input.enrollmentId);
+  if (!run) throw new PermanentFailure(`no enrollment ${input.enrollmentId}`);
+
+  // The interpreter's entries first, then what the effects did (sent, held, notified…).
+  const trace: EffectTrace[] = input.trace.map((t, i) => ({ ...t, position: (i + 1) * 10 }));
+  const slot = positions(input.trace);
+  let facts: Facts | undefined;
+  let finished: Extract<Command, { type: "finish" }> | undefined;
+  let heldAt: number | undefined;
+  let deferredUntil: string | undefined;
+
+  for (let i = input.from ?? 0; i < input.commands.length; i++) {
+    const command = input.commands[i];
+    if (!command) continue;
+    switch (command.type) {
+      case "send": {
+        const outcome = await deliverTouch(
+          deps,
+          {
+            workspaceId: input.workspaceId,
+            enrollmentId: input.enrollmentId,
+            journeyName: run.journeyName,
+            touchKey: command.touchKey,
+            stepId: command.stepId,
+            channel: command.channel,
+            template: command.template,
+            to: command.to,
+            at: input.at,
+            attempt,
+          },
+          run,
+        );
+        if (outcome.status === "held") {
+          // The journey is paused (delivery's decide()): the run holds here until it is resumed.
+          trace.push({
+            at: input.at,
+            stepId: command.stepId,
+            kind: "held",
+            detail: { because: outcome.reason, touchKey: command.touchKey },
+            position: slot(command.stepId, ["touch"], 6),
+          });
+          heldAt = i;
+          break;
+        }
+        if (outcome.status === "deferred") {
+          // Quiet hours for some contacts: the run sleeps until then and calls again from here.
+          trace.push({
+            at: input.at,
+            stepId: command.stepId,
+            kind: "deferred",
+            detail: {
+              touchKey: command.touchKey,
+              until: outcome.until,
+              decisions: outcome.decisions ?? [],
+            },
+            position: slot(command.stepId, ["touch"], input.from !== undefined ? 7 : 5),
+          });
+          heldAt = i;
+          deferredUntil = outcome.until;
+          break;
+        }
+        trace.push({
+          at: input.at,
+          stepId: command.stepId,
+          kind: outcome.status === "sent" ? "sent" : "not_sent",
+          detail: {
+            status: outcome.status,
+            touchKey: command.touchKey,
+            recipients: outcome.recipients,
+            ...(outcome.reason ? { reason: outcome.reason } : {}),
+            ...(outcome.duplicate ? { duplicate: true } : {}),
+            ...(outcome.decisions ? { decisions: outcome.decisions } : {}),
+          },
+          // After a hold, "sent" follows the "held" entry of the same touch.
+          position: slot(command.stepId, ["touch"], input.from !== undefined ? 8 : 0),
+        });
+        break;
+      }
+      case "escalate": {
+        const { account } = run;
+        const explicit = command.assignee === "owner_csm" ? account.ownerCsm : command.assignee;
+        const opened = await openEscalation(db, {
+          workspaceId: input.workspaceId,
+          enrollmentId: input.enrollmentId,
+          accountId: account.id,
+          tier: account.tier,
+          escalationKey: command.escalationKey,
+          stepId: command.stepId,
+          reason: command.reason,
+          priority: command.priority,
+          sla: command.sla,
+          assignee: explicit,
+          holdsJourney: command.waitForResolution,
+          at: input.at,
+        });
+        // Its SLA runs in a workflow of its own (reminder, then re-escalation); the id makes it once.
+        await startSlaOnce(deps, {
+          workspaceId: input.workspaceId,
+          escalationId: opened.id,
+          createdAt: input.at,
+          dueAt: addDuration(input.at, command.sla),
+        });
+        const outcome = await notifyEscalation(deps, {
+          escalation: opened,
+          account: account.name,
+          stage: "opened",
+          journey: run.journeyName,
+          at: input.at,
+          attempt,
+        });
+        trace.push({
+          at: input.at,
+          stepId: command.stepId,
+          kind: "csm_notified",
+          detail: {
+            to: opened.assignee,
+            status: outcome.status,
+            ...(outcome.reason ? { reason: outcome.reason } : {}),
+          },
+          position: slot(command.stepId, ["escalated"], 0),
+        });
+        break;
+      }
+      case "set_stage":
+        await setStageStep(deps, input.workspaceId, run, command.stage, input.at);
+        break;
+      case "webhook": {
+        const outcome = await postWebhook(
+          command.url,
+          { ...command.payload, enrollmentId: input.enrollmentId, stepId: command.stepId, at: input.at },
+          {
+            idempotencyKey: `${input.enrollmentId}:${command.key}`,
+            attempt,
+            maxAttempts: WEBHOOK_ATTEMPTS,
+          },
+        );
+        trace.push({
+          at: input.at,
+          stepId: command.stepId,
+          kind: outcome.ok ? "webhook_delivered" : "webhook_failed",
+          detail: outcome,
+          position: slot(command.stepId, ["webhook"], 0),
+        });
+        break;
+      }
+      case "load_facts":
+        facts = await accountFacts(db, run.account, input.at);
+        break;
+      case "finish":
+        finished = command;
+        break;
+      case "wait":
+        break;
+    }
+    if (heldAt !== undefined) break;
+  }
+
+  await recordTransition(deps, input, trace, {
+    status: finished
+      ? finished.status
+      : heldAt !== undefined && deferredUntil === undefined
+        ? "held"
+        : "active",
+    finished,
+  });
+  return {
+    ...(facts ? { facts } : {}),
+    ...(heldAt !== undefined ? { heldAt } : {}),
+    ...(deferredUntil ? { deferredUntil } : {}),
+  };
+}
+
+/**
+ * The set_stage step: the accounts feature's one stage change (row lock, `updatedAt`), then the
+ * stage's triggers. A trigger failure throws, so the activity retries; the retry finds the stage
+ * already set and does not start the journeys twice. Keeps `run.account` current.
+ */
+async function setStageStep(
+  deps: TransitionDeps,
+  workspaceId: string,
+  run: RunContext,
+  to: string,
+  at: string,
+): Promise<void> {
+  const change = await changeStage(deps, {
+    workspaceId,
+    accountId: run.account.id,
+    stage: to as LifecycleStage,
+    at: new Date(at),
+  });
+  if (!change?.entered) return;
+  run.account = change.account;
+  // Entering a stage can start the next journey (onboarding → adoption).
+  await onStageEntered(deps, workspaceId, change.account.id, change.account.lifecycleStage);
+}
+
+/**
+ * The trace, then the enrollment's state. No transaction: each write is idempotent and a retry
+ * redoes them all; the trace goes first, so an enrollment that reads as finished has its whole trace.
+ */
+async function recordTransition(
+  deps: TransitionDeps,
+  input: TransitionInput,
+  trace: EffectTrace[],
+  state: {
+    status: "active" | "held" | Extract<Command, { type: "finish" }>["status"];
+    finished: Extract<Command, { type: "finish" }> | undefined;
+  },
+): Promise<void> {
+  const { db } = deps;
+  const { finished } = state;
+  if (trace.length > 0) {
+    await db
+      .insert(enrollmentTrace)
+      .values(
+        trace.map((t) => ({
+          enrollmentId: input.enrollmentId,
+          transition: input.transition,
+          position: t.position,
+          at: new Date(t.at),
+          stepId: t.stepId,
+          kind: t.kind,
+          detail: t.detail,
+        })),
+      )
+      .onConflictDoNothing();
+  }
+  await db
+    .update(enrollments)
+    .set({
+      status: state.status,
+      currentStep: input.currentStep,
+      ...(input.goalReachedAt ? { goalReachedAt: new Date(input.goalReachedAt) } : {}),
+      ...(finished ? { finishedAt: new Date(input.at), exitReason: finished.reason } : {}),
+    })
+    .where(eq(enrollments.id, input.enrollmentId));
+  if (finished)
+    await db.delete(enrollmentListeners).where(eq(enrollmentListeners.enrollmentId, input.enrollmentId));
+}
+
+/** Starts an escalation's SLA workflow unless one with its id ever ran (a retried activity must not start a second). */
+async function startSlaOnce(deps: TransitionDeps, args: EscalationSlaInput): Promise<void> {
+  try {
+    await deps.client.workflow.start<EscalationSlaWorkflow>("escalationSla", {
+      taskQueue: deps.taskQueue,
+      workflowId: escalationSlaWorkflowId(args.escalationId),
+      args: [args],
+      workflowIdReusePolicy: "REJECT_DUPLICATE",
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}

@@ -1,0 +1,158 @@
+import { type Client, WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
+import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+import { enrollmentListeners, enrollments, events } from "../../../db/schema/index";
+import {
+  type AccountEventSignal,
+  accountEventSignal,
+  type JourneyRunWorkflow,
+  type RouteEventsWorkflow,
+  routeEventsWorkflowId,
+} from "../../../workflows/contracts";
+import { MESSAGE_OUTCOME_EVENTS } from "../../../workflows/journey/interpreter";
+import type { Logger } from "../../logger";
+import { enrollMany } from "../enrollments/enroll";
+import { closeEnrollment, type RuntimeDeps } from "../enrollments/runtime";
+import { journeysTriggeredBy } from "../enrollments/triggers";
+import { applyEventFacts, markRouted, unroutedEventIds } from "./ingest";
+
+/** What starting a routing run needs: the API's and the CLI's services both fit. */
+export type RoutingDeps = { db: Db; temporal: { client: Client; taskQueue: string }; log: Logger };
+
+/**
+ * Starts the workflow that routes newly stored events (facts, runs, triggers). Events whose routing
+ * never finished (Temporal was away) ride along. Never throws: the events are stored and routing can
+ * be replayed from them, so a failure is logged and null returned.
+ */
+export async function startRouting(
+  deps: RoutingDeps,
+  workspaceId: string,
+  eventIds: string[],
+): Promise<{ workflowId: string } | null> {
+  const swept = await unroutedEventIds(deps.db, workspaceId).catch((err: unknown) => {
+    deps.log.error("could not read the events left unrouted; routing the new ones only", {
+      workspaceId,
+      error: String(err),
+    });
+    return [];
+  });
+  const fresh = new Set(eventIds);
+  const ids = [...eventIds, ...swept.filter((id) => !fresh.has(id))];
+  const first = ids[0];
+  if (!first) return null;
+  const workflowId = routeEventsWorkflowId(workspaceId, first);
+  try {
+    await deps.temporal.client.workflow.start<RouteEventsWorkflow>("routeEvents", {
+      taskQueue: deps.temporal.taskQueue,
+      workflowId,
+      args: [{ workspaceId, eventIds: ids }],
+    });
+    return { workflowId };
+  } catch (err) {
+    deps.log.error("could not start event routing", { workflowId, error: String(err) });
+    return null;
+  }
+}
+
+/**
+ * Routes a stored batch (the route-events workflow's one activity): folds the events into account
+ * facts, signals and enrolls runs, then marks the events routed. Returns how many accounts' facts
+ * were updated.
+ */
+export async function routeStoredEvents(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  eventIds: string[],
+): Promise<number> {
+  const updated = await applyEventFacts(deps.db, workspaceId, eventIds);
+  await routeEventsToRuns(deps, workspaceId, eventIds);
+  await markRouted(deps.db, workspaceId, eventIds);
+  return updated;
+}
+
+/**
+ * Routes newly stored events: signals the runs that listen for them (by the listener index, never a
+ * broadcast; a message's outcome only to the enrollment that sent it), then enrolls accounts in
+ * event-triggered journeys. Returns how many signals went out.
+ */
+export async function routeEventsToRuns(
+  deps: RuntimeDeps,
+  workspaceId: string,
+  eventIds: string[],
+): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  const { db } = deps;
+  const owner = sql`${events.properties}->>'enrollmentId'`;
+  const deliveries = await db
+    .select({
+      enrollmentId: enrollments.id,
+      workflowId: enrollments.workflowId,
+      eventId: events.eventId,
+      name: events.name,
+      properties: events.properties,
+    })
+    .from(events)
+    .innerJoin(
+      enrollmentListeners,
+      and(
+        eq(enrollmentListeners.accountId, events.accountId),
+        eq(enrollmentListeners.eventName, events.name),
+      ),
+    )
+    .innerJoin(enrollments, eq(enrollments.id, enrollmentListeners.enrollmentId))
+    .where(
+      and(
+        eq(events.workspaceId, workspaceId),
+        inArray(events.id, eventIds),
+        inArray(enrollments.status, ["active", "held"]),
+        or(
+          sql`${events.name} not in (${sql.join(
+            MESSAGE_OUTCOME_EVENTS.map((n) => sql`${n}`),
+            sql`, `,
+          )})`,
+          sql`${owner} is null`,
+          sql`${owner} = ${enrollments.id}::text`,
+        ),
+      ),
+    )
+    .orderBy(asc(events.occurredAt));
+  let signalled = 0;
+  for (const d of deliveries) {
+    try {
+      // With start: an enrollment whose row is written but whose workflow is not started yet (enroll()
+      // is between its transaction and workflow.start) gets its run now, with the event, instead of
+      // losing it. The same id and input as enroll(), so its start finds this run.
+      await deps.client.workflow.signalWithStart<JourneyRunWorkflow, [AccountEventSignal]>("journeyRun", {
+        taskQueue: deps.taskQueue,
+        workflowId: d.workflowId,
+        args: [{ workspaceId, enrollmentId: d.enrollmentId }],
+        memo: { enrollmentId: d.enrollmentId },
+        signal: accountEventSignal,
+        signalArgs: [{ eventId: d.eventId, name: d.name, properties: d.properties }],
+        // A run that ever closed is never started again.
+        workflowIdReusePolicy: "REJECT_DUPLICATE",
+      });
+      signalled++;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      // The run closed since the index was read. Had it finished, its row would say so: a row still
+      // open means the workflow failed or was terminated without recording it.
+      await closeEnrollment(db, d.enrollmentId, "failed", "workflow_closed");
+    }
+  }
+
+  const stored = await db
+    .select({ accountId: events.accountId, name: events.name })
+    .from(events)
+    .where(and(eq(events.workspaceId, workspaceId), inArray(events.id, eventIds)))
+    .groupBy(events.accountId, events.name);
+  const names = [...new Set(stored.map((s) => s.name))];
+  for (const name of names) {
+    const matching = await journeysTriggeredBy(db, workspaceId, { type: "event", event: name });
+    const accountIds = stored.filter((x) => x.name === name).map((x) => x.accountId);
+    for (const j of matching) {
+      await enrollMany(deps, { workspaceId, journeyId: j.id, accountIds, trigger: `event:${name}` });
+    }
+  }
+  return signalled;
+}
