@@ -13,6 +13,7 @@ import { createApp } from "../apps/api/app";
 import type { AppDeps } from "../apps/api/context";
 import { createMetrics } from "../apps/api/metrics";
 import type { RuntimeDeps } from "../apps/core/enrollments/runtime";
+import { systemClock } from "../apps/core/shared/services";
 import { loadFileTemplates } from "../apps/core/templates/files";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
 import type { Env } from "../apps/env";
@@ -123,6 +124,8 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
       namespace: "default",
       taskQueue,
       db: database.db,
+      clock: systemClock,
+      log: createLogger("error"),
       client: temporal.client,
       outboxDir,
       fileTemplates,
@@ -189,8 +192,10 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     fileTemplates,
     outboxDir,
     publicUrl: "http://localhost:3000",
-    now: () => new Date(),
-    temporal: { client: temporal.client, taskQueue, namespace: "default" },
+    client: temporal.client,
+    taskQueue,
+    namespace: "default",
+    clock: systemClock,
     metrics: createMetrics(),
     log: createLogger("error"),
     info: { database: database.driver },
@@ -207,7 +212,7 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     | { v: string }[];
   const postgresVersion = ("rows" in version ? version.rows : version)[0]?.v.split(" on ")[0] ?? "?";
 
-  const deps: RuntimeDeps = { db: database.db, client: temporal.client, taskQueue };
+  const deps: RuntimeDeps = { db: database.db, client: temporal.client, taskQueue, clock: systemClock };
   return {
     database,
     raw,
@@ -234,7 +239,7 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
       await disconnectTemporal();
       temporal = await connectTemporal(() => {});
       deps.client = temporal.client;
-      appDeps.temporal.client = temporal.client;
+      appDeps.client = temporal.client;
       stopWorkers.push(await startWorker(maxCachedWorkflows));
     },
     async workerProcess(maxCachedWorkflows) {

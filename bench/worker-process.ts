@@ -2,7 +2,9 @@ import { createInterface } from "node:readline";
 import { Client, Connection } from "@temporalio/client";
 import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
 import { Command } from "commander";
+import { systemClock } from "../apps/core/shared/services";
 import { loadFileTemplates } from "../apps/core/templates/files";
+import { createLogger } from "../apps/logger";
 import { openDatabase } from "../db/client";
 import { createBenchWorker } from "./worker";
 
@@ -38,6 +40,8 @@ const worker = await createBenchWorker({
   namespace: "default",
   taskQueue: options.taskQueue,
   db: database.db,
+  clock: systemClock,
+  log: createLogger("error"),
   client: new Client({ connection }),
   outboxDir: options.outbox,
   fileTemplates: await loadFileTemplates(),

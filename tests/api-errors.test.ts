@@ -51,7 +51,7 @@ describe("API keys", () => {
       .select()
       .from(apiKeys)
       .where(eq(apiKeys.workspaceId, victim.workspaceId));
-    expect(await revokeApiKey(stack.database.db, victim.workspaceId, key?.id ?? "")).toBe(true);
+    expect(await revokeApiKey(stack.database.db, victim.workspaceId, key?.id ?? "", new Date())).toBe(true);
     await expectProblem(await victim.request("GET", "/v1/accounts"), 401);
   });
 

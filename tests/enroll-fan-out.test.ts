@@ -7,6 +7,7 @@ import { enrollMany } from "../apps/core/enrollments/enroll";
 import type { RuntimeDeps } from "../apps/core/enrollments/runtime";
 import { enrollAccountsWhereTriggered } from "../apps/core/enrollments/triggers";
 import { findJourneyRow, publishJourney, saveDraft } from "../apps/core/journeys/journeys";
+import { systemClock } from "../apps/core/shared/services";
 import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates/files";
 import { fileTemplateCatalog } from "../apps/core/templates/message-templates";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
@@ -34,7 +35,7 @@ const client = {
   },
 } as unknown as Client;
 
-const deps = (): RuntimeDeps => ({ db: counted, client, taskQueue: "fan-out" });
+const deps = (): RuntimeDeps => ({ db: counted, client, taskQueue: "fan-out", clock: systemClock });
 
 async function accounts(count: number, prefix: string): Promise<{ id: string; externalId: string }[]> {
   const rows = await database.db
@@ -67,9 +68,9 @@ beforeAll(async () => {
   const catalog = fileTemplateCatalog(await loadFileTemplates());
   const key = `fan-out-${Date.now()}`;
   const definition = { ...(playbook.definition as Record<string, unknown>), key };
-  const saved = await saveDraft(database.db, workspaceId, key, definition, catalog);
+  const saved = await saveDraft(database.db, workspaceId, key, definition, catalog, new Date());
   if (!saved.ok) throw new Error(JSON.stringify(saved.problems));
-  const published = await publishJourney(database.db, workspaceId, key, catalog);
+  const published = await publishJourney(database.db, workspaceId, key, catalog, new Date());
   if (!published.ok) throw new Error(JSON.stringify(published.problems));
   const row = await findJourneyRow(database.db, workspaceId, key);
   if (!row) throw new Error("journey vanished");

@@ -27,7 +27,7 @@ async function escalationTarget(w: TestWorkspace, account: string, tier = "tech_
   const row = await findAccountRow(stack.database.db, w.workspaceId, account);
   let n = 0;
   return (priority: "low" | "medium" | "high" = "medium") =>
-    openEscalation(stack.database.db, {
+    openEscalation(stack.deps, {
       workspaceId: w.workspaceId,
       enrollmentId: enrolled.id,
       accountId: row?.id ?? "",
@@ -108,7 +108,7 @@ describe("CSMs and escalation assignment", () => {
     const account = await findAccountRow(stack.database.db, ws.workspaceId, "ownerless");
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        openEscalation(stack.database.db, {
+        openEscalation(stack.deps, {
           workspaceId: ws.workspaceId,
           enrollmentId: enrolled.id,
           accountId: account?.id ?? "",
@@ -146,7 +146,7 @@ describe("CSMs and escalation assignment", () => {
       ["off@vendor.example", 0],
     ]);
     // The same escalation opened again is the same escalation.
-    const again = await openEscalation(stack.database.db, {
+    const again = await openEscalation(stack.deps, {
       workspaceId: ws.workspaceId,
       enrollmentId: enrolled.id,
       accountId: account?.id ?? "",

@@ -12,6 +12,7 @@ import { createApp } from "../apps/api/app";
 import type { AppDeps } from "../apps/api/context";
 import { createMetrics } from "../apps/api/metrics";
 import { createSmtpTransport } from "../apps/core/delivery/mailer";
+import { type Clock, type Services, systemClock } from "../apps/core/shared/services";
 import { loadFileTemplates } from "../apps/core/templates/files";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
 import { createLogger } from "../apps/logger";
@@ -61,7 +62,9 @@ function installQuietRuntime() {
 }
 
 /** One real Temporal worker and API per test file, on a task queue of its own. */
-export async function startTestStack(options: { smtpUrl?: string } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: { smtpUrl?: string /** The clock core reads; default the system's. */; clock?: Clock } = {},
+): Promise<TestStack> {
   installQuietRuntime();
   const address = inject("temporalAddress");
   const namespace = inject("temporalNamespace");
@@ -72,16 +75,21 @@ export async function startTestStack(options: { smtpUrl?: string } = {}): Promis
   const taskQueue = `test-${process.pid}-${Date.now()}-${counter++}`;
   const fileTemplates = await loadFileTemplates();
   const outboxDir = await mkdtemp(join(tmpdir(), "volante-outbox-"));
-  const workerConfig: WorkerConfig = {
-    connection: nativeConnection,
-    namespace,
-    taskQueue,
+  const services: Services = {
     db: database.db,
     client,
+    taskQueue,
+    namespace,
     outboxDir,
     fileTemplates,
     publicUrl: "http://localhost:3000",
     transport: options.smtpUrl ? createSmtpTransport(options.smtpUrl) : undefined,
+    clock: options.clock ?? systemClock,
+    log: createLogger("warn"),
+  };
+  const workerConfig: WorkerConfig = {
+    ...services,
+    connection: nativeConnection,
     workflowBundle: { codePath: inject("workflowBundlePath") },
   };
   const worker = await createWorker(workerConfig);
@@ -94,18 +102,7 @@ export async function startTestStack(options: { smtpUrl?: string } = {}): Promis
     }
     return workerStopped;
   };
-  const deps: AppDeps = {
-    db: database.db,
-    fileTemplates,
-    outboxDir,
-    transport: workerConfig.transport,
-    publicUrl: workerConfig.publicUrl,
-    now: () => new Date(),
-    temporal: { client, taskQueue, namespace },
-    metrics: createMetrics(),
-    log: createLogger("warn"),
-    info: { database: database.driver },
-  };
+  const deps: AppDeps = { ...services, metrics: createMetrics(), info: { database: database.driver } };
   const app = createApp(deps);
 
   return {

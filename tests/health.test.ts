@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account } from "../apps/core/accounts/accounts";
 import { recomputeHealth } from "../apps/core/health/compute";
 import { ensureHealthSchedules } from "../apps/core/health/schedules";
+import { systemClock } from "../apps/core/shared/services";
 import { healthScorecards } from "../db/schema";
 import { type HealthRecomputeWorkflow, healthScheduleId } from "../workflows/contracts";
 import {
@@ -134,7 +135,12 @@ describe("health scores", () => {
         { name: "dashboard_shared", at: ago(44, i), user },
       ]),
     );
-    const deps = { db: stack.database.db, client: stack.client, taskQueue: stack.taskQueue };
+    const deps = {
+      db: stack.database.db,
+      client: stack.client,
+      taskQueue: stack.taskQueue,
+      clock: systemClock,
+    };
     const before = await recomputeHealth(deps, ws.workspaceId, new Date(Date.now() - 40 * DAY));
     // All 4 licenses activated and active, 5 active days, 2 features used twice per user, no meeting,
     // no outcome: (2500 + 2000 + 250 + 500 + 250) / 85 = 64.7. Then only the activated licenses: 2500 / 85.
@@ -209,7 +215,12 @@ describe("health scores", () => {
   it("retries a run idempotently: one history row and alert per run, the same transitions, journeys enrolled", async () => {
     const w = await stack.newWorkspace();
     await w.request("PUT", "/v1/accounts/retried", { name: "Retried", licenses: 2 });
-    const deps = { db: stack.database.db, client: stack.client, taskQueue: stack.taskQueue };
+    const deps = {
+      db: stack.database.db,
+      client: stack.client,
+      taskQueue: stack.taskQueue,
+      clock: systemClock,
+    };
     const earlier = new Date(Date.now() - 2 * DAY);
     await recomputeHealth(deps, w.workspaceId, earlier);
     // Force a crossing: make the earlier run's band green, as if usage had dropped since.
@@ -309,7 +320,7 @@ describe("health Schedules at start", () => {
       scorecard: { every: "P9999D", measures: "not a list" },
     });
     const warnings: string[] = [];
-    await ensureHealthSchedules(stack.client, stack.deps.temporal.taskQueue, stack.database.db, (m) =>
+    await ensureHealthSchedules(stack.client, stack.deps.taskQueue, stack.database.db, (m) =>
       warnings.push(m),
     );
     expect(warnings.some((m) => m.includes(w.workspaceId) && m.includes("no longer valid"))).toBe(true);

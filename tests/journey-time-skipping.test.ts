@@ -14,10 +14,12 @@ import { onHealthBandEntered, onStageEntered, scanRenewalWindows } from "../apps
 import { ingestEvents } from "../apps/core/events/ingest";
 import { routeEventsToRuns } from "../apps/core/events/route";
 import { publishJourney, saveDraft, transitionJourney } from "../apps/core/journeys/journeys";
+import { systemClock } from "../apps/core/shared/services";
 import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates/files";
 import { fileTemplateCatalog } from "../apps/core/templates/message-templates";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
 import { Settings, saveSettings } from "../apps/core/workspace/settings";
+import { createLogger } from "../apps/logger";
 import { provisionTimeSkippingEnv } from "../apps/temporal/dev-server";
 import { createActivities } from "../apps/worker/activities";
 import { createWorker } from "../apps/worker/worker";
@@ -59,6 +61,8 @@ beforeAll(async () => {
     namespace: env.namespace ?? "default",
     taskQueue,
     db: database.db,
+    clock: systemClock,
+    log: createLogger("warn"),
     client: env.client,
     outboxDir,
     fileTemplates,
@@ -66,7 +70,7 @@ beforeAll(async () => {
     workflowBundle: { codePath: inject("workflowBundlePath") },
   });
   running = worker.run();
-  deps = { db: database.db, client: env.client, taskQueue };
+  deps = { db: database.db, client: env.client, taskQueue, clock: systemClock };
   workspaceId = (await createWorkspace(database.db, "Time skipping")).workspaceId;
 });
 
@@ -82,9 +86,9 @@ let counter = 0;
 
 async function publish(definition: Record<string, unknown>): Promise<string> {
   const key = `${String(definition.key ?? "j")}-${counter++}`;
-  const saved = await saveDraft(database.db, workspaceId, key, { ...definition, key }, catalog);
+  const saved = await saveDraft(database.db, workspaceId, key, { ...definition, key }, catalog, new Date());
   if (!saved.ok) throw new Error(JSON.stringify(saved.problems));
-  const published = await publishJourney(database.db, workspaceId, key, catalog);
+  const published = await publishJourney(database.db, workspaceId, key, catalog, new Date());
   if (!published.ok) throw new Error(JSON.stringify(published.problems));
   const [row] = await database.db.query.journeys.findMany({
     where: (j, { and: all, eq: is }) => all(is(j.workspaceId, workspaceId), is(j.key, key)),
@@ -97,27 +101,39 @@ async function account(
   extra: Partial<Parameters<typeof upsertAccount>[3]> = {},
   roles: ("admin" | "decision_maker" | "champion")[] = ["admin"],
 ): Promise<string> {
-  await upsertAccount(database.db, workspaceId, externalId, {
-    name: `${externalId} KK`,
-    tier: "tech_touch",
-    lifecycleStage: "adoption",
-    licenses: 10,
-    ownerCsm: "hanako@vendor.example",
-    attributes: {},
-    ...extra,
-  });
+  await upsertAccount(
+    database.db,
+    workspaceId,
+    externalId,
+    {
+      name: `${externalId} KK`,
+      tier: "tech_touch",
+      lifecycleStage: "adoption",
+      licenses: 10,
+      ownerCsm: "hanako@vendor.example",
+      attributes: {},
+      ...extra,
+    },
+    new Date(),
+  );
   const row = await database.db.query.accounts.findFirst({
     where: (a, { and: all, eq: is }) => all(is(a.workspaceId, workspaceId), is(a.externalId, externalId)),
   });
   if (!row) throw new Error("account missing");
   for (const role of roles) {
-    await upsertContact(database.db, row, role, {
-      email: `${role}@${externalId}.example`,
-      name: `${role} san`,
+    await upsertContact(
+      database.db,
+      row,
       role,
-      locale: role === "champion" ? "ja" : "en",
-      attributes: {},
-    });
+      {
+        email: `${role}@${externalId}.example`,
+        name: `${role} san`,
+        role,
+        locale: role === "champion" ? "ja" : "en",
+        attributes: {},
+      },
+      new Date(),
+    );
   }
   return row.id;
 }
@@ -387,6 +403,7 @@ describe("journey runtime on the time-skipping server", () => {
       (await database.db.query.journeys.findFirst({ where: (j, { eq: is }) => is(j.id, journeyId) }))?.key ??
         "",
       "pause",
+      new Date(),
     );
     await env.sleep(31 * DAY);
     expect((await enrollmentRow(outcome.enrollment.id))?.status).toBe("held");
@@ -422,6 +439,9 @@ describe("journey runtime on the time-skipping server", () => {
     if (!outcome.enrolled) throw new Error(outcome.reason);
     const activities = createActivities({
       db: database.db,
+      namespace: env.namespace ?? "default",
+      clock: systemClock,
+      log: createLogger("warn"),
       client: env.client,
       taskQueue,
       outboxDir,
@@ -474,6 +494,7 @@ describe("journey runtime on the time-skipping server", () => {
       database.db,
       workspaceId,
       Settings.parse({ notifications: { managerEmail: "lead@vendor.example" } }),
+      new Date(),
     );
     const outcome = await enroll(deps, { workspaceId, journeyId, accountId, trigger: "manual" });
     if (!outcome.enrolled) throw new Error(outcome.reason);

@@ -7,6 +7,7 @@ import { createSmtpTransport } from "../apps/core/delivery/mailer";
 import type { RuntimeDeps } from "../apps/core/enrollments/runtime";
 import type { Enrollment } from "../apps/core/enrollments/schemas";
 import { onStageEntered } from "../apps/core/enrollments/triggers";
+import { systemClock } from "../apps/core/shared/services";
 import { createActivities } from "../apps/worker/activities";
 import { touches } from "../db/schema";
 import { type JourneyRunWorkflow, journeyWorkflowId } from "../workflows/contracts";
@@ -96,6 +97,7 @@ const runtime = (): RuntimeDeps => ({
   db: stack.database.db,
   client: stack.client,
   taskQueue: stack.taskQueue,
+  clock: systemClock,
 });
 
 async function sentTouches(enrollmentId: string) {
@@ -236,7 +238,7 @@ describe("journey runtime through the API", () => {
     // A start that timed out for the client but happened on the server, its row since deleted: the
     // run finds no enrollment and fails, leaving its id taken.
     const handle = await stack.client.workflow.start<JourneyRunWorkflow>("journeyRun", {
-      taskQueue: stack.deps.temporal.taskQueue,
+      taskQueue: stack.deps.taskQueue,
       workflowId: journeyWorkflowId(ws.workspaceId, "manual-ghost", "ghost", 1),
       args: [{ workspaceId: ws.workspaceId, enrollmentId: "00000000-0000-4000-8000-000000000000" }],
       memo: { enrollmentId: "00000000-0000-4000-8000-000000000000" },

@@ -11,9 +11,11 @@ import { upsertContact } from "../apps/core/accounts/contacts";
 import { upsertAccount } from "../apps/core/accounts/save-account";
 import type { RuntimeDeps } from "../apps/core/enrollments/runtime";
 import { findJourneyRow, publishJourney, saveDraft } from "../apps/core/journeys/journeys";
+import { systemClock } from "../apps/core/shared/services";
 import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates/files";
 import { fileTemplateCatalog } from "../apps/core/templates/message-templates";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
+import { createLogger } from "../apps/logger";
 import { provisionTimeSkippingEnv } from "../apps/temporal/dev-server";
 import { createWorker } from "../apps/worker/worker";
 import type { Database } from "../db/client";
@@ -83,6 +85,8 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
     taskQueue,
     db,
     client: env.client,
+    clock: systemClock,
+    log: createLogger("warn"),
     outboxDir,
     fileTemplates,
     publicUrl: "http://localhost:3000",
@@ -95,15 +99,15 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
   const stack: TimeSkippingStack = {
     env,
     database,
-    deps: { db, client: env.client, taskQueue },
+    deps: { db, client: env.client, taskQueue, clock: systemClock },
     workspaceId,
     now: async () => new Date(await env.currentTimeMs()),
 
     async publish(definition) {
       const key = `${String(definition.key ?? "journey")}-${keys++}`;
-      const saved = await saveDraft(db, workspaceId, key, { ...definition, key }, catalog);
+      const saved = await saveDraft(db, workspaceId, key, { ...definition, key }, catalog, new Date());
       if (!saved.ok) throw new Error(`${key}: ${JSON.stringify(saved.problems)}`);
-      const published = await publishJourney(db, workspaceId, key, catalog);
+      const published = await publishJourney(db, workspaceId, key, catalog, new Date());
       if (!published.ok) throw new Error(`${key}: ${JSON.stringify(published.problems)}`);
       const row = await findJourneyRow(db, workspaceId, key);
       if (!row) throw new Error(`${key} vanished`);
@@ -118,25 +122,37 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
     },
 
     async account(externalId, fields = {}, roles = ["admin"]) {
-      await upsertAccount(db, workspaceId, externalId, {
-        name: `${externalId} KK`,
-        tier: "tech_touch",
-        lifecycleStage: "adoption",
-        licenses: 10,
-        ownerCsm: "hanako@vendor.example",
-        attributes: {},
-        ...fields,
-      });
+      await upsertAccount(
+        db,
+        workspaceId,
+        externalId,
+        {
+          name: `${externalId} KK`,
+          tier: "tech_touch",
+          lifecycleStage: "adoption",
+          licenses: 10,
+          ownerCsm: "hanako@vendor.example",
+          attributes: {},
+          ...fields,
+        },
+        new Date(),
+      );
       const account = await findAccountRow(db, workspaceId, externalId);
       if (!account) throw new Error(`account ${externalId} vanished`);
       for (const role of roles) {
-        await upsertContact(db, account, role, {
-          email: `${role}@${externalId}.example`,
-          name: `${role} san`,
+        await upsertContact(
+          db,
+          account,
           role,
-          locale: "en",
-          attributes: {},
-        });
+          {
+            email: `${role}@${externalId}.example`,
+            name: `${role} san`,
+            role,
+            locale: "en",
+            attributes: {},
+          },
+          new Date(),
+        );
       }
       return account.id;
     },

@@ -332,7 +332,9 @@ describe("journey runtime on the time-skipping server", () => {
     const paused = await s.publish(waitThenEmail("paused", "P2D"));
     const accountId = await s.account("paused");
     const run = await enrolled(paused.id, accountId);
-    expect((await transitionJourney(s.database.db, s.workspaceId, paused.key, "pause")).ok).toBe(true);
+    expect((await transitionJourney(s.database.db, s.workspaceId, paused.key, "pause", new Date())).ok).toBe(
+      true,
+    );
 
     await s.env.sleep(3 * DAY);
     expect(await s.enrollment(run.id)).toMatchObject({ status: "held" });
@@ -342,7 +344,9 @@ describe("journey runtime on the time-skipping server", () => {
       detail: { because: "journey_paused", touchKey: "hello:1" },
     });
 
-    expect((await transitionJourney(s.database.db, s.workspaceId, paused.key, "resume")).ok).toBe(true);
+    expect((await transitionJourney(s.database.db, s.workspaceId, paused.key, "resume", new Date())).ok).toBe(
+      true,
+    );
     // A resume fanned out twice (a retried API call) still sends once.
     expect(await signalJourneyRuns(s.deps, paused.id, "resume")).toBe(1);
     await signalJourneyRuns(s.deps, paused.id, "resume");
@@ -355,7 +359,9 @@ describe("journey runtime on the time-skipping server", () => {
 
     const archived = await s.publish(waitThenEmail("archived", "P10D", { exitWhen: [{ event: "churned" }] }));
     const waiting = await enrolled(archived.id, accountId);
-    expect((await transitionJourney(s.database.db, s.workspaceId, archived.key, "archive")).ok).toBe(true);
+    expect(
+      (await transitionJourney(s.database.db, s.workspaceId, archived.key, "archive", new Date())).ok,
+    ).toBe(true);
     expect(await signalJourneyRuns(s.deps, archived.id, "archive")).toBe(1);
     expect(await s.handle(waiting.workflowId).result()).toMatchObject({
       status: "exited",
@@ -646,6 +652,7 @@ describe("journey runtime on the time-skipping server", () => {
       Settings.parse({
         delivery: { quietHours: { start: hhmm(new Date(start.getTime() - 3_600_000)), end: hhmm(end) } },
       }),
+      new Date(),
     );
     try {
       const journey = await s.publish({
@@ -677,7 +684,7 @@ describe("journey runtime on the time-skipping server", () => {
         ["hello:1", "sent"],
       ]);
     } finally {
-      await saveSettings(s.database.db, s.workspaceId, Settings.parse({}));
+      await saveSettings(s.database.db, s.workspaceId, Settings.parse({}), new Date());
     }
   });
 
@@ -695,7 +702,19 @@ describe("journey runtime on the time-skipping server", () => {
       return row;
     }, "the day-7 call");
     expect(call.stepId).toBe("no-login-call");
-    expect((await resolveEscalation(s.deps, s.workspaceId, call.id, "resume", "called them")).ok).toBe(true);
+    expect(
+      (
+        await resolveEscalation(
+          s.deps,
+          s.workspaceId,
+          call.id,
+          "resume",
+          "called them",
+          undefined,
+          new Date(),
+        )
+      ).ok,
+    ).toBe(true);
     expect(await s.handle(run.workflowId).result()).toMatchObject({ status: "completed" });
 
     const history = await s.handle(run.workflowId).fetchHistory();
@@ -849,7 +868,7 @@ describe("journey runtime on the time-skipping server", () => {
     expect(await s.enrollment(routed.id)).toMatchObject({ status: "failed", exitReason: "workflow_closed" });
     await exitEnrollment(s.deps, exited, "customer asked");
     expect(await s.enrollment(exited.id)).toMatchObject({ status: "exited", exitReason: "customer asked" });
-    expect((await transitionJourney(db, s.workspaceId, gone.key, "archive")).ok).toBe(true);
+    expect((await transitionJourney(db, s.workspaceId, gone.key, "archive", new Date())).ok).toBe(true);
     expect(await signalJourneyRuns(s.deps, gone.id, "archive")).toBe(1);
     expect(await s.enrollment(archived.id)).toMatchObject({
       status: "exited",

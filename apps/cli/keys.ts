@@ -64,7 +64,7 @@ export function registerKeyCommands(program: Command, io: Out): void {
     .description("revoke a key, named by its id or by the key itself; requests with it get 401 from then on")
     .action((keyOrId: string) =>
       withDatabase(async ({ db }) => {
-        const result = await revokeKey(db, keyOrId);
+        const result = await revokeKey(db, keyOrId, new Date());
         if (!result.ok) {
           io.err(`volante: cannot revoke: ${result.reason}`);
           process.exitCode = 1;

@@ -13,6 +13,7 @@ import { workspacesWithUnroutedEvents } from "../core/events/ingest";
 import { startRouting } from "../core/events/route";
 import { ensureHealthSchedules } from "../core/health/schedules";
 import { checkReadiness } from "../core/shared/readiness";
+import { type Services, systemClock } from "../core/shared/services";
 import { loadFileTemplates } from "../core/templates/files";
 import { countWorkspaces, createWorkspace, ensureWorkspaceForKey } from "../core/workspace/api-keys";
 import type { Env } from "../env";
@@ -97,16 +98,22 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
     const transport = env.SMTP_URL ? createSmtpTransport(env.SMTP_URL) : undefined;
     // Closed after the worker (the stack stops in reverse): its last sends still have their connections.
     if (transport) stack.push({ name: "smtp", stop: async () => transport.close() });
-    const worker = await createWorker({
-      connection: nativeConnection,
-      namespace: env.TEMPORAL_NAMESPACE,
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
+    // Built once; the API, the worker's activities and the startup work all use these.
+    const services: Services = {
       db: database.db,
       client,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      namespace: env.TEMPORAL_NAMESPACE,
+      transport,
       outboxDir,
       fileTemplates,
       publicUrl: apiUrl,
-      transport,
+      clock: systemClock,
+      log,
+    };
+    const worker = await createWorker({
+      ...services,
+      connection: nativeConnection,
       maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
     });
     const running = worker.run();
@@ -124,18 +131,7 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
       },
     });
 
-    const deps: AppDeps = {
-      db: database.db,
-      fileTemplates,
-      outboxDir,
-      transport,
-      publicUrl: apiUrl,
-      now: () => new Date(),
-      temporal: { client, taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE },
-      metrics: createMetrics(),
-      log,
-      info: { database: database.driver },
-    };
+    const deps: AppDeps = { ...services, metrics: createMetrics(), info: { database: database.driver } };
     const app = createApp(deps);
     // Events stored while Temporal was away (or whose routing run failed) are routed now.
     for (const workspaceId of await workspacesWithUnroutedEvents(database.db))
@@ -149,7 +145,7 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
       stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
     });
 
-    const health = await checkReadiness({ db: deps.db, ...deps.temporal });
+    const health = await checkReadiness(deps);
     const ms = Math.round(performance.now() - startedAt);
     print("");
     print(`Volante is running (${health.status} in ${ms} ms)`);

@@ -11,9 +11,11 @@ import { checkEscalationSla } from "../core/escalations/sla";
 import { routeStoredEvents } from "../core/events/route";
 import { deliverHealthAlerts } from "../core/health/alerts";
 import { recomputeHealth } from "../core/health/compute";
-import { createJourneyActivities, type JourneyActivityDeps } from "./journey-activities";
+import type { Services } from "../core/shared/services";
+import { createJourneyActivities } from "./journey-activities";
 
-export type ActivityDeps = JourneyActivityDeps;
+/** The activities run on the services built at start; each is one call of a core use case. */
+export type ActivityDeps = Services;
 
 export type Activities = EventActivities &
   JourneyActivities &
@@ -31,7 +33,7 @@ export function createActivities(deps: ActivityDeps): Activities {
     checkEscalationSla: (input) =>
       checkEscalationSla(deps, { ...input, attempt: Context.current().info.attempt }),
     deliverHealthAlerts: ({ workspaceId }) =>
-      deliverHealthAlerts(deps.db, workspaceId, Context.current().info.attempt),
+      deliverHealthAlerts(deps.db, workspaceId, Context.current().info.attempt, deps.clock.now()),
     ...createJourneyActivities(deps),
   };
 }

@@ -4,10 +4,9 @@ import { type ActivityDeps, createActivities } from "./activities";
 
 export const workflowsPath = fileURLToPath(new URL("../../workflows/index.ts", import.meta.url));
 
+/** The services the activities use (namespace and task queue among them), and how to reach Temporal. */
 export type WorkerConfig = ActivityDeps & {
   connection: NativeConnection;
-  namespace: string;
-  taskQueue: string;
   /** A prebuilt bundle (tests build it once per run); otherwise the worker bundles `workflows/`. */
   workflowBundle?: { codePath: string } | { code: string };
   /** Runs kept in memory between tasks; see docs/decisions/0013-workflow-cache.md. */

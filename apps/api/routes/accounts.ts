@@ -7,11 +7,9 @@ import {
   AccountPatch,
   listAccounts,
 } from "../../core/accounts/accounts";
-import type { StageDeps } from "../../core/accounts/change-stage";
 import { patchAccount, putAccount } from "../../core/accounts/save-account";
 import { getAccountDetail } from "../../core/health/queries";
 import { ExternalId } from "../../core/shared/validators";
-import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 
@@ -90,11 +88,6 @@ export const patchAccountRoute = createRoute({
   },
 });
 
-/** What an account write needs: the database, Temporal for the journeys it starts, and the log. */
-function stageDeps(deps: AppDeps): StageDeps {
-  return { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue, log: deps.log };
-}
-
 const notFound = (externalId: string) =>
   new ProblemError({ status: 404, type: "not-found", detail: `No account with externalId "${externalId}".` });
 
@@ -104,11 +97,11 @@ export function accountsRouter() {
       const { deps, workspaceId } = c.var;
       const { externalId } = c.req.valid("param");
       const { account, created } = await putAccount(
-        stageDeps(deps),
+        deps,
         workspaceId,
         externalId,
         c.req.valid("json"),
-        deps.now(),
+        deps.clock.now(),
       );
       return created ? c.json(account, 201) : c.json(account, 200);
     })
@@ -126,11 +119,11 @@ export function accountsRouter() {
       const { deps, workspaceId } = c.var;
       const { externalId } = c.req.valid("param");
       const account = await patchAccount(
-        stageDeps(deps),
+        deps,
         workspaceId,
         externalId,
         c.req.valid("json"),
-        deps.now(),
+        deps.clock.now(),
       );
       if (!account) throw notFound(externalId);
       return c.json(account, 200);

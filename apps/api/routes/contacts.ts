@@ -66,7 +66,7 @@ export function contactsRouter() {
         externalId,
         contactExternalId,
         c.req.valid("json"),
-        c.var.deps.now(),
+        c.var.deps.clock.now(),
       );
       if (!result) throw noAccount(externalId);
       return result.created ? c.json(result.contact, 201) : c.json(result.contact, 200);

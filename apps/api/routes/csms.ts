@@ -44,7 +44,7 @@ export function csmsRouter() {
           c.var.workspaceId,
           c.req.valid("param").email,
           c.req.valid("json"),
-          c.var.deps.now(),
+          c.var.deps.clock.now(),
         ),
         200,
       ),

@@ -3,7 +3,6 @@ import { enrollByKeys } from "../../core/enrollments/enroll-by-keys";
 import { getEnrollment, getEnrollmentWithTrace, listEnrollments } from "../../core/enrollments/queries";
 import { requestExit } from "../../core/enrollments/runtime";
 import { Enrollment, EnrollmentListQuery, TraceEntry } from "../../core/enrollments/schemas";
-import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { Problem, ProblemError, statusOfRefusal } from "../problem";
 
@@ -118,10 +117,6 @@ const exitRoute = createRoute({
   },
 });
 
-function runtime(deps: AppDeps) {
-  return { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue };
-}
-
 function noEnrollment(id: string): ProblemError {
   return new ProblemError({ status: 404, type: "not-found", detail: `No enrollment "${id}".` });
 }
@@ -131,7 +126,7 @@ export function enrollmentsRouter() {
     .openapi(postEnrollmentRoute, async (c) => {
       const body = c.req.valid("json");
       const { deps, workspaceId } = c.var;
-      const result = await enrollByKeys(runtime(deps), { workspaceId, ...body });
+      const result = await enrollByKeys(deps, { workspaceId, ...body });
       if (result.ok) return c.json(result.enrollment, 201);
       if (result.refusal === "not_found") {
         throw new ProblemError({
@@ -164,7 +159,7 @@ export function enrollmentsRouter() {
     .openapi(exitRoute, async (c) => {
       const { id } = c.req.valid("param");
       const reason = c.req.valid("json")?.reason ?? "manual_exit";
-      const result = await requestExit(runtime(c.var.deps), c.var.workspaceId, id, reason);
+      const result = await requestExit(c.var.deps, c.var.workspaceId, id, reason);
       if (!result.ok) {
         const status = statusOfRefusal(result.refusal);
         throw new ProblemError({

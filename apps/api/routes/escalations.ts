@@ -2,7 +2,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   acknowledgeEscalation,
   type EscalationChange,
-  type NotifyDeps,
   reassignEscalation,
   resolveEscalation,
 } from "../../core/escalations/actions";
@@ -12,7 +11,6 @@ import {
   getEscalation,
   listEscalations,
 } from "../../core/escalations/queries";
-import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { Problem, ProblemError, statusOfRefusal } from "../problem";
 
@@ -130,18 +128,6 @@ function answer(result: EscalationChange) {
   });
 }
 
-/** What the CSM notifications need; the API sends them through the same delivery path as the worker. */
-function delivery(deps: AppDeps): NotifyDeps {
-  return {
-    db: deps.db,
-    outboxDir: deps.outboxDir,
-    fileTemplates: deps.fileTemplates,
-    publicUrl: deps.publicUrl,
-    transport: deps.transport,
-    log: deps.log,
-  };
-}
-
 export function escalationsRouter() {
   return createRouter()
     .openapi(listRoute, async (c) =>
@@ -159,7 +145,7 @@ export function escalationsRouter() {
             c.var.deps.db,
             c.var.workspaceId,
             c.req.valid("param").id,
-            c.var.deps.now(),
+            c.var.deps.clock.now(),
           ),
         ),
         200,
@@ -169,29 +155,24 @@ export function escalationsRouter() {
       const { outcome, notes, resolution } = c.req.valid("json");
       const { deps } = c.var;
       const result = await resolveEscalation(
-        {
-          db: deps.db,
-          client: deps.temporal.client,
-          taskQueue: deps.temporal.taskQueue,
-          delivery: delivery(deps),
-        },
+        { ...deps, delivery: deps },
         c.var.workspaceId,
         c.req.valid("param").id,
         outcome,
         notes,
         resolution,
-        deps.now(),
+        deps.clock.now(),
       );
       return c.json(answer(result), 200);
     })
     .openapi(reassignRoute, async (c) => {
       const { deps } = c.var;
       const result = await reassignEscalation(
-        delivery(deps),
+        deps,
         c.var.workspaceId,
         c.req.valid("param").id,
         c.req.valid("json").assignee,
-        deps.now(),
+        deps.clock.now(),
       );
       return c.json(answer(result), 200);
     });

@@ -5,7 +5,6 @@ import { accountHealthHistory } from "../../core/health/queries";
 import { Scorecard } from "../../core/health/scorecard";
 import { getScorecard, saveScorecard } from "../../core/health/scorecard-store";
 import { ExternalId } from "../../core/shared/validators";
-import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
 
@@ -104,10 +103,6 @@ const alertsRoute = createRoute({
   responses: { 200: json(z.object({ data: z.array(HealthAlert) }), "Alerts"), ...problemResponses(400, 401) },
 });
 
-function runtime(deps: AppDeps) {
-  return { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue };
-}
-
 export function healthRouter() {
   return createRouter()
     .openapi(getScorecardRoute, async (c) =>
@@ -115,11 +110,11 @@ export function healthRouter() {
     )
     .openapi(putScorecardRoute, async (c) => {
       const { deps, workspaceId } = c.var;
-      return c.json(await saveScorecard(runtime(deps), workspaceId, c.req.valid("json"), deps.now()), 200);
+      return c.json(await saveScorecard(deps, workspaceId, c.req.valid("json"), deps.clock.now()), 200);
     })
     .openapi(recomputeRoute, async (c) => {
       const { deps, workspaceId } = c.var;
-      return c.json(await recomputeHealthNow(runtime(deps), workspaceId, deps.now()), 200);
+      return c.json(await recomputeHealthNow(deps, workspaceId, deps.clock.now()), 200);
     })
     .openapi(alertsRoute, async (c) =>
       c.json(
@@ -128,7 +123,7 @@ export function healthRouter() {
             c.var.deps.db,
             c.var.workspaceId,
             c.req.valid("query"),
-            c.var.deps.now(),
+            c.var.deps.clock.now(),
           ),
         },
         200,
@@ -142,7 +137,7 @@ export function healthRouter() {
         c.var.workspaceId,
         externalId,
         c.req.valid("query"),
-        deps.now(),
+        deps.clock.now(),
       );
       if (!health)
         throw new ProblemError({

@@ -131,7 +131,7 @@ export function inAppPublicRouter() {
       };
       const identity = await verifyWidget(deps.db, creds);
       if (!identity) throw widgetUnauthorized();
-      const result = await markWidgetMessage(deps.db, identity, id, action, deps.now());
+      const result = await markWidgetMessage(deps.db, identity, id, action, deps.clock.now());
       if (!result.ok)
         throw new ProblemError({
           status: statusOfRefusal(result.refusal),

@@ -202,6 +202,7 @@ export function journeysRouter() {
         key,
         c.req.valid("json"),
         await catalog(deps, workspaceId),
+        deps.clock.now(),
       );
       if (!result.ok) {
         throw new ProblemError({
@@ -226,7 +227,7 @@ export function journeysRouter() {
     .openapi(publishRoute, async (c) => {
       const { key } = c.req.valid("param");
       const { deps, workspaceId } = c.var;
-      const result = await publish(runtimeOf(deps), workspaceId, key, await catalog(deps, workspaceId));
+      const result = await publish(deps, workspaceId, key, await catalog(deps, workspaceId));
       if (!result.ok) {
         throw new ProblemError({
           status: statusOfRefusal(result.refusal),
@@ -270,7 +271,7 @@ export function journeysRouter() {
         key,
         c.req.valid("json") ?? {},
         await catalog(deps, workspaceId),
-        deps.now(),
+        deps.clock.now(),
       );
       if (!result.ok) {
         throw new ProblemError({
@@ -297,7 +298,7 @@ export function journeysRouter() {
   ] as const) {
     router.openapi(transitionRoute(action, summary), async (c) => {
       const { key } = c.req.valid("param");
-      const result = await changeJourneyStatus(runtimeOf(c.var.deps), c.var.workspaceId, key, action);
+      const result = await changeJourneyStatus(c.var.deps, c.var.workspaceId, key, action);
       if (!result.ok) {
         throw new ProblemError({
           status: statusOfRefusal(result.refusal),
@@ -309,9 +310,4 @@ export function journeysRouter() {
     });
   }
   return router;
-}
-
-/** What the journey use cases need to reach running enrollments. */
-function runtimeOf(deps: AppDeps) {
-  return { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue };
 }

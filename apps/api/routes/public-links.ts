@@ -90,7 +90,7 @@ ${prefs.categories.map(
 
   async function track(c: Context<AppEnv>, kind: "opened" | "clicked") {
     const { deps } = c.var;
-    const tracked = await recordTracking(deps, kind, c.req.param("token") ?? "", deps.now());
+    const tracked = await recordTracking(deps, kind, c.req.param("token") ?? "", deps.clock.now());
     return tracked?.link ?? null;
   }
 

@@ -86,12 +86,12 @@ export function renewalsRouter() {
       const { externalId, renewalDate } = c.req.valid("param");
       const { deps, workspaceId } = c.var;
       const result = await recordRenewal(
-        { db: deps.db, client: deps.temporal.client, taskQueue: deps.temporal.taskQueue, log: deps.log },
+        deps,
         workspaceId,
         externalId,
         renewalDate,
         c.req.valid("json"),
-        deps.now(),
+        deps.clock.now(),
       );
       if (result.ok) return c.json(result.renewal, 200);
       if (result.refusal === "not_found") throw notFound(externalId);
@@ -117,6 +117,9 @@ export function renewalsRouter() {
           detail: "`from` is after `to`.",
           errors: [{ pointer: "/from", message: "must not be after `to`" }],
         });
-      return c.json(await retentionReport(c.var.deps.db, c.var.workspaceId, query, c.var.deps.now()), 200);
+      return c.json(
+        await retentionReport(c.var.deps.db, c.var.workspaceId, query, c.var.deps.clock.now()),
+        200,
+      );
     });
 }

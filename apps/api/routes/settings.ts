@@ -32,7 +32,7 @@ export function settingsRouter() {
     .openapi(getRoute, async (c) => c.json(await getSettings(c.var.deps.db, c.var.workspaceId), 200))
     .openapi(putRoute, async (c) =>
       c.json(
-        await saveSettings(c.var.deps.db, c.var.workspaceId, c.req.valid("json"), c.var.deps.now()),
+        await saveSettings(c.var.deps.db, c.var.workspaceId, c.req.valid("json"), c.var.deps.clock.now()),
         200,
       ),
     );

@@ -23,7 +23,7 @@ export function systemRouter() {
   return createRouter()
     .openapi(healthRoute, async (c) => {
       const { deps } = c.var;
-      const health = { ...(await checkReadiness({ db: deps.db, ...deps.temporal })), ...deps.info };
+      const health = { ...(await checkReadiness(deps)), ...deps.info };
       return health.status === "ok" ? c.json(health, 200) : c.json(health, 503);
     })
     .get("/metrics", async (c) => {

@@ -108,8 +108,8 @@ export function templatesRouter() {
     .openapi(putTemplateRoute, async (c) => {
       const { key } = c.req.valid("param");
       const input = c.req.valid("json");
-      const { db, fileTemplates } = c.var.deps;
-      const result = await saveTemplate(db, fileTemplates, c.var.workspaceId, key, input);
+      const { db, fileTemplates, clock } = c.var.deps;
+      const result = await saveTemplate(db, fileTemplates, c.var.workspaceId, key, input, clock.now());
       if (!result.ok) {
         throw new ProblemError({
           status: statusOfRefusal(result.refusal),

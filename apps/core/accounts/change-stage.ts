@@ -1,9 +1,9 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts } from "../../../db/schema/index";
-import type { Logger } from "../../logger";
 import type { RuntimeDeps } from "../enrollments/runtime";
 import { onStageEntered } from "../enrollments/triggers";
+import type { Services } from "../shared/services";
 import type { AccountRow, LifecycleStage } from "./accounts";
 
 /** Which account: by its id (the worker) or by the externalId the API was given. */
@@ -48,7 +48,7 @@ export async function changeStage(deps: { db: Db }, target: StageTarget): Promis
 }
 
 /** What starting a stage's journeys needs, and where a failure is told. */
-export type StageDeps = RuntimeDeps & { log: Logger };
+export type StageDeps = RuntimeDeps & Pick<Services, "log">;
 
 /**
  * Entering a lifecycle stage starts the journeys triggered by it. For the API and renewals: the

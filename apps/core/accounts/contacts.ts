@@ -64,7 +64,7 @@ export async function upsertContact(
   account: AccountRef,
   externalId: string,
   input: ContactInput,
-  at: Date = new Date(),
+  at: Date,
 ): Promise<{ contact: Contact; created: boolean }> {
   const values = {
     email: input.email,

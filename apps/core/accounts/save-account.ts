@@ -14,7 +14,7 @@ export async function upsertAccount(
   workspaceId: string,
   externalId: string,
   input: AccountInput,
-  at: Date = new Date(),
+  at: Date,
 ): Promise<{ account: Account; created: boolean; change: StageChange }> {
   const values = {
     name: input.name,

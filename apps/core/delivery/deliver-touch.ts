@@ -1,7 +1,5 @@
-import type { Transporter } from "nodemailer";
-import type { Db } from "../../../db/client";
 import { accountFacts } from "../accounts/facts";
-import type { FileTemplate } from "../templates/files";
+import type { Services } from "../shared/services";
 import { findTemplate, type TemplateCopy } from "../templates/message-templates";
 import { sendEmail, trackedEmail } from "./channels/email";
 import { storeInAppMessage } from "./channels/in-app";
@@ -24,14 +22,11 @@ import { claim, keepPending, outcomeOf, settle, type TouchOutcome, type TouchRow
  * (channels/in-app.ts).
  */
 
-export type DeliveryDeps = {
-  db: Db;
-  outboxDir: string;
-  fileTemplates: FileTemplate[];
-  publicUrl: string;
-  /** SMTP (from `SMTP_URL`); without it email goes to the dev outbox. */
-  transport?: Transporter | undefined;
-};
+/** What delivering needs: the database, the mail transport or outbox, the templates, links' base URL. */
+export type DeliveryDeps = Pick<
+  Services,
+  "db" | "outboxDir" | "fileTemplates" | "publicUrl" | "transport" | "clock"
+>;
 
 export type TouchRequest = {
   workspaceId: string;
@@ -58,7 +53,7 @@ export const SMTP_ATTEMPTS = 12;
  * Sends one journey touch to every contact its `to` names, exactly once each, through the arbiter.
  * Contacts in quiet hours are deferred: the outcome says until when, the touch stays pending, and
  * the run calls again then (contacts already done are skipped). While the journey is paused the
- * touch is held: nothing is sent, the touch stays pending, and the run calls again once resumed.
+ * touch is held: nothing is sent or recorded, and the run calls again once resumed.
  * `loaded`: the run's context when the caller already read it (a transition reads it once for all
  * its touches).
  */
@@ -68,6 +63,11 @@ export async function deliverTouch(
   loaded?: RunContext,
 ): Promise<TouchOutcome> {
   const { db } = deps;
+  const context = loaded ?? (await loadRunContext(db, req.workspaceId, req.enrollmentId));
+  // A paused journey holds the whole touch before it is claimed: decide() puts `paused` before every
+  // other decision, for every recipient, so nobody needs to be read and no touch record is left.
+  if (context?.journeyStatus === "paused") return held([]);
+
   const claimed = await claim(db, {
     workspaceId: req.workspaceId,
     enrollmentId: req.enrollmentId,
@@ -79,19 +79,16 @@ export async function deliverTouch(
   });
   if (claimed.done) return outcomeOf(claimed.done, true);
   const row = claimed.row;
-
-  const context = loaded ?? (await loadRunContext(db, req.workspaceId, req.enrollmentId));
-  if (!context) return settle(db, row, "failed", "enrollment not found", {});
+  if (!context) return settle(deps, row, "failed", "enrollment not found", {});
   const { account, settings } = context;
 
-  const paused = context.journeyStatus === "paused";
+  // Held above while paused, so every recipient below is decided with the journey running.
+  const paused = false;
   const people = await recipients(db, account, req.to);
-  // Held while paused even with nobody to decide for yet: the contacts may be there on resume.
-  if (people.length === 0)
-    return paused ? held([]) : settle(db, row, "skipped", `no recipient for ${req.to}`, {});
+  if (people.length === 0) return settle(deps, row, "skipped", `no recipient for ${req.to}`, {});
 
   const copy = await findTemplate(db, deps.fileTemplates, req.workspaceId, req.template);
-  if (!copy) return settle(db, row, "failed", `unknown template ${req.template}`, {});
+  if (!copy) return settle(deps, row, "failed", `unknown template ${req.template}`, {});
   // A touch this call claimed has reached no one yet.
   const done = claimed.fresh ? new Set<string>() : await doneFor(db, row.id);
   const csm = await ownerCsmOf(db, account);
@@ -298,7 +295,7 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
   }
 }
 
-/** A touch of a paused journey: nothing sent, the touch stays pending, the run calls again on resume. */
+/** A touch of a paused journey: nothing sent or recorded; the run calls again on resume. */
 function held(decisions: Decision[]): TouchOutcome {
   return {
     status: "held",
@@ -334,7 +331,7 @@ async function conclude(
   const deferred = decisions.filter((d) => d.decision === "quiet_hours");
   if (deferred.length > 0) {
     const until = deferred.map((d) => d.until).sort()[0] as string;
-    await keepPending(deps.db, row, detail);
+    await keepPending(deps, row, detail);
     return {
       ...outcomeOf({ ...row, status: "pending", delivery: detail }, false),
       status: "deferred",
@@ -350,5 +347,5 @@ async function conclude(
     : failed.length > 0
       ? String(failed[0]?.reason)
       : decisions.map((d) => d.decision).join(", ") || `no contact for ${req.to}`;
-  return { ...(await settle(deps.db, row, status, reason, detail)), decisions };
+  return { ...(await settle(deps, row, status, reason, detail)), decisions };
 }

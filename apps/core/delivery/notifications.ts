@@ -36,11 +36,11 @@ export async function notifyCsm(
     recipient: n.to ?? "owner_csm",
   });
   if (claimed.done) return outcomeOf(claimed.done, true);
-  if (!n.to) return settle(deps.db, claimed.row, "skipped", "no owner CSM", {});
+  if (!n.to) return settle(deps, claimed.row, "skipped", "no owner CSM", {});
   const decision = decide(csmMailFacts(n.to, n.at, { paused: false, alreadySent: false }));
   if (decision.decision !== "send")
     return {
-      ...(await settle(deps.db, claimed.row, "skipped", decision.decision, { decisions: [decision] })),
+      ...(await settle(deps, claimed.row, "skipped", decision.decision, { decisions: [decision] })),
       decisions: [decision],
     };
   const messageId = `<${claimed.row.id}@${domainOf(n.from)}>`;
@@ -55,8 +55,8 @@ export async function notifyCsm(
     at: n.at,
     headers: { "X-Volante-Enrollment": n.enrollmentId, "X-Volante-Touch": n.key },
   });
-  if (!result.ok) return settle(deps.db, claimed.row, "failed", result.reason, { recipients: [n.to] });
-  return settle(deps.db, claimed.row, "sent", null, {
+  if (!result.ok) return settle(deps, claimed.row, "failed", result.reason, { recipients: [n.to] });
+  return settle(deps, claimed.row, "sent", null, {
     recipients: [n.to],
     messageIds: [messageId],
     files: result.file ? [result.file] : [],
@@ -97,6 +97,6 @@ export async function notifyWebhook(
     { idempotencyKey: `${n.enrollmentId}:${n.key}`, attempt: n.attempt, maxAttempts: WEBHOOK_ATTEMPTS },
   );
   return result.ok
-    ? settle(deps.db, claimed.row, "sent", null, { recipients: [n.url], status: result.status })
-    : settle(deps.db, claimed.row, "failed", result.error, { recipients: [n.url] });
+    ? settle(deps, claimed.row, "sent", null, { recipients: [n.url], status: result.status })
+    : settle(deps, claimed.row, "failed", result.error, { recipients: [n.url] });
 }

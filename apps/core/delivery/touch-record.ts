@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { touches } from "../../../db/schema/index";
+import type { Services } from "../shared/services";
 import type { Decision } from "./decide";
 
 /**
@@ -59,21 +60,25 @@ export async function claim(
 
 /** Records how the touch ended. */
 export async function settle(
-  db: Db,
+  deps: Pick<Services, "db" | "clock">,
   row: TouchRow,
   status: "sent" | "skipped" | "failed",
   reason: string | null,
   delivery: Record<string, unknown>,
 ): Promise<TouchOutcome> {
-  const [updated] = await db
+  const [updated] = await deps.db
     .update(touches)
-    .set({ status, reason, delivery, updatedAt: new Date() })
+    .set({ status, reason, delivery, updatedAt: deps.clock.now() })
     .where(eq(touches.id, row.id))
     .returning();
   return outcomeOf(updated ?? row, false);
 }
 
 /** Keeps the touch pending (deferred or held) with what it did so far; the run calls again later. */
-export async function keepPending(db: Db, row: TouchRow, delivery: Record<string, unknown>): Promise<void> {
-  await db.update(touches).set({ delivery, updatedAt: new Date() }).where(eq(touches.id, row.id));
+export async function keepPending(
+  deps: Pick<Services, "db" | "clock">,
+  row: TouchRow,
+  delivery: Record<string, unknown>,
+): Promise<void> {
+  await deps.db.update(touches).set({ delivery, updatedAt: deps.clock.now() }).where(eq(touches.id, row.id));
 }

@@ -55,7 +55,7 @@ export async function enrollMany(
   deps: RuntimeDeps,
   input: { workspaceId: string; journeyId: string; accountIds: string[]; trigger: string; at?: Date },
 ): Promise<EnrollOutcome[]> {
-  const at = input.at ?? new Date();
+  const at = input.at ?? deps.clock.now();
   const live = await liveJourney(deps.db, input.workspaceId, input.journeyId);
   if (!live.ok) return input.accountIds.map(() => live.outcome);
   const outcomes: EnrollOutcome[] = [];

@@ -1,14 +1,16 @@
-import { type Client, WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
+import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { enrollmentListeners, enrollments } from "../../../db/schema/index";
 import { exitSignal, type JourneyRunWorkflow, resumeSignal } from "../../../workflows/contracts";
 import type { Refusal } from "../shared/refusal";
+import type { Services } from "../shared/services";
 import { getEnrollment } from "./queries";
 import type { Enrollment } from "./schemas";
 
 /** What starting and signalling enrollments needs. */
-export type RuntimeDeps = { db: Db; client: Client; taskQueue: string };
+/** What starting and signalling runs needs. */
+export type RuntimeDeps = Pick<Services, "db" | "client" | "taskQueue" | "clock">;
 
 /**
  * Starts the workflow of an enrollment row. An event routed since the row was written may have
@@ -65,7 +67,7 @@ export async function exitEnrollment(
     await deps.client.workflow.getHandle(enrollment.workflowId).signal(exitSignal, { reason });
   } catch (err) {
     if ((err as Error).name !== "WorkflowNotFoundError") throw err;
-    await closeEnrollment(deps.db, enrollment.id, "exited", reason);
+    await closeEnrollment(deps.db, enrollment.id, "exited", reason, deps.clock.now());
   }
 }
 
@@ -98,7 +100,7 @@ export async function closeEnrollment(
   enrollmentId: string,
   status: "exited" | "failed",
   reason: string,
-  at = new Date(),
+  at: Date,
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     const closed = await tx
@@ -146,7 +148,8 @@ export async function signalJourneyRuns(
     } catch (err) {
       if ((err as Error).name !== "WorkflowNotFoundError") throw err;
       // The workflow is gone without having closed its row: archived, the journey closes it.
-      if (action === "archive") await closeEnrollment(deps.db, r.id, "exited", "journey_archived");
+      if (action === "archive")
+        await closeEnrollment(deps.db, r.id, "exited", "journey_archived", deps.clock.now());
     }
   }
   return rows.length;

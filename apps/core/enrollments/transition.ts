@@ -23,7 +23,7 @@ import type { RuntimeDeps } from "./runtime";
 import { onStageEntered } from "./triggers";
 
 /** What carrying out a transition needs: the runtime (db, Temporal) and delivery (mail, templates). */
-export type TransitionDeps = RuntimeDeps & Omit<DeliveryDeps, "db">;
+export type TransitionDeps = RuntimeDeps & DeliveryDeps;
 
 const WEBHOOK_ATTEMPTS = 5;
 
@@ -142,7 +142,7 @@ export async function applyTransition(
       case "escalate": {
         const { account } = run;
         const explicit = command.assignee === "owner_csm" ? account.ownerCsm : command.assignee;
-        const opened = await openEscalation(db, {
+        const opened = await openEscalation(deps, {
           workspaceId: input.workspaceId,
           enrollmentId: input.enrollmentId,
           accountId: account.id,

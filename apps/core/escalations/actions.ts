@@ -2,10 +2,10 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts, csms, enrollments, type escalationStatuses, escalations } from "../../../db/schema/index";
 import { escalationResolvedSignal } from "../../../workflows/contracts";
-import type { Logger } from "../../logger";
 import type { DeliveryDeps } from "../delivery/deliver-touch";
 import type { RuntimeDeps } from "../enrollments/runtime";
 import type { Refusal } from "../shared/refusal";
+import type { Services } from "../shared/services";
 import { assignWaiting } from "./assign";
 import { notifyEscalation } from "./notify";
 import { type Escalation, getEscalation } from "./queries";
@@ -21,7 +21,7 @@ export type EscalationChange =
   | { ok: false; refusal: Extract<Refusal, "invalid">; detail: string; pointer: string };
 
 /** Who is told of a change: the CSM notifications' delivery, and the log for a notification that failed. */
-export type NotifyDeps = DeliveryDeps & { log: Logger };
+export type NotifyDeps = DeliveryDeps & Pick<Services, "log">;
 
 const notFound = (id: string): EscalationChange => ({
   ok: false,
@@ -135,8 +135,8 @@ export async function resolveEscalation(
   id: string,
   outcome: "resume" | "exit",
   notes: string | undefined,
-  resolution?: string,
-  at: Date = new Date(),
+  resolution: string | undefined,
+  at: Date,
 ): Promise<EscalationChange> {
   const current = await getEscalation(deps.db, workspaceId, id);
   const repeated =
@@ -164,7 +164,7 @@ export async function resolveEscalation(
   // The journey first: it waits for this, the CSMs' emails below can take a while.
   if (result.escalation.holdsJourney) await signalResolution(deps, id, outcome, resolution);
   if (!repeated && result.escalation.assignee) {
-    const assigned = await assignWaiting(deps.db, workspaceId);
+    const assigned = await assignWaiting(deps.db, workspaceId, at);
     if (deps.delivery) await notifyAssignedQuietly(deps.delivery, assigned, at);
   }
   return result;

@@ -25,7 +25,7 @@ const servingTier = (workspaceId: string, tier: string) =>
  * the escalation, after `lockAssignments`: the per-workspace lock serialises concurrent assignments,
  * so capacity holds however many escalations arrive at once. Null when nobody has room.
  */
-export async function pickCsm(tx: Db, workspaceId: string, tier: string): Promise<string | null> {
+export async function pickCsm(tx: Db, workspaceId: string, tier: string, at: Date): Promise<string | null> {
   const candidates = await tx
     .select({ id: csms.id, email: csms.email, capacity: csms.capacity, openLoad })
     .from(csms)
@@ -33,7 +33,7 @@ export async function pickCsm(tx: Db, workspaceId: string, tier: string): Promis
     .orderBy(asc(openLoad), sql`${csms.lastAssignedAt} asc nulls first`, asc(csms.email));
   const chosen = candidates.find((c) => c.capacity === null || Number(c.openLoad) < c.capacity);
   if (!chosen) return null;
-  await tx.update(csms).set({ lastAssignedAt: new Date() }).where(eq(csms.id, chosen.id));
+  await tx.update(csms).set({ lastAssignedAt: at }).where(eq(csms.id, chosen.id));
   return chosen.email;
 }
 
@@ -54,7 +54,7 @@ export async function lockAssignments(tx: Db, workspaceId: string): Promise<void
  * Gives unassigned open escalations (most urgent first) to CSMs who have room now, under the
  * workspace's assignment lock. Returns the ids assigned.
  */
-export async function assignWaiting(db: Db, workspaceId: string, limit = 50): Promise<string[]> {
+export async function assignWaiting(db: Db, workspaceId: string, at: Date, limit = 50): Promise<string[]> {
   return db.transaction(async (tx) => {
     const t = tx as unknown as Db;
     await lockAssignments(t, workspaceId);
@@ -73,11 +73,11 @@ export async function assignWaiting(db: Db, workspaceId: string, limit = 50): Pr
       .limit(limit);
     const assigned: string[] = [];
     for (const w of waiting) {
-      const assignee = await pickCsm(t, workspaceId, w.tier);
+      const assignee = await pickCsm(t, workspaceId, w.tier, at);
       if (!assignee) continue;
       await tx
         .update(escalations)
-        .set({ assignee, updatedAt: new Date() })
+        .set({ assignee, updatedAt: at })
         .where(and(eq(escalations.id, w.id), isNull(escalations.assignee)));
       assigned.push(w.id);
     }

@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { type escalationPriorities, escalations } from "../../../db/schema/index";
 import { addDuration } from "../../../workflows/journey/time";
+import type { Services } from "../shared/services";
 import { anyCsmServes, lockAssignments, pickCsm } from "./assign";
 
 /**
@@ -10,7 +11,7 @@ import { anyCsmServes, lockAssignments, pickCsm } from "./assign";
  * in the same transaction, so concurrent escalations never overfill anyone.
  */
 export async function openEscalation(
-  db: Db,
+  deps: Pick<Services, "db" | "clock">,
   e: {
     workspaceId: string;
     enrollmentId: string;
@@ -26,6 +27,7 @@ export async function openEscalation(
     at: string;
   },
 ): Promise<typeof escalations.$inferSelect> {
+  const { db } = deps;
   const { tier, ...values } = e;
   const find = async (q: Db) => {
     const [row] = await q
@@ -55,6 +57,6 @@ export async function openEscalation(
   return db.transaction(async (tx) => {
     const t = tx as unknown as Db;
     await lockAssignments(t, e.workspaceId);
-    return insert(t, await pickCsm(t, e.workspaceId, tier));
+    return insert(t, await pickCsm(t, e.workspaceId, tier, deps.clock.now()));
   });
 }

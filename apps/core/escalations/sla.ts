@@ -49,7 +49,8 @@ export async function checkEscalationSla(
     if (!found || found.x.status === "resolved") return null;
     const x = found.x;
     const at = new Date(input.at);
-    const assignee = x.assignee ?? (mayPick ? await pickCsm(t, input.workspaceId, found.tier) : null);
+    const assignee =
+      x.assignee ?? (mayPick ? await pickCsm(t, input.workspaceId, found.tier, deps.clock.now()) : null);
     const stage =
       input.stage === "breach"
         ? x.breachedAt
@@ -60,7 +61,7 @@ export async function checkEscalationSla(
           : { remindedAt: at };
     const [updated] = await tx
       .update(escalations)
-      .set({ ...stage, assignee, updatedAt: new Date() })
+      .set({ ...stage, assignee, updatedAt: deps.clock.now() })
       .where(eq(escalations.id, x.id))
       .returning();
     return updated ? { x: updated, account: found.account } : null;

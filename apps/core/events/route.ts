@@ -1,6 +1,5 @@
-import { type Client, WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
+import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
 import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client";
 import { enrollmentListeners, enrollments, events } from "../../../db/schema/index";
 import {
   type AccountEventSignal,
@@ -10,14 +9,14 @@ import {
   routeEventsWorkflowId,
 } from "../../../workflows/contracts";
 import { MESSAGE_OUTCOME_EVENTS } from "../../../workflows/journey/interpreter";
-import type { Logger } from "../../logger";
 import { enrollMany } from "../enrollments/enroll";
 import { closeEnrollment, type RuntimeDeps } from "../enrollments/runtime";
 import { journeysTriggeredBy } from "../enrollments/triggers";
+import type { Services } from "../shared/services";
 import { applyEventFacts, markRouted, unroutedEventIds } from "./ingest";
 
 /** What starting a routing run needs: the API's and the CLI's services both fit. */
-export type RoutingDeps = { db: Db; temporal: { client: Client; taskQueue: string }; log: Logger };
+export type RoutingDeps = Pick<Services, "db" | "client" | "taskQueue" | "log">;
 
 /**
  * Starts the workflow that routes newly stored events (facts, runs, triggers). Events whose routing
@@ -42,8 +41,8 @@ export async function startRouting(
   if (!first) return null;
   const workflowId = routeEventsWorkflowId(workspaceId, first);
   try {
-    await deps.temporal.client.workflow.start<RouteEventsWorkflow>("routeEvents", {
-      taskQueue: deps.temporal.taskQueue,
+    await deps.client.workflow.start<RouteEventsWorkflow>("routeEvents", {
+      taskQueue: deps.taskQueue,
       workflowId,
       args: [{ workspaceId, eventIds: ids }],
     });
@@ -137,7 +136,7 @@ export async function routeEventsToRuns(
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       // The run closed since the index was read. Had it finished, its row would say so: a row still
       // open means the workflow failed or was terminated without recording it.
-      await closeEnrollment(db, d.enrollmentId, "failed", "workflow_closed");
+      await closeEnrollment(db, d.enrollmentId, "failed", "workflow_closed", deps.clock.now());
     }
   }
 

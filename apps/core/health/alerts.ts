@@ -78,7 +78,12 @@ export async function raiseHealthAlerts(
 }
 
 /** Posts every pending alert to the webhook (Slack-compatible), marking each once it is answered. */
-export async function deliverHealthAlerts(db: Db, workspaceId: string, attempt: number): Promise<number> {
+export async function deliverHealthAlerts(
+  db: Db,
+  workspaceId: string,
+  attempt: number,
+  at: Date,
+): Promise<number> {
   const { webhookUrl } = (await getSettings(db, workspaceId)).notifications;
   if (!webhookUrl) return 0;
   const pending = await db
@@ -106,7 +111,7 @@ export async function deliverHealthAlerts(db: Db, workspaceId: string, attempt: 
       { idempotencyKey: `health-alert:${alert.id}`, attempt, maxAttempts: 8 },
     );
     // Answered (delivered or refused for good): never posted again.
-    await db.update(healthAlerts).set({ notifiedAt: new Date() }).where(eq(healthAlerts.id, alert.id));
+    await db.update(healthAlerts).set({ notifiedAt: at }).where(eq(healthAlerts.id, alert.id));
     if (result.ok) sent++;
   }
   return sent;

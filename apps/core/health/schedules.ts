@@ -4,10 +4,11 @@ import { parse as parseDuration } from "tinyduration";
 import type { Db } from "../../../db/client";
 import { healthScorecards, workspaces } from "../../../db/schema/index";
 import { type HealthRecomputeWorkflow, healthScheduleId } from "../../../workflows/contracts";
+import type { Services } from "../shared/services";
 import { defaultScorecard, Scorecard } from "./scorecard";
 
 /** What keeping a workspace's Schedule needs. */
-export type ScheduleDeps = { db: Db; client: Client; taskQueue: string };
+export type ScheduleDeps = Pick<Services, "db" | "client" | "taskQueue" | "clock">;
 
 /** The workspace's health recompute Schedule, every `every` (ISO-8601); updated when the scorecard changes. */
 export async function ensureHealthSchedule(

@@ -90,6 +90,7 @@ export async function saveDraft(
   key: string,
   input: unknown,
   templates: TemplateLookup,
+  at: Date,
 ): Promise<SaveDraftResult> {
   const withKey = input && typeof input === "object" && !Array.isArray(input) ? { key, ...input } : input;
   const shape = JourneyDefinition.safeParse(withKey);
@@ -128,7 +129,7 @@ export async function saveDraft(
     .values({ workspaceId, key, name: shape.data.name, draft })
     .onConflictDoUpdate({
       target: [journeys.workspaceId, journeys.key],
-      set: { name: shape.data.name, draft, updatedAt: new Date() },
+      set: { name: shape.data.name, draft, updatedAt: at },
     })
     .returning();
   if (!row) throw new Error("journey upsert returned nothing");
@@ -195,6 +196,7 @@ export async function publishJourney(
   workspaceId: string,
   key: string,
   templates: TemplateLookup,
+  at: Date,
 ): Promise<PublishResult> {
   return db.transaction(async (tx) => {
     const row = await lockJourney(tx, workspaceId, key);
@@ -232,7 +234,7 @@ export async function publishJourney(
       .set({
         latestVersion: version,
         status: row.status === "draft" ? "active" : row.status,
-        updatedAt: new Date(),
+        updatedAt: at,
       })
       .where(eq(journeys.id, row.id));
     return { ok: true, created: true, version: toVersion(key, inserted, false) };
@@ -310,6 +312,7 @@ export async function transitionJourney(
   workspaceId: string,
   key: string,
   action: JourneyAction,
+  at: Date,
 ): Promise<TransitionResult> {
   const rule = transitions[action];
   return db.transaction(async (tx) => {
@@ -323,8 +326,8 @@ export async function transitionJourney(
       .update(journeys)
       .set({
         status: rule.to,
-        ...(action === "archive" ? { archivedAt: new Date() } : {}),
-        updatedAt: new Date(),
+        ...(action === "archive" ? { archivedAt: at } : {}),
+        updatedAt: at,
       })
       .where(eq(journeys.id, row.id))
       .returning();

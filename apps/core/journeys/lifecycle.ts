@@ -11,7 +11,7 @@ export async function changeJourneyStatus(
   key: string,
   action: JourneyAction,
 ): Promise<TransitionResult> {
-  const result = await transitionJourney(deps.db, workspaceId, key, action);
+  const result = await transitionJourney(deps.db, workspaceId, key, action, deps.clock.now());
   if (result.ok && action !== "pause") await signalJourneyRuns(deps, result.journey.id, action);
   return result;
 }

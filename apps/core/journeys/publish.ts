@@ -13,7 +13,7 @@ export async function publish(
   key: string,
   templates: TemplateLookup,
 ): Promise<PublishResult> {
-  const result = await publishJourney(deps.db, workspaceId, key, templates);
+  const result = await publishJourney(deps.db, workspaceId, key, templates, deps.clock.now());
   if (!result.ok) return result;
   const published = await getVersion(deps.db, workspaceId, key, result.version.version);
   if ((published?.definition.trigger as { type?: string } | undefined)?.type === "renewal_window") {

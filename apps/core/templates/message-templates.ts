@@ -91,6 +91,7 @@ export async function upsertTemplate(
   workspaceId: string,
   key: string,
   input: TemplateInput,
+  at: Date,
 ): Promise<{ created: boolean }> {
   const values = {
     channel: input.channel,
@@ -103,7 +104,7 @@ export async function upsertTemplate(
     .values({ workspaceId, key, locale: input.locale, ...values })
     .onConflictDoUpdate({
       target: [templates.workspaceId, templates.key, templates.locale],
-      set: { ...values, updatedAt: new Date() },
+      set: { ...values, updatedAt: at },
     })
     .returning({ created: sql<boolean>`(xmax = 0)` });
   return { created: Boolean(row?.created) };

@@ -23,9 +23,10 @@ export async function saveTemplate(
   workspaceId: string,
   key: string,
   input: TemplateInput,
+  at: Date,
 ): Promise<SaveTemplateResult> {
   const problems = checkTemplate(input, await findTemplate(db, fileTemplates, workspaceId, key));
   if (problems.length > 0) return { ok: false, refusal: "invalid", problems };
-  const { created } = await upsertTemplate(db, workspaceId, key, input);
+  const { created } = await upsertTemplate(db, workspaceId, key, input, at);
   return { ok: true, created, rows: await findTemplateRows(db, workspaceId, key) };
 }

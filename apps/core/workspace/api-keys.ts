@@ -150,6 +150,7 @@ export async function listApiKeys(db: Db, workspaceId?: string): Promise<ApiKeyI
 export async function revokeKey(
   db: Db,
   keyOrId: string,
+  at: Date,
 ): Promise<{ ok: true; keyId: string; workspaceId: string } | { ok: false; reason: string }> {
   const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(keyOrId);
   const [key] = await db
@@ -158,7 +159,7 @@ export async function revokeKey(
     .where(byId ? eq(apiKeys.id, keyOrId) : eq(apiKeys.keyHash, hashApiKey(keyOrId)));
   if (!key) return { ok: false, reason: "no such key" };
   if (key.revokedAt) return { ok: false, reason: `already revoked on ${key.revokedAt.toISOString()}` };
-  await revokeApiKey(db, key.workspaceId, key.id);
+  await revokeApiKey(db, key.workspaceId, key.id, at);
   return { ok: true, keyId: key.id, workspaceId: key.workspaceId };
 }
 
@@ -166,10 +167,10 @@ export async function countWorkspaces(db: Db): Promise<number> {
   return db.$count(workspaces);
 }
 
-export async function revokeApiKey(db: Db, workspaceId: string, keyId: string): Promise<boolean> {
+export async function revokeApiKey(db: Db, workspaceId: string, keyId: string, at: Date): Promise<boolean> {
   const rows = await db
     .update(apiKeys)
-    .set({ revokedAt: new Date() })
+    .set({ revokedAt: at })
     .where(and(eq(apiKeys.id, keyId), eq(apiKeys.workspaceId, workspaceId), isNull(apiKeys.revokedAt)))
     .returning({ id: apiKeys.id });
   return rows.length > 0;

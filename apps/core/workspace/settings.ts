@@ -94,7 +94,7 @@ export async function saveSettings(
   db: Db,
   workspaceId: string,
   settings: Settings,
-  at: Date = new Date(),
+  at: Date,
 ): Promise<Settings> {
   await db.update(workspaces).set({ settings, updatedAt: at }).where(eq(workspaces.id, workspaceId));
   return settings;

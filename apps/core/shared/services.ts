@@ -1,0 +1,33 @@
+import type { Client } from "@temporalio/client";
+import type { Transporter } from "nodemailer";
+import type { Db } from "../../../db/client";
+import type { Logger } from "../../logger";
+import type { FileTemplate } from "../templates/files";
+
+/** Where core reads the time: the system's in production, a fixed one in tests. */
+export type Clock = { now(): Date };
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * Everything a use case may need, built once at start (`npm start`, the test harness, the bench) and
+ * passed in: no module-level singletons, no I/O at import. A use case declares the part it uses
+ * (`Pick<Services, "db" | "clock">`), so a caller or a test builds only that.
+ */
+export type Services = {
+  db: Db;
+  /** Temporal: the client that starts and signals runs, and the task queue its workers poll. */
+  client: Client;
+  taskQueue: string;
+  namespace: string;
+  /** SMTP (from `SMTP_URL`); without it email goes to the dev outbox. */
+  transport?: Transporter | undefined;
+  /** Where the dev outbox writes `.eml` files (used when `SMTP_URL` is unset). */
+  outboxDir: string;
+  /** The file templates under templates/messages (with their partials): every workspace's defaults. */
+  fileTemplates: FileTemplate[];
+  /** Public base URL: API, unsubscribe, tracking and widget links. */
+  publicUrl: string;
+  clock: Clock;
+  log: Logger;
+};
