@@ -3,7 +3,9 @@ import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates/files";
 import { fileTemplateCatalog } from "../apps/core/templates/message-templates";
 import { syntheticPopulation } from "../workflows/journey/population";
 import type { JourneyDefinition } from "../workflows/journey/schema";
-import { type SimAccount, simEvent, simulate, simulateAccount } from "../workflows/journey/simulate";
+import { simulate } from "../workflows/journey/simulate";
+import { simulateAccount } from "../workflows/journey/simulate-account";
+import { type SimAccount, simEvent } from "../workflows/journey/simulate-timeline";
 import { validateJourney } from "../workflows/journey/validate";
 
 const playbooks = new Map<string, JourneyDefinition>();

@@ -27,8 +27,8 @@ import {
   journeyWorkflowId,
   stateQuery,
 } from "../workflows/contracts";
+import { eventsOfInterest } from "../workflows/journey/relevant-events";
 import { JourneyDefinition } from "../workflows/journey/schema";
-import { eventsOfInterest } from "../workflows/journey/simulate";
 import { DAY, startTimeSkippingStack, type TimeSkippingStack } from "./runtime-harness";
 
 // The journey runtime end to end on Temporal's time-skipping server: renewal windows, holds, exits and

@@ -1,5 +1,6 @@
+import { hashUnit } from "./hash-unit";
 import type { JourneyDefinition } from "./schema";
-import { hashUnit, type SimAccount, type SimEvent, type SimWindow } from "./simulate";
+import type { SimAccount, SimEvent, SimWindow } from "./simulate-timeline";
 import { addDuration, daysBetween } from "./time";
 
 /**

@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { syntheticAccount, syntheticPopulation } from "./population";
 import { JourneyDefinition } from "./schema";
-import { type SimAccount, simEvent, simulate, simulateAccount, triggerTime } from "./simulate";
+import { simulate } from "./simulate";
+import { simulateAccount } from "./simulate-account";
+import { type SimAccount, simEvent, triggerTime } from "./simulate-timeline";
 
 const window = { from: "2026-01-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" };
 

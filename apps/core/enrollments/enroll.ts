@@ -10,8 +10,8 @@ import {
 import { journeyWorkflowId } from "../../../workflows/contracts";
 import { mayEnter } from "../../../workflows/journey/entry";
 import type { Facts } from "../../../workflows/journey/interpreter";
+import { eventsOfInterest } from "../../../workflows/journey/relevant-events";
 import { JourneyDefinition } from "../../../workflows/journey/schema";
-import { eventsOfInterest } from "../../../workflows/journey/simulate";
 import { accountFacts } from "../accounts/facts";
 import { RunOfAnotherEnrollment, type RuntimeDeps, runOwner, startEnrollmentRun } from "./runtime";
 import { type Enrollment, toEnrollment } from "./schemas";
