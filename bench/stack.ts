@@ -18,7 +18,7 @@ import { loadFileTemplates } from "../apps/core/templates/files";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
 import type { Env } from "../apps/env";
 import { createLogger } from "../apps/logger";
-import { provisionDevServer } from "../apps/temporal/dev-server";
+import { provisionDevServer } from "../apps/temporal/provision";
 import { type Database, openDatabase } from "../db/client";
 import { migrate } from "../db/migrate";
 import { bundleBenchWorkflows, createBenchWorker } from "./worker";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { bundleWorkflowCode, DefaultLogger } from "@temporalio/worker";
 import type { TestProject } from "vitest/node";
 import { parseEnv } from "../apps/env";
-import { provisionDevServer } from "../apps/temporal/dev-server";
+import { provisionDevServer } from "../apps/temporal/provision";
 import { workflowsPath } from "../apps/worker/worker";
 import { openDatabase } from "../db/client";
 import { migrate } from "../db/migrate";

@@ -20,7 +20,7 @@ import { fileTemplateCatalog } from "../apps/core/templates/message-templates";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
 import { Settings, saveSettings } from "../apps/core/workspace/settings";
 import { createLogger } from "../apps/logger";
-import { provisionTimeSkippingEnv } from "../apps/temporal/dev-server";
+import { provisionTimeSkippingEnv } from "../apps/temporal/time-skipping";
 import { createActivities } from "../apps/worker/activities";
 import { createWorker } from "../apps/worker/worker";
 import type { Database } from "../db/client";

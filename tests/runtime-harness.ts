@@ -16,7 +16,7 @@ import { loadFileTemplates, loadPlaybooks } from "../apps/core/templates/files";
 import { fileTemplateCatalog } from "../apps/core/templates/message-templates";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
 import { createLogger } from "../apps/logger";
-import { provisionTimeSkippingEnv } from "../apps/temporal/dev-server";
+import { provisionTimeSkippingEnv } from "../apps/temporal/time-skipping";
 import { createWorker } from "../apps/worker/worker";
 import type { Database } from "../db/client";
 import { enrollments, enrollmentTrace, touches } from "../db/schema";

@@ -15,7 +15,9 @@ import {
   resolveTemporalCli,
   resolveTestServer,
 } from "../apps/temporal/binaries";
-import { provisionDevServer, provisionTimeSkippingEnv, startDevServer } from "../apps/temporal/dev-server";
+import { startDevServer } from "../apps/temporal/dev-server";
+import { provisionDevServer } from "../apps/temporal/provision";
+import { provisionTimeSkippingEnv } from "../apps/temporal/time-skipping";
 
 const slow = 120_000;
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));

@@ -18,7 +18,7 @@ import { loadFileTemplates } from "../core/templates/files";
 import { countWorkspaces, createWorkspace, ensureWorkspaceForKey } from "../core/workspace/api-keys";
 import type { Env } from "../env";
 import type { Logger } from "../logger";
-import { type ProvisionedDevServer, provisionDevServer } from "../temporal/dev-server";
+import { type ProvisionedDevServer, provisionDevServer } from "../temporal/provision";
 import { createWorker } from "../worker/worker";
 
 export type Running = { stop(): Promise<void>; apiUrl: string };
