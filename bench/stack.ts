@@ -12,6 +12,7 @@ import postgres from "postgres";
 import { createApp } from "../apps/api/app";
 import type { AppDeps } from "../apps/api/context";
 import { createMetrics } from "../apps/api/metrics";
+import { loadRenderer } from "../apps/core/delivery/render";
 import type { RuntimeDeps } from "../apps/core/enrollments/runtime";
 import { systemClock } from "../apps/core/shared/services";
 import { loadFileTemplates } from "../apps/core/templates/files";
@@ -125,6 +126,7 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
       taskQueue,
       db: database.db,
       clock: systemClock,
+      renderer: await loadRenderer(),
       log: createLogger("error"),
       client: temporal.client,
       outboxDir,
@@ -196,6 +198,7 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     taskQueue,
     namespace: "default",
     clock: systemClock,
+    renderer: await loadRenderer(),
     metrics: createMetrics(),
     log: createLogger("error"),
     info: { database: database.driver },

@@ -2,6 +2,7 @@ import { createInterface } from "node:readline";
 import { Client, Connection } from "@temporalio/client";
 import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
 import { Command } from "commander";
+import { loadRenderer } from "../apps/core/delivery/render";
 import { systemClock } from "../apps/core/shared/services";
 import { loadFileTemplates } from "../apps/core/templates/files";
 import { createLogger } from "../apps/logger";
@@ -41,6 +42,7 @@ const worker = await createBenchWorker({
   taskQueue: options.taskQueue,
   db: database.db,
   clock: systemClock,
+  renderer: await loadRenderer(),
   log: createLogger("error"),
   client: new Client({ connection }),
   outboxDir: options.outbox,

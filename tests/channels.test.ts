@@ -321,8 +321,8 @@ async function sleepingEnrollment(account: string): Promise<Enrollment> {
 }
 
 function deliveryDeps(transport: Transporter | undefined): DeliveryDeps {
-  const { db, outboxDir, fileTemplates, publicUrl, clock } = stack.workerConfig;
-  return { db, outboxDir, fileTemplates, publicUrl, transport, clock };
+  const { db, outboxDir, fileTemplates, renderer, publicUrl, clock } = stack.workerConfig;
+  return { db, outboxDir, fileTemplates, renderer, publicUrl, transport, clock };
 }
 
 describe("send reservations", () => {

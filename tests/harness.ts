@@ -12,6 +12,7 @@ import { createApp } from "../apps/api/app";
 import type { AppDeps } from "../apps/api/context";
 import { createMetrics } from "../apps/api/metrics";
 import { createSmtpTransport } from "../apps/core/delivery/mailer";
+import { loadRenderer } from "../apps/core/delivery/render";
 import { type Clock, type Services, systemClock } from "../apps/core/shared/services";
 import { loadFileTemplates } from "../apps/core/templates/files";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
@@ -85,6 +86,7 @@ export async function startTestStack(
     publicUrl: "http://localhost:3000",
     transport: options.smtpUrl ? createSmtpTransport(options.smtpUrl) : undefined,
     clock: options.clock ?? systemClock,
+    renderer: await loadRenderer(),
     log: createLogger("warn"),
   };
   const workerConfig: WorkerConfig = {

@@ -8,6 +8,7 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { upsertContact } from "../apps/core/accounts/contacts";
 import { upsertAccount } from "../apps/core/accounts/save-account";
+import { loadRenderer } from "../apps/core/delivery/render";
 import { enroll } from "../apps/core/enrollments/enroll";
 import { type RuntimeDeps, signalJourneyRuns } from "../apps/core/enrollments/runtime";
 import { onHealthBandEntered, onStageEntered, scanRenewalWindows } from "../apps/core/enrollments/triggers";
@@ -62,6 +63,7 @@ beforeAll(async () => {
     taskQueue,
     db: database.db,
     clock: systemClock,
+    renderer: await loadRenderer(),
     log: createLogger("warn"),
     client: env.client,
     outboxDir,
@@ -441,6 +443,7 @@ describe("journey runtime on the time-skipping server", () => {
       db: database.db,
       namespace: env.namespace ?? "default",
       clock: systemClock,
+      renderer: await loadRenderer(),
       log: createLogger("warn"),
       client: env.client,
       taskQueue,

@@ -9,6 +9,7 @@ import { inject } from "vitest";
 import { type AccountInput, findAccountRow } from "../apps/core/accounts/accounts";
 import { upsertContact } from "../apps/core/accounts/contacts";
 import { upsertAccount } from "../apps/core/accounts/save-account";
+import { loadRenderer } from "../apps/core/delivery/render";
 import type { RuntimeDeps } from "../apps/core/enrollments/runtime";
 import { findJourneyRow, publishJourney, saveDraft } from "../apps/core/journeys/journeys";
 import { systemClock } from "../apps/core/shared/services";
@@ -86,6 +87,7 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
     db,
     client: env.client,
     clock: systemClock,
+    renderer: await loadRenderer(),
     log: createLogger("warn"),
     outboxDir,
     fileTemplates,

@@ -9,6 +9,7 @@ import { createApp } from "../api/app";
 import type { AppDeps } from "../api/context";
 import { createMetrics } from "../api/metrics";
 import { createSmtpTransport } from "../core/delivery/mailer";
+import { loadRenderer } from "../core/delivery/render";
 import { workspacesWithUnroutedEvents } from "../core/events/ingest";
 import { startRouting } from "../core/events/route";
 import { ensureHealthSchedules } from "../core/health/schedules";
@@ -109,6 +110,7 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
       fileTemplates,
       publicUrl: apiUrl,
       clock: systemClock,
+      renderer: await loadRenderer(),
       log,
     };
     const worker = await createWorker({

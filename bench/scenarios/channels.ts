@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
 import { createSmtpTransport, sendMail } from "../../apps/core/delivery/mailer";
-import { renderTemplate } from "../../apps/core/delivery/render";
+import { loadRenderer } from "../../apps/core/delivery/render";
 import { loadFileTemplates } from "../../apps/core/templates/files";
 import { type Ctx, CUSTOMER_IO_PER_SECOND, type Figure, pool, round, seconds } from "./shared";
 
@@ -10,11 +10,12 @@ export async function channels({ stack, mode, log }: Ctx): Promise<Figure[]> {
   const n = mode === "quick" ? 500 : 1500;
   const [welcome] = (await loadFileTemplates()).filter((t) => t.key === "onboarding-welcome");
   const version = welcome?.locales.ja;
+  const renderer = await loadRenderer();
   if (!version) throw new Error("no onboarding-welcome template");
   log(`channels: rendering ${n * 4} emails, sending ${n} to a local SMTP server`);
   let started = performance.now();
   for (let i = 0; i < n * 4; i++)
-    renderTemplate(
+    renderer.render(
       version,
       {
         account: { name: `Account ${i}` },
@@ -43,7 +44,7 @@ export async function channels({ stack, mode, log }: Ctx): Promise<Figure[]> {
   const port = (server.server.address() as AddressInfo).port;
   // The transport production builds from SMTP_URL, and the same send function the delivery uses.
   const transport = createSmtpTransport(`smtp://127.0.0.1:${port}?ignoreTLS=true`);
-  const rendered = renderTemplate(
+  const rendered = renderer.render(
     version,
     { account: { name: "Acme" }, contact: { locale: "ja" }, workspace: { name: "Acme" }, links: {} },
     { layout: true },

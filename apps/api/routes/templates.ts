@@ -108,8 +108,7 @@ export function templatesRouter() {
     .openapi(putTemplateRoute, async (c) => {
       const { key } = c.req.valid("param");
       const input = c.req.valid("json");
-      const { db, fileTemplates, clock } = c.var.deps;
-      const result = await saveTemplate(db, fileTemplates, c.var.workspaceId, key, input, clock.now());
+      const result = await saveTemplate(c.var.deps, c.var.workspaceId, key, input);
       if (!result.ok) {
         throw new ProblemError({
           status: statusOfRefusal(result.refusal),
@@ -133,7 +132,14 @@ export function templatesRouter() {
       const input = (c.req.header("content-type") ?? "").includes("json")
         ? c.req.valid("json")
         : PreviewInput.parse({});
-      const result = await previewTemplate(deps.db, deps.fileTemplates, workspaceId, key, input);
+      const result = await previewTemplate(
+        deps.db,
+        deps.fileTemplates,
+        deps.renderer,
+        workspaceId,
+        key,
+        input,
+      );
       if (result.ok) return c.json(result.preview, 200);
       if (result.code === "not_found")
         throw new ProblemError({ status: 404, type: "not-found", detail: `No template "${key}".` });

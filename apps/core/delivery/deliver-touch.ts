@@ -7,7 +7,7 @@ import { csmMailFacts, type Decision, decide, type SendFacts, TRANSACTIONAL } fr
 import { linksFor } from "./links";
 import { type MessageSubject, messageContext } from "./message-context";
 import { ownerCsmOf, type Person, recipients } from "./recipients";
-import { pickLocale, renderTemplate } from "./render";
+import { pickLocale } from "./render";
 import { doneFor, recordGaveUp, release, reserve, settleSend } from "./reservations";
 import { loadRunContext, type RunContext } from "./run-context";
 import { domainOf, type Sender, senderFor } from "./sender";
@@ -25,7 +25,7 @@ import { claim, keepPending, outcomeOf, settle, type TouchOutcome, type TouchRow
 /** What delivering needs: the database, the mail transport or outbox, the templates, links' base URL. */
 export type DeliveryDeps = Pick<
   Services,
-  "db" | "outboxDir" | "fileTemplates" | "publicUrl" | "transport" | "clock"
+  "db" | "outboxDir" | "fileTemplates" | "renderer" | "publicUrl" | "transport" | "clock"
 >;
 
 export type TouchRequest = {
@@ -174,7 +174,7 @@ async function toOwnerCsm(
   if (decision.decision !== "send") return { decision };
   const version = copy.locales[pickLocale(Object.keys(copy.locales), null) ?? "en"];
   if (!version) return {};
-  const rendered = renderTemplate(version, messageContext(t.about, person, t.deps.publicUrl));
+  const rendered = t.deps.renderer.render(version, messageContext(t.about, person, t.deps.publicUrl));
   const messageId = `<${t.row.id}.csm@${domainOf(sender.from)}>`;
   const result = await sendEmail(t.deps, {
     workspaceId: req.workspaceId,
@@ -230,7 +230,7 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
     contactId,
     category: copy.category,
   });
-  const rendered = renderTemplate(version, messageContext(t.about, person, links.page), {
+  const rendered = t.deps.renderer.render(version, messageContext(t.about, person, links.page), {
     layout: req.channel === "email",
   });
   try {

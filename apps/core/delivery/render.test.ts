@@ -1,15 +1,21 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadPartials, renderTemplate } from "./render";
+import { loadRenderer, type Renderer } from "./render";
 
 const ja = { contact: { locale: "ja", timezone: "Asia/Tokyo", name: "山田" } };
 const en = { contact: { locale: "en", timezone: "America/New_York", name: "Ann" } };
+
+let renderer: Renderer;
+const renderTemplate: Renderer["render"] = (template, context, options) =>
+  renderer.render(template, context, options);
 
 function body(source: string, context: object) {
   return renderTemplate({ body: source }, context).html;
 }
 
 describe("message rendering", () => {
-  beforeAll(() => loadPartials());
+  beforeAll(async () => {
+    renderer = await loadRenderer();
+  });
 
   it("formats dates in the reader's language and time zone", () => {
     expect(body("{{formatDate renewal.date}}", { ...ja, renewal: { date: "2027-03-31" } })).toBe(

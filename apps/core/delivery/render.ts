@@ -3,27 +3,17 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 
-/**
- * Message rendering: handlebars with HTML escaping on, in an isolated instance (no global helpers or
- * partials leak between workspaces), and a plain-text part derived from the HTML.
- */
-const hbs = Handlebars.create();
-const compiled = new Map<string, HandlebarsTemplateDelegate>();
-
 const defaultPartialsDir = new URL("../../../templates/partials/", import.meta.url);
 
 /**
  * Reads `templates/partials/<name>.hbs` (shared pieces like `{{> button url=… label=…}}`, and the email
- * layout) into the renderer. Called at start with the file templates (`loadFileTemplates`), never at
- * import; rendering a layout before it fails loudly (the partial is not found).
+ * layout): at start, never at import.
  */
-export async function loadPartials(dir: string | URL = defaultPartialsDir): Promise<void> {
+export async function loadPartials(dir: string | URL = defaultPartialsDir): Promise<Record<string, string>> {
   const root = typeof dir === "string" ? dir : fileURLToPath(dir);
   const files = (await readdir(root)).filter((f) => f.endsWith(".hbs")).sort();
   const sources = await Promise.all(files.map((file) => readFile(join(root, file), "utf8")));
-  files.forEach((file, i) => {
-    hbs.registerPartial(file.slice(0, -4), sources[i] as string);
-  });
+  return Object.fromEntries(files.map((file, i) => [file.slice(0, -4), sources[i] as string]));
 }
 
 type Root = {
@@ -41,74 +31,97 @@ function reader(options: Options) {
   };
 }
 
-// {{formatDate renewal.date}} / {{formatDate at style="short"}}: in the reader's zone and language.
-hbs.registerHelper("formatDate", (value: unknown, options: Options) => {
-  if (value === null || value === undefined || value === "") return "";
-  const { locale, timeZone } = reader(options);
-  const text = String(value);
-  // A bare date is a calendar day: show it as that day, whatever the zone.
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const date = new Date(dateOnly ? `${text}T00:00:00Z` : text);
-  if (Number.isNaN(date.getTime())) return text;
-  const style = (options.hash?.style as "full" | "long" | "medium" | "short" | undefined) ?? "long";
-  return new Intl.DateTimeFormat(locale, {
-    dateStyle: style,
-    ...(dateOnly ? { timeZone: "UTC" } : { timeZone, timeStyle: options.hash?.time ? "short" : undefined }),
-  }).format(date);
-});
-// {{formatNumber account.arr}} / {{formatNumber account.arr currency="JPY"}}
-hbs.registerHelper("formatNumber", (value: unknown, options: Options) => {
-  const n = Number(value);
-  if (value === null || value === undefined || Number.isNaN(n)) return "";
-  const currency = options.hash?.currency as string | undefined;
-  return new Intl.NumberFormat(
-    reader(options).locale,
-    currency ? { style: "currency", currency } : {},
-  ).format(n);
-});
-// {{plural count "user" "users"}}: Intl plural rules of the reader's language (Japanese has one form).
-hbs.registerHelper("plural", (count: unknown, one: unknown, other: unknown, options: Options) => {
-  const rule = new Intl.PluralRules(reader(options).locale).select(Number(count));
-  return `${count} ${rule === "one" ? String(one) : String(other)}`;
-});
-// {{default contact.firstName "there"}}
-hbs.registerHelper("default", (value: unknown, fallback: unknown) =>
-  value === null || value === undefined || value === "" ? fallback : value,
-);
-hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
-
-/** `text` compiles without HTML escaping: a subject is a plain-text header, not markup. */
-function compile(source: string, kind: "html" | "text" = "html"): HandlebarsTemplateDelegate {
-  const cacheKey = `${kind}:${source}`;
-  let template = compiled.get(cacheKey);
-  if (!template) {
-    template = hbs.compile(source, { strict: false, noEscape: kind === "text" });
-    compiled.set(cacheKey, template);
-    if (compiled.size > 500) compiled.delete(compiled.keys().next().value as string);
-  }
-  return template;
-}
-
+/** What a message renders to: the subject (email), the HTML and its plain-text part. */
 export type Rendered = { subject?: string; html: string; text: string };
 
-export function renderTemplate(
-  template: { subject?: string | null; body: string },
-  context: object,
-  options: { layout?: boolean } = {},
-): Rendered {
-  // Emails get the layout (header, footer with the preferences link) unless they bring their own.
-  const wrap = options.layout && !/^\s*<(!doctype|html)/i.test(template.body);
-  const html = compile(wrap ? `{{#> layout-email}}${template.body}{{/layout-email}}` : template.body)(
-    context,
+/** Renders message templates with the installation's partials and helpers. */
+export type Renderer = {
+  render(
+    template: { subject?: string | null; body: string },
+    context: object,
+    options?: { layout?: boolean },
+  ): Rendered;
+};
+
+/**
+ * A renderer: handlebars with HTML escaping on, in an isolated instance (no global helpers or
+ * partials leak in or out), with the given partials, and a plain-text part derived from the HTML.
+ * Built once at start (`loadRenderer`) and carried by the services.
+ */
+export function createRenderer(partials: Record<string, string>): Renderer {
+  const hbs = Handlebars.create();
+  for (const [name, source] of Object.entries(partials)) hbs.registerPartial(name, source);
+  // {{formatDate renewal.date}} / {{formatDate at style="short"}}: in the reader's zone and language.
+  hbs.registerHelper("formatDate", (value: unknown, options: Options) => {
+    if (value === null || value === undefined || value === "") return "";
+    const { locale, timeZone } = reader(options);
+    const text = String(value);
+    // A bare date is a calendar day: show it as that day, whatever the zone.
+    const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
+    const date = new Date(dateOnly ? `${text}T00:00:00Z` : text);
+    if (Number.isNaN(date.getTime())) return text;
+    const style = (options.hash?.style as "full" | "long" | "medium" | "short" | undefined) ?? "long";
+    return new Intl.DateTimeFormat(locale, {
+      dateStyle: style,
+      ...(dateOnly ? { timeZone: "UTC" } : { timeZone, timeStyle: options.hash?.time ? "short" : undefined }),
+    }).format(date);
+  });
+  // {{formatNumber account.arr}} / {{formatNumber account.arr currency="JPY"}}
+  hbs.registerHelper("formatNumber", (value: unknown, options: Options) => {
+    const n = Number(value);
+    if (value === null || value === undefined || Number.isNaN(n)) return "";
+    const currency = options.hash?.currency as string | undefined;
+    return new Intl.NumberFormat(
+      reader(options).locale,
+      currency ? { style: "currency", currency } : {},
+    ).format(n);
+  });
+  // {{plural count "user" "users"}}: Intl plural rules of the reader's language (Japanese has one form).
+  hbs.registerHelper("plural", (count: unknown, one: unknown, other: unknown, options: Options) => {
+    const rule = new Intl.PluralRules(reader(options).locale).select(Number(count));
+    return `${count} ${rule === "one" ? String(one) : String(other)}`;
+  });
+  // {{default contact.firstName "there"}}
+  hbs.registerHelper("default", (value: unknown, fallback: unknown) =>
+    value === null || value === undefined || value === "" ? fallback : value,
   );
-  return {
-    // Any whitespace run, CR and LF included, becomes one space: a value can never add a header.
-    ...(template.subject
-      ? { subject: compile(template.subject, "text")(context).replace(/\s+/g, " ").trim() }
-      : {}),
-    html,
-    text: htmlToText(html),
+  hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
+
+  const compiled = new Map<string, HandlebarsTemplateDelegate>();
+  /** `text` compiles without HTML escaping: a subject is a plain-text header, not markup. */
+  const compile = (source: string, kind: "html" | "text" = "html"): HandlebarsTemplateDelegate => {
+    const cacheKey = `${kind}:${source}`;
+    let template = compiled.get(cacheKey);
+    if (!template) {
+      template = hbs.compile(source, { strict: false, noEscape: kind === "text" });
+      compiled.set(cacheKey, template);
+      if (compiled.size > 500) compiled.delete(compiled.keys().next().value as string);
+    }
+    return template;
   };
+
+  return {
+    render(template, context, options = {}) {
+      // Emails get the layout (header, footer with the preferences link) unless they bring their own.
+      const wrap = options.layout && !/^\s*<(!doctype|html)/i.test(template.body);
+      const html = compile(wrap ? `{{#> layout-email}}${template.body}{{/layout-email}}` : template.body)(
+        context,
+      );
+      return {
+        // Any whitespace run, CR and LF included, becomes one space: a value can never add a header.
+        ...(template.subject
+          ? { subject: compile(template.subject, "text")(context).replace(/\s+/g, " ").trim() }
+          : {}),
+        html,
+        text: htmlToText(html),
+      };
+    },
+  };
+}
+
+/** The renderer of the shipped partials (`templates/partials`), or those under `dir`. */
+export async function loadRenderer(dir?: string | URL): Promise<Renderer> {
+  return createRenderer(await loadPartials(dir));
 }
 
 const namedEntities: Record<string, string> = {

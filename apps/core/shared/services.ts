@@ -2,6 +2,7 @@ import type { Client } from "@temporalio/client";
 import type { Transporter } from "nodemailer";
 import type { Db } from "../../../db/client";
 import type { Logger } from "../../logger";
+import type { Renderer } from "../delivery/render";
 import type { FileTemplate } from "../templates/files";
 
 /** Where core reads the time: the system's in production, a fixed one in tests. */
@@ -26,6 +27,8 @@ export type Services = {
   outboxDir: string;
   /** The file templates under templates/messages (with their partials): every workspace's defaults. */
   fileTemplates: FileTemplate[];
+  /** Renders messages with the shipped partials (`loadRenderer` at start). */
+  renderer: Renderer;
   /** Public base URL: API, unsubscribe, tracking and widget links. */
   publicUrl: string;
   clock: Clock;

@@ -6,7 +6,6 @@ import Handlebars from "handlebars";
 import { z } from "zod";
 import { TemplateKey } from "../../../workflows/journey/schema";
 import type { TemplateInfo } from "../../../workflows/journey/variables";
-import { loadPartials } from "../delivery/render";
 
 /**
  * Message templates and journey playbooks shipped as files under `templates/`: one folder per message
@@ -179,10 +178,9 @@ const copyFilePattern = /^([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.(subject|body)\.hb
 
 /**
  * Reads every message template under `dir` (default: the repository's `templates/messages`), sorted by
- * key, and the partials they render with (`templates/partials`, see loadPartials).
+ * key. Their partials are the renderer's (`loadRenderer` in apps/core/delivery/render.ts).
  */
 export async function loadFileTemplates(dir: string | URL = defaultMessagesDir): Promise<FileTemplate[]> {
-  await loadPartials();
   const root = toPath(dir);
   const entries = await readdir(root, { withFileTypes: true });
   const templates: FileTemplate[] = [];

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { templates } from "../../../db/schema/index";
 import { isSuppliedVariable, type TemplateInfo } from "../../../workflows/journey/variables";
-import { pickLocale, renderTemplate } from "../delivery/render";
+import { pickLocale, type Rendered, type Renderer } from "../delivery/render";
 import { extractVariables, type FileTemplate, toTemplateInfo } from "./files";
 
 /**
@@ -46,7 +46,11 @@ export type TemplateProblem = { pointer: string; message: string };
  * other than the existing template's (file default or workspace locales): published journeys send
  * it by key on that channel.
  */
-export function checkTemplate(input: TemplateInput, existing?: TemplateCopy | null): TemplateProblem[] {
+export function checkTemplate(
+  renderer: Renderer,
+  input: TemplateInput,
+  existing?: TemplateCopy | null,
+): TemplateProblem[] {
   const problems: TemplateProblem[] = [];
   if (existing && existing.channel !== input.channel) {
     problems.push({
@@ -77,6 +81,7 @@ export function checkTemplate(input: TemplateInput, existing?: TemplateCopy | nu
     // What parses can still fail every render (`{{#if}}` without its argument, a partial that does
     // not exist): try it on the sample data, so it never reaches a journey's send or a preview.
     const problem = renderProblem(
+      renderer,
       field === "body" ? { body: source } : { subject: source, body: "" },
       sampleData,
       input.channel === "email",
@@ -320,12 +325,13 @@ function valueAt(data: Record<string, unknown>, path: string): unknown {
 /** Renders the workspace's template (or the file default) with sample data and the given values. */
 /** Why a template fails to render with this data, if it does. */
 function renderProblem(
+  renderer: Renderer,
   template: { subject?: string | null; body: string },
   data: object,
   layout: boolean,
 ): string | undefined {
   try {
-    renderTemplate(template, data, { layout });
+    renderer.render(template, data, { layout });
     return undefined;
   } catch (err) {
     return (err as Error).message;
@@ -340,6 +346,7 @@ export type PreviewResult =
 export async function previewTemplate(
   db: Db,
   files: FileTemplate[],
+  renderer: Renderer,
   workspaceId: string,
   key: string,
   input: PreviewInput,
@@ -355,9 +362,9 @@ export async function previewTemplate(
   const context = merge(data, { contact: { locale } });
   // Stored templates render on the sample data (`checkTemplate`), so a failure here comes from the
   // caller's data, e.g. a helper given an object where it needs text.
-  let rendered: ReturnType<typeof renderTemplate>;
+  let rendered: Rendered;
   try {
-    rendered = renderTemplate(version, context, { layout: channel === "email" });
+    rendered = renderer.render(version, context, { layout: channel === "email" });
   } catch (err) {
     return { ok: false, code: "render_failed", message: (err as Error).message };
   }

@@ -1,5 +1,4 @@
-import type { Db } from "../../../db/client";
-import type { FileTemplate } from "./files";
+import type { Services } from "../shared/services";
 import {
   checkTemplate,
   findTemplate,
@@ -18,15 +17,14 @@ export type SaveTemplateResult =
  * (against the copy it overrides); answers with every locale the workspace now holds for the key.
  */
 export async function saveTemplate(
-  db: Db,
-  fileTemplates: FileTemplate[],
+  deps: Pick<Services, "db" | "fileTemplates" | "renderer" | "clock">,
   workspaceId: string,
   key: string,
   input: TemplateInput,
-  at: Date,
 ): Promise<SaveTemplateResult> {
-  const problems = checkTemplate(input, await findTemplate(db, fileTemplates, workspaceId, key));
+  const { db, fileTemplates, renderer } = deps;
+  const problems = checkTemplate(renderer, input, await findTemplate(db, fileTemplates, workspaceId, key));
   if (problems.length > 0) return { ok: false, refusal: "invalid", problems };
-  const { created } = await upsertTemplate(db, workspaceId, key, input, at);
+  const { created } = await upsertTemplate(db, workspaceId, key, input, deps.clock.now());
   return { ok: true, created, rows: await findTemplateRows(db, workspaceId, key) };
 }
