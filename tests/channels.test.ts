@@ -424,16 +424,20 @@ describe("the arbiter in deliverTouch", () => {
 
     const heldContact = await deliverTouch(deps, touch("mail:1", "role:admin"), paused);
     const heldCsm = await deliverTouch(deps, touch("mail:2", "owner_csm"), paused);
-    // Held before anyone is read or anything recorded: paused comes first in decide(), for everyone.
-    for (const held of [heldContact, heldCsm])
-      expect(held).toEqual({
-        status: "held",
-        reason: "journey_paused",
-        decisions: [],
-        recipients: [],
-        duplicate: false,
-        messageIds: [],
-      });
+    // decide() answers `paused` for every recipient (it comes first); nothing is claimed or recorded.
+    expect(heldContact).toEqual({
+      status: "held",
+      reason: "journey_paused",
+      decisions: [{ to: "h@hold.example", decision: "paused" }],
+      recipients: [],
+      duplicate: false,
+      messageIds: [],
+    });
+    expect(heldCsm).toMatchObject({
+      status: "held",
+      reason: "journey_paused",
+      decisions: [{ to: "mia@vendor.example", decision: "paused" }],
+    });
     expect(
       smtp.mail.filter((m) => m.to.includes("h@hold.example") || m.to.includes("mia@vendor.example")),
     ).toEqual([]);

@@ -12,7 +12,6 @@ import {
   widgetActions,
   widgetKeys,
 } from "../../core/delivery/in-app-widget";
-import { startRouting } from "../../core/events/route";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError, problem, statusOfRefusal } from "../problem";
 
@@ -131,14 +130,12 @@ export function inAppPublicRouter() {
       };
       const identity = await verifyWidget(deps.db, creds);
       if (!identity) throw widgetUnauthorized();
-      const result = await markWidgetMessage(deps.db, identity, id, action, deps.clock.now());
+      const result = await markWidgetMessage(deps, identity, id, action);
       if (!result.ok)
         throw new ProblemError({
           status: statusOfRefusal(result.refusal),
           detail: `No message ${id} for this contact.`,
         });
-      // The same routing as `POST /v1/events`, so waiting journeys see the outcome.
-      await startRouting(deps, identity.workspaceId, result.storedEventIds);
       return c.json(result.message, 200);
     })
     .get("/widget.js", async (c) => {

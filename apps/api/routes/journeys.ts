@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { JourneyKey } from "../../../workflows/journey/schema";
+import { putJourneyDraft, showJourney } from "../../core/journeys/drafts";
 import {
-  getJourney,
   getVersion,
   Journey,
   JourneyStatus,
@@ -9,7 +9,6 @@ import {
   journeySummary,
   listJourneys,
   listVersions,
-  saveDraft,
 } from "../../core/journeys/journeys";
 import { changeJourneyStatus } from "../../core/journeys/lifecycle";
 import { publish } from "../../core/journeys/publish";
@@ -17,8 +16,6 @@ import { SimulateRequest, SimulateResponse } from "../../core/journeys/simulate"
 import { simulateJourney } from "../../core/journeys/simulate-journey";
 import { JourneyStats, journeyStats } from "../../core/journeys/stats";
 import { JourneyBody, MAX_INT4 } from "../../core/shared/validators";
-import { templateCatalog } from "../../core/templates/message-templates";
-import type { AppDeps } from "../context";
 import { bearerSecurity, createRouter, pathParam, problemResponses } from "../openapi";
 import { Problem, ProblemError, statusOfRefusal } from "../problem";
 
@@ -187,23 +184,12 @@ const statsRoute = createRoute({
 const notFound = (key: string) =>
   new ProblemError({ status: 404, type: "not-found", detail: `No journey "${key}".` });
 
-async function catalog(deps: AppDeps, workspaceId: string) {
-  return templateCatalog(deps.db, workspaceId, deps.fileTemplates);
-}
-
 export function journeysRouter() {
   const router = createRouter()
     .openapi(putJourneyRoute, async (c) => {
       const { key } = c.req.valid("param");
       const { deps, workspaceId } = c.var;
-      const result = await saveDraft(
-        deps.db,
-        workspaceId,
-        key,
-        c.req.valid("json"),
-        await catalog(deps, workspaceId),
-        deps.clock.now(),
-      );
+      const result = await putJourneyDraft(deps, workspaceId, key, c.req.valid("json"));
       if (!result.ok) {
         throw new ProblemError({
           status: statusOfRefusal(result.refusal),
@@ -220,14 +206,14 @@ export function journeysRouter() {
     .openapi(getRoute, async (c) => {
       const { key } = c.req.valid("param");
       const { deps, workspaceId } = c.var;
-      const journey = await getJourney(deps.db, workspaceId, key, await catalog(deps, workspaceId));
+      const journey = await showJourney(deps, workspaceId, key);
       if (!journey) throw notFound(key);
       return c.json(journey, 200);
     })
     .openapi(publishRoute, async (c) => {
       const { key } = c.req.valid("param");
       const { deps, workspaceId } = c.var;
-      const result = await publish(deps, workspaceId, key, await catalog(deps, workspaceId));
+      const result = await publish(deps, workspaceId, key);
       if (!result.ok) {
         throw new ProblemError({
           status: statusOfRefusal(result.refusal),
@@ -265,14 +251,7 @@ export function journeysRouter() {
     .openapi(simulateRoute, async (c) => {
       const { key } = c.req.valid("param");
       const { deps, workspaceId } = c.var;
-      const result = await simulateJourney(
-        deps.db,
-        workspaceId,
-        key,
-        c.req.valid("json") ?? {},
-        await catalog(deps, workspaceId),
-        deps.clock.now(),
-      );
+      const result = await simulateJourney(deps, workspaceId, key, c.req.valid("json") ?? {});
       if (!result.ok) {
         throw new ProblemError({
           status: statusOfRefusal(result.refusal),

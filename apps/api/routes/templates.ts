@@ -141,10 +141,14 @@ export function templatesRouter() {
         input,
       );
       if (result.ok) return c.json(result.preview, 200);
-      if (result.code === "not_found")
-        throw new ProblemError({ status: 404, type: "not-found", detail: `No template "${key}".` });
+      if (result.refusal === "not_found")
+        throw new ProblemError({
+          status: statusOfRefusal(result.refusal),
+          type: "not-found",
+          detail: `No template "${key}".`,
+        });
       throw new ProblemError({
-        status: 422,
+        status: statusOfRefusal(result.refusal),
         type: "validation",
         detail: "The template cannot be rendered with this data.",
         errors: [{ pointer: "/data", message: result.message }],

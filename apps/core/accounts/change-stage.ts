@@ -53,7 +53,8 @@ export type StageDeps = RuntimeDeps & Pick<Services, "log">;
 /**
  * Entering a lifecycle stage starts the journeys triggered by it. For the API and renewals: the
  * account write is kept even if Temporal cannot be reached; the failure is logged with the account
- * and stage. (The `set_stage` step calls `onStageEntered` itself, so its activity retries instead.)
+ * and stage. (The `set_stage` step calls `onStageEntered` itself, so its activity retries instead,
+ * and a retry starts them again: apps/core/enrollments/transition.ts.)
  */
 export async function startStageJourneys(deps: StageDeps, change: StageChange): Promise<void> {
   if (!change.entered) return;

@@ -5,9 +5,9 @@ import { nextSendTime, type QuietHours } from "./quiet-hours";
  * The delivery arbiter: the one decision for one recipient of any send (a journey's email or in-app
  * message, the owner CSM's copy, a CSM notification), for the trace. Pure: the caller gathers the
  * facts; the frequency cap's count is gathered under the per-contact lock by reservations.ts, which
- * records the decision. In order of precedence:
+ * reserves a send. The decisions go into the touch's trace. In order of precedence:
  *
- * 1. paused: the journey is paused; the touch is held until it resumes.
+ * 1. paused: the journey is paused; the touch is held, unclaimed, until it resumes.
  * 2. already_sent: this touch already reached (or failed for good) this recipient.
  * 3. unsubscribed: from everything, or from the message's category (transactional is exempt).
  * 4. quiet_hours: inside the window in the recipient's time zone; deferred to its end.

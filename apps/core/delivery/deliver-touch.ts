@@ -64,9 +64,9 @@ export async function deliverTouch(
 ): Promise<TouchOutcome> {
   const { db } = deps;
   const context = loaded ?? (await loadRunContext(db, req.workspaceId, req.enrollmentId));
-  // A paused journey holds the whole touch before it is claimed: decide() puts `paused` before every
-  // other decision, for every recipient, so nobody needs to be read and no touch record is left.
-  if (context?.journeyStatus === "paused") return held([]);
+  // A paused journey's touch is decided before it is claimed: no touch record is left, and the run
+  // calls again once the journey resumes.
+  if (context?.journeyStatus === "paused") return holdWhilePaused(deps, req, context);
 
   const claimed = await claim(db, {
     workspaceId: req.workspaceId,
@@ -82,8 +82,6 @@ export async function deliverTouch(
   if (!context) return settle(deps, row, "failed", "enrollment not found", {});
   const { account, settings } = context;
 
-  // Held above while paused, so every recipient below is decided with the journey running.
-  const paused = false;
   const people = await recipients(db, account, req.to);
   if (people.length === 0) return settle(deps, row, "skipped", `no recipient for ${req.to}`, {});
 
@@ -116,22 +114,71 @@ export async function deliverTouch(
   const delivered: Delivered[] = [];
   for (const person of people) {
     const reached = person.id
-      ? await toContact(touch, person.id, person, {
-          to: person.email,
-          category: copy.category,
-          at: req.at,
-          paused,
-          alreadySent: done.has(person.id),
-          suppressed: person.suppressed ?? new Set(),
-          timezone: person.timezone ?? account.timezone ?? settings.delivery.defaultTimezone,
-          quietHours: settings.delivery.quietHours,
-          cap: settings.delivery.frequencyCap,
-        })
-      : await toOwnerCsm(touch, person, { paused, alreadySent: earlier.some((d) => d.to === person.email) });
+      ? await toContact(
+          touch,
+          person.id,
+          person,
+          // Running: a paused journey was held before the claim.
+          contactFacts(person, copy.category, req, context, {
+            paused: false,
+            alreadySent: done.has(person.id),
+          }),
+        )
+      : await toOwnerCsm(touch, person, {
+          paused: false,
+          alreadySent: earlier.some((d) => d.to === person.email),
+        });
     if (reached.decision) decisions.push(reached.decision);
     if (reached.delivered) delivered.push(reached.delivered);
   }
   return conclude(touch, people, decisions, [...earlier, ...delivered]);
+}
+
+/** What decide() knows of one contact of a touch. */
+function contactFacts(
+  person: Person,
+  category: string,
+  req: TouchRequest,
+  context: RunContext,
+  state: { paused: boolean; alreadySent: boolean },
+): SendFacts {
+  const { account, settings } = context;
+  return {
+    to: person.email,
+    category,
+    at: req.at,
+    ...state,
+    suppressed: person.suppressed ?? new Set(),
+    timezone: person.timezone ?? account.timezone ?? settings.delivery.defaultTimezone,
+    quietHours: settings.delivery.quietHours,
+    cap: settings.delivery.frequencyCap,
+  };
+}
+
+/**
+ * A touch of a paused journey: decide() answers `paused` for each recipient (it comes first), and
+ * nothing is sent, claimed or recorded.
+ */
+async function holdWhilePaused(
+  deps: DeliveryDeps,
+  req: TouchRequest,
+  context: RunContext,
+): Promise<TouchOutcome> {
+  const people = await recipients(deps.db, context.account, req.to);
+  const copy = await findTemplate(deps.db, deps.fileTemplates, req.workspaceId, req.template);
+  const paused = { paused: true, alreadySent: false };
+  const decisions = people.flatMap((person) => {
+    if (person.id) return copy ? [decide(contactFacts(person, copy.category, req, context, paused))] : [];
+    return req.channel === "email" ? [decide(csmMailFacts(person.email, req.at, paused))] : [];
+  });
+  return {
+    status: "held",
+    reason: "journey_paused",
+    decisions,
+    recipients: [],
+    duplicate: false,
+    messageIds: [],
+  };
 }
 
 /** One touch being carried out: what each of its messages shares. */
@@ -202,7 +249,7 @@ async function toOwnerCsm(
 }
 
 /**
- * A contact: the reservation asks the arbiter and records its decision (reservations.ts); a send
+ * A contact: the reservation asks the arbiter (reservations.ts) and reserves a send; a send
  * leaves on the touch's channel with the contact's signed links, and settles the reservation.
  */
 async function toContact(t: Touch, contactId: string, person: Person, facts: SendFacts): Promise<Reached> {
@@ -295,20 +342,8 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
   }
 }
 
-/** A touch of a paused journey: nothing sent or recorded; the run calls again on resume. */
-function held(decisions: Decision[]): TouchOutcome {
-  return {
-    status: "held",
-    reason: "journey_paused",
-    decisions,
-    recipients: [],
-    duplicate: false,
-    messageIds: [],
-  };
-}
-
 /**
- * How the touch ends: held (paused), deferred (quiet hours: stays pending with what it did so far),
+ * How the touch ends: deferred (quiet hours: stays pending with what it did so far),
  * or settled as sent, failed or skipped. `all`: every delivery, this attempt's and earlier ones'.
  */
 async function conclude(
@@ -318,8 +353,6 @@ async function conclude(
   all: Delivered[],
 ): Promise<TouchOutcome> {
   const { deps, req, row, copy } = t;
-  // Paused comes first, so it is every recipient's decision: nothing was sent.
-  if (decisions.some((d) => d.decision === "paused")) return held(decisions);
   const detail = {
     recipients: all.filter((d) => d.status === "sent").map((d) => String(d.to)),
     messageIds: all.flatMap((d) => (typeof d.messageId === "string" ? [d.messageId] : [])),

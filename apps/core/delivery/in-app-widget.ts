@@ -11,7 +11,9 @@ import {
   workspaces,
 } from "../../../db/schema/index";
 import { type EventInput, ingestEvents } from "../events/ingest";
+import { type RoutingDeps, startRouting } from "../events/route";
 import type { Refusal } from "../shared/refusal";
+import type { Services } from "../shared/services";
 import { isUuid } from "../shared/uuid";
 
 /**
@@ -178,25 +180,23 @@ const EVENT_NAMES: Record<WidgetAction, string> = {
   dismissed: "message_dismissed",
 };
 
-export type MarkResult =
-  | { ok: true; message: InAppMessage; storedEventIds: string[] }
-  | { ok: false; refusal: Refusal };
+export type MarkResult = { ok: true; message: InAppMessage } | { ok: false; refusal: Refusal };
 
 /**
  * Records what the contact did with a message. Idempotent: a repeat changes nothing and records no
  * second event (the event ids are derived from the message). A click implies the message was seen.
- * The caller routes `storedEventIds` to the running journeys, as for ingested events.
+ * The events are routed to the running journeys, as ingested events are, so waiting runs see the outcome.
  */
 export async function markWidgetMessage(
-  db: Db,
+  deps: RoutingDeps & Pick<Services, "clock">,
   identity: WidgetIdentity,
   messageId: string,
   action: WidgetAction,
-  now: Date,
 ): Promise<MarkResult> {
+  const now = deps.clock.now();
   const contactId = identity.contactId;
   if (!contactId || !isUuid(messageId)) return { ok: false, refusal: "not_found" };
-  return db.transaction(async (tx): Promise<MarkResult> => {
+  const marked = await deps.db.transaction(async (tx) => {
     const [found] = await tx
       .select({ message: inAppMessages, enrollmentId: touches.enrollmentId })
       .from(inAppMessages)
@@ -209,13 +209,13 @@ export async function markWidgetMessage(
         ),
       )
       .for("update", { of: inAppMessages });
-    if (!found) return { ok: false, refusal: "not_found" };
+    if (!found) return null;
     const row = found.message;
 
     const happened: WidgetAction[] = action === "clicked" ? ["seen", "clicked"] : [action];
     const before = { seen: row.seenAt, clicked: row.clickedAt, dismissed: row.dismissedAt };
     const fresh = happened.filter((a) => before[a] === null);
-    if (fresh.length === 0) return { ok: true, message: toMessage(row), storedEventIds: [] };
+    if (fresh.length === 0) return { message: toMessage(row), storedEventIds: [] };
     const at = { ...before };
     for (const a of fresh) at[a] = now;
 
@@ -247,8 +247,11 @@ export async function markWidgetMessage(
         `in-app events rejected: ${JSON.stringify(ingested.results.flatMap((r) => r.errors ?? []))}`,
       );
     }
-    return { ok: true, message: toMessage(updated), storedEventIds: ingested.storedIds };
+    return { message: toMessage(updated), storedEventIds: ingested.storedIds };
   });
+  if (!marked) return { ok: false, refusal: "not_found" };
+  await startRouting(deps, identity.workspaceId, marked.storedEventIds);
+  return { ok: true, message: marked.message };
 }
 
 /** The keys a workspace puts in its pages (publishable) and on its server (identity secret). */

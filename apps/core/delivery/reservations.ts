@@ -8,7 +8,8 @@ import { capFor, type Decision, decide, type SendFacts, TRANSACTIONAL } from "./
  * Send reservations (docs/decisions/0014-send-reservations.md): `contact_sends` holds one row per
  * message to one contact, what the frequency cap counts and what a retried touch skips. `reserve`
  * gathers the facts only the database knows (an earlier reservation of the touch, the contact's
- * recent sends) under a per-contact lock, asks decide.ts, and records its decision.
+ * recent sends) under a per-contact lock and asks decide.ts; a send is written as a reservation, a
+ * refusal is returned for the trace.
  */
 
 export type Recipient = { contactId: string; email: string };
@@ -28,7 +29,7 @@ export const SEND_LEASE_SECONDS = 90;
 export type InFlight = { inFlight: true; to: string; reservedAt: string | null };
 
 /**
- * Decides for one contact of a touch and records the decision. A send is reserved under a
+ * Decides for one contact of a touch; a send is reserved (written), a refusal returned. A send is reserved under a
  * per-contact lock: two journeys sending to one person at the same moment are serialised, so the cap
  * holds. The reservation is `pending` until the transport accepts the message (`settleSend`); a
  * pending reservation found by a retry means the attempt before died half-way, so it is handed back

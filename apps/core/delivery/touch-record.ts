@@ -74,7 +74,7 @@ export async function settle(
   return outcomeOf(updated ?? row, false);
 }
 
-/** Keeps the touch pending (deferred or held) with what it did so far; the run calls again later. */
+/** Keeps a deferred touch pending with what it did so far; the run calls again later. */
 export async function keepPending(
   deps: Pick<Services, "db" | "clock">,
   row: TouchRow,

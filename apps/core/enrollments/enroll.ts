@@ -101,7 +101,7 @@ async function liveJourney(
       and(eq(journeyVersions.journeyId, journey.id), eq(journeyVersions.version, journey.latestVersion)),
     );
   if (!version)
-    return { ok: false, outcome: { enrolled: false, code: "not_found", reason: "no such account" } };
+    return { ok: false, outcome: { enrolled: false, code: "not_found", reason: "no such journey version" } };
   return {
     ok: true,
     journey: {

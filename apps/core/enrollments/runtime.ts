@@ -8,7 +8,6 @@ import type { Services } from "../shared/services";
 import { getEnrollment } from "./queries";
 import type { Enrollment } from "./schemas";
 
-/** What starting and signalling enrollments needs. */
 /** What starting and signalling runs needs. */
 export type RuntimeDeps = Pick<Services, "db" | "client" | "taskQueue" | "clock">;
 

@@ -235,8 +235,10 @@ export async function applyTransition(
 
 /**
  * The set_stage step: the accounts feature's one stage change (row lock, `updatedAt`), then the
- * stage's triggers. A trigger failure throws, so the activity retries; the retry finds the stage
- * already set and does not start the journeys twice. Keeps `run.account` current.
+ * stage's triggers. A trigger failure throws, so the activity retries. The retry finds the stage
+ * already set; it still starts the stage's journeys when this transition is what set it (the row's
+ * `updatedAt` is the transition's time, the same on every attempt), and enrollments the first
+ * attempt did start are found by their deterministic ids and re-entry rules. Keeps `run.account` current.
  */
 async function setStageStep(
   deps: TransitionDeps,
@@ -245,16 +247,18 @@ async function setStageStep(
   to: string,
   at: string,
 ): Promise<void> {
+  const when = new Date(at);
   const change = await changeStage(deps, {
     workspaceId,
     accountId: run.account.id,
     stage: to as LifecycleStage,
-    at: new Date(at),
+    at: when,
   });
-  if (!change?.entered) return;
+  if (!change) return;
   run.account = change.account;
+  const setHere = change.entered || change.account.updatedAt.getTime() === when.getTime();
   // Entering a stage can start the next journey (onboarding → adoption).
-  await onStageEntered(deps, workspaceId, change.account.id, change.account.lifecycleStage);
+  if (setHere) await onStageEntered(deps, workspaceId, change.account.id, change.account.lifecycleStage);
 }
 
 /**

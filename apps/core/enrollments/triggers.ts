@@ -75,7 +75,7 @@ export function onStageEntered(
   );
 }
 
-/** The entry point health scoring calls when an account's band changes. */
+/** Enrolls one account that entered a health band (health scoring enrolls its whole batch with enrollAccountsWhereTriggered). */
 export function onHealthBandEntered(
   deps: RuntimeDeps,
   workspaceId: string,

@@ -1,5 +1,6 @@
-import type { TemplateLookup } from "../../../workflows/journey/validate";
 import type { RuntimeDeps } from "../enrollments/runtime";
+import type { Services } from "../shared/services";
+import { templateCatalog } from "../templates/message-templates";
 import { ensureRenewalSchedule } from "../workspace/schedules";
 import { getVersion, type PublishResult, publishJourney } from "./journeys";
 
@@ -8,11 +9,11 @@ import { getVersion, type PublishResult, publishJourney } from "./journeys";
  * renewal scan exists when the journey is triggered by a renewal window.
  */
 export async function publish(
-  deps: RuntimeDeps,
+  deps: RuntimeDeps & Pick<Services, "fileTemplates">,
   workspaceId: string,
   key: string,
-  templates: TemplateLookup,
 ): Promise<PublishResult> {
+  const templates = await templateCatalog(deps.db, workspaceId, deps.fileTemplates);
   const result = await publishJourney(deps.db, workspaceId, key, templates, deps.clock.now());
   if (!result.ok) return result;
   const published = await getVersion(deps.db, workspaceId, key, result.version.version);

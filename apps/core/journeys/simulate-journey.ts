@@ -1,7 +1,8 @@
-import type { Db } from "../../../db/client";
 import type { JourneyDefinition } from "../../../workflows/journey/schema";
-import { type TemplateLookup, validateJourney } from "../../../workflows/journey/validate";
+import { validateJourney } from "../../../workflows/journey/validate";
 import type { Refusal } from "../shared/refusal";
+import { templateCatalog } from "../templates/message-templates";
+import type { JourneyDeps } from "./drafts";
 import { findJourneyRow, getVersion } from "./journeys";
 import {
   runSimulation,
@@ -27,13 +28,14 @@ export type SimulateJourneyResult =
  * the draft) over the workspace's accounts or a synthetic population, in a bounded window.
  */
 export async function simulateJourney(
-  db: Db,
+  deps: JourneyDeps,
   workspaceId: string,
   key: string,
   request: SimulateRequest,
-  templates: TemplateLookup,
-  now: Date,
 ): Promise<SimulateJourneyResult> {
+  const { db } = deps;
+  const templates = await templateCatalog(db, workspaceId, deps.fileTemplates);
+  const now = deps.clock.now();
   const notFound = (detail: string): SimulateJourneyResult => ({
     ok: false,
     refusal: "not_found",

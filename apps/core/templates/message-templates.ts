@@ -340,8 +340,9 @@ function renderProblem(
 
 export type PreviewResult =
   | { ok: true; preview: Preview }
-  | { ok: false; code: "not_found" }
-  | { ok: false; code: "render_failed"; message: string };
+  | { ok: false; refusal: "not_found" }
+  /** The caller's data cannot be rendered (a helper given an object where it needs text): at `/data`. */
+  | { ok: false; refusal: "invalid"; message: string };
 
 export async function previewTemplate(
   db: Db,
@@ -358,7 +359,7 @@ export async function previewTemplate(
   const contact = data.contact as { locale?: string } | undefined;
   const locale = pickLocale(Object.keys(locales), input.locale ?? contact?.locale);
   const version = locale ? locales[locale] : undefined;
-  if (!channel || !locale || !version) return { ok: false, code: "not_found" };
+  if (!channel || !locale || !version) return { ok: false, refusal: "not_found" };
   const context = merge(data, { contact: { locale } });
   // Stored templates render on the sample data (`checkTemplate`), so a failure here comes from the
   // caller's data, e.g. a helper given an object where it needs text.
@@ -366,7 +367,7 @@ export async function previewTemplate(
   try {
     rendered = renderer.render(version, context, { layout: channel === "email" });
   } catch (err) {
-    return { ok: false, code: "render_failed", message: (err as Error).message };
+    return { ok: false, refusal: "invalid", message: (err as Error).message };
   }
   const used = [...new Set([...safeVariables(version.subject ?? ""), ...safeVariables(version.body)])];
   const preview: Preview = {
