@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { parseCidrs } from "./core/shared/outbound";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z
@@ -62,6 +63,28 @@ export const EnvSchema = z.object({
   ),
   SMTP_URL: z.preprocess((v) => (v === "" ? undefined : v), urlWithProtocol(["smtp:", "smtps:"]).optional()),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Internal addresses webhooks may reach anyway: comma-separated CIDRs (or single addresses). */
+  VOLANTE_OUTBOUND_ALLOW: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((c) => c.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (cidrs) =>
+        cidrs.every((c) => {
+          try {
+            parseCidrs([c]);
+            return true;
+          } catch {
+            return false;
+          }
+        }),
+      "must be comma-separated CIDRs, e.g. 10.1.2.0/24,fd00::/8",
+    ),
   VOLANTE_CACHE_DIR: optionalString,
   XDG_CACHE_HOME: optionalString,
   PATH: z.string().default(""),

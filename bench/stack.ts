@@ -126,6 +126,8 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
       taskQueue,
       db: database.db,
       clock: systemClock,
+      // The webhook receivers here listen on loopback.
+      outbound: { allow: ["127.0.0.0/8", "::1"] },
       renderer: await loadRenderer(),
       log: createLogger("error"),
       client: temporal.client,
@@ -198,6 +200,8 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     taskQueue,
     namespace: "default",
     clock: systemClock,
+    // The webhook receivers here listen on loopback.
+    outbound: { allow: ["127.0.0.0/8", "::1"] },
     renderer: await loadRenderer(),
     metrics: createMetrics(),
     log: createLogger("error"),

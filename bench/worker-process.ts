@@ -42,6 +42,8 @@ const worker = await createBenchWorker({
   taskQueue: options.taskQueue,
   db: database.db,
   clock: systemClock,
+  // The webhook receivers here listen on loopback.
+  outbound: { allow: ["127.0.0.0/8", "::1"] },
   renderer: await loadRenderer(),
   log: createLogger("error"),
   client: new Client({ connection }),

@@ -321,8 +321,8 @@ async function sleepingEnrollment(account: string): Promise<Enrollment> {
 }
 
 function deliveryDeps(transport: Transporter | undefined): DeliveryDeps {
-  const { db, outboxDir, fileTemplates, renderer, publicUrl, clock } = stack.workerConfig;
-  return { db, outboxDir, fileTemplates, renderer, publicUrl, transport, clock };
+  const { db, outboxDir, fileTemplates, renderer, publicUrl, clock, outbound } = stack.workerConfig;
+  return { db, outboxDir, fileTemplates, renderer, publicUrl, transport, clock, outbound };
 }
 
 describe("send reservations", () => {

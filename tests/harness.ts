@@ -64,7 +64,13 @@ function installQuietRuntime() {
 
 /** One real Temporal worker and API per test file, on a task queue of its own. */
 export async function startTestStack(
-  options: { smtpUrl?: string /** The clock core reads; default the system's. */; clock?: Clock } = {},
+  options: {
+    smtpUrl?: string;
+    /** The clock core reads; default the system's. */
+    clock?: Clock;
+    /** `VOLANTE_OUTBOUND_ALLOW` of this stack; default loopback. */
+    outboundAllow?: string[];
+  } = {},
 ): Promise<TestStack> {
   installQuietRuntime();
   const address = inject("temporalAddress");
@@ -86,6 +92,8 @@ export async function startTestStack(
     publicUrl: "http://localhost:3000",
     transport: options.smtpUrl ? createSmtpTransport(options.smtpUrl) : undefined,
     clock: options.clock ?? systemClock,
+    // The suites' webhook receivers listen on loopback; the security suite passes [] to see it refused.
+    outbound: { allow: options.outboundAllow ?? ["127.0.0.0/8", "::1"] },
     renderer: await loadRenderer(),
     log: createLogger("warn"),
   };

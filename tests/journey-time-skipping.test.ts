@@ -63,6 +63,8 @@ beforeAll(async () => {
     taskQueue,
     db: database.db,
     clock: systemClock,
+    // The webhook receivers here listen on loopback.
+    outbound: { allow: ["127.0.0.0/8", "::1"] },
     renderer: await loadRenderer(),
     log: createLogger("warn"),
     client: env.client,
@@ -443,6 +445,8 @@ describe("journey runtime on the time-skipping server", () => {
       db: database.db,
       namespace: env.namespace ?? "default",
       clock: systemClock,
+      // The webhook receivers here listen on loopback.
+      outbound: { allow: ["127.0.0.0/8", "::1"] },
       renderer: await loadRenderer(),
       log: createLogger("warn"),
       client: env.client,

@@ -87,6 +87,8 @@ export async function startTimeSkippingStack(): Promise<TimeSkippingStack> {
     db,
     client: env.client,
     clock: systemClock,
+    // The webhook receivers here listen on loopback.
+    outbound: { allow: ["127.0.0.0/8", "::1"] },
     renderer: await loadRenderer(),
     log: createLogger("warn"),
     outboxDir,

@@ -110,6 +110,7 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
       fileTemplates,
       publicUrl: apiUrl,
       clock: systemClock,
+      outbound: { allow: env.VOLANTE_OUTBOUND_ALLOW },
       renderer: await loadRenderer(),
       log,
     };

@@ -33,7 +33,13 @@ export function createActivities(deps: ActivityDeps): Activities {
     checkEscalationSla: (input) =>
       checkEscalationSla(deps, { ...input, attempt: Context.current().info.attempt }),
     deliverHealthAlerts: ({ workspaceId }) =>
-      deliverHealthAlerts(deps.db, workspaceId, Context.current().info.attempt, deps.clock.now()),
+      deliverHealthAlerts(
+        deps.db,
+        workspaceId,
+        Context.current().info.attempt,
+        deps.clock.now(),
+        deps.outbound,
+      ),
     ...createJourneyActivities(deps),
   };
 }

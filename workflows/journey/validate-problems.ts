@@ -15,6 +15,8 @@ export type ValidationRule =
   | "unknown_escalation_step"
   | "touch_before_send"
   | "condition_value"
+  /** A webhook target the outbound guard refuses (checked by the service at publish, not here). */
+  | "outbound_target"
   | "goal_is_exit";
 
 /** One problem, located by an RFC 6901 JSON pointer into the submitted definition. */

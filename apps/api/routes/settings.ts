@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import { getSettings, Settings, saveSettings } from "../../core/workspace/settings";
+import { getSettings, putSettings, Settings } from "../../core/workspace/settings";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
+import { ProblemError, statusOfRefusal } from "../problem";
 
 const getRoute = createRoute({
   method: "get",
@@ -30,10 +31,14 @@ const putRoute = createRoute({
 export function settingsRouter() {
   return createRouter()
     .openapi(getRoute, async (c) => c.json(await getSettings(c.var.deps.db, c.var.workspaceId), 200))
-    .openapi(putRoute, async (c) =>
-      c.json(
-        await saveSettings(c.var.deps.db, c.var.workspaceId, c.req.valid("json"), c.var.deps.clock.now()),
-        200,
-      ),
-    );
+    .openapi(putRoute, async (c) => {
+      const result = await putSettings(c.var.deps, c.var.workspaceId, c.req.valid("json"));
+      if (!result.ok)
+        throw new ProblemError({
+          status: statusOfRefusal(result.refusal),
+          type: "validation",
+          errors: [{ pointer: result.pointer, message: result.detail }],
+        });
+      return c.json(result.settings, 200);
+    });
 }

@@ -25,7 +25,7 @@ import { claim, keepPending, outcomeOf, settle, type TouchOutcome, type TouchRow
 /** What delivering needs: the database, the mail transport or outbox, the templates, links' base URL. */
 export type DeliveryDeps = Pick<
   Services,
-  "db" | "outboxDir" | "fileTemplates" | "renderer" | "publicUrl" | "transport" | "clock"
+  "db" | "outboxDir" | "fileTemplates" | "renderer" | "publicUrl" | "transport" | "clock" | "outbound"
 >;
 
 export type TouchRequest = {

@@ -94,7 +94,12 @@ export async function notifyWebhook(
   const result = await postWebhook(
     n.url,
     { text: n.text, ...n.detail },
-    { idempotencyKey: `${n.enrollmentId}:${n.key}`, attempt: n.attempt, maxAttempts: WEBHOOK_ATTEMPTS },
+    {
+      idempotencyKey: `${n.enrollmentId}:${n.key}`,
+      attempt: n.attempt,
+      maxAttempts: WEBHOOK_ATTEMPTS,
+      policy: deps.outbound,
+    },
   );
   return result.ok
     ? settle(deps, claimed.row, "sent", null, { recipients: [n.url], status: result.status })

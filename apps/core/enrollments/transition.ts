@@ -195,6 +195,7 @@ export async function applyTransition(
             idempotencyKey: `${input.enrollmentId}:${command.key}`,
             attempt,
             maxAttempts: WEBHOOK_ATTEMPTS,
+            policy: deps.outbound,
           },
         );
         trace.push({

@@ -6,6 +6,7 @@ import { accounts, healthAlerts } from "../../../db/schema/index";
 import { type HealthAlertsWorkflow, healthAlertsWorkflowId } from "../../../workflows/contracts";
 import { postWebhook } from "../delivery/webhooks";
 import type { RuntimeDeps } from "../enrollments/runtime";
+import type { OutboundPolicy } from "../shared/outbound";
 import { getSettings } from "../workspace/settings";
 
 const Band = z.enum(["red", "yellow", "green"]);
@@ -83,6 +84,7 @@ export async function deliverHealthAlerts(
   workspaceId: string,
   attempt: number,
   at: Date,
+  policy: OutboundPolicy,
 ): Promise<number> {
   const { webhookUrl } = (await getSettings(db, workspaceId)).notifications;
   if (!webhookUrl) return 0;
@@ -108,7 +110,7 @@ export async function deliverHealthAlerts(
           score: alert.score,
         },
       },
-      { idempotencyKey: `health-alert:${alert.id}`, attempt, maxAttempts: 8 },
+      { idempotencyKey: `health-alert:${alert.id}`, attempt, maxAttempts: 8, policy },
     );
     // Answered (delivered or refused for good): never posted again.
     await db.update(healthAlerts).set({ notifiedAt: at }).where(eq(healthAlerts.id, alert.id));

@@ -4,6 +4,7 @@ import type { Db } from "../../../db/client";
 import type { Logger } from "../../logger";
 import type { Renderer } from "../delivery/render";
 import type { FileTemplate } from "../templates/files";
+import type { OutboundPolicy } from "./outbound";
 
 /** Where core reads the time: the system's in production, a fixed one in tests. */
 export type Clock = { now(): Date };
@@ -33,4 +34,6 @@ export type Services = {
   publicUrl: string;
   clock: Clock;
   log: Logger;
+  /** Which internal addresses user-directed HTTP requests may reach (`VOLANTE_OUTBOUND_ALLOW`). */
+  outbound: OutboundPolicy;
 };

@@ -4,6 +4,8 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { workspaces } from "../../../db/schema/index";
 import { Tier } from "../accounts/accounts";
+import { targetProblem } from "../shared/outbound";
+import type { Services } from "../shared/services";
 import { TimeZone } from "../shared/validators";
 
 const Clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM, 00:00–23:59");
@@ -88,6 +90,26 @@ export async function getSettings(db: Db, workspaceId: string): Promise<Settings
 /** A workspace's stored settings: validated on the way in; parsing again fills defaults added since. */
 export function settingsOf(stored: unknown): Settings {
   return Settings.parse(stored ?? {});
+}
+
+export type PutSettingsResult =
+  | { ok: true; settings: Settings }
+  | { ok: false; refusal: "invalid"; pointer: string; detail: string };
+
+/**
+ * PUT of the workspace's settings: the notification webhook must be a URL the outbound guard lets
+ * through (no literal internal address, no localhost) before it is stored.
+ */
+export async function putSettings(
+  deps: Pick<Services, "db" | "clock" | "outbound">,
+  workspaceId: string,
+  settings: Settings,
+): Promise<PutSettingsResult> {
+  const url = settings.notifications.webhookUrl;
+  const problem = url ? targetProblem(url, deps.outbound) : undefined;
+  if (problem)
+    return { ok: false, refusal: "invalid", pointer: "/notifications/webhookUrl", detail: problem };
+  return { ok: true, settings: await saveSettings(deps.db, workspaceId, settings, deps.clock.now()) };
 }
 
 export async function saveSettings(
