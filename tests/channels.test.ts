@@ -704,11 +704,12 @@ describe("the arbiter's exemptions and the preferences form", () => {
     return new URL(rawHeader(mail, "list-unsubscribe").slice(1, -1)).pathname;
   }
 
+  /** Submits the preferences page's form (its hidden `preferences` field, and these fields). */
   function postForm(path: string, form: string) {
     return stack.app.request(path, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: form,
+      body: form ? `preferences=1&${form}` : "preferences=1",
     });
   }
 

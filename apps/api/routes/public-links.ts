@@ -1,5 +1,7 @@
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { html } from "hono/html";
+import { secureHeaders } from "hono/secure-headers";
 import {
   preferencesOf,
   recordTracking,
@@ -27,6 +29,14 @@ const invalid = page(
   html`<p>The link is incomplete or has been changed. Please use the link from the latest email.</p>`,
 );
 
+const tooLarge = page(
+  "This form is too large",
+  html`<p>Please open the link from the email again and save your choices there.</p>`,
+);
+
+/** A preferences form is a few checkboxes; nothing legitimate comes near this. */
+const MAX_FORM_BYTES = 16 * 1024;
+
 const unreadable = page(
   "This form could not be read",
   html`<p>Please open the link from the email again and save your choices there.</p>`,
@@ -39,9 +49,26 @@ const unreadable = page(
 export function publicLinksRouter() {
   const router = new Hono<AppEnv>();
 
-  router.get("/u/:token", async (c) => {
+  // The preferences pages are never framed, leak no referrer and are never cached. (Not the tracking
+  // links: a pixel is loaded cross-origin by mail clients, so no same-origin resource policy there.)
+  router.use(
+    "/u/*",
+    secureHeaders({
+      contentSecurityPolicy: { frameAncestors: ["'none'"] },
+      referrerPolicy: "no-referrer",
+      xFrameOptions: "DENY",
+    }),
+  );
+  router.use("/u/*", async function noStore(c, next) {
+    await next();
+    c.header("cache-control", "no-store");
+  });
+  router.use("/u/*", bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.html(tooLarge, 413) }));
+
+  /** The preferences page of the link's contact: what they receive, each category a checkbox. */
+  async function preferencesPage(c: Context<AppEnv>) {
     const { deps } = c.var;
-    const link = await verifyLink(deps.db, "unsubscribe", c.req.param("token"));
+    const link = await verifyLink(deps.db, "unsubscribe", c.req.param("token") ?? "");
     const prefs =
       link && (await preferencesOf(deps.db, deps.fileTemplates, link.workspaceId, String(link.data.c)));
     if (!link || !prefs) return c.html(invalid, 400);
@@ -50,6 +77,7 @@ export function publicLinksRouter() {
         "Email preferences",
         html`<p>Which emails should <strong>${prefs.email}</strong> receive?</p>
 <form method="post">
+<input type="hidden" name="preferences" value="1">
 ${prefs.categories.map(
   (cat) =>
     html`<label><input type="checkbox" name="keep" value="${cat.category}" ${cat.subscribed ? "checked" : ""}> ${cat.category.replaceAll("_", " ")}</label>`,
@@ -59,7 +87,9 @@ ${prefs.categories.map(
 </form>`,
       ),
     );
-  });
+  }
+
+  router.get("/u/:token", preferencesPage);
 
   router.post("/u/:token", async (c) => {
     const { deps } = c.var;
@@ -70,10 +100,13 @@ ${prefs.categories.map(
     const form = await c.req.parseBody({ all: true }).catch(() => null);
     if (!form) return c.html(unreadable, 400);
     if (form["List-Unsubscribe"] === "One-Click") {
-      // A mail provider's one-click POST: unsubscribe from the email's category, nothing to show.
+      // A mail provider's one-click POST (RFC 8058: exactly this body): unsubscribe from the email's
+      // category, nothing to show.
       await unsubscribeOneClick(deps.db, link);
       return c.text("Unsubscribed", 200);
     }
+    // Anything but the page's own form (an empty or JSON body, a crawler) changes nothing: it gets the page.
+    if (form.preferences !== "1") return preferencesPage(c);
     const all = form.all === "1";
     const saved = await savePreferences(deps.db, deps.fileTemplates, link, {
       keep: [form.keep ?? []].flat().map(String),
