@@ -14,7 +14,7 @@ import type { AppDeps } from "../apps/api/context";
 import { createMetrics } from "../apps/api/metrics";
 import { loadRenderer } from "../apps/core/delivery/render";
 import type { RuntimeDeps } from "../apps/core/enrollments/runtime";
-import { systemClock } from "../apps/core/shared/services";
+import { type Services, systemClock } from "../apps/core/shared/services";
 import { loadFileTemplates } from "../apps/core/templates/files";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
 import type { Env } from "../apps/env";
@@ -119,21 +119,25 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     codePath: join(dir, "workflow-bundle.js"),
   };
   await writeFile(workflowBundle.codePath, await bundleBenchWorkflows());
+  // Built once, as npm start does; the Temporal client is the current one (freshTemporal replaces it).
+  const services: Omit<Services, "client"> = {
+    db: database.db,
+    taskQueue,
+    namespace: "default",
+    outboxDir,
+    fileTemplates,
+    renderer: await loadRenderer(),
+    publicUrl: "http://localhost:3000",
+    clock: systemClock,
+    // The webhook receivers here listen on loopback.
+    outbound: { allow: ["127.0.0.0/8", "::1"] },
+    log: createLogger("error"),
+  };
   const startWorker = async (maxCachedWorkflows: number) => {
     const worker = await createBenchWorker({
-      connection: temporal.native,
-      namespace: "default",
-      taskQueue,
-      db: database.db,
-      clock: systemClock,
-      // The webhook receivers here listen on loopback.
-      outbound: { allow: ["127.0.0.0/8", "::1"] },
-      renderer: await loadRenderer(),
-      log: createLogger("error"),
+      ...services,
       client: temporal.client,
-      outboxDir,
-      fileTemplates,
-      publicUrl: "http://localhost:3000",
+      connection: temporal.native,
       workflowBundle,
       maxCachedWorkflows,
     });
@@ -192,19 +196,9 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
   stops.push(stopAll);
 
   const appDeps: AppDeps = {
-    db: database.db,
-    fileTemplates,
-    outboxDir,
-    publicUrl: "http://localhost:3000",
+    ...services,
     client: temporal.client,
-    taskQueue,
-    namespace: "default",
-    clock: systemClock,
-    // The webhook receivers here listen on loopback.
-    outbound: { allow: ["127.0.0.0/8", "::1"] },
-    renderer: await loadRenderer(),
     metrics: createMetrics(),
-    log: createLogger("error"),
     info: { database: database.driver },
   };
   const app = createApp(appDeps);

@@ -26,15 +26,7 @@ export async function notifyCsm(
     at: string;
   },
 ): Promise<TouchOutcome> {
-  const claimed = await claim(deps.db, {
-    workspaceId: n.workspaceId,
-    enrollmentId: n.enrollmentId,
-    touchKey: n.key,
-    stepId: n.key.split(":")[1] ?? n.key,
-    channel: "notification",
-    template: "csm-notification",
-    recipient: n.to ?? "owner_csm",
-  });
+  const claimed = await claimNotification(deps, n, "csm-notification", n.to ?? "owner_csm");
   if (claimed.done) return outcomeOf(claimed.done, true);
   if (!n.to) return settle(deps, claimed.row, "skipped", "no owner CSM", {});
   const decision = decide(csmMailFacts(n.to, n.at, { paused: false, alreadySent: false }));
@@ -81,15 +73,7 @@ export async function notifyWebhook(
     attempt: number;
   },
 ): Promise<TouchOutcome> {
-  const claimed = await claim(deps.db, {
-    workspaceId: n.workspaceId,
-    enrollmentId: n.enrollmentId,
-    touchKey: n.key,
-    stepId: n.key.split(":")[1] ?? n.key,
-    channel: "notification",
-    template: "csm-webhook",
-    recipient: new URL(n.url).host,
-  });
+  const claimed = await claimNotification(deps, n, "csm-webhook", new URL(n.url).host);
   if (claimed.done) return outcomeOf(claimed.done, true);
   const result = await postWebhook(
     n.url,
@@ -104,4 +88,22 @@ export async function notifyWebhook(
   return result.ok
     ? settle(deps, claimed.row, "sent", null, { recipients: [n.url], status: result.status })
     : settle(deps, claimed.row, "failed", result.error, { recipients: [n.url] });
+}
+
+/** A notification's touch record, claimed once per key like a journey touch: a retry never notifies twice. */
+function claimNotification(
+  deps: Pick<DeliveryDeps, "db">,
+  n: { workspaceId: string; enrollmentId: string; key: string },
+  template: "csm-notification" | "csm-webhook",
+  recipient: string,
+) {
+  return claim(deps.db, {
+    workspaceId: n.workspaceId,
+    enrollmentId: n.enrollmentId,
+    touchKey: n.key,
+    stepId: n.key.split(":")[1] ?? n.key,
+    channel: "notification",
+    template,
+    recipient,
+  });
 }
