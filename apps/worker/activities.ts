@@ -33,13 +33,7 @@ export function createActivities(deps: ActivityDeps): Activities {
     checkEscalationSla: (input) =>
       checkEscalationSla(deps, { ...input, attempt: Context.current().info.attempt }),
     deliverHealthAlerts: ({ workspaceId }) =>
-      deliverHealthAlerts(
-        deps.db,
-        workspaceId,
-        Context.current().info.attempt,
-        deps.clock.now(),
-        deps.outbound,
-      ),
+      deliverHealthAlerts(deps, workspaceId, Context.current().info.attempt),
     ...createJourneyActivities(deps),
   };
 }

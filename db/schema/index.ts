@@ -15,4 +15,5 @@ export * from "./renewals";
 export * from "./suppressions";
 export * from "./templates";
 export * from "./touches";
+export * from "./webhook-secrets";
 export * from "./workspaces";

@@ -21,7 +21,7 @@ export const touches = pgTable(
       .references(() => enrollments.id, { onDelete: "cascade" }),
     touchKey: text("touch_key").notNull(),
     stepId: text("step_id").notNull(),
-    channel: text("channel", { enum: ["email", "in_app", "notification"] }).notNull(),
+    channel: text("channel", { enum: ["email", "in_app", "notification", "webhook"] }).notNull(),
     template: text("template").notNull(),
     recipient: text("recipient").notNull(),
     status: text("status", { enum: touchStatuses }).notNull().default("pending"),

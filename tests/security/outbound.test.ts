@@ -58,7 +58,8 @@ describe("the outbound guard's address classification", () => {
 });
 
 describe("webhooks through the outbound guard", () => {
-  const opts = { idempotencyKey: "k", attempt: 1, maxAttempts: 5 };
+  const signing = { secrets: [`whsec_${Buffer.alloc(32, 7).toString("base64")}`], at: new Date() };
+  const opts = { idempotencyKey: "k", attempt: 1, maxAttempts: 5, signing };
 
   it("sends nothing to an internal address, and says only that it was blocked", async () => {
     const receiver = await webhookReceiver([200]);

@@ -3,7 +3,7 @@ import { csmMailFacts, decide } from "./decide";
 import type { DeliveryDeps } from "./deliver-touch";
 import { domainOf } from "./sender";
 import { claim, outcomeOf, settle, type TouchOutcome } from "./touch-record";
-import { postWebhook } from "./webhooks";
+import { sendWebhook } from "./webhooks";
 
 /** Attempts before a notification webhook is recorded as failed. */
 export const WEBHOOK_ATTEMPTS = 5;
@@ -75,15 +75,12 @@ export async function notifyWebhook(
 ): Promise<TouchOutcome> {
   const claimed = await claimNotification(deps, n, "csm-webhook", new URL(n.url).host);
   if (claimed.done) return outcomeOf(claimed.done, true);
-  const result = await postWebhook(
+  const result = await sendWebhook(
+    deps,
+    n.workspaceId,
     n.url,
     { text: n.text, ...n.detail },
-    {
-      idempotencyKey: `${n.enrollmentId}:${n.key}`,
-      attempt: n.attempt,
-      maxAttempts: WEBHOOK_ATTEMPTS,
-      policy: deps.outbound,
-    },
+    { idempotencyKey: `${n.enrollmentId}:${n.key}`, attempt: n.attempt, maxAttempts: WEBHOOK_ATTEMPTS },
   );
   return result.ok
     ? settle(deps, claimed.row, "sent", null, { recipients: [n.url], status: result.status })

@@ -55,7 +55,8 @@ export async function listOutbox(
         id: t.id,
         enrollmentId: t.enrollmentId,
         touchKey: t.touchKey,
-        channel: t.channel,
+        // The query takes emails and notifications only (not webhook steps' records).
+        channel: t.channel as OutboxMessage["channel"],
         template: t.template,
         recipients: delivery.recipients ?? [],
         subject: delivery.subject ?? null,

@@ -15,7 +15,7 @@ import { changeStage } from "../accounts/change-stage";
 import { accountFacts } from "../accounts/facts";
 import { type DeliveryDeps, deliverTouch } from "../delivery/deliver-touch";
 import { loadRunContext, type RunContext } from "../delivery/run-context";
-import { postWebhook } from "../delivery/webhooks";
+import { webhookStepOnce } from "../delivery/webhooks";
 import { notifyEscalation } from "../escalations/notify";
 import { openEscalation } from "../escalations/open";
 import { PermanentFailure } from "./permanent-failure";
@@ -188,16 +188,21 @@ export async function applyTransition(
         await setStageStep(deps, input.workspaceId, run, command.stage, input.at);
         break;
       case "webhook": {
-        const outcome = await postWebhook(
-          command.url,
-          { ...command.payload, enrollmentId: input.enrollmentId, stepId: command.stepId, at: input.at },
-          {
-            idempotencyKey: `${input.enrollmentId}:${command.key}`,
-            attempt,
-            maxAttempts: WEBHOOK_ATTEMPTS,
-            policy: deps.outbound,
+        const outcome = await webhookStepOnce(deps, {
+          workspaceId: input.workspaceId,
+          enrollmentId: input.enrollmentId,
+          stepId: command.stepId,
+          key: command.key,
+          url: command.url,
+          body: {
+            ...command.payload,
+            enrollmentId: input.enrollmentId,
+            stepId: command.stepId,
+            at: input.at,
           },
-        );
+          attempt,
+          maxAttempts: WEBHOOK_ATTEMPTS,
+        });
         trace.push({
           at: input.at,
           stepId: command.stepId,

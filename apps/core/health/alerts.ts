@@ -4,9 +4,8 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, healthAlerts } from "../../../db/schema/index";
 import { type HealthAlertsWorkflow, healthAlertsWorkflowId } from "../../../workflows/contracts";
-import { postWebhook } from "../delivery/webhooks";
+import { sendWebhook, type WebhookDeps } from "../delivery/webhooks";
 import type { RuntimeDeps } from "../enrollments/runtime";
-import type { OutboundPolicy } from "../shared/outbound";
 import { getSettings } from "../workspace/settings";
 
 const Band = z.enum(["red", "yellow", "green"]);
@@ -80,12 +79,11 @@ export async function raiseHealthAlerts(
 
 /** Posts every pending alert to the webhook (Slack-compatible), marking each once it is answered. */
 export async function deliverHealthAlerts(
-  db: Db,
+  deps: WebhookDeps,
   workspaceId: string,
   attempt: number,
-  at: Date,
-  policy: OutboundPolicy,
 ): Promise<number> {
+  const { db } = deps;
   const { webhookUrl } = (await getSettings(db, workspaceId)).notifications;
   if (!webhookUrl) return 0;
   const pending = await db
@@ -97,7 +95,9 @@ export async function deliverHealthAlerts(
   let sent = 0;
   for (const { alert, name, externalId } of pending) {
     const worse = rank[alert.toBand] < rank[alert.fromBand];
-    const result = await postWebhook(
+    const result = await sendWebhook(
+      deps,
+      workspaceId,
       webhookUrl,
       {
         text: `${worse ? "Health dropped" : "Health improved"}: ${name} (${externalId}) ${alert.fromBand} → ${alert.toBand}, score ${alert.score}`,
@@ -110,10 +110,10 @@ export async function deliverHealthAlerts(
           score: alert.score,
         },
       },
-      { idempotencyKey: `health-alert:${alert.id}`, attempt, maxAttempts: 8, policy },
+      { idempotencyKey: `health-alert:${alert.id}`, attempt, maxAttempts: 8 },
     );
     // Answered (delivered or refused for good): never posted again.
-    await db.update(healthAlerts).set({ notifiedAt: at }).where(eq(healthAlerts.id, alert.id));
+    await db.update(healthAlerts).set({ notifiedAt: deps.clock.now() }).where(eq(healthAlerts.id, alert.id));
     if (result.ok) sent++;
   }
   return sent;
