@@ -1,5 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import { guardedPost, type OutboundPolicy, targetProblem } from "../shared/outbound";
+import { guardedPost, type OutboundPolicy } from "../shared/outbound";
 import type { Services } from "../shared/services";
 import { signingSecrets } from "../workspace/webhook-secret";
 import { claim, settle } from "./touch-record";
@@ -14,20 +14,6 @@ import { claim, settle } from "./touch-record";
 export type WebhookOutcome = { ok: true; status: number } | { ok: false; status?: number; error: string };
 
 const TIMEOUT_MS = 10_000;
-
-export const URL_CREDENTIALS =
-  "must not contain credentials (user:pass@): receivers verify the webhook signature instead";
-
-/**
- * Why a webhook URL is refused when it is saved or published: the outbound guard's reasons, or
- * credentials in the URL (they would be stored in the clear, and a step's URL enters workflow histories).
- */
-export function webhookTargetProblem(target: string, policy: OutboundPolicy): string | undefined {
-  const problem = targetProblem(target, policy);
-  if (problem) return problem;
-  const url = new URL(target);
-  return url.username || url.password ? URL_CREDENTIALS : undefined;
-}
 
 /** The Standard Webhooks headers: one `v1,` signature per secret, space-separated (rotation). */
 export function signatureHeaders(

@@ -1,6 +1,6 @@
 import type { ValidationProblem } from "../../../workflows/journey/validate";
 import type { RuntimeDeps } from "../enrollments/runtime";
-import { type OutboundPolicy, targetProblem } from "../shared/outbound";
+import { type OutboundPolicy, webhookTargetProblem } from "../shared/outbound";
 import type { Services } from "../shared/services";
 import { templateCatalog } from "../templates/message-templates";
 import { ensureRenewalSchedule } from "../workspace/schedules";
@@ -34,13 +34,16 @@ export async function publish(
   return result;
 }
 
-/** Webhook steps whose URL the outbound guard refuses before sending (a literal internal address). */
+/**
+ * Webhook steps whose URL is refused before sending: a literal internal address (the outbound guard),
+ * or credentials, which would enter workflow histories with the definition.
+ */
 function webhookProblems(draft: unknown, policy: OutboundPolicy): ValidationProblem[] {
   const steps = (draft as { steps?: unknown })?.steps;
   if (!Array.isArray(steps)) return [];
   return steps.flatMap((step: { type?: unknown; url?: unknown }, i) => {
     if (step?.type !== "webhook" || typeof step.url !== "string") return [];
-    const problem = targetProblem(step.url, policy);
+    const problem = webhookTargetProblem(step.url, policy);
     return problem
       ? [{ pointer: `/steps/${i}/url`, message: problem, rule: "outbound_target" as const }]
       : [];

@@ -62,6 +62,20 @@ export function targetProblem(target: string, policy: OutboundPolicy): string | 
   return undefined;
 }
 
+export const URL_CREDENTIALS =
+  "must not contain credentials (user:pass@): receivers verify the webhook signature instead";
+
+/**
+ * Why a webhook URL is refused when it is saved or published: the outbound guard's reasons, or
+ * credentials in the URL (they would be stored in the clear, and a step's URL enters workflow histories).
+ */
+export function webhookTargetProblem(target: string, policy: OutboundPolicy): string | undefined {
+  const problem = targetProblem(target, policy);
+  if (problem) return problem;
+  const url = new URL(target);
+  return url.username || url.password ? URL_CREDENTIALS : undefined;
+}
+
 export type OutboundAnswer =
   | { ok: true; status: number }
   /** Refused by the guard: nothing was sent. */

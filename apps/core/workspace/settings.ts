@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { workspaces } from "../../../db/schema/index";
 import { Tier } from "../accounts/accounts";
-import { targetProblem } from "../shared/outbound";
+import { webhookTargetProblem } from "../shared/outbound";
 import type { Services } from "../shared/services";
 import { TimeZone } from "../shared/validators";
 
@@ -28,7 +28,7 @@ export const Settings = z
           .default(null)
           .meta({
             description:
-              "Slack-compatible incoming webhook: escalations (opened, reminder, SLA breach) and health alerts",
+              "Slack-compatible incoming webhook: escalations (opened, reminder, SLA breach) and health alerts. A secret: shown masked; sending the masked value back keeps the stored URL",
             example: "https://hooks.slack.com/services/T000/B000/XXXX",
           }),
         managerEmail: z
@@ -92,24 +92,54 @@ export function settingsOf(stored: unknown): Settings {
   return Settings.parse(stored ?? {});
 }
 
+/**
+ * A webhook URL as the API shows it: a Slack incoming webhook's path is its secret, so only the
+ * origin and the last four characters, enough to tell two apart.
+ */
+export function maskUrl(url: string): string {
+  return `${new URL(url).origin}/…${url.slice(-4)}`;
+}
+
+/** The settings as the API shows them: the notification webhook masked. */
+export function shownSettings(settings: Settings): Settings {
+  const { webhookUrl } = settings.notifications;
+  return webhookUrl
+    ? { ...settings, notifications: { ...settings.notifications, webhookUrl: maskUrl(webhookUrl) } }
+    : settings;
+}
+
+/** GET of the workspace's settings, as the API shows them. */
+export async function showSettings(db: Db, workspaceId: string): Promise<Settings> {
+  return shownSettings(await getSettings(db, workspaceId));
+}
+
 export type PutSettingsResult =
   | { ok: true; settings: Settings }
   | { ok: false; refusal: "invalid"; pointer: string; detail: string };
 
 /**
  * PUT of the workspace's settings: the notification webhook must be a URL the outbound guard lets
- * through (no literal internal address, no localhost) before it is stored.
+ * through (no literal internal address, no localhost), without credentials, before it is stored.
+ * The masked URL a GET showed keeps the stored one, so a client can send back what it read.
  */
 export async function putSettings(
   deps: Pick<Services, "db" | "clock" | "outbound">,
   workspaceId: string,
   settings: Settings,
 ): Promise<PutSettingsResult> {
-  const url = settings.notifications.webhookUrl;
-  const problem = url ? targetProblem(url, deps.outbound) : undefined;
+  let url = settings.notifications.webhookUrl;
+  const stored = url ? (await getSettings(deps.db, workspaceId)).notifications.webhookUrl : null;
+  if (url && stored && url === maskUrl(stored)) url = stored;
+  const problem = url ? webhookTargetProblem(url, deps.outbound) : undefined;
   if (problem)
     return { ok: false, refusal: "invalid", pointer: "/notifications/webhookUrl", detail: problem };
-  return { ok: true, settings: await saveSettings(deps.db, workspaceId, settings, deps.clock.now()) };
+  const saved = await saveSettings(
+    deps.db,
+    workspaceId,
+    { ...settings, notifications: { ...settings.notifications, webhookUrl: url } },
+    deps.clock.now(),
+  );
+  return { ok: true, settings: shownSettings(saved) };
 }
 
 export async function saveSettings(
