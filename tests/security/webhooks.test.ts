@@ -221,6 +221,14 @@ describe("webhook URLs are secrets", () => {
     const stored = await getSettings(stack.database.db, ws.workspaceId);
     expect(stored.notifications).toEqual({ webhookUrl: slack, managerEmail: "boss@vendor.example" });
 
+    // The mask of another URL is refused, naming the field.
+    const stale = await ws.request("PUT", "/v1/settings", {
+      notifications: { webhookUrl: "https://hooks.slack.com/…9999" },
+    });
+    expect(stale.status).toBe(422);
+    expect(await stale.json()).toMatchObject({ errors: [{ pointer: "/notifications/webhookUrl" }] });
+    expect((await getSettings(stack.database.db, ws.workspaceId)).notifications.webhookUrl).toBe(slack);
+
     // A new URL replaces it, and null removes it.
     const other = "https://hooks.slack.com/services/T000/B000/another9876";
     await ws.request("PUT", "/v1/settings", { notifications: { webhookUrl: other } });

@@ -127,10 +127,15 @@ export async function putSettings(
   workspaceId: string,
   settings: Settings,
 ): Promise<PutSettingsResult> {
-  let url = settings.notifications.webhookUrl;
-  const stored = url ? (await getSettings(deps.db, workspaceId)).notifications.webhookUrl : null;
-  if (url && stored && url === maskUrl(stored)) url = stored;
-  const problem = url ? webhookTargetProblem(url, deps.outbound) : undefined;
+  const stored = (await getSettings(deps.db, workspaceId)).notifications.webhookUrl;
+  const sent = settings.notifications.webhookUrl;
+  const url = sent && stored && sent === maskUrl(stored) ? stored : sent;
+  // Another URL's mask (say, read before someone changed it) is no target to post to.
+  const problem = !url
+    ? undefined
+    : url.includes("/…")
+      ? "is a masked URL that is not the stored one: send the full URL"
+      : webhookTargetProblem(url, deps.outbound);
   if (problem)
     return { ok: false, refusal: "invalid", pointer: "/notifications/webhookUrl", detail: problem };
   const saved = await saveSettings(
