@@ -70,6 +70,9 @@ export async function startTestStack(
     clock?: Clock;
     /** `VOLANTE_OUTBOUND_ALLOW` of this stack; default loopback. */
     outboundAllow?: string[];
+    /** This stack's request budgets and trusted proxies (`VOLANTE_RATE_LIMIT_*`, `VOLANTE_TRUST_PROXY`). */
+    rateLimits?: AppDeps["rateLimits"];
+    trustProxy?: string[];
   } = {},
 ): Promise<TestStack> {
   installQuietRuntime();
@@ -112,7 +115,13 @@ export async function startTestStack(
     }
     return workerStopped;
   };
-  const deps: AppDeps = { ...services, metrics: createMetrics(), info: { database: database.driver } };
+  const deps: AppDeps = {
+    ...services,
+    metrics: createMetrics(),
+    info: { database: database.driver },
+    rateLimits: options.rateLimits,
+    trustProxy: options.trustProxy,
+  };
   const app = createApp(deps);
 
   return {
