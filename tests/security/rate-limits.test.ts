@@ -9,6 +9,7 @@ import type { RateLimits } from "../../apps/api/rate-limits";
 import { createTokenBuckets } from "../../apps/api/token-buckets";
 import type { Clock } from "../../apps/core/shared/services";
 import { revokeApiKey } from "../../apps/core/workspace/api-keys";
+import { parseEnv } from "../../apps/env";
 import { apiKeys } from "../../db/schema";
 import { startTestStack, type TestStack, type TestWorkspace } from "../harness";
 
@@ -230,5 +231,46 @@ describe("the buckets' memory", () => {
     t += 60_000;
     buckets.take("late");
     expect(buckets.size).toBe(1);
+  });
+});
+
+describe("configuration", () => {
+  it("reads VOLANTE_RATE_LIMIT_* as <count>/<s|min|h> or off, and VOLANTE_TRUST_PROXY as CIDRs", () => {
+    const result = parseEnv({
+      VOLANTE_RATE_LIMIT_KEY: "600/min",
+      VOLANTE_RATE_LIMIT_ADDRESS: "off",
+      VOLANTE_RATE_LIMIT_AUTH_FAILURES: " 5/S ",
+      VOLANTE_TRUST_PROXY: "10.0.0.0/8, ::1",
+    });
+    expect(result.ok && result.env.rateLimits).toEqual({
+      key: { limit: 600, windowMs: 60_000 },
+      address: "off",
+      authFailures: { limit: 5, windowMs: 1_000 },
+    });
+    expect(result.ok && result.env.VOLANTE_TRUST_PROXY).toEqual(["10.0.0.0/8", "::1"]);
+    const unset = parseEnv({ VOLANTE_RATE_LIMIT_KEY: "0", VOLANTE_RATE_LIMIT_ADDRESS: "" });
+    expect(unset.ok && unset.env.rateLimits).toEqual({
+      key: "off",
+      address: undefined,
+      authFailures: undefined,
+    });
+  });
+
+  it("names each bad value", () => {
+    const result = parseEnv({
+      VOLANTE_RATE_LIMIT_KEY: "fast",
+      VOLANTE_RATE_LIMIT_ADDRESS: "100/day",
+      VOLANTE_RATE_LIMIT_AUTH_FAILURES: "-1/min",
+      VOLANTE_TRUST_PROXY: "the-proxy",
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    for (const name of [
+      "VOLANTE_RATE_LIMIT_KEY",
+      "VOLANTE_RATE_LIMIT_ADDRESS",
+      "VOLANTE_RATE_LIMIT_AUTH_FAILURES",
+    ])
+      expect(result.message).toContain(`${name}: must be <count>/<s|min|h> (e.g. 600/min), or off`);
+    expect(result.message).toContain("VOLANTE_TRUST_PROXY: must be comma-separated CIDRs");
   });
 });
