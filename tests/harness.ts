@@ -70,9 +70,6 @@ export async function startTestStack(
     clock?: Clock;
     /** `VOLANTE_OUTBOUND_ALLOW` of this stack; default loopback. */
     outboundAllow?: string[];
-    /** This stack's request budgets and trusted proxies (`VOLANTE_RATE_LIMIT_*`, `VOLANTE_TRUST_PROXY`). */
-    rateLimits?: AppDeps["rateLimits"];
-    trustProxy?: string[];
   } = {},
 ): Promise<TestStack> {
   installQuietRuntime();
@@ -115,13 +112,7 @@ export async function startTestStack(
     }
     return workerStopped;
   };
-  const deps: AppDeps = {
-    ...services,
-    metrics: createMetrics(),
-    info: { database: database.driver },
-    rateLimits: options.rateLimits,
-    trustProxy: options.trustProxy,
-  };
+  const deps: AppDeps = { ...services, metrics: createMetrics(), info: { database: database.driver } };
   const app = createApp(deps);
 
   return {

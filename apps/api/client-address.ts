@@ -3,22 +3,20 @@ import type { Context } from "hono";
 import ipaddr from "ipaddr.js";
 import { parseCidrs } from "../core/shared/outbound";
 
-/** Requests made in process (`app.request`: the tests) have no socket; they share one budget. */
-const IN_PROCESS = "in-process";
-
 /**
  * Who sent a request, as the key of its per-address budget: the socket's peer, or, when that peer is
  * a proxy listed in `trustProxy` (CIDRs), the address that proxy appended to X-Forwarded-For (walking
  * right to left past every trusted proxy). What a client writes there itself is never believed.
  * IPv6 clients are keyed by their /64, the block one subscriber gets: otherwise each address is a new budget.
+ * Undefined for a request made in process (`app.request`, as the tests do): it came from no network.
  */
-export function clientAddressOf(trustProxy: readonly string[]): (c: Context) => string {
+export function clientAddressOf(trustProxy: readonly string[]): (c: Context) => string | undefined {
   const proxies = parseCidrs(trustProxy);
   const trusted = (ip: ipaddr.IPv4 | ipaddr.IPv6) =>
     proxies.some(([net, bits]) => net.kind() === ip.kind() && ip.match(net as never, bits));
   return function clientAddress(c) {
     let address = socketAddress(c);
-    if (!address) return IN_PROCESS;
+    if (!address) return undefined;
     if (proxies.length === 0) return budgetKey(address);
     const forwarded = (c.req.header("x-forwarded-for") ?? "")
       .split(",")

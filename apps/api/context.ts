@@ -22,7 +22,7 @@ export type AppEnv = {
     workspaceId: string;
     /** The API key's id, set with `workspaceId`: its request budget. */
     apiKeyId: string;
-    /** Who sent the request (see client-address.ts), once a rate limit has asked. */
+    /** Who sent the request (see client-address.ts; "" in process), once a rate limit has asked. */
     clientAddress: string;
   };
 };

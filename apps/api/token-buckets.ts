@@ -90,5 +90,3 @@ export function createTokenBuckets(rate: Rate, clock: Clock, maxKeys = MAX_KEYS)
     },
   };
 }
-
-export type TokenBuckets = ReturnType<typeof createTokenBuckets>;
