@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import type { RateLimit, RateLimits } from "./api/rate-limits";
 import { parseCidrs } from "./core/shared/outbound";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -24,6 +25,47 @@ const urlWithProtocol = (protocols: string[]) =>
       },
       `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`,
     );
+
+/** Comma-separated CIDRs (or single addresses), e.g. `10.1.2.0/24,fd00::/8`. */
+const cidrList = z
+  .string()
+  .default("")
+  .transform((v) =>
+    v
+      .split(",")
+      .map((c) => c.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (cidrs) =>
+      cidrs.every((c) => {
+        try {
+          parseCidrs([c]);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+    "must be comma-separated CIDRs, e.g. 10.1.2.0/24,fd00::/8",
+  );
+
+const windows = { s: 1_000, min: 60_000, h: 3_600_000 } as const;
+
+/** A request budget: `<count>/<s|min|h>` (e.g. `600/min`: a burst of 600, refilled over a minute), or `off` (or `0`). */
+const rateLimit = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(off|0|[1-9]\d{0,8}\/(s|min|h))$/, "must be <count>/<s|min|h> (e.g. 600/min), or off")
+    .transform((v): RateLimit => {
+      if (v === "off" || v === "0") return "off";
+      const [count, unit] = v.split("/") as [string, keyof typeof windows];
+      return { limit: Number(count), windowMs: windows[unit] };
+    })
+    .optional(),
+);
 
 /** Every environment variable Volante reads, parsed once. Nothing else reads process.env. */
 export const EnvSchema = z.object({
@@ -64,27 +106,13 @@ export const EnvSchema = z.object({
   SMTP_URL: z.preprocess((v) => (v === "" ? undefined : v), urlWithProtocol(["smtp:", "smtps:"]).optional()),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Internal addresses webhooks may reach anyway: comma-separated CIDRs (or single addresses). */
-  VOLANTE_OUTBOUND_ALLOW: z
-    .string()
-    .default("")
-    .transform((v) =>
-      v
-        .split(",")
-        .map((c) => c.trim())
-        .filter(Boolean),
-    )
-    .refine(
-      (cidrs) =>
-        cidrs.every((c) => {
-          try {
-            parseCidrs([c]);
-            return true;
-          } catch {
-            return false;
-          }
-        }),
-      "must be comma-separated CIDRs, e.g. 10.1.2.0/24,fd00::/8",
-    ),
+  VOLANTE_OUTBOUND_ALLOW: cidrList,
+  /** Request budgets (apps/api/rate-limits.ts has the defaults): per API key, per client address, failed authentications per address. */
+  VOLANTE_RATE_LIMIT_KEY: rateLimit,
+  VOLANTE_RATE_LIMIT_ADDRESS: rateLimit,
+  VOLANTE_RATE_LIMIT_AUTH_FAILURES: rateLimit,
+  /** Proxies whose X-Forwarded-For names the client (comma-separated CIDRs); unset, the socket's peer is the client. */
+  VOLANTE_TRUST_PROXY: cidrList,
   VOLANTE_CACHE_DIR: optionalString,
   XDG_CACHE_HOME: optionalString,
   PATH: z.string().default(""),
@@ -96,6 +124,8 @@ export type Env = z.infer<typeof EnvSchema> & {
   home: string;
   /** Where downloaded Temporal binaries are kept across projects. */
   cacheDir: string;
+  /** The `VOLANTE_RATE_LIMIT_*` that are set (the API keeps its default for the others). */
+  rateLimits: Partial<RateLimits>;
 };
 
 export type EnvResult = { ok: true; env: Env } | { ok: false; message: string };
@@ -115,7 +145,15 @@ export function parseEnv(source: Record<string, string | undefined>): EnvResult 
   const data = parsed.data;
   const userHome = data.HOME ?? homedir();
   const cacheDir = data.VOLANTE_CACHE_DIR ?? join(data.XDG_CACHE_HOME ?? join(userHome, ".cache"), "volante");
-  return { ok: true, env: { ...data, home: resolve(data.VOLANTE_HOME), cacheDir: resolve(cacheDir) } };
+  const rateLimits = {
+    key: data.VOLANTE_RATE_LIMIT_KEY,
+    address: data.VOLANTE_RATE_LIMIT_ADDRESS,
+    authFailures: data.VOLANTE_RATE_LIMIT_AUTH_FAILURES,
+  };
+  return {
+    ok: true,
+    env: { ...data, home: resolve(data.VOLANTE_HOME), cacheDir: resolve(cacheDir), rateLimits },
+  };
 }
 
 /** Parses process.env or exits with code 1 and a readable message. */

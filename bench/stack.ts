@@ -200,6 +200,8 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     client: temporal.client,
     metrics: createMetrics(),
     info: { database: database.driver },
+    // The scenarios measure throughput from one key and one address; a request budget would cap it.
+    rateLimits: { key: "off", address: "off" },
   };
   const app = createApp(appDeps);
   const http = await new Promise<ReturnType<typeof serve>>((resolve) => {

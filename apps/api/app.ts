@@ -4,6 +4,7 @@ import { requestId } from "hono/request-id";
 import type { AppDeps, AppEnv } from "./context";
 import { apiKeyAuth } from "./middleware/auth";
 import { httpMetrics } from "./middleware/metrics";
+import { rateLimits } from "./middleware/rate-limit";
 import { errorHandler, problem, validationHook } from "./problem";
 import { accountsRouter } from "./routes/accounts";
 import { contactsRouter } from "./routes/contacts";
@@ -34,6 +35,9 @@ export function createApp(deps: AppDeps) {
     await next();
   });
   app.use(httpMetrics());
+  const limits = rateLimits(deps);
+  for (const path of ["/v1/*", "/in-app/*", "/u/*", "/t/*"]) app.use(path, limits.perAddress);
+  for (const path of ["/v1/*", "/in-app/*"]) app.use(path, limits.authFailures);
   app.use(
     "/v1/*",
     bodyLimit({
@@ -46,7 +50,7 @@ export function createApp(deps: AppDeps) {
         }),
     }),
   );
-  app.use("/v1/*", apiKeyAuth());
+  app.use("/v1/*", apiKeyAuth(), limits.perKey);
 
   app.route("/", systemRouter());
   app.route("/", docsRouter());

@@ -1,12 +1,17 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Services } from "../core/shared/services";
 import type { Metrics } from "./metrics";
+import type { RateLimits } from "./rate-limits";
 
 /** Everything the API needs, passed in by whoever starts it (npm start, tests): the services and its metrics. */
 export type AppDeps = Services & {
   metrics: Metrics;
   /** Extra facts shown by /healthz (e.g. which database driver). */
   info?: Record<string, string>;
+  /** Request budgets (`VOLANTE_RATE_LIMIT_*`); one left out keeps its default. */
+  rateLimits?: Partial<RateLimits>;
+  /** Proxies (CIDRs, `VOLANTE_TRUST_PROXY`) whose X-Forwarded-For names the client; none by default. */
+  trustProxy?: string[];
 };
 
 export type AppEnv = {
@@ -15,6 +20,10 @@ export type AppEnv = {
     deps: AppDeps;
     /** Set by the API key middleware on /v1 routes. */
     workspaceId: string;
+    /** The API key's id, set with `workspaceId`: its request budget. */
+    apiKeyId: string;
+    /** Who sent the request (see client-address.ts; "" in process), once a rate limit has asked. */
+    clientAddress: string;
   };
 };
 

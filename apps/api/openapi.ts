@@ -14,7 +14,7 @@ const problemContent = { "application/problem+json": { schema: Problem } };
 
 /**
  * Documents problem+json responses for the given statuses, and as `default` every other error any
- * route can answer (a bad path or query parameter, 413, 415, 500): all errors are problem+json.
+ * route can answer (a bad path or query parameter, 413, 415, 429, 500): all errors are problem+json.
  */
 export function problemResponses<const S extends readonly number[]>(...statuses: S) {
   return {
@@ -24,7 +24,11 @@ export function problemResponses<const S extends readonly number[]>(...statuses:
         { description: problemDescriptions[status] ?? "Problem", content: problemContent },
       ]),
     ),
-    default: { description: "Any other error, as RFC 9457 problem details", content: problemContent },
+    default: {
+      description:
+        "Any other error, as RFC 9457 problem details; 429 (rate limited) comes with `Retry-After` in seconds",
+      content: problemContent,
+    },
   } as {
     [K in S[number] | "default"]: { description: string; content: typeof problemContent };
   };

@@ -20,6 +20,7 @@ export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
       return unauthorized("This API key is unknown or has been revoked.");
     }
     c.set("workspaceId", owner.workspaceId);
+    c.set("apiKeyId", owner.keyId);
     await next();
   };
 }
