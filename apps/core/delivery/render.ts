@@ -51,9 +51,9 @@ export function createRenderer(partials: Record<string, string>): Renderer {
   const pool = new Piscina({
     filename: fileURLToPath(new URL("./render-thread.mjs", import.meta.url)),
     workerData: { partials },
-    minThreads: 1,
+    // Both threads stay up: while one that was terminated is replaced, the other renders.
+    minThreads: RENDER_THREADS,
     maxThreads: RENDER_THREADS,
-    idleTimeout: 60_000,
     // The thread loads its own TypeScript (render-thread.mjs), whatever loader this process runs under.
     execArgv: [],
     resourceLimits: { maxOldGenerationSizeMb: RENDER_HEAP_MB, maxYoungGenerationSizeMb: 16 },
