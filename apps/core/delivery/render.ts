@@ -58,8 +58,8 @@ export function createRenderer(partials: Record<string, string>): Renderer {
     execArgv: [],
     resourceLimits: { maxOldGenerationSizeMb: RENDER_HEAP_MB, maxYoungGenerationSizeMb: 16 },
   });
-  // A thread that dies with no render on it fails no one; Piscina starts another.
-  pool.on("error", () => {});
+  // A thread that dies with no render on it fails no one (Piscina starts another); still worth a word.
+  pool.on("error", (err: Error) => process.emitWarning(err));
 
   const run = async (job: RenderJob): Promise<RenderReply> => {
     const abort = new AbortController();
