@@ -45,43 +45,57 @@ describe("templates through the API", () => {
       ...extra,
     });
 
-  /** Calls /healthz every few milliseconds until `work` settles; answers how long each call took. */
-  async function healthzDuring<T>(work: Promise<T>): Promise<{ result: T; latencies: number[] }> {
+  /** How long one /healthz takes (it asks the database and Temporal), in milliseconds. */
+  async function healthz(): Promise<number> {
+    const started = performance.now();
+    const res = await stack.app.request("/healthz");
+    expect(res.status).toBe(200);
+    return performance.now() - started;
+  }
+
+  /**
+   * Calls /healthz every few milliseconds until `work` settles, and checks each answered within
+   * 100 ms. On a machine so loaded that an idle /healthz already takes longer, the bound is twice the
+   * slowest idle call: a render on the event loop would still hold these for a second or more.
+   */
+  async function healthzAnswersDuring<T>(work: () => Promise<T>): Promise<T> {
+    const idle: number[] = [];
+    for (let i = 0; i < 10; i++) idle.push(await healthz());
+    const bound = Math.max(100, 2 * Math.max(...idle));
     const latencies: number[] = [];
     let done = false;
-    const settled = work.finally(() => {
+    const settled = work().finally(() => {
       done = true;
     });
     const probe = (async () => {
       while (!done) {
-        const started = performance.now();
-        const res = await stack.app.request("/healthz");
-        latencies.push(performance.now() - started);
-        expect(res.status).toBe(200);
+        latencies.push(await healthz());
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     })();
     const result = await settled;
     await probe;
-    return { result, latencies };
+    expect(latencies.length).toBeGreaterThan(0);
+    for (const latency of latencies) expect(latency, `/healthz latencies ${latencies}`).toBeLessThan(bound);
+    return result;
   }
 
   it("refuses the 8-deep template bomb with a 422 at /body within 2 s, /healthz answering meanwhile", async () => {
     const source = bomb(8);
     expect(source.length).toBeLessThan(1000);
-    // Warm: the first /healthz opens its connections.
-    expect((await stack.app.request("/healthz")).status).toBe(200);
-    const started = performance.now();
-    const { result: res, latencies } = await healthzDuring(put("bomb-8", source));
-    const elapsed = performance.now() - started;
+    let elapsed = 0;
+    const res = await healthzAnswersDuring(async () => {
+      const started = performance.now();
+      const answer = await put("bomb-8", source);
+      elapsed = performance.now() - started;
+      return answer;
+    });
     expect(res.status).toBe(422);
     expect(res.headers.get("content-type")).toContain("application/problem+json");
     expect(((await res.json()) as Problem).errors).toEqual([
       { pointer: "/body", message: "cannot be rendered: partials nest 9 deep; at most 5 are allowed" },
     ]);
     expect(elapsed).toBeLessThan(2_000);
-    expect(latencies.length).toBeGreaterThan(0);
-    expect(Math.max(...latencies)).toBeLessThan(100);
     expect((await ws.request("GET", "/v1/templates/bomb-8")).status).toBe(404);
   });
 
@@ -163,16 +177,20 @@ describe("templates through the API", () => {
   it("stops a preview that only explodes with the caller's data after 1 s, with a 422 at /data", async () => {
     expect((await put("cube", cube)).status).toBe(201);
     const xs = Array.from({ length: 300 }, (_, i) => i);
-    const started = performance.now();
-    const { result: res, latencies } = await healthzDuring(
-      ws.request("POST", "/v1/templates/cube/preview", { data: { account: { attributes: { xs } } } }),
-    );
-    expect(performance.now() - started).toBeLessThan(2_000);
+    let elapsed = 0;
+    const res = await healthzAnswersDuring(async () => {
+      const started = performance.now();
+      const answer = await ws.request("POST", "/v1/templates/cube/preview", {
+        data: { account: { attributes: { xs } } },
+      });
+      elapsed = performance.now() - started;
+      return answer;
+    });
+    expect(elapsed).toBeLessThan(2_000);
     expect(res.status).toBe(422);
     expect(((await res.json()) as Problem).errors).toEqual([
       { pointer: "/data", message: `took longer than ${RENDER_TIMEOUT_MS} ms to render` },
     ]);
-    expect(Math.max(...latencies)).toBeLessThan(100);
     // The thread was replaced: the next preview renders.
     expect((await ws.request("POST", "/v1/templates/cube/preview", {})).status).toBe(200);
   });
