@@ -146,6 +146,7 @@ export async function startTestStack(
       await nativeConnection.close();
       await connection.close();
       await database.close();
+      await services.renderer.close();
       await rm(outboxDir, { recursive: true, force: true });
     },
   };

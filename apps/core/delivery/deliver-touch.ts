@@ -7,7 +7,7 @@ import { csmMailFacts, type Decision, decide, type SendFacts, TRANSACTIONAL } fr
 import { linksFor } from "./links";
 import { type MessageSubject, messageContext } from "./message-context";
 import { ownerCsmOf, type Person, recipients } from "./recipients";
-import { pickLocale } from "./render";
+import { pickLocale, renderMessage } from "./render";
 import { doneFor, recordGaveUp, release, reserve, settleSend } from "./reservations";
 import { loadRunContext, type RunContext } from "./run-context";
 import { domainOf, type Sender, senderFor } from "./sender";
@@ -221,7 +221,13 @@ async function toOwnerCsm(
   if (decision.decision !== "send") return { decision };
   const version = copy.locales[pickLocale(Object.keys(copy.locales), null) ?? "en"];
   if (!version) return {};
-  const rendered = t.deps.renderer.render(version, messageContext(t.about, person, t.deps.publicUrl));
+  const message = await renderMessage(
+    t.deps.renderer,
+    version,
+    messageContext(t.about, person, t.deps.publicUrl),
+  );
+  if (!message.ok) return { delivered: { to: person.email, status: "failed", reason: message.reason } };
+  const { rendered } = message;
   const messageId = `<${t.row.id}.csm@${domainOf(sender.from)}>`;
   const result = await sendEmail(t.deps, {
     workspaceId: req.workspaceId,
@@ -277,10 +283,15 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
     contactId,
     category: copy.category,
   });
-  const rendered = t.deps.renderer.render(version, messageContext(t.about, person, links.page), {
-    layout: req.channel === "email",
-  });
   try {
+    const message = await renderMessage(deps.renderer, version, messageContext(t.about, person, links.page), {
+      layout: req.channel === "email",
+    });
+    if (!message.ok) {
+      await settleSend(db, reservation.id, { status: "failed", reason: message.reason });
+      return { delivered: { to: person.email, status: "failed", reason: message.reason } };
+    }
+    const { rendered } = message;
     if (req.channel === "in_app") {
       await storeInAppMessage(db, {
         workspaceId: req.workspaceId,

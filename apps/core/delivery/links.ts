@@ -1,5 +1,5 @@
 import { signToken } from "../shared/signing";
-import { decodeEntities } from "./render";
+import { decodeEntities } from "./html-text";
 
 /**
  * The signed public links of one message to one contact (apps/core/delivery/public-links.ts says what

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { templates } from "../../../db/schema/index";
 import { isSuppliedVariable, type TemplateInfo } from "../../../workflows/journey/variables";
-import { pickLocale, type Rendered, type Renderer } from "../delivery/render";
+import { pickLocale, RenderError, type Rendered, type Renderer } from "../delivery/render";
 import { extractVariables, type FileTemplate, toTemplateInfo } from "./files";
 
 /**
@@ -42,15 +42,16 @@ export type TemplateSummary = z.infer<typeof TemplateSummary>;
 export type TemplateProblem = { pointer: string; message: string };
 
 /**
- * Problems a template has: syntax, a missing subject, variables no journey supplies, and a channel
- * other than the existing template's (file default or workspace locales): published journeys send
- * it by key on that channel.
+ * Problems a template has: syntax, a missing subject, variables no journey supplies, a channel
+ * other than the existing template's (file default or workspace locales: published journeys send
+ * it by key on that channel), and what the render sandbox refuses (render-limits.ts: partials too
+ * deep or too many, output too large or too slow; `{{log}}`; `javascript:` and `data:` links).
  */
-export function checkTemplate(
+export async function checkTemplate(
   renderer: Renderer,
   input: TemplateInput,
   existing?: TemplateCopy | null,
-): TemplateProblem[] {
+): Promise<TemplateProblem[]> {
   const problems: TemplateProblem[] = [];
   if (existing && existing.channel !== input.channel) {
     problems.push({
@@ -63,32 +64,29 @@ export function checkTemplate(
   if (input.channel === "in_app" && input.subject) {
     problems.push({ pointer: "/subject", message: "in-app messages have no subject" });
   }
-  for (const [field, source] of [
-    ["subject", input.subject],
-    ["body", input.body],
-  ] as const) {
-    if (source === undefined) continue;
-    try {
-      for (const variable of extractVariables(source)) {
-        if (!isSuppliedVariable(variable)) {
-          problems.push({ pointer: `/${field}`, message: `uses {{${variable}}}, which no journey supplies` });
-        }
+  const fields = (["subject", "body"] as const).flatMap((field) => {
+    const source = input[field];
+    return source === undefined ? [] : [{ field, source }];
+  });
+  const checked = await Promise.all(
+    fields.map(async ({ field, source }): Promise<TemplateProblem[]> => {
+      const pointer = `/${field}`;
+      try {
+        const unknown = extractVariables(source).filter((variable) => !isSuppliedVariable(variable));
+        if (unknown.length > 0)
+          return unknown.map((v) => ({ pointer, message: `uses {{${v}}}, which no journey supplies` }));
+      } catch (err) {
+        return [{ pointer, message: `handlebars syntax error: ${(err as Error).message}` }];
       }
-    } catch (err) {
-      problems.push({ pointer: `/${field}`, message: `handlebars syntax error: ${(err as Error).message}` });
-      continue;
-    }
-    // What parses can still fail every render (`{{#if}}` without its argument, a partial that does
-    // not exist): try it on the sample data, so it never reaches a journey's send or a preview.
-    const problem = renderProblem(
-      renderer,
-      field === "body" ? { body: source } : { subject: source, body: "" },
-      sampleData,
-      input.channel === "email",
-    );
-    if (problem) problems.push({ pointer: `/${field}`, message: `cannot be rendered: ${problem}` });
-  }
-  return problems;
+      // What parses can still fail every render (`{{#if}}` without its argument, a partial that does
+      // not exist, partials nested too deep): render it on the sample data in the sandbox, so it
+      // never reaches a journey's send or a preview.
+      const template = field === "body" ? { body: source } : { subject: source, body: "" };
+      const refused = await renderer.check(template, sampleData, { layout: input.channel === "email" });
+      return refused.map((message) => ({ pointer, message }));
+    }),
+  );
+  return [...problems, ...checked.flat()];
 }
 
 export async function upsertTemplate(
@@ -322,28 +320,16 @@ function valueAt(data: Record<string, unknown>, path: string): unknown {
     );
 }
 
-/** Renders the workspace's template (or the file default) with sample data and the given values. */
-/** Why a template fails to render with this data, if it does. */
-function renderProblem(
-  renderer: Renderer,
-  template: { subject?: string | null; body: string },
-  data: object,
-  layout: boolean,
-): string | undefined {
-  try {
-    renderer.render(template, data, { layout });
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
 export type PreviewResult =
   | { ok: true; preview: Preview }
   | { ok: false; refusal: "not_found" }
-  /** The caller's data cannot be rendered (a helper given an object where it needs text): at `/data`. */
+  /**
+   * Not renderable with the caller's data (a helper given an object where it needs text, a list that
+   * renders past the output limit), or a template stored before the limits: at `/data`.
+   */
   | { ok: false; refusal: "invalid"; message: string };
 
+/** Renders the workspace's template (or the file default) with sample data and the given values. */
 export async function previewTemplate(
   db: Db,
   files: FileTemplate[],
@@ -361,13 +347,14 @@ export async function previewTemplate(
   const version = locale ? locales[locale] : undefined;
   if (!channel || !locale || !version) return { ok: false, refusal: "not_found" };
   const context = merge(data, { contact: { locale } });
-  // Stored templates render on the sample data (`checkTemplate`), so a failure here comes from the
-  // caller's data, e.g. a helper given an object where it needs text.
+  // Saved templates render on the sample data (`checkTemplate`), so a failure here mostly comes from
+  // the caller's data, e.g. a helper given an object where it needs text.
   let rendered: Rendered;
   try {
-    rendered = renderer.render(version, context, { layout: channel === "email" });
+    rendered = await renderer.render(version, context, { layout: channel === "email" });
   } catch (err) {
-    return { ok: false, refusal: "invalid", message: (err as Error).message };
+    if (!(err instanceof RenderError)) throw err;
+    return { ok: false, refusal: "invalid", message: err.message };
   }
   const used = [...new Set([...safeVariables(version.subject ?? ""), ...safeVariables(version.body)])];
   const preview: Preview = {

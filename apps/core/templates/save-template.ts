@@ -23,7 +23,11 @@ export async function saveTemplate(
   input: TemplateInput,
 ): Promise<SaveTemplateResult> {
   const { db, fileTemplates, renderer } = deps;
-  const problems = checkTemplate(renderer, input, await findTemplate(db, fileTemplates, workspaceId, key));
+  const problems = await checkTemplate(
+    renderer,
+    input,
+    await findTemplate(db, fileTemplates, workspaceId, key),
+  );
   if (problems.length > 0) return { ok: false, refusal: "invalid", problems };
   const { created } = await upsertTemplate(db, workspaceId, key, input, deps.clock.now());
   return { ok: true, created, rows: await findTemplateRows(db, workspaceId, key) };
