@@ -2,6 +2,7 @@ import { and, asc, eq, gt } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, lifecycleStages, tiers } from "../../../db/schema/index";
+import { EmailAddress } from "../shared/addresses";
 import { decodeCursor, toPage } from "../shared/pagination";
 import {
   Attributes,
@@ -31,7 +32,7 @@ const accountFields = {
   contractStart: IsoDate.nullable().optional(),
   renewalDate: IsoDate.nullable().optional(),
   lifecycleStage: LifecycleStage.default("onboarding"),
-  ownerCsm: z.email().nullable().optional().meta({ description: "Email of the owning CSM" }),
+  ownerCsm: EmailAddress.nullable().optional().meta({ description: "Email of the owning CSM" }),
   timezone: TimeZone.nullable().optional(),
   attributes: Attributes.default({}),
 };
@@ -168,7 +169,7 @@ export const AccountListQuery = z.object({
   cursor: ExternalIdCursor.optional(),
   stage: LifecycleStage.optional(),
   tier: Tier.optional(),
-  ownerCsm: z.email().optional(),
+  ownerCsm: EmailAddress.optional(),
 });
 export type AccountListQuery = z.infer<typeof AccountListQuery>;
 
