@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, lifecycleStages, tiers } from "../../../db/schema/index";
 import { EmailAddress } from "../shared/addresses";
-import { decodeCursor, toPage } from "../shared/pagination";
+import { decodeCursor, MAX_ATTRIBUTES_PAGE, toPage } from "../shared/pagination";
 import {
   Attributes,
   ExternalIdCursor,
@@ -165,7 +165,7 @@ export async function findAccountRow(
 }
 
 export const AccountListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: z.coerce.number().int().min(1).max(MAX_ATTRIBUTES_PAGE).default(50),
   cursor: ExternalIdCursor.optional(),
   stage: LifecycleStage.optional(),
   tier: Tier.optional(),

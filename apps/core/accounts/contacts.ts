@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { contactRoles, contacts } from "../../../db/schema/index";
 import { EmailAddress } from "../shared/addresses";
-import { decodeCursor, toPage } from "../shared/pagination";
+import { decodeCursor, MAX_ATTRIBUTES_PAGE, toPage } from "../shared/pagination";
 import { Attributes, ExternalIdCursor, storableText, TimeZone } from "../shared/validators";
 import { findAccountRow } from "./accounts";
 
@@ -88,7 +88,7 @@ export async function upsertContact(
 }
 
 export const ContactListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: z.coerce.number().int().min(1).max(MAX_ATTRIBUTES_PAGE).default(100),
   cursor: ExternalIdCursor.optional(),
   role: ContactRole.optional(),
 });
