@@ -39,7 +39,11 @@ export const MAX_ATTRIBUTES_DEPTH = 8;
 export function attributesProblem(attributes: Record<string, unknown>): string | undefined {
   if (Object.keys(attributes).length > MAX_ATTRIBUTE_KEYS)
     return `must have at most ${MAX_ATTRIBUTE_KEYS} keys`;
-  if (depthOf(attributes) > MAX_ATTRIBUTES_DEPTH)
+  const depth = depthOf(attributes);
+  // Deeper than any request may nest is refused by `storableText`, at the very place: said once, and
+  // never serialized here (JSON.stringify recurses).
+  if (depth >= MAX_JSON_DEPTH) return undefined;
+  if (depth > MAX_ATTRIBUTES_DEPTH)
     return `must not nest objects and arrays more than ${MAX_ATTRIBUTES_DEPTH} levels deep`;
   if (Buffer.byteLength(JSON.stringify(attributes), "utf8") > MAX_ATTRIBUTES_BYTES)
     return `must be at most ${MAX_ATTRIBUTES_BYTES / 1024} KiB as JSON`;
@@ -54,8 +58,8 @@ function depthOf(value: unknown): number {
     if (typeof item.value !== "object" || item.value === null) continue;
     const depth = item.depth + 1;
     deepest = Math.max(deepest, depth);
-    // Deeper than the limit is all the answer needs.
-    if (depth > MAX_ATTRIBUTES_DEPTH) return depth;
+    // Past the request limit is all the answer needs (and keeps a hostile nesting's walk short).
+    if (depth >= MAX_JSON_DEPTH) return depth;
     for (const inner of Object.values(item.value)) stack.push({ value: inner, depth });
   }
   return deepest;
