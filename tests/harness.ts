@@ -16,7 +16,7 @@ import { loadRenderer } from "../apps/core/delivery/render";
 import { type Clock, type Services, systemClock } from "../apps/core/shared/services";
 import { loadFileTemplates } from "../apps/core/templates/files";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
-import { createLogger } from "../apps/logger";
+import { createLogger, type Logger } from "../apps/logger";
 import { createWorker, type WorkerConfig } from "../apps/worker/worker";
 import { type Database, openDatabase } from "../db/client";
 import { migrate } from "../db/migrate";
@@ -70,6 +70,8 @@ export async function startTestStack(
     clock?: Clock;
     /** `VOLANTE_OUTBOUND_ALLOW` of this stack; default loopback. */
     outboundAllow?: string[];
+    /** The services' logger; default warnings and errors to stderr. */
+    log?: Logger;
   } = {},
 ): Promise<TestStack> {
   installQuietRuntime();
@@ -95,7 +97,7 @@ export async function startTestStack(
     // The suites' webhook receivers listen on loopback; the security suite passes [] to see it refused.
     outbound: { allow: options.outboundAllow ?? ["127.0.0.0/8", "::1"] },
     renderer: await loadRenderer(),
-    log: createLogger("warn"),
+    log: options.log ?? createLogger("warn"),
   };
   const workerConfig: WorkerConfig = {
     ...services,

@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, Connection } from "@temporalio/client";
@@ -72,13 +72,18 @@ afterAll(async () => {
 });
 
 describe("npm start", () => {
-  it("starts on embedded defaults, prints its URLs and a key once, stops on Ctrl-C and reuses its data", async () => {
+  it("starts on embedded defaults, prints its URLs, keeps its first key in an owner-only file, stops on Ctrl-C and reuses its data", async () => {
     const first = await startVolante();
     const out = first.output();
     expect(out).toContain(`API docs      http://localhost:${first.port}/docs`);
     expect(out).toMatch(/Temporal UI {3}http:\/\/127\.0\.0\.1:\d+/);
-    const key = /API key {7}(vk_\S+)/.exec(out)?.[1];
-    expect(key).toBeDefined();
+    // Output here is a pipe, not a terminal: the key is in a file only its owner reads, never printed.
+    expect(out).not.toMatch(/vk_/);
+    const keyFile = join(home, "first-api-key");
+    expect(out).toContain(`API key       in ${keyFile}`);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    const key = (await readFile(keyFile, "utf8")).trim();
+    expect(key).toMatch(/^vk_/);
     const base = `http://127.0.0.1:${first.port}`;
     const auth = { authorization: `Bearer ${key}`, "content-type": "application/json" };
     const put = await fetch(`${base}/v1/accounts/acme`, {
@@ -113,7 +118,7 @@ describe("npm start", () => {
     );
 
     const second = await startVolante();
-    expect(second.output()).not.toMatch(/API key {7}vk_/);
+    expect(second.output()).not.toMatch(/vk_/);
     const again = await fetch(`http://127.0.0.1:${second.port}/v1/accounts/acme`, { headers: auth });
     expect(again.status).toBe(200);
     second.child.kill("SIGTERM");

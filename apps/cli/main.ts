@@ -20,7 +20,7 @@ program
     const print = (line: string) => process.stdout.write(`${line}\n`);
     // Loaded on demand: the Temporal SDK is heavy, and the offline commands do not need it.
     const { start } = await import("./start");
-    const running = await start(env, log, print);
+    const running = await start(env, log, print, { terminal: process.stdout.isTTY === true });
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) {

@@ -16,11 +16,17 @@ import { ensureHealthSchedules } from "../core/health/schedules";
 import { checkReadiness } from "../core/shared/readiness";
 import { type Services, systemClock } from "../core/shared/services";
 import { loadFileTemplates } from "../core/templates/files";
-import { countWorkspaces, createWorkspace, ensureWorkspaceForKey } from "../core/workspace/api-keys";
+import {
+  countWorkspaces,
+  createWorkspace,
+  ensureWorkspaceForKey,
+  generateApiKey,
+} from "../core/workspace/api-keys";
 import type { Env } from "../env";
 import type { Logger } from "../logger";
 import { type ProvisionedDevServer, provisionDevServer } from "../temporal/provision";
 import { createWorker } from "../worker/worker";
+import { firstKeyFile, firstKeyLines, keepFirstKey } from "./first-key";
 
 export type Running = { stop(): Promise<void>; apiUrl: string };
 
@@ -28,7 +34,13 @@ export type Running = { stop(): Promise<void>; apiUrl: string };
  * `npm start`: migrate, embedded Temporal unless TEMPORAL_ADDRESS, the worker and the API in one process.
  * Every part started is stopped again, in reverse order, by `stop()`.
  */
-export async function start(env: Env, log: Logger, print: (line: string) => void): Promise<Running> {
+export async function start(
+  env: Env,
+  log: Logger,
+  print: (line: string) => void,
+  /** Whether `print` reaches a terminal: only then is a new API key printed. */
+  options: { terminal: boolean } = { terminal: false },
+): Promise<Running> {
   const startedAt = performance.now();
   const stack: { name: string; stop: () => Promise<unknown> }[] = [];
   const stop = async () => {
@@ -72,7 +84,7 @@ export async function start(env: Env, log: Logger, print: (line: string) => void
     );
     stack.push({ name: "database", stop: () => database.close() });
     await migrate(database);
-    const workspaceNote = await bootstrapWorkspace(env, database.db);
+    const workspaceNote = await bootstrapWorkspace(env, database.db, options.terminal);
     const devServer: ProvisionedDevServer | undefined = await devServerStarting;
     const address = env.TEMPORAL_ADDRESS ?? devServer?.address ?? "";
     const tls = env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY);
@@ -216,7 +228,11 @@ async function isAlive(pid: number): Promise<boolean> {
   return state !== "Z" && state !== "X";
 }
 
-async function bootstrapWorkspace(env: Env, db: Parameters<typeof countWorkspaces>[0]): Promise<string[]> {
+async function bootstrapWorkspace(
+  env: Env,
+  db: Parameters<typeof countWorkspaces>[0],
+  terminal: boolean,
+): Promise<string[]> {
   if (env.VOLANTE_API_KEY) {
     const ensured = await ensureWorkspaceForKey(db, env.VOLANTE_API_KEY);
     if (!ensured.ok) throw new Error(ensured.reason);
@@ -229,12 +245,11 @@ async function bootstrapWorkspace(env: Env, db: Parameters<typeof countWorkspace
   }
   if ((await countWorkspaces(db)) > 0) {
     return [
-      "  API key       printed on first start; make another with `npm run volante -- workspaces create <name>`",
+      `  API key       the first start's is in ${firstKeyFile(env.home)}; make another with \`npm run volante -- keys create --name <name>\``,
     ];
   }
-  const { apiKey } = await createWorkspace(db, "Default");
-  return [
-    `  API key       ${apiKey}`,
-    "                (shown only this once: keep it, or set VOLANTE_API_KEY to choose your own)",
-  ];
+  const apiKey = generateApiKey();
+  await keepFirstKey(env.home, apiKey);
+  await createWorkspace(db, "Default", apiKey);
+  return firstKeyLines(env.home, apiKey, terminal);
 }

@@ -11,7 +11,7 @@ import { patchAccount, putAccount } from "../../core/accounts/save-account";
 import { getAccountDetail } from "../../core/health/queries";
 import { ExternalId } from "../../core/shared/validators";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
-import { ProblemError } from "../problem";
+import { ProblemError, statusOfRefusal } from "../problem";
 
 const AccountParams = z.object({
   externalId: ExternalId.meta({ param: { name: "externalId", in: "path" }, example: "acme" }),
@@ -118,14 +118,14 @@ export function accountsRouter() {
     .openapi(patchAccountRoute, async (c) => {
       const { deps, workspaceId } = c.var;
       const { externalId } = c.req.valid("param");
-      const account = await patchAccount(
-        deps,
-        workspaceId,
-        externalId,
-        c.req.valid("json"),
-        deps.clock.now(),
-      );
-      if (!account) throw notFound(externalId);
-      return c.json(account, 200);
+      const result = await patchAccount(deps, workspaceId, externalId, c.req.valid("json"), deps.clock.now());
+      if (!result.ok && result.refusal === "not_found") throw notFound(externalId);
+      if (!result.ok)
+        throw new ProblemError({
+          status: statusOfRefusal(result.refusal),
+          type: "validation",
+          errors: [{ pointer: result.pointer, message: result.detail }],
+        });
+      return c.json(result.account, 200);
     });
 }

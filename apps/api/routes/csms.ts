@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Csm, CsmInput, listCsms, upsertCsm } from "../../core/escalations/csms";
+import { EmailAddress } from "../../core/shared/addresses";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 
 const putRoute = createRoute({
@@ -10,7 +11,7 @@ const putRoute = createRoute({
   security: bearerSecurity,
   request: {
     params: z.object({
-      email: z.email().meta({ param: { name: "email", in: "path" }, example: "hanako@vendor.example" }),
+      email: EmailAddress.meta({ param: { name: "email", in: "path" }, example: "hanako@vendor.example" }),
     }),
     body: { required: true, content: { "application/json": { schema: CsmInput } } },
   },

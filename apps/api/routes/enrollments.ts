@@ -12,8 +12,12 @@ const IdParam = z.object({
 
 const EnrollRequest = z
   .strictObject({
-    journey: z.string().min(1).meta({ description: "Journey key", example: "onboarding-tech-touch" }),
-    account: z.string().min(1).meta({ description: "Account externalId", example: "acme" }),
+    journey: z
+      .string()
+      .min(1)
+      .max(200)
+      .meta({ description: "Journey key", example: "onboarding-tech-touch" }),
+    account: z.string().min(1).max(200).meta({ description: "Account externalId", example: "acme" }),
   })
   .meta({ id: "EnrollRequest" });
 

@@ -11,6 +11,7 @@ import {
   getEscalation,
   listEscalations,
 } from "../../core/escalations/queries";
+import { EmailAddress } from "../../core/shared/addresses";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { Problem, ProblemError, statusOfRefusal } from "../problem";
 
@@ -104,7 +105,7 @@ const reassignRoute = createRoute({
     params: IdParam,
     body: {
       required: true,
-      content: { "application/json": { schema: z.strictObject({ assignee: z.email() }) } },
+      content: { "application/json": { schema: z.strictObject({ assignee: EmailAddress }) } },
     },
   },
   responses: { 200: one, ...problemResponses(400, 401, 404, 422), ...conflict },

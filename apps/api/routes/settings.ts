@@ -60,7 +60,9 @@ const rotateSecretRoute = createRoute({
 
 export function settingsRouter() {
   return createRouter()
-    .openapi(getRoute, async (c) => c.json(await showSettings(c.var.deps.db, c.var.workspaceId), 200))
+    .openapi(getRoute, async (c) =>
+      c.json(await showSettings(c.var.deps.db, c.var.workspaceId, c.var.deps.log), 200),
+    )
     .openapi(putRoute, async (c) => {
       const result = await putSettings(c.var.deps, c.var.workspaceId, c.req.valid("json"));
       if (!result.ok)

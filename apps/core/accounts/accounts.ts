@@ -2,7 +2,8 @@ import { and, asc, eq, gt } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, lifecycleStages, tiers } from "../../../db/schema/index";
-import { decodeCursor, toPage } from "../shared/pagination";
+import { EmailAddress } from "../shared/addresses";
+import { decodeCursor, MAX_ATTRIBUTES_PAGE, toPage } from "../shared/pagination";
 import {
   Attributes,
   ExternalIdCursor,
@@ -31,7 +32,7 @@ const accountFields = {
   contractStart: IsoDate.nullable().optional(),
   renewalDate: IsoDate.nullable().optional(),
   lifecycleStage: LifecycleStage.default("onboarding"),
-  ownerCsm: z.email().nullable().optional().meta({ description: "Email of the owning CSM" }),
+  ownerCsm: EmailAddress.nullable().optional().meta({ description: "Email of the owning CSM" }),
   timezone: TimeZone.nullable().optional(),
   attributes: Attributes.default({}),
 };
@@ -164,11 +165,11 @@ export async function findAccountRow(
 }
 
 export const AccountListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: z.coerce.number().int().min(1).max(MAX_ATTRIBUTES_PAGE).default(50),
   cursor: ExternalIdCursor.optional(),
   stage: LifecycleStage.optional(),
   tier: Tier.optional(),
-  ownerCsm: z.email().optional(),
+  ownerCsm: EmailAddress.optional(),
 });
 export type AccountListQuery = z.infer<typeof AccountListQuery>;
 

@@ -2,7 +2,8 @@ import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { contactRoles, contacts } from "../../../db/schema/index";
-import { decodeCursor, toPage } from "../shared/pagination";
+import { EmailAddress } from "../shared/addresses";
+import { decodeCursor, MAX_ATTRIBUTES_PAGE, toPage } from "../shared/pagination";
 import { Attributes, ExternalIdCursor, storableText, TimeZone } from "../shared/validators";
 import { findAccountRow } from "./accounts";
 
@@ -11,7 +12,7 @@ export const ContactRole = z.enum(contactRoles).meta({ id: "ContactRole" });
 /** Body of PUT /v1/accounts/{externalId}/contacts/{contactExternalId}. */
 export const ContactInput = storableText(
   z.strictObject({
-    email: z.email(),
+    email: EmailAddress,
     name: z.string().trim().min(1).max(300).nullable().optional(),
     role: ContactRole.default("user"),
     locale: z
@@ -87,7 +88,7 @@ export async function upsertContact(
 }
 
 export const ContactListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: z.coerce.number().int().min(1).max(MAX_ATTRIBUTES_PAGE).default(100),
   cursor: ExternalIdCursor.optional(),
   role: ContactRole.optional(),
 });

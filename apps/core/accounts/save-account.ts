@@ -1,6 +1,7 @@
 import { and, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts } from "../../../db/schema/index";
+import { attributesProblem } from "../shared/validators";
 import { type Account, type AccountInput, type AccountPatch, toAccount } from "./accounts";
 import { changeStage, type StageChange, type StageDeps, startStageJourneys } from "./change-stage";
 
@@ -66,10 +67,15 @@ export async function putAccount(
   return { account, created };
 }
 
+export type PatchAccountResult =
+  | { ok: true; account: Account }
+  | { ok: false; refusal: "not_found" }
+  | { ok: false; refusal: "invalid"; pointer: string; detail: string };
+
 /**
  * PATCH of an account: any subset of its fields, `attributes` merged key by key, in one transaction
- * under the row's lock; a new stage goes through `changeStage` and starts its journeys. Null when
- * there is no such account.
+ * under the row's lock; a new stage goes through `changeStage` and starts its journeys. The merged
+ * attributes are held to the same limits as a PUT's, or many small patches would grow them unbounded.
  */
 export async function patchAccount(
   deps: StageDeps,
@@ -77,8 +83,9 @@ export async function patchAccount(
   externalId: string,
   patch: AccountPatch,
   at: Date,
-): Promise<Account | null> {
+): Promise<PatchAccountResult> {
   const { attributes, lifecycleStage, ...rest } = patch;
+  let tooBig: string | undefined;
   const change = await deps.db.transaction(async (tx) => {
     const [current] = await tx
       .select()
@@ -86,11 +93,14 @@ export async function patchAccount(
       .where(and(eq(accounts.workspaceId, workspaceId), eq(accounts.externalId, externalId)))
       .for("update");
     if (!current) return null;
+    const merged = attributes && { ...current.attributes, ...attributes };
+    tooBig = merged && attributesProblem(merged);
+    if (tooBig) return null;
     const [updated] = await tx
       .update(accounts)
       .set({
         ...rest,
-        ...(attributes ? { attributes: { ...current.attributes, ...attributes } } : {}),
+        ...(merged ? { attributes: merged } : {}),
         updatedAt: at,
       })
       .where(eq(accounts.id, current.id))
@@ -102,7 +112,8 @@ export async function patchAccount(
       { workspaceId, accountId: current.id, stage: lifecycleStage, at },
     );
   });
-  if (!change) return null;
+  if (tooBig) return { ok: false, refusal: "invalid", pointer: "/attributes", detail: tooBig };
+  if (!change) return { ok: false, refusal: "not_found" };
   await startStageJourneys(deps, change);
-  return toAccount(change.account);
+  return { ok: true, account: toAccount(change.account) };
 }

@@ -26,7 +26,8 @@ import { claim, keepPending, outcomeOf, settle, type TouchOutcome, type TouchRow
 export type DeliveryDeps = Pick<
   Services,
   "db" | "outboxDir" | "fileTemplates" | "renderer" | "publicUrl" | "transport" | "clock" | "outbound"
->;
+> &
+  Partial<Pick<Services, "log">>;
 
 export type TouchRequest = {
   workspaceId: string;
@@ -63,7 +64,7 @@ export async function deliverTouch(
   loaded?: RunContext,
 ): Promise<TouchOutcome> {
   const { db } = deps;
-  const context = loaded ?? (await loadRunContext(db, req.workspaceId, req.enrollmentId));
+  const context = loaded ?? (await loadRunContext(db, req.workspaceId, req.enrollmentId, deps.log));
   // A paused journey's touch is decided before it is claimed: no touch record is left, and the run
   // calls again once the journey resumes.
   if (context?.journeyStatus === "paused") return holdWhilePaused(deps, req, context);

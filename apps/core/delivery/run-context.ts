@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts, enrollments, journeys, workspaces } from "../../../db/schema/index";
+import type { Logger } from "../../logger";
 import { type Settings, settingsOf } from "../workspace/settings";
 
 /** What a run's transition and every touch in it need to know: its journey, account and workspace. */
@@ -18,6 +19,7 @@ export async function loadRunContext(
   db: Db,
   workspaceId: string,
   enrollmentId: string,
+  log?: Pick<Logger, "warn">,
 ): Promise<RunContext | undefined> {
   const [row] = await db
     .select({
@@ -33,5 +35,5 @@ export async function loadRunContext(
     .innerJoin(accounts, eq(accounts.id, enrollments.accountId))
     .innerJoin(workspaces, eq(workspaces.id, enrollments.workspaceId))
     .where(and(eq(enrollments.id, enrollmentId), eq(enrollments.workspaceId, workspaceId)));
-  return row && { ...row, settings: settingsOf(row.settings) };
+  return row && { ...row, settings: settingsOf(row.settings, log) };
 }

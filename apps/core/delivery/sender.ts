@@ -1,4 +1,5 @@
 import type { accounts } from "../../../db/schema/index";
+import { mailboxOf } from "../shared/addresses";
 import type { Settings } from "../workspace/settings";
 import type { OwnerCsm } from "./recipients";
 
@@ -19,6 +20,6 @@ export function senderFor(
 
 /** The domain of a sender, for Message-IDs. */
 export function domainOf(from: string | { address: string }): string {
-  const address = typeof from === "string" ? (/<([^>]+)>/.exec(from)?.[1] ?? from) : from.address;
+  const address = typeof from === "string" ? (mailboxOf(from)?.address ?? from) : from.address;
   return address.split("@")[1] ?? "volante.local";
 }

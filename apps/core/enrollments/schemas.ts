@@ -35,11 +35,11 @@ export const TraceEntry = z
 export type TraceEntry = z.infer<typeof TraceEntry>;
 
 export const EnrollmentListQuery = z.object({
-  journey: z.string().optional(),
-  account: z.string().optional(),
+  journey: z.string().max(200).optional(),
+  account: z.string().max(200).optional(),
   status: EnrollmentStatus.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().optional().meta({ description: "`nextCursor` of the previous page" }),
+  cursor: z.string().max(500).optional().meta({ description: "`nextCursor` of the previous page" }),
 });
 export type EnrollmentListQuery = z.infer<typeof EnrollmentListQuery>;
 

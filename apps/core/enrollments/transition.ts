@@ -61,7 +61,7 @@ export async function applyTransition(
 ): Promise<TransitionResult> {
   const { db } = deps;
   // Read once for every effect of the transition; kept current as the effects change the account.
-  const run = await loadRunContext(db, input.workspaceId, input.enrollmentId);
+  const run = await loadRunContext(db, input.workspaceId, input.enrollmentId, deps.log);
   if (!run) throw new PermanentFailure(`no enrollment ${input.enrollmentId}`);
 
   // The interpreter's entries first, then what the effects did (sent, held, notified…).

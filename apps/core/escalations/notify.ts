@@ -29,7 +29,7 @@ export async function notifyEscalation(
   },
 ): Promise<TouchOutcome> {
   const x = n.escalation;
-  const settings = await getSettings(deps.db, x.workspaceId);
+  const settings = await getSettings(deps.db, x.workspaceId, deps.log);
   const base =
     n.stage === "opened"
       ? `escalation:${x.escalationKey}`

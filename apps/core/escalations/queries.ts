@@ -59,7 +59,7 @@ export function toEscalation({ x, account }: EscalationRow): Escalation {
 
 export const EscalationListQuery = z.object({
   status: z.enum(escalationStatuses).optional(),
-  assignee: z.string().optional(),
+  assignee: z.string().max(254).optional(),
   priority: z.enum(escalationPriorities).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });

@@ -45,14 +45,14 @@ export const Scorecard = z
       .strictObject({ red: z.number().min(0).max(100), yellow: z.number().min(0).max(100) })
       .refine((b) => b.red <= b.yellow, { message: "`red` must not be above `yellow`", path: ["red"] }),
     /** Event names that count as outcomes achieved (the ROI measure). */
-    roiEvents: z.array(z.string().min(1)).default(["outcome_achieved"]),
+    roiEvents: z.array(z.string().min(1).max(200)).max(100).default(["outcome_achieved"]),
     /** The account attribute holding the ROI achieved (`roi.attribute`), e.g. set by the CSM after a QBR. */
     roiAttribute: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,99}$/, "must be an attribute name such as roi_achieved")
       .default("roi_achieved"),
     /** Event names that count as meetings held (engagement); they are not product usage. */
-    meetingEvents: z.array(z.string().min(1)).default(["meeting_held"]),
+    meetingEvents: z.array(z.string().min(1).max(200)).max(100).default(["meeting_held"]),
     /** Per tier: weights that replace the measure's default weight. */
     profiles: z
       .partialRecord(

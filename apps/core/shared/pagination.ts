@@ -1,5 +1,11 @@
 import { isUuid } from "./uuid";
 
+/**
+ * Most rows a page of accounts or contacts may hold: each carries attributes of up to 64 KiB, so a
+ * page stays within about 13 MB. Asking for more is a 400 naming `limit`, as any bad query is.
+ */
+export const MAX_ATTRIBUTES_PAGE = 200;
+
 /** Opaque keyset cursors: the sort key of the last row of a page, base64url-encoded. */
 export function encodeCursor(...parts: string[]): string {
   return Buffer.from(parts.join("\u0000"), "utf8").toString("base64url");

@@ -24,9 +24,57 @@ export const ExternalId = z
   // The same class without `\p{…}`, which OpenAPI tools that are not JavaScript (schemathesis) cannot read.
   .meta({ pattern: "^[^\\s/\\u0000-\\u001f\\u007f-\\u009f]+$" });
 
+/** Most an attributes object may weigh as JSON: every list page carries it for each row. */
+export const MAX_ATTRIBUTES_BYTES = 64 * 1024;
+/** Most keys an attributes object may have at its top level. */
+export const MAX_ATTRIBUTE_KEYS = 256;
+/** How deep attributes may nest: facts and branches read them, and none reads deeper. */
+export const MAX_ATTRIBUTES_DEPTH = 8;
+
+/**
+ * Why an attributes object (or an event's properties) is too big to keep, or undefined: at most
+ * `MAX_ATTRIBUTES_BYTES` as JSON, `MAX_ATTRIBUTE_KEYS` keys and `MAX_ATTRIBUTES_DEPTH` levels. A 7 MB
+ * attribute once made every account list weigh 10 MB.
+ */
+export function attributesProblem(attributes: Record<string, unknown>): string | undefined {
+  if (Object.keys(attributes).length > MAX_ATTRIBUTE_KEYS)
+    return `must have at most ${MAX_ATTRIBUTE_KEYS} keys`;
+  const depth = depthOf(attributes);
+  // Deeper than any request may nest is refused by `storableText`, at the very place: said once, and
+  // never serialized here (JSON.stringify recurses).
+  if (depth >= MAX_JSON_DEPTH) return undefined;
+  if (depth > MAX_ATTRIBUTES_DEPTH)
+    return `must not nest objects and arrays more than ${MAX_ATTRIBUTES_DEPTH} levels deep`;
+  if (Buffer.byteLength(JSON.stringify(attributes), "utf8") > MAX_ATTRIBUTES_BYTES)
+    return `must be at most ${MAX_ATTRIBUTES_BYTES / 1024} KiB as JSON`;
+  return undefined;
+}
+
+/** Levels of objects and arrays in `value` (1 for a flat object), walked with its own stack. */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    if (typeof item.value !== "object" || item.value === null) continue;
+    const depth = item.depth + 1;
+    deepest = Math.max(deepest, depth);
+    // Past the request limit is all the answer needs (and keeps a hostile nesting's walk short).
+    if (depth >= MAX_JSON_DEPTH) return depth;
+    for (const inner of Object.values(item.value)) stack.push({ value: inner, depth });
+  }
+  return deepest;
+}
+
 export const Attributes = z
-  .record(z.string(), z.unknown())
-  .meta({ example: { plan: "business", region: "apac" } });
+  .record(z.string().max(200), z.unknown())
+  .superRefine((attributes, ctx) => {
+    const problem = attributesProblem(attributes);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .meta({
+    description: `Free-form facts: at most ${MAX_ATTRIBUTES_BYTES / 1024} KiB as JSON, ${MAX_ATTRIBUTE_KEYS} keys, ${MAX_ATTRIBUTES_DEPTH} levels`,
+    example: { plan: "business", region: "apac" },
+  });
 
 /** A calendar date Postgres can store: it has no year 0 (which the ISO format allows). */
 export const IsoDate = z.iso

@@ -3,10 +3,13 @@ import { parse as parseDuration } from "tinyduration";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { workspaces } from "../../../db/schema/index";
+import type { Logger } from "../../logger";
 import { Tier } from "../accounts/accounts";
+import { Mailbox } from "../shared/addresses";
 import { webhookTargetProblem } from "../shared/outbound";
 import type { Services } from "../shared/services";
 import { TimeZone } from "../shared/validators";
+import { DEFAULT_FROM, withSendableAddresses } from "./stored-addresses";
 
 const Clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM, 00:00–23:59");
 const IsoDuration = z.string().refine((d) => {
@@ -31,22 +34,18 @@ export const Settings = z
               "Slack-compatible incoming webhook: escalations (opened, reminder, SLA breach) and health alerts. A secret: shown masked; sending the masked value back keeps the stored URL",
             example: "https://hooks.slack.com/services/T000/B000/XXXX",
           }),
-        managerEmail: z
-          .email()
-          .nullable()
+        managerEmail: Mailbox.nullable()
           .default(null)
           .meta({ description: "Told when an escalation misses its SLA" }),
       })
       .prefault({}),
     email: z
       .strictObject({
-        from: z
-          .string()
-          .min(3)
-          .max(300)
-          .default("Volante <noreply@volante.local>")
-          .meta({ description: "From of every email, e.g. `Acme CS <cs@acme.example>`" }),
-        replyTo: z.email().nullable().default(null),
+        from: Mailbox.default(DEFAULT_FROM).meta({
+          description:
+            "From of every email: an address, or `Name <address>` such as `Acme CS <cs@acme.example>`",
+        }),
+        replyTo: Mailbox.nullable().default(null),
         csmSenderTiers: z
           .array(Tier)
           .default(["high_touch"])
@@ -79,17 +78,25 @@ export const Settings = z
 export type Settings = z.infer<typeof Settings>;
 
 /** The workspace's settings with every default filled in. */
-export async function getSettings(db: Db, workspaceId: string): Promise<Settings> {
+export async function getSettings(
+  db: Db,
+  workspaceId: string,
+  log?: Pick<Logger, "warn">,
+): Promise<Settings> {
   const [row] = await db
     .select({ settings: workspaces.settings })
     .from(workspaces)
     .where(eq(workspaces.id, workspaceId));
-  return settingsOf(row?.settings);
+  return settingsOf(row?.settings, log);
 }
 
-/** A workspace's stored settings: validated on the way in; parsing again fills defaults added since. */
-export function settingsOf(stored: unknown): Settings {
-  return Settings.parse(stored ?? {});
+/**
+ * A workspace's stored settings: validated on the way in; parsing again fills defaults added since.
+ * Addresses stored before they were checked strictly fall back (`withSendableAddresses` says how),
+ * so an old bad `from` cannot make every read and every send fail.
+ */
+export function settingsOf(stored: unknown, log?: Pick<Logger, "warn">): Settings {
+  return Settings.parse(withSendableAddresses(stored ?? {}, log));
 }
 
 /**
@@ -109,8 +116,12 @@ export function shownSettings(settings: Settings): Settings {
 }
 
 /** GET of the workspace's settings, as the API shows them. */
-export async function showSettings(db: Db, workspaceId: string): Promise<Settings> {
-  return shownSettings(await getSettings(db, workspaceId));
+export async function showSettings(
+  db: Db,
+  workspaceId: string,
+  log?: Pick<Logger, "warn">,
+): Promise<Settings> {
+  return shownSettings(await getSettings(db, workspaceId, log));
 }
 
 export type PutSettingsResult =

@@ -1,4 +1,5 @@
 import type { Transporter } from "nodemailer";
+import { type MailboxAddress, mailboxOf, mailboxProblem } from "../../shared/addresses";
 import { type Links, tracked } from "../links";
 import { type MailResult, sendMail } from "../mailer";
 import type { Rendered } from "../render";
@@ -27,11 +28,21 @@ export type Email = {
   headers: Record<string, string>;
 };
 
-export function sendEmail(target: MailTarget, email: Email): Promise<MailResult> {
+/**
+ * Every address goes to nodemailer as `{ name, address }`, parsed here by the rule settings are saved
+ * with: a stored value can then never add a recipient or a header. One that is not a mailbox fails
+ * the send for good (a retry would not change it).
+ */
+export async function sendEmail(target: MailTarget, email: Email): Promise<MailResult> {
+  const from = asMailbox(email.from);
+  const to = asMailbox(email.to);
+  const replyTo = email.replyTo ? asMailbox(email.replyTo) : undefined;
+  if (!from || !to || (email.replyTo && !replyTo))
+    return { ok: false, reason: "an address of the message is not a single mailbox" };
   return sendMail(target, email.workspaceId, email.name, {
-    from: email.from,
-    ...(email.replyTo ? { replyTo: email.replyTo } : {}),
-    to: email.to,
+    from,
+    ...(replyTo ? { replyTo } : {}),
+    to,
     subject: email.subject,
     ...(email.html !== undefined ? { html: email.html } : {}),
     text: email.text,
@@ -39,6 +50,13 @@ export function sendEmail(target: MailTarget, email: Email): Promise<MailResult>
     date: new Date(email.at),
     headers: email.headers,
   });
+}
+
+function asMailbox(mailbox: string | MailboxAddress): MailboxAddress | undefined {
+  if (typeof mailbox === "string") return mailboxOf(mailbox);
+  if (mailboxProblem(mailbox.address, { displayName: false })) return undefined;
+  // A name (a contact's, a CSM's) is free text: a line break in it is a space in the header.
+  return { name: mailbox.name.replace(/\p{Cc}+/gu, " "), address: mailbox.address };
 }
 
 /** A rendered email to a contact: tracked links and pixel, and the unsubscribe headers when it may carry them. */
