@@ -111,6 +111,9 @@ export async function start(
     const transport = env.SMTP_URL ? createSmtpTransport(env.SMTP_URL) : undefined;
     // Closed after the worker (the stack stops in reverse): its last sends still have their connections.
     if (transport) stack.push({ name: "smtp", stop: async () => transport.close() });
+    // The render threads, likewise closed after the worker's last render.
+    const renderer = await loadRenderer();
+    stack.push({ name: "renderer", stop: () => renderer.close() });
     // Built once; the API, the worker's activities and the startup work all use these.
     const services: Services = {
       db: database.db,
@@ -123,7 +126,7 @@ export async function start(
       publicUrl: apiUrl,
       clock: systemClock,
       outbound: { allow: env.VOLANTE_OUTBOUND_ALLOW },
-      renderer: await loadRenderer(),
+      renderer,
       log,
     };
     const worker = await createWorker({
@@ -146,7 +149,13 @@ export async function start(
       },
     });
 
-    const deps: AppDeps = { ...services, metrics: createMetrics(), info: { database: database.driver } };
+    const deps: AppDeps = {
+      ...services,
+      metrics: createMetrics(),
+      info: { database: database.driver },
+      rateLimits: env.rateLimits,
+      trustProxy: env.VOLANTE_TRUST_PROXY,
+    };
     const app = createApp(deps);
     // Events stored while Temporal was away (or whose routing run failed) are routed now.
     for (const workspaceId of await workspacesWithUnroutedEvents(database.db))

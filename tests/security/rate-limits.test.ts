@@ -223,7 +223,7 @@ describe("the client address", () => {
 describe("in-process requests", () => {
   it("have no address, so the per-address budgets leave them alone and the key's still counts", async () => {
     const app = createApp({ ...stack.deps, rateLimits: { key: perMinute(2), authFailures: perMinute(1) } });
-    const call = (key: string) =>
+    const call = async (key: string) =>
       app.request("/v1/accounts", { headers: { authorization: `Bearer ${key}` } });
     expect(await statuses(() => call("vk_guess"), 3)).toEqual([401, 401, 401]);
     expect(await statuses(() => call(ws.apiKey), 3)).toEqual([200, 200, 429]);

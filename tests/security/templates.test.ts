@@ -270,6 +270,15 @@ describe("the render sandbox", () => {
     expect(again.html).toBe("12121212");
   });
 
+  it("refuses to render a script link that a value brings, which no save-time check can see", async () => {
+    const body = '<p><a href="{{account.attributes.site}}">Your site</a></p>';
+    await expect(
+      renderer.render({ body }, { account: { attributes: { site: "JavaScript:alert(document.cookie)" } } }),
+    ).rejects.toThrow(new RenderError('renders a link to href="javascript:…", which is never sent'));
+    const safe = await renderer.render({ body }, { account: { attributes: { site: "https://acme.example/" } } });
+    expect(safe.html).toBe('<p><a href="https://acme.example/">Your site</a></p>');
+  });
+
   it("renders {{log}} in a template stored before the check as nothing", async () => {
     const rendered = await renderer.render({ body: '<p>a{{log "into the server log"}}b</p>' }, {});
     expect(rendered.html).toBe("<p>ab</p>");

@@ -143,7 +143,11 @@ export function createEngine(partials: Record<string, string>): { run(job: Rende
             renderOne(template.subject, "text", false, context).replace(/\s+/g, " ").trim()
           : undefined;
         const rendered = { ...(subject !== undefined ? { subject } : {}), html, text: htmlToText(html) };
-        return { ok: true, rendered, problems: strict ? strictProblems(template, html) : [] };
+        if (strict) return { ok: true, rendered, problems: strictProblems(template, html) };
+        // Saved templates have none, but a value can still bring one (`href="{{account.attributes.url}}"`).
+        const links = unsafeLinks(html);
+        if (links.length > 0) throw new Error(`renders a link to ${links.join(", ")}, which is never sent`);
+        return { ok: true, rendered, problems: [] };
       } catch (err) {
         return { ok: false, problem: (err as Error).message };
       }
