@@ -275,7 +275,10 @@ describe("the render sandbox", () => {
     await expect(
       renderer.render({ body }, { account: { attributes: { site: "JavaScript:alert(document.cookie)" } } }),
     ).rejects.toThrow(new RenderError('renders a link to href="javascript:…", which is never sent'));
-    const safe = await renderer.render({ body }, { account: { attributes: { site: "https://acme.example/" } } });
+    const safe = await renderer.render(
+      { body },
+      { account: { attributes: { site: "https://acme.example/" } } },
+    );
     expect(safe.html).toBe('<p><a href="https://acme.example/">Your site</a></p>');
   });
 
