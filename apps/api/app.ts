@@ -14,7 +14,7 @@ import { enrollmentsRouter } from "./routes/enrollments";
 import { escalationsRouter } from "./routes/escalations";
 import { eventsRouter } from "./routes/events";
 import { healthRouter } from "./routes/health";
-import { inAppKeysRouter, inAppPublicRouter } from "./routes/in-app";
+import { inAppKeysRouter, inAppPublicRouter, widgetCors } from "./routes/in-app";
 import { journeysRouter } from "./routes/journeys";
 import { outboxRouter } from "./routes/outbox";
 import { publicLinksRouter } from "./routes/public-links";
@@ -35,6 +35,7 @@ export function createApp(deps: AppDeps) {
     await next();
   });
   app.use(httpMetrics());
+  app.use("/in-app/*", widgetCors());
   const limits = rateLimits(deps);
   for (const path of ["/v1/*", "/in-app/*", "/u/*", "/t/*"]) app.use(path, limits.perAddress);
   for (const path of ["/v1/*", "/in-app/*"]) app.use(path, limits.authFailures);

@@ -125,7 +125,11 @@ describe("failed authentication is throttled per client address", () => {
       `/in-app/messages?${new URLSearchParams({ key: keys.publishableKey, account: "acme", contact, hash })}`;
     const wrong = () => api(messages("ceo", "0".repeat(64)), { from: "203.0.113.20" });
     expect(await statuses(wrong, 3)).toEqual([401, 401, 401]);
-    await expectTooMany(await wrong(), /failed authentications/);
+    const limited = await wrong();
+    await expectTooMany(limited, /failed authentications/);
+    // The page that embeds the widget can read the 429 (and its Retry-After), not a CORS error.
+    expect(limited.headers.get("access-control-allow-origin")).toBe("*");
+    expect(limited.headers.get("access-control-expose-headers")).toBe("Retry-After");
     const right = createHmac("sha256", keys.identitySecret).update("acme/ceo").digest("hex");
     await expectTooMany(await api(messages("ceo", right), { from: "203.0.113.20" }), /failed/);
     expect((await api(messages("ceo", right), { from: "203.0.113.21" })).status).toBe(200);

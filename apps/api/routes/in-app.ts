@@ -97,12 +97,13 @@ export function inAppKeysRouter() {
   );
 }
 
-/** The widget's public endpoints and `/widget.js`: no API key, any origin, proved by the contact hash. */
+/**
+ * The widget's public endpoints and `/widget.js`: no API key, proved by the contact hash. Any origin
+ * may call them (`widgetCors`, applied in app.ts ahead of the rate limits, so a 429 reaches the page too).
+ */
 export function inAppPublicRouter() {
   let script: Promise<Buffer> | undefined;
   const router = createRouter();
-  // No cookies or API keys travel on these routes, so allowing every origin exposes nothing.
-  router.use("/in-app/*", cors({ origin: "*", allowMethods: ["GET", "POST"], maxAge: 600 }));
   router.use(
     "/in-app/*",
     bodyLimit({
@@ -151,3 +152,7 @@ export function inAppPublicRouter() {
       });
     });
 }
+
+/** No cookies or API keys travel on the widget's routes, so allowing every origin exposes nothing. */
+export const widgetCors = () =>
+  cors({ origin: "*", allowMethods: ["GET", "POST"], exposeHeaders: ["Retry-After"], maxAge: 600 });
