@@ -1,3 +1,5 @@
+import { mkdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { eq } from "drizzle-orm";
 import { simpleParser } from "mailparser";
@@ -65,6 +67,18 @@ async function traceWhen(id: string, what: string, done: (t: Trace) => boolean):
   }, what);
 }
 
+/**
+ * Keeps the run's history (with its contactsChanged signal) for tests/workflow-replay.test.ts: recorded
+ * once when missing, then committed, so a later workflow change must still replay the wake-up.
+ */
+async function recordHistory(name: string, workflowId: string) {
+  const dir = new URL("./histories/", import.meta.url).pathname;
+  const file = join(dir, `${name}.json`);
+  if (await stat(file).catch(() => null)) return;
+  await mkdir(dir, { recursive: true });
+  await writeFile(file, JSON.stringify(await stack.client.workflow.getHandle(workflowId).fetchHistory()));
+}
+
 const kinds = (t: Trace) => t.trace.filter((e) => e.stepId === "welcome").map((e) => e.kind);
 const mailTo = (address: string) => smtp.mail.filter((m) => m.to.includes(address));
 
@@ -123,6 +137,7 @@ describe("a touch whose contacts come after the account", () => {
     expect(done.trace.find((e) => e.kind === "sent")?.detail).toMatchObject({
       recipients: ["admin@synced.example"],
     });
+    await recordHistory("contacts-changed", enrollment.workflowId);
   });
 
   it("records no recipient after the step's bound when no admin ever comes, and a user does not end the wait", async () => {
