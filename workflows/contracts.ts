@@ -105,6 +105,11 @@ export const accountEventSignal = defineSignal<[AccountEventSignal]>("accountEve
 export const exitSignal = defineSignal<[{ reason: string }]>("exit");
 /** The journey was resumed: a held touch may go out. */
 export const resumeSignal = defineSignal("resume");
+/**
+ * Contacts were saved for the run's account: a touch waiting for its recipients looks again now.
+ * A signal of its own, not `resume`: histories recorded before it never carry it, so they replay alike.
+ */
+export const contactsChangedSignal = defineSignal("contactsChanged");
 /** A CSM resolved an escalation this run waits for. */
 export const escalationResolvedSignal =
   defineSignal<[{ escalationKey: string; resume: boolean; resolution?: string }]>("escalationResolved");
@@ -147,7 +152,10 @@ export type TransitionResult = {
   facts?: Facts;
   /** The index of the touch held because the journey is paused; the run waits for `resume`. */
   heldAt?: number;
-  /** With `heldAt`: the touch is deferred (quiet hours) until this time, not held for a resume. */
+  /**
+   * With `heldAt`: the touch is deferred until this time (quiet hours, or its contacts do not exist
+   * yet), not held for a resume.
+   */
   deferredUntil?: string;
 };
 

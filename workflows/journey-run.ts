@@ -10,6 +10,7 @@ import {
 } from "@temporalio/workflow";
 import {
   accountEventSignal,
+  contactsChangedSignal,
   escalationResolvedSignal,
   exitSignal,
   type JourneyActivities,
@@ -44,6 +45,7 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
   const inbox: Input[] = [];
   const seen = new Set(input.carried?.seenEvents ?? []);
   let resumeRequested = false;
+  let contactsChanged = false;
   let state: RunState | null = input.carried
     ? // A run carried over before runs knew their enrollment learns it here.
       { ...input.carried.state, enrollmentId: input.carried.state.enrollmentId ?? ref.enrollmentId }
@@ -63,6 +65,9 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
   });
   setHandler(resumeSignal, () => {
     resumeRequested = true;
+  });
+  setHandler(contactsChangedSignal, () => {
+    contactsChanged = true;
   });
   setHandler(escalationResolvedSignal, ({ escalationKey, resume, resolution }) => {
     inbox.push({
@@ -163,8 +168,9 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
         currentStep: t.state.cursor,
         ...(t.state.goalReachedAt ? { goalReachedAt: t.state.goalReachedAt } : {}),
       };
-      // A resume that arrives while the activity runs must not be lost: clear it before, never after.
+      // A resume (or new contacts) arriving while the activity runs must not be lost: clear before, never after.
       resumeRequested = false;
+      contactsChanged = false;
       let result = await applyTransition({ ...base, trace: t.trace });
       while (result.heldAt !== undefined) {
         const ends = (i: Input) => {
@@ -172,14 +178,19 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
           return status === "completed" || status === "exited";
         };
         if (result.deferredUntil !== undefined) {
-          // Quiet hours: sleep until the window ends (an ending input still ends the run).
-          await condition(() => inbox.some(ends), Math.max(1, Date.parse(result.deferredUntil) - Date.now()));
+          // Quiet hours, or no recipients yet: sleep until then (an ending input still ends the run).
+          // New contacts look again at once; histories without that signal wait exactly as before.
+          await condition(
+            () => contactsChanged || inbox.some(ends),
+            Math.max(1, Date.parse(result.deferredUntil) - Date.now()),
+          );
         } else {
           await condition(() => resumeRequested || inbox.some(ends));
         }
         const ending = resumeRequested ? undefined : inbox.find(ends);
         if (ending) return { interruptedBy: ending };
         resumeRequested = false;
+        contactsChanged = false;
         // The same trace again (already written, so a no-op) keeps the effects' positions beside their
         // steps; the time is now, so the arbiter judges the send when it really happens.
         result = await applyTransition({ ...base, at: now(), trace: t.trace, from: result.heldAt });

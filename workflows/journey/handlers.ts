@@ -42,7 +42,16 @@ function touch(channel: "email" | "in_app"): Handler<"email" | "in_app"> {
     const touchKey = `${s.id}:${ctx.visit}`;
     return {
       commands: [
-        { type: "send", channel, stepId: s.id, visit: ctx.visit, touchKey, template: s.template, to: s.to },
+        {
+          type: "send",
+          channel,
+          stepId: s.id,
+          visit: ctx.visit,
+          touchKey,
+          template: s.template,
+          to: s.to,
+          ...(s.waitForRecipients !== undefined ? { waitForRecipients: s.waitForRecipients } : {}),
+        },
       ],
       trace: [entry(ctx, s, "touch", { channel, template: s.template, to: s.to, touchKey })],
       after: { kind: "goto", step: ctx.next },

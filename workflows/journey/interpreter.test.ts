@@ -69,6 +69,26 @@ describe("interpreter: step types", () => {
     expect(state).toMatchObject({ status: "completed", finishedAt: T0 });
   });
 
+  it("gives a touch's send the step's bound on waiting for recipients, and none when unset", () => {
+    const j = journey({
+      steps: [
+        { id: "welcome", type: "email", template: "welcome", to: "role:admin", waitForRecipients: "PT5S" },
+        { id: "tip", type: "in_app", template: "tip", to: "role:user", waitForRecipients: "P2D" },
+        { id: "nudge", type: "email", template: "nudge", to: "all_contacts" },
+      ],
+    });
+    const { commands } = drive(j, []);
+    expect(
+      commands.flatMap((c) =>
+        c.type === "send" ? [[c.stepId, c.waitForRecipients, "waitForRecipients" in c]] : [],
+      ),
+    ).toEqual([
+      ["welcome", "PT5S", true],
+      ["tip", "P2D", true],
+      ["nudge", undefined, false],
+    ]);
+  });
+
   it("waits a duration and ignores a timer that fires early", () => {
     const j = journey({
       steps: [

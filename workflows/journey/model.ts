@@ -58,6 +58,8 @@ export type SendCommand = {
   touchKey: string;
   template: string;
   to: string;
+  /** The step's bound on waiting for contacts that do not exist yet; unset: the default (24 h). */
+  waitForRecipients?: string;
 };
 export type EscalateCommand = {
   type: "escalate";

@@ -145,17 +145,28 @@ const stepBase = {
   label: z.string().max(200).optional(),
 };
 
+/**
+ * How long a touch whose contacts do not exist yet waits for them (a CRM sync writes the account
+ * first): a contact saved for the account wakes it; past the bound it records `no recipient`.
+ */
+export const RecipientWait = Duration.describe(
+  "ISO-8601 duration a touch waits for contacts that do not exist yet (default PT24H; PT0S: not at all)",
+);
+export const DEFAULT_RECIPIENT_WAIT = "PT24H";
+
 export const EmailStep = z.strictObject({
   ...stepBase,
   type: z.literal("email"),
   template: TemplateKey,
   to: Recipient,
+  waitForRecipients: RecipientWait.optional(),
 });
 export const InAppStep = z.strictObject({
   ...stepBase,
   type: z.literal("in_app"),
   template: TemplateKey,
   to: Recipient,
+  waitForRecipients: RecipientWait.optional(),
 });
 export const DateFact = z.enum(["renewal_date", "contract_start"]);
 /** Waits a duration, or until a date fact of the account moved by an offset (e.g. 120 days before renewal). */

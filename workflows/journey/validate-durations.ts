@@ -5,8 +5,8 @@ import type { Found, Path } from "./validate-problems";
 
 export function durationProblems(journey: JourneyDefinition): Found[] {
   const problems: Found[] = [];
-  const check = (value: string | undefined, path: Path, signed = false) => {
-    const message = value === undefined ? undefined : durationProblem(value, signed);
+  const check = (value: string | undefined, path: Path, signed = false, zero = false) => {
+    const message = value === undefined ? undefined : durationProblem(value, signed, zero);
     if (message !== undefined) problems.push({ path, message, rule: "bad_duration" });
   };
   if (journey.reentry.policy === "cooldown") check(journey.reentry.cooldown, ["reentry", "cooldown"]);
@@ -18,6 +18,9 @@ export function durationProblems(journey: JourneyDefinition): Found[] {
     }
     if (step.type === "wait_for_event") check(step.timeout, at("timeout"));
     if (step.type === "escalate") check(step.sla, at("sla"));
+    // PT0S is allowed here: a touch that does not wait for its contacts.
+    if (step.type === "email" || step.type === "in_app")
+      check(step.waitForRecipients, at("waitForRecipients"), false, true);
   });
   return problems;
 }
@@ -31,7 +34,7 @@ function withinACentury(duration: string): boolean {
   }
 }
 
-function durationProblem(value: string, signed: boolean): string | undefined {
+function durationProblem(value: string, signed: boolean, zero: boolean): string | undefined {
   // tinyduration accepts a dangling time designator ("P1DT"); ISO-8601 does not.
   if (!isIsoDuration(value, { signed: true }) || value.endsWith("T")) {
     return `"${value}" is not an ISO-8601 duration (e.g. P3D, PT12H, P1M${signed ? ", -P120D" : ""})`;
@@ -40,7 +43,7 @@ function durationProblem(value: string, signed: boolean): string | undefined {
   if (signed) return undefined;
   if (!isIsoDuration(value)) return `"${value}" must not be negative`;
   const { years, months, weeks, days, hours, minutes, seconds } = parseDuration(value);
-  if ([years, months, weeks, days, hours, minutes, seconds].every((part) => !part)) {
+  if (!zero && [years, months, weeks, days, hours, minutes, seconds].every((part) => !part)) {
     return `"${value}" must be longer than zero`;
   }
   return undefined;

@@ -234,6 +234,18 @@ describe("validateJourney", () => {
       expected: [{ pointer: "/steps/1/until/offset", rule: "bad_duration" }],
     },
     {
+      name: "a recipient wait that is not a duration",
+      edit: (j) => Object.assign(step(j, 0), { waitForRecipients: "24h" }),
+      expected: [{ pointer: "/steps/0/waitForRecipients", rule: "bad_duration" }],
+      mentions: '"24h" is not an ISO-8601 duration',
+    },
+    {
+      name: "a negative recipient wait on an in-app step",
+      edit: (j) => Object.assign(step(j, 3), { waitForRecipients: "-PT1H" }),
+      expected: [{ pointer: "/steps/3/waitForRecipients", rule: "bad_duration" }],
+      mentions: "must not be negative",
+    },
+    {
       name: "a reentry cooldown of zero",
       edit: (j) => {
         j.reentry = { policy: "cooldown", cooldown: "P0D" };
@@ -435,6 +447,17 @@ describe("validateJourney", () => {
       "/audience/where/value/1",
       "/exitWhen/0/if/value",
     ]);
+  });
+
+  it("accepts a per-step recipient wait, zero included (record no recipient at once)", () => {
+    const result = validateJourney(
+      draft((j) => {
+        Object.assign(step(j, 0), { waitForRecipients: "PT0S" });
+        Object.assign(step(j, 3), { waitForRecipients: "P2D" });
+      }),
+      templates,
+    );
+    expect(result.problems).toEqual([]);
   });
 
   it("accepts well-typed condition values of every kind of fact", () => {

@@ -23,7 +23,7 @@ export const putAccountRoute = createRoute({
   tags: ["Accounts"],
   summary: "Create or replace an account",
   description:
-    "A new account enters its `lifecycleStage`, and a replaced one enters its stage when it changed: either starts the journeys triggered by that stage, as PATCH does.",
+    "A new account enters its `lifecycleStage`, and a replaced one enters its stage when it changed: either starts the journeys triggered by that stage, as PATCH does. `contacts` (optional) are created or replaced with the account, in the same transaction, so a CRM sync can send both at once and the stage's journeys find them; contacts not listed are kept.",
   security: bearerSecurity,
   request: {
     params: AccountParams,

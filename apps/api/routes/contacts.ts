@@ -1,11 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import {
-  Contact,
-  ContactInput,
-  ContactListQuery,
-  listContacts,
-  putContact,
-} from "../../core/accounts/contacts";
+import { ContactInput } from "../../core/accounts/contact-input";
+import { Contact, ContactListQuery, listContacts, putContact } from "../../core/accounts/contacts";
 import { ExternalId } from "../../core/shared/validators";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError } from "../problem";
@@ -61,7 +56,7 @@ export function contactsRouter() {
     .openapi(putContactRoute, async (c) => {
       const { externalId, contactExternalId } = c.req.valid("param");
       const result = await putContact(
-        c.var.deps.db,
+        c.var.deps,
         c.var.workspaceId,
         externalId,
         contactExternalId,

@@ -13,6 +13,7 @@ import {
   storableText,
   TimeZone,
 } from "../shared/validators";
+import { AccountContacts } from "./contact-input";
 
 export const Tier = z.enum(tiers).meta({ id: "Tier" });
 export const LifecycleStage = z.enum(lifecycleStages).meta({ id: "LifecycleStage" });
@@ -38,7 +39,9 @@ const accountFields = {
 };
 
 /** Body of PUT /v1/accounts/{externalId}: the whole account. */
-export const AccountInput = storableText(z.strictObject(accountFields)).meta({ id: "AccountInput" });
+export const AccountInput = storableText(
+  z.strictObject({ ...accountFields, contacts: AccountContacts.optional() }),
+).meta({ id: "AccountInput" });
 export type AccountInput = z.infer<typeof AccountInput>;
 
 /** Body of PATCH /v1/accounts/{externalId}: any subset; `attributes` are merged key by key. */

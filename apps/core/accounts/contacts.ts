@@ -1,29 +1,12 @@
 import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
-import { contactRoles, contacts } from "../../../db/schema/index";
-import { EmailAddress } from "../shared/addresses";
+import { contacts } from "../../../db/schema/index";
+import { type WakeDeps, wakeRunsWaitingForContacts } from "../enrollments/wake-for-contacts";
 import { decodeCursor, MAX_ATTRIBUTES_PAGE, toPage } from "../shared/pagination";
-import { Attributes, ExternalIdCursor, storableText, TimeZone } from "../shared/validators";
+import { ExternalIdCursor } from "../shared/validators";
 import { findAccountRow } from "./accounts";
-
-export const ContactRole = z.enum(contactRoles).meta({ id: "ContactRole" });
-
-/** Body of PUT /v1/accounts/{externalId}/contacts/{contactExternalId}. */
-export const ContactInput = storableText(
-  z.strictObject({
-    email: EmailAddress,
-    name: z.string().trim().min(1).max(300).nullable().optional(),
-    role: ContactRole.default("user"),
-    locale: z
-      .string()
-      .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a BCP 47 language tag such as en or ja-JP")
-      .default("en"),
-    timezone: TimeZone.nullable().optional(),
-    attributes: Attributes.default({}),
-  }),
-).meta({ id: "ContactInput" });
-export type ContactInput = z.infer<typeof ContactInput>;
+import { type AccountContacts, type ContactInput, ContactRole } from "./contact-input";
 
 export const Contact = z
   .object({
@@ -94,17 +77,64 @@ export const ContactListQuery = z.object({
 });
 export type ContactListQuery = z.infer<typeof ContactListQuery>;
 
-/** PUT of a contact: creates or replaces it on the account; null when there is no such account. */
-export async function putContact(
+/**
+ * Creates or replaces several contacts of an account in one statement (the `contacts` of an account's
+ * PUT; pass its transaction as `db`).
+ */
+export async function upsertContacts(
   db: Db,
+  account: AccountRef,
+  list: AccountContacts,
+  at: Date,
+): Promise<void> {
+  if (list.length === 0) return;
+  const excluded = (column: { name: string }) => sql`excluded.${sql.identifier(column.name)}`;
+  await db
+    .insert(contacts)
+    .values(
+      list.map((c) => ({
+        workspaceId: account.workspaceId,
+        accountId: account.id,
+        externalId: c.externalId,
+        email: c.email,
+        name: c.name ?? null,
+        role: c.role,
+        locale: c.locale,
+        timezone: c.timezone ?? null,
+        attributes: c.attributes,
+      })),
+    )
+    .onConflictDoUpdate({
+      target: [contacts.accountId, contacts.externalId],
+      set: {
+        email: excluded(contacts.email),
+        name: excluded(contacts.name),
+        role: excluded(contacts.role),
+        locale: excluded(contacts.locale),
+        timezone: excluded(contacts.timezone),
+        attributes: excluded(contacts.attributes),
+        updatedAt: at,
+      },
+    });
+}
+
+/**
+ * PUT of a contact: creates or replaces it on the account, then wakes the account's runs whose touch
+ * waits for recipients. Null when there is no such account.
+ */
+export async function putContact(
+  deps: WakeDeps,
   workspaceId: string,
   accountExternalId: string,
   externalId: string,
   input: ContactInput,
   at: Date,
 ): Promise<{ contact: Contact; created: boolean } | null> {
-  const account = await findAccountRow(db, workspaceId, accountExternalId);
-  return account ? upsertContact(db, account, externalId, input, at) : null;
+  const account = await findAccountRow(deps.db, workspaceId, accountExternalId);
+  if (!account) return null;
+  const saved = await upsertContact(deps.db, account, externalId, input, at);
+  await wakeRunsWaitingForContacts(deps, account.id);
+  return saved;
 }
 
 /** A page of an account's contacts in externalId order; null when there is no such account. */

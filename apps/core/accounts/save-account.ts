@@ -1,12 +1,14 @@
 import { and, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts } from "../../../db/schema/index";
+import { wakeRunsWaitingForContacts } from "../enrollments/wake-for-contacts";
 import { attributesProblem } from "../shared/validators";
 import { type Account, type AccountInput, type AccountPatch, toAccount } from "./accounts";
 import { changeStage, type StageChange, type StageDeps, startStageJourneys } from "./change-stage";
+import { upsertContacts } from "./contacts";
 
 /**
- * Creates or replaces an account in one transaction. Its stage goes through `changeStage`, so
+ * Creates or replaces an account, and its `contacts` if given, in one transaction. Its stage goes through `changeStage`, so
  * `change.entered` says whether it entered one: a new account enters its stage, a replaced one only
  * when the stage changed. Starts no journeys (`putAccount` does).
  */
@@ -39,6 +41,8 @@ export async function upsertAccount(
       })
       .returning({ ...getTableColumns(accounts), created: sql<boolean>`(xmax = 0)` });
     if (!row) throw new Error("account upsert returned nothing");
+    // With the account, so the journeys its stage starts find them (a CRM sync sends both at once).
+    await upsertContacts(tx as unknown as Db, row, input.contacts ?? [], at);
     const { created, ...inserted } = row;
     const change: StageChange | null = created
       ? { account: inserted, from: null, entered: true }
@@ -53,7 +57,8 @@ export async function upsertAccount(
 
 /**
  * PUT of an account: creates or replaces it, and starts the journeys of the stage it entered (a new
- * account enters its `lifecycleStage`; a replaced one only when the stage changed, as PATCH).
+ * account enters its `lifecycleStage`; a replaced one only when the stage changed, as PATCH). Its
+ * `contacts` are saved with it and wake the account's runs waiting for recipients.
  */
 export async function putAccount(
   deps: StageDeps,
@@ -64,6 +69,7 @@ export async function putAccount(
 ): Promise<{ account: Account; created: boolean }> {
   const { account, created, change } = await upsertAccount(deps.db, workspaceId, externalId, input, at);
   await startStageJourneys(deps, change);
+  if (input.contacts?.length) await wakeRunsWaitingForContacts(deps, change.account.id);
   return { account, created };
 }
 

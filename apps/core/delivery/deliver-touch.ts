@@ -6,6 +6,7 @@ import { storeInAppMessage } from "./channels/in-app";
 import { csmMailFacts, type Decision, decide, type SendFacts, TRANSACTIONAL } from "./decide";
 import { linksFor } from "./links";
 import { type MessageSubject, messageContext } from "./message-context";
+import { recipientsOrWait } from "./recipient-wait";
 import { ownerCsmOf, type Person, recipients } from "./recipients";
 import { pickLocale, renderMessage } from "./render";
 import { doneFor, recordGaveUp, release, reserve, settleSend } from "./reservations";
@@ -41,6 +42,8 @@ export type TouchRequest = {
   at: string;
   /** The activity attempt: a transient SMTP failure is retried until SMTP_ATTEMPTS, then recorded. */
   attempt?: number;
+  /** How long to wait for contacts that do not exist yet (recipient-wait.ts); unset: 24 h. */
+  waitForRecipients?: string;
 };
 
 /**
@@ -53,7 +56,8 @@ export const SMTP_ATTEMPTS = 12;
 /**
  * Sends one journey touch to every contact its `to` names, exactly once each, through the arbiter.
  * Contacts in quiet hours are deferred: the outcome says until when, the touch stays pending, and
- * the run calls again then (contacts already done are skipped). While the journey is paused the
+ * the run calls again then (contacts already done are skipped). So is a touch whose contacts do not
+ * exist yet, up to its bound (recipient-wait.ts). While the journey is paused the
  * touch is held: nothing is sent or recorded, and the run calls again once resumed.
  * `loaded`: the run's context when the caller already read it (a transition reads it once for all
  * its touches).
@@ -83,8 +87,9 @@ export async function deliverTouch(
   if (!context) return settle(deps, row, "failed", "enrollment not found", {});
   const { account, settings } = context;
 
-  const people = await recipients(db, account, req.to);
-  if (people.length === 0) return settle(deps, row, "skipped", `no recipient for ${req.to}`, {});
+  const found = await recipientsOrWait(deps, account, row, req);
+  if ("outcome" in found) return found.outcome;
+  const { people } = found;
 
   const copy = await findTemplate(db, deps.fileTemplates, req.workspaceId, req.template);
   if (!copy) return settle(deps, row, "failed", `unknown template ${req.template}`, {});

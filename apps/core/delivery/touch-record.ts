@@ -13,7 +13,7 @@ export type TouchOutcome = {
   status: "sent" | "skipped" | "failed" | "deferred" | "held";
   /** Why the touch is not sent (held: `journey_paused`). */
   reason?: string;
-  /** When deferred (quiet hours): call again at this time. */
+  /** When deferred (quiet hours, or waiting for its recipients): call again at this time. */
   until?: string;
   /** The arbiter's decision for every recipient. */
   decisions?: Decision[];

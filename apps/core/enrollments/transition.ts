@@ -14,6 +14,7 @@ import type { LifecycleStage } from "../accounts/accounts";
 import { changeStage } from "../accounts/change-stage";
 import { accountFacts } from "../accounts/facts";
 import { type DeliveryDeps, deliverTouch } from "../delivery/deliver-touch";
+import { WAITING_FOR_RECIPIENTS } from "../delivery/recipient-wait";
 import { loadRunContext, type RunContext } from "../delivery/run-context";
 import { webhookStepOnce } from "../delivery/webhooks";
 import { notifyEscalation } from "../escalations/notify";
@@ -90,6 +91,9 @@ export async function applyTransition(
             to: command.to,
             at: input.at,
             attempt,
+            ...(command.waitForRecipients !== undefined
+              ? { waitForRecipients: command.waitForRecipients }
+              : {}),
           },
           run,
         );
@@ -103,6 +107,20 @@ export async function applyTransition(
             position: slot(command.stepId, ["touch"], 6),
           });
           heldAt = i;
+          break;
+        }
+        if (outcome.status === "deferred" && outcome.reason === WAITING_FOR_RECIPIENTS) {
+          // No contact for `to` yet: the run sleeps until the bound, or until contacts are saved.
+          // One entry however often it wakes: every call names the same bound.
+          trace.push({
+            at: input.at,
+            stepId: command.stepId,
+            kind: WAITING_FOR_RECIPIENTS,
+            detail: { touchKey: command.touchKey, to: command.to, until: outcome.until },
+            position: slot(command.stepId, ["touch"], 4),
+          });
+          heldAt = i;
+          deferredUntil = outcome.until;
           break;
         }
         if (outcome.status === "deferred") {

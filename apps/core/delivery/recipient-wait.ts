@@ -1,0 +1,57 @@
+import type { accounts } from "../../../db/schema/index";
+import { DEFAULT_RECIPIENT_WAIT } from "../../../workflows/journey/schema";
+import { addDuration } from "../../../workflows/journey/time";
+import type { Services } from "../shared/services";
+import { type Person, recipients } from "./recipients";
+import { keepPending, settle, type TouchOutcome, type TouchRow } from "./touch-record";
+
+/**
+ * A touch whose contacts do not exist yet (a CRM sync writes the account first, its contacts a moment
+ * later) waits for them up to its step's bound: the touch stays pending, marked with until when, and
+ * the run sleeps as it does for quiet hours. A contact saved for the account wakes it
+ * (enrollments/wake-for-contacts.ts); past the bound the touch records `no recipient`.
+ */
+
+/** The reason of a touch deferred because its recipients do not exist yet. */
+export const WAITING_FOR_RECIPIENTS = "waiting_for_recipients";
+
+type Waiting = { waitingForRecipients?: { until?: string } };
+
+/**
+ * The people `to` names, or how the touch ends for now when there are none: deferred until the bound
+ * (the first call sets it, later calls keep it), then skipped. The owner CSM is not waited for: no
+ * contact write names one.
+ */
+export async function recipientsOrWait(
+  deps: Pick<Services, "db" | "clock">,
+  account: typeof accounts.$inferSelect,
+  row: TouchRow,
+  req: { to: string; at: string; waitForRecipients?: string },
+): Promise<{ people: Person[] } | { outcome: TouchOutcome }> {
+  const people = await recipients(deps.db, account, req.to);
+  if (people.length > 0) return { people };
+  const noRecipient = `no recipient for ${req.to}`;
+  if (req.to === "owner_csm") return { outcome: await settle(deps, row, "skipped", noRecipient, {}) };
+
+  const until =
+    (row.delivery as Waiting).waitingForRecipients?.until ??
+    addDuration(req.at, req.waitForRecipients ?? DEFAULT_RECIPIENT_WAIT);
+  if (Date.parse(req.at) >= Date.parse(until)) {
+    return { outcome: await settle(deps, row, "skipped", noRecipient, { waitedUntil: until }) };
+  }
+  // Marked before looking again: a contact saved meanwhile is either seen now, or its write finds
+  // this touch waiting and wakes the run (see wake-for-contacts.ts). Either way it is not missed.
+  await keepPending(deps, row, { waitingForRecipients: { until } });
+  const arrived = await recipients(deps.db, account, req.to);
+  if (arrived.length > 0) return { people: arrived };
+  return {
+    outcome: {
+      status: "deferred",
+      reason: WAITING_FOR_RECIPIENTS,
+      until,
+      recipients: [],
+      duplicate: false,
+      messageIds: [],
+    },
+  };
+}
