@@ -177,11 +177,12 @@ describe("POST /v1/events", () => {
 
       // Inside a caller's transaction (the in-app endpoints) the retry runs on a savepoint.
       const inTx = await db.transaction((tx) =>
-        ingestEvents(tx, refusing.workspaceId, [
-          event("t-1"),
-          event("t-2", { name: "poison" }),
-          event("t-3"),
-        ]),
+        ingestEvents(
+          tx,
+          refusing.workspaceId,
+          [event("t-1"), event("t-2", { name: "poison" }), event("t-3")],
+          new Date(),
+        ),
       );
       expect(inTx).toMatchObject({ accepted: 2, rejected: 1 });
     } finally {
@@ -194,9 +195,12 @@ describe("POST /v1/events", () => {
     const away = await stack.newWorkspace();
     await away.request("PUT", "/v1/accounts/initech", { name: "Initech" });
     // Stored, but the routing workflow could not be started: nothing folded the login in.
-    const stored = await ingestEvents(stack.database.db, away.workspaceId, [
-      event("lost-1", { account: "initech", name: "login", occurredAt: "2026-11-18T08:00:00Z" }),
-    ]);
+    const stored = await ingestEvents(
+      stack.database.db,
+      away.workspaceId,
+      [event("lost-1", { account: "initech", name: "login", occurredAt: "2026-11-18T08:00:00Z" })],
+      new Date(),
+    );
     await stack.database.db
       .update(events)
       .set({ receivedAt: new Date(Date.now() - 5 * 60_000) })
