@@ -4,26 +4,46 @@ import type { Db } from "../../../db/client";
 import { contactRoles, contacts } from "../../../db/schema/index";
 import { EmailAddress } from "../shared/addresses";
 import { decodeCursor, MAX_ATTRIBUTES_PAGE, toPage } from "../shared/pagination";
-import { Attributes, ExternalIdCursor, storableText, TimeZone } from "../shared/validators";
+import {
+  Attributes,
+  attributesProblem,
+  ExternalIdCursor,
+  storableText,
+  TimeZone,
+} from "../shared/validators";
 import { findAccountRow } from "./accounts";
+import { restoreUnsubscribes } from "./erased-addresses";
 
 export const ContactRole = z.enum(contactRoles).meta({ id: "ContactRole" });
 
-/** Body of PUT /v1/accounts/{externalId}/contacts/{contactExternalId}. */
-export const ContactInput = storableText(
-  z.strictObject({
-    email: EmailAddress,
-    name: z.string().trim().min(1).max(300).nullable().optional(),
-    role: ContactRole.default("user"),
-    locale: z
-      .string()
-      .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a BCP 47 language tag such as en or ja-JP")
-      .default("en"),
-    timezone: TimeZone.nullable().optional(),
-    attributes: Attributes.default({}),
-  }),
-).meta({ id: "ContactInput" });
+const contactFields = {
+  email: EmailAddress,
+  name: z.string().trim().min(1).max(300).nullable().optional(),
+  role: ContactRole.default("user"),
+  locale: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a BCP 47 language tag such as en or ja-JP")
+    .default("en"),
+  timezone: TimeZone.nullable().optional(),
+  attributes: Attributes.default({}),
+};
+
+/** Body of PUT /v1/accounts/{externalId}/contacts/{contactExternalId}: the whole contact. */
+export const ContactInput = storableText(z.strictObject(contactFields)).meta({ id: "ContactInput" });
 export type ContactInput = z.infer<typeof ContactInput>;
+
+/** Body of PATCH of a contact: any subset; `attributes` are merged key by key. */
+export const ContactPatch = storableText(
+  z.strictObject({
+    email: contactFields.email.optional(),
+    name: contactFields.name,
+    role: ContactRole.optional(),
+    locale: contactFields.locale.removeDefault().optional(),
+    timezone: contactFields.timezone,
+    attributes: Attributes.optional(),
+  }),
+).meta({ id: "ContactPatch" });
+export type ContactPatch = z.infer<typeof ContactPatch>;
 
 export const Contact = z
   .object({
@@ -60,6 +80,10 @@ function toContact(row: ContactRow, accountExternalId: string): Contact {
 
 export type AccountRef = { id: string; workspaceId: string; externalId: string };
 
+/**
+ * Creates or replaces a contact. A new address (a new contact, or a changed email) gets back the
+ * unsubscribes of an erased contact that had it; an unchanged one keeps what its person chose since.
+ */
 export async function upsertContact(
   db: Db,
   account: AccountRef,
@@ -75,16 +99,75 @@ export async function upsertContact(
     timezone: input.timezone ?? null,
     attributes: input.attributes,
   };
-  const [row] = await db
-    .insert(contacts)
-    .values({ workspaceId: account.workspaceId, accountId: account.id, externalId, ...values })
-    .onConflictDoUpdate({
-      target: [contacts.accountId, contacts.externalId],
-      set: { ...values, updatedAt: at },
-    })
-    .returning({ ...getTableColumns(contacts), created: sql<boolean>`(xmax = 0)` });
-  if (!row) throw new Error("contact upsert returned nothing");
-  return { contact: toContact(row, account.externalId), created: Boolean(row.created) };
+  return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ email: contacts.email })
+      .from(contacts)
+      .where(and(eq(contacts.accountId, account.id), eq(contacts.externalId, externalId)))
+      .for("update");
+    const [row] = await tx
+      .insert(contacts)
+      .values({ workspaceId: account.workspaceId, accountId: account.id, externalId, ...values })
+      .onConflictDoUpdate({
+        target: [contacts.accountId, contacts.externalId],
+        set: { ...values, updatedAt: at },
+      })
+      .returning({ ...getTableColumns(contacts), created: sql<boolean>`(xmax = 0)` });
+    if (!row) throw new Error("contact upsert returned nothing");
+    if (!sameAddress(before?.email, row.email)) await restoreUnsubscribes(tx as unknown as Db, row);
+    return { contact: toContact(row, account.externalId), created: Boolean(row.created) };
+  });
+}
+
+function sameAddress(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.toLowerCase() === b.toLowerCase();
+}
+
+export type PatchContactResult =
+  | { ok: true; contact: Contact }
+  | { ok: false; refusal: "not_found"; detail: string }
+  | { ok: false; refusal: "invalid"; pointer: string; detail: string };
+
+/**
+ * PATCH of a contact: only the fields given change, `attributes` merged key by key (held to a PUT's
+ * limits once merged), in one transaction under the row's lock.
+ */
+export async function patchContact(
+  db: Db,
+  workspaceId: string,
+  accountExternalId: string,
+  externalId: string,
+  patch: ContactPatch,
+  at: Date,
+): Promise<PatchContactResult> {
+  const account = await findAccountRow(db, workspaceId, accountExternalId);
+  if (!account)
+    return { ok: false, refusal: "not_found", detail: `No account with externalId "${accountExternalId}".` };
+  const { attributes, ...rest } = patch;
+  return db.transaction(async (tx): Promise<PatchContactResult> => {
+    const [current] = await tx
+      .select()
+      .from(contacts)
+      .where(and(eq(contacts.accountId, account.id), eq(contacts.externalId, externalId)))
+      .for("update");
+    if (!current)
+      return {
+        ok: false,
+        refusal: "not_found",
+        detail: `No contact "${externalId}" on account "${accountExternalId}".`,
+      };
+    const merged = attributes && { ...current.attributes, ...attributes };
+    const tooBig = merged && attributesProblem(merged);
+    if (tooBig) return { ok: false, refusal: "invalid", pointer: "/attributes", detail: tooBig };
+    const [updated] = await tx
+      .update(contacts)
+      .set({ ...rest, ...(merged ? { attributes: merged } : {}), updatedAt: at })
+      .where(eq(contacts.id, current.id))
+      .returning();
+    if (!updated) throw new Error("contact update returned nothing");
+    if (!sameAddress(current.email, updated.email)) await restoreUnsubscribes(tx as unknown as Db, updated);
+    return { ok: true, contact: toContact(updated, account.externalId) };
+  });
 }
 
 export const ContactListQuery = z.object({
