@@ -11,7 +11,7 @@ import {
   stageChanges,
   touches,
 } from "../../../db/schema/index";
-import { decodeCursor, encodeCursor, toPage } from "../shared/pagination";
+import { decodeCursor, encodeCursor, MAX_ATTRIBUTES_PAGE, toPage } from "../shared/pagination";
 import { isUuid } from "../shared/uuid";
 import { type AccountRow, findAccountRow, LifecycleStage } from "./accounts";
 
@@ -41,7 +41,8 @@ function parseCursor(cursor: string): Key | undefined {
 }
 
 export const TimelineQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  // Events carry properties of up to 64 KiB, as accounts carry attributes.
+  limit: z.coerce.number().int().min(1).max(MAX_ATTRIBUTES_PAGE).default(50),
   cursor: z
     .string()
     .refine((c) => parseCursor(c) !== undefined, "is not a cursor returned by this list")
