@@ -241,7 +241,12 @@ describe("system endpoints", () => {
         "/v1/outbox",
       ]),
     );
-    expect(Object.keys(doc.paths["/v1/accounts/{externalId}"] ?? {}).sort()).toEqual(["get", "patch", "put"]);
+    expect(Object.keys(doc.paths["/v1/accounts/{externalId}"] ?? {}).sort()).toEqual([
+      "delete",
+      "get",
+      "patch",
+      "put",
+    ]);
   });
 
   it("serves the docs page and its assets without a CDN", async () => {

@@ -121,6 +121,7 @@ describe("POST /v1/events", () => {
         // Year 1 in its own offset, year 0 in UTC.
         event("n-5", { occurredAt: "0001-01-01T00:30:00+01:00" }),
         event("n-6\u0000"),
+        // Storable, but more than a day ahead of the clock (issue 15): refused by the same rule.
         event("n-7", { occurredAt: "9999-12-31T23:59:59Z" }),
       ],
     });
@@ -133,7 +134,7 @@ describe("POST /v1/events", () => {
       "rejected",
       "rejected",
       "rejected",
-      "accepted",
+      "rejected",
     ]);
     expect(body.results.flatMap((r) => (r.errors ?? []).map((e) => e.pointer))).toEqual([
       "/events/1/name",
@@ -141,6 +142,7 @@ describe("POST /v1/events", () => {
       "/events/3/properties/nested/text",
       "/events/4/occurredAt",
       "/events/5/id",
+      "/events/6/occurredAt",
     ]);
     await routed(body);
   });
@@ -177,11 +179,12 @@ describe("POST /v1/events", () => {
 
       // Inside a caller's transaction (the in-app endpoints) the retry runs on a savepoint.
       const inTx = await db.transaction((tx) =>
-        ingestEvents(tx, refusing.workspaceId, [
-          event("t-1"),
-          event("t-2", { name: "poison" }),
-          event("t-3"),
-        ]),
+        ingestEvents(
+          tx,
+          refusing.workspaceId,
+          [event("t-1"), event("t-2", { name: "poison" }), event("t-3")],
+          new Date(),
+        ),
       );
       expect(inTx).toMatchObject({ accepted: 2, rejected: 1 });
     } finally {
@@ -194,9 +197,12 @@ describe("POST /v1/events", () => {
     const away = await stack.newWorkspace();
     await away.request("PUT", "/v1/accounts/initech", { name: "Initech" });
     // Stored, but the routing workflow could not be started: nothing folded the login in.
-    const stored = await ingestEvents(stack.database.db, away.workspaceId, [
-      event("lost-1", { account: "initech", name: "login", occurredAt: "2026-11-18T08:00:00Z" }),
-    ]);
+    const stored = await ingestEvents(
+      stack.database.db,
+      away.workspaceId,
+      [event("lost-1", { account: "initech", name: "login", occurredAt: "2026-11-18T08:00:00Z" })],
+      new Date(),
+    );
     await stack.database.db
       .update(events)
       .set({ receivedAt: new Date(Date.now() - 5 * 60_000) })

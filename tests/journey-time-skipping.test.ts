@@ -305,9 +305,12 @@ describe("journey runtime on the time-skipping server", () => {
 
     const [byStage] = await onStageEntered(deps, workspaceId, accountId, "onboarding");
     const [byBand] = await onHealthBandEntered(deps, workspaceId, accountId, "red");
-    const ingested = await ingestEvents(database.db, workspaceId, [
-      { id: "trial-1", account: "triggers", name: "trial_started", occurredAt: new Date().toISOString() },
-    ]);
+    const ingested = await ingestEvents(
+      database.db,
+      workspaceId,
+      [{ id: "trial-1", account: "triggers", name: "trial_started", occurredAt: new Date().toISOString() }],
+      new Date(),
+    );
     await routeEventsToRuns(deps, workspaceId, ingested.storedIds);
     const byManual = await enroll(deps, { workspaceId, journeyId: manual, accountId, trigger: "manual" });
     expect([byStage?.enrolled, byBand?.enrolled, byManual.enrolled]).toEqual([true, true, true]);
@@ -413,9 +416,12 @@ describe("journey runtime on the time-skipping server", () => {
     expect((await enrollmentRow(outcome.enrollment.id))?.status).toBe("held");
     expect((await touchRows(outcome.enrollment.id)).map((t) => t.touchKey)).toEqual(["once:1"]);
 
-    const ingested = await ingestEvents(database.db, workspaceId, [
-      { id: "churn-1", account: "exits", name: "churned", occurredAt: new Date().toISOString() },
-    ]);
+    const ingested = await ingestEvents(
+      database.db,
+      workspaceId,
+      [{ id: "churn-1", account: "exits", name: "churned", occurredAt: new Date().toISOString() }],
+      new Date(),
+    );
     await routeEventsToRuns(deps, workspaceId, ingested.storedIds);
     const final = await handle.result();
     expect(final).toMatchObject({ status: "exited", exitReason: "exit_event:churned" });

@@ -78,6 +78,7 @@ async function storeEvents(
     s.database.db,
     s.workspaceId,
     items.map((i) => ({ ...i, occurredAt: at })),
+    new Date(at),
   );
   expect(ingested.accepted).toBe(items.length);
   return ingested.storedIds;

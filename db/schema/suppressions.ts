@@ -15,8 +15,11 @@ export const suppressions = pgTable(
       .notNull()
       .references(() => contacts.id, { onDelete: "cascade" }),
     category: text("category").notNull(),
-    /** How it happened: the preferences page, a one-click List-Unsubscribe POST, or the API. */
-    source: text("source", { enum: ["page", "one_click", "api"] }).notNull(),
+    /**
+     * How it happened: the preferences page, a one-click List-Unsubscribe POST, the API, or carried
+     * over from an erased contact with the same address (erased_addresses).
+     */
+    source: text("source", { enum: ["page", "one_click", "api", "erased_address"] }).notNull(),
     ...timestamps,
   },
   (t) => [uniqueIndex("suppressions_contact_category_key").on(t.contactId, t.category)],

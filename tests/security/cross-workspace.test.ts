@@ -51,6 +51,22 @@ const fixtures: Record<string, Fixture> = {
     expect: 201,
     upsert: true,
   },
+  "DELETE /v1/accounts/{externalId}": { call: (i) => ({ path: `/v1/accounts/${i.account}` }), expect: 404 },
+  "GET /v1/accounts/{externalId}/timeline": {
+    call: (i) => ({ path: `/v1/accounts/${i.account}/timeline` }),
+    expect: 404,
+  },
+  "PATCH /v1/accounts/{externalId}/contacts/{contactExternalId}": {
+    call: (i) => ({
+      path: `/v1/accounts/${i.account}/contacts/${i.contact}`,
+      body: { email: "spy@b.example" },
+    }),
+    expect: 404,
+  },
+  "DELETE /v1/accounts/{externalId}/contacts/{contactExternalId}": {
+    call: (i) => ({ path: `/v1/accounts/${i.account}/contacts/${i.contact}` }),
+    expect: 404,
+  },
   "GET /v1/accounts/{externalId}/contacts": {
     call: (i) => ({ path: `/v1/accounts/${i.account}/contacts` }),
     expect: 404,
@@ -186,6 +202,7 @@ async function snapshotOfA(): Promise<Record<string, unknown>> {
     `/v1/accounts/${ids.account}/contacts`,
     `/v1/accounts/${ids.account}/renewals`,
     `/v1/accounts/${ids.account}/health`,
+    `/v1/accounts/${ids.account}/timeline`,
     `/v1/journeys/${ids.journey}`,
     `/v1/journeys/${ids.journey}/versions`,
     `/v1/journeys/${ids.journey}/stats`,

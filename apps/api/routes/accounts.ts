@@ -7,7 +7,9 @@ import {
   AccountPatch,
   listAccounts,
 } from "../../core/accounts/accounts";
+import { eraseAccount } from "../../core/accounts/erasure";
 import { patchAccount, putAccount } from "../../core/accounts/save-account";
+import { accountTimeline, TimelinePage, TimelineQuery } from "../../core/accounts/timeline";
 import { getAccountDetail } from "../../core/health/queries";
 import { ExternalId } from "../../core/shared/validators";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
@@ -23,7 +25,7 @@ export const putAccountRoute = createRoute({
   tags: ["Accounts"],
   summary: "Create or replace an account",
   description:
-    "A new account enters its `lifecycleStage`, and a replaced one enters its stage when it changed: either starts the journeys triggered by that stage, as PATCH does. `contacts` (optional) are created or replaced with the account, in the same transaction, so a CRM sync can send both at once and the stage's journeys find them; contacts not listed are kept.",
+    "Replace: a field the body leaves out takes its default (`tier` tech_touch, `lifecycleStage` onboarding, `attributes` {}, every other field null), so a PUT with only a name clears `ownerCsm`, `licenses` and `timezone`; to change some fields only, use PATCH. A new account enters its `lifecycleStage`, and a replaced one enters its stage when it changed: either starts the journeys triggered by that stage, as PATCH does. `contacts` (optional) are created or replaced with the account, in the same transaction, so a CRM sync can send both at once and the stage's journeys find them; contacts not listed are kept.",
   security: bearerSecurity,
   request: {
     params: AccountParams,
@@ -77,6 +79,8 @@ export const patchAccountRoute = createRoute({
   path: "/accounts/{externalId}",
   tags: ["Accounts"],
   summary: "Change some fields of an account (e.g. its lifecycle stage)",
+  description:
+    "Only the fields given change (null clears a nullable one); `attributes` are merged key by key. A new `lifecycleStage` starts the journeys triggered by it.",
   security: bearerSecurity,
   request: {
     params: AccountParams,
@@ -85,6 +89,36 @@ export const patchAccountRoute = createRoute({
   responses: {
     200: { description: "The updated account", content: { "application/json": { schema: Account } } },
     ...problemResponses(400, 401, 404, 422),
+  },
+});
+
+export const deleteAccountRoute = createRoute({
+  method: "delete",
+  path: "/accounts/{externalId}",
+  tags: ["Accounts"],
+  summary: "Erase an account",
+  description:
+    "Its running journeys exit first; then the account is erased with its contacts, events, enrollments, touches, trace, escalations, in-app messages, health history and outbox files. Addresses that had unsubscribed are kept as keyed hashes, so a contact saved later with one stays unsubscribed.",
+  security: bearerSecurity,
+  request: { params: AccountParams },
+  responses: {
+    204: { description: "Erased" },
+    ...problemResponses(401, 404),
+  },
+});
+
+export const accountTimelineRoute = createRoute({
+  method: "get",
+  path: "/accounts/{externalId}/timeline",
+  tags: ["Accounts"],
+  summary: "The account's timeline, newest first, a page at a time",
+  description:
+    "Events, touches (with how many recipients opened and clicked them), stage changes, health changes (scoring runs that changed the score or band) and escalations, newest first. Items at the same millisecond come in a fixed order, so pages never skip or repeat one.",
+  security: bearerSecurity,
+  request: { params: AccountParams, query: TimelineQuery },
+  responses: {
+    200: { description: "A page of the timeline", content: { "application/json": { schema: TimelinePage } } },
+    ...problemResponses(400, 401, 404),
   },
 });
 
@@ -127,5 +161,17 @@ export function accountsRouter() {
           errors: [{ pointer: result.pointer, message: result.detail }],
         });
       return c.json(result.account, 200);
+    })
+    .openapi(accountTimelineRoute, async (c) => {
+      const { externalId } = c.req.valid("param");
+      const page = await accountTimeline(c.var.deps.db, c.var.workspaceId, externalId, c.req.valid("query"));
+      if (!page) throw notFound(externalId);
+      return c.json(page, 200);
+    })
+    .openapi(deleteAccountRoute, async (c) => {
+      const { externalId } = c.req.valid("param");
+      const result = await eraseAccount(c.var.deps, c.var.workspaceId, externalId);
+      if (!result.ok) throw notFound(externalId);
+      return c.body(null, 204);
     });
 }

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { accounts } from "../../../db/schema/index";
+import { accounts, stageChanges } from "../../../db/schema/index";
 import type { RuntimeDeps } from "../enrollments/runtime";
 import { onStageEntered } from "../enrollments/triggers";
 import type { Services } from "../shared/services";
@@ -43,6 +43,14 @@ export async function changeStage(deps: { db: Db }, target: StageTarget): Promis
       .where(eq(accounts.id, current.id))
       .returning();
     if (!updated) throw new Error("account stage update returned nothing");
+    // Kept for the account's timeline; the first stage is the account's creation.
+    await tx.insert(stageChanges).values({
+      workspaceId: target.workspaceId,
+      accountId: current.id,
+      fromStage: current.lifecycleStage,
+      toStage: target.stage,
+      at: target.at,
+    });
     return { account: updated, from: current.lifecycleStage, entered: true };
   });
 }

@@ -26,6 +26,19 @@ const contactFields = {
 export const ContactInput = storableText(z.strictObject(contactFields)).meta({ id: "ContactInput" });
 export type ContactInput = z.infer<typeof ContactInput>;
 
+/** Body of PATCH of a contact: any subset; `attributes` are merged key by key. */
+export const ContactPatch = storableText(
+  z.strictObject({
+    email: contactFields.email.optional(),
+    name: contactFields.name,
+    role: ContactRole.optional(),
+    locale: contactFields.locale.removeDefault().optional(),
+    timezone: contactFields.timezone,
+    attributes: Attributes.optional(),
+  }),
+).meta({ id: "ContactPatch" });
+export type ContactPatch = z.infer<typeof ContactPatch>;
+
 /** Most contacts one account PUT may carry; more go through the contacts endpoint. */
 export const MAX_CONTACTS_PER_PUT = 100;
 

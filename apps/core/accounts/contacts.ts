@@ -1,12 +1,13 @@
-import { and, asc, eq, getTableColumns, gt, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { contacts } from "../../../db/schema/index";
 import { type WakeDeps, wakeRunsWaitingForContacts } from "../enrollments/wake-for-contacts";
 import { decodeCursor, MAX_ATTRIBUTES_PAGE, toPage } from "../shared/pagination";
-import { ExternalIdCursor } from "../shared/validators";
+import { attributesProblem, ExternalIdCursor } from "../shared/validators";
 import { findAccountRow } from "./accounts";
-import { type AccountContacts, type ContactInput, ContactRole } from "./contact-input";
+import { type AccountContacts, type ContactInput, type ContactPatch, ContactRole } from "./contact-input";
+import { restoreUnsubscribes } from "./erased-addresses";
 
 export const Contact = z
   .object({
@@ -43,6 +44,10 @@ function toContact(row: ContactRow, accountExternalId: string): Contact {
 
 export type AccountRef = { id: string; workspaceId: string; externalId: string };
 
+/**
+ * Creates or replaces a contact. A new address (a new contact, or a changed email) gets back the
+ * unsubscribes of an erased contact that had it; an unchanged one keeps what its person chose since.
+ */
 export async function upsertContact(
   db: Db,
   account: AccountRef,
@@ -58,16 +63,75 @@ export async function upsertContact(
     timezone: input.timezone ?? null,
     attributes: input.attributes,
   };
-  const [row] = await db
-    .insert(contacts)
-    .values({ workspaceId: account.workspaceId, accountId: account.id, externalId, ...values })
-    .onConflictDoUpdate({
-      target: [contacts.accountId, contacts.externalId],
-      set: { ...values, updatedAt: at },
-    })
-    .returning({ ...getTableColumns(contacts), created: sql<boolean>`(xmax = 0)` });
-  if (!row) throw new Error("contact upsert returned nothing");
-  return { contact: toContact(row, account.externalId), created: Boolean(row.created) };
+  return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ email: contacts.email })
+      .from(contacts)
+      .where(and(eq(contacts.accountId, account.id), eq(contacts.externalId, externalId)))
+      .for("update");
+    const [row] = await tx
+      .insert(contacts)
+      .values({ workspaceId: account.workspaceId, accountId: account.id, externalId, ...values })
+      .onConflictDoUpdate({
+        target: [contacts.accountId, contacts.externalId],
+        set: { ...values, updatedAt: at },
+      })
+      .returning({ ...getTableColumns(contacts), created: sql<boolean>`(xmax = 0)` });
+    if (!row) throw new Error("contact upsert returned nothing");
+    if (!sameAddress(before?.email, row.email)) await restoreUnsubscribes(tx as unknown as Db, row);
+    return { contact: toContact(row, account.externalId), created: Boolean(row.created) };
+  });
+}
+
+function sameAddress(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.toLowerCase() === b.toLowerCase();
+}
+
+export type PatchContactResult =
+  | { ok: true; contact: Contact }
+  | { ok: false; refusal: "not_found"; detail: string }
+  | { ok: false; refusal: "invalid"; pointer: string; detail: string };
+
+/**
+ * PATCH of a contact: only the fields given change, `attributes` merged key by key (held to a PUT's
+ * limits once merged), in one transaction under the row's lock.
+ */
+export async function patchContact(
+  db: Db,
+  workspaceId: string,
+  accountExternalId: string,
+  externalId: string,
+  patch: ContactPatch,
+  at: Date,
+): Promise<PatchContactResult> {
+  const account = await findAccountRow(db, workspaceId, accountExternalId);
+  if (!account)
+    return { ok: false, refusal: "not_found", detail: `No account with externalId "${accountExternalId}".` };
+  const { attributes, ...rest } = patch;
+  return db.transaction(async (tx): Promise<PatchContactResult> => {
+    const [current] = await tx
+      .select()
+      .from(contacts)
+      .where(and(eq(contacts.accountId, account.id), eq(contacts.externalId, externalId)))
+      .for("update");
+    if (!current)
+      return {
+        ok: false,
+        refusal: "not_found",
+        detail: `No contact "${externalId}" on account "${accountExternalId}".`,
+      };
+    const merged = attributes && { ...current.attributes, ...attributes };
+    const tooBig = merged && attributesProblem(merged);
+    if (tooBig) return { ok: false, refusal: "invalid", pointer: "/attributes", detail: tooBig };
+    const [updated] = await tx
+      .update(contacts)
+      .set({ ...rest, ...(merged ? { attributes: merged } : {}), updatedAt: at })
+      .where(eq(contacts.id, current.id))
+      .returning();
+    if (!updated) throw new Error("contact update returned nothing");
+    if (!sameAddress(current.email, updated.email)) await restoreUnsubscribes(tx as unknown as Db, updated);
+    return { ok: true, contact: toContact(updated, account.externalId) };
+  });
 }
 
 export const ContactListQuery = z.object({
@@ -89,7 +153,23 @@ export async function upsertContacts(
 ): Promise<void> {
   if (list.length === 0) return;
   const excluded = (column: { name: string }) => sql`excluded.${sql.identifier(column.name)}`;
-  await db
+  const before = new Map(
+    (
+      await db
+        .select({ externalId: contacts.externalId, email: contacts.email })
+        .from(contacts)
+        .where(
+          and(
+            eq(contacts.accountId, account.id),
+            inArray(
+              contacts.externalId,
+              list.map((c) => c.externalId),
+            ),
+          ),
+        )
+    ).map((c) => [c.externalId, c.email]),
+  );
+  const saved = await db
     .insert(contacts)
     .values(
       list.map((c) => ({
@@ -115,7 +195,16 @@ export async function upsertContacts(
         attributes: excluded(contacts.attributes),
         updatedAt: at,
       },
+    })
+    .returning({
+      id: contacts.id,
+      workspaceId: contacts.workspaceId,
+      externalId: contacts.externalId,
+      email: contacts.email,
     });
+  // A new address (a new contact, or a changed email) gets back what an erased contact with it unsubscribed from.
+  for (const row of saved)
+    if (!sameAddress(before.get(row.externalId), row.email)) await restoreUnsubscribes(db, row);
 }
 
 /**

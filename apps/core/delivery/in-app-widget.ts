@@ -241,7 +241,7 @@ export async function markWidgetMessage(
         channel: "in_app",
       },
     }));
-    const ingested = await ingestEvents(tx, identity.workspaceId, events);
+    const ingested = await ingestEvents(tx, identity.workspaceId, events, now);
     if (ingested.rejected > 0) {
       throw new Error(
         `in-app events rejected: ${JSON.stringify(ingested.results.flatMap((r) => r.errors ?? []))}`,

@@ -146,7 +146,7 @@ export async function recordTracking(
   if (!link) return null;
   const event = await trackingEvent(db, link.workspaceId, link.data, kind, at);
   if (!event) return { link };
-  const stored = await ingestEvents(db, link.workspaceId, [event]);
+  const stored = await ingestEvents(db, link.workspaceId, [event], at);
   await startRouting(deps, link.workspaceId, stored.storedIds);
   return { link };
 }

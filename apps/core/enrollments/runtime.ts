@@ -59,7 +59,7 @@ export async function runOwner(deps: RuntimeDeps, workflowId: string): Promise<s
 /** Asks a run to leave its journey; a run whose workflow is gone is closed in the database. */
 export async function exitEnrollment(
   deps: RuntimeDeps,
-  enrollment: Enrollment,
+  enrollment: Pick<Enrollment, "id" | "workflowId">,
   reason: string,
 ): Promise<void> {
   try {

@@ -6,6 +6,9 @@ import { Attributes, ExternalId, Instant, storableText } from "../shared/validat
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 
+/** How far ahead of the receiving clock an event may be dated: clock skew, never a typo'd year. */
+export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
+
 export const EventInput = storableText(
   z.strictObject({
     id: z.string().min(1).max(200).meta({ description: "Your id for the event; resending it is a no-op" }),
@@ -41,8 +44,17 @@ export type IngestResult = {
   storedIds: string[];
 };
 
-/** Stores the valid, new events of a batch; each item gets its own verdict and nothing valid is lost. */
-export async function ingestEvents(db: Db, workspaceId: string, items: unknown[]): Promise<IngestResult> {
+/**
+ * Stores the valid, new events of a batch; each item gets its own verdict and nothing valid is lost.
+ * `now` is the services' clock: an event dated more than a day after it is refused at its `occurredAt`
+ * (it would otherwise become the last login for years).
+ */
+export async function ingestEvents(
+  db: Db,
+  workspaceId: string,
+  items: unknown[],
+  now: Date,
+): Promise<IngestResult> {
   const results: EventItemResult[] = [];
   const valid: { index: number; event: EventInput }[] = [];
   const seen = new Set<string>();
@@ -58,6 +70,20 @@ export async function ingestEvents(db: Db, workspaceId: string, items: unknown[]
           pointer: `/events/${index}${issue.path.map((p) => `/${String(p)}`).join("")}`,
           message: issue.message,
         })),
+      };
+      return;
+    }
+    if (Date.parse(parsed.data.occurredAt) > now.getTime() + MAX_FUTURE_MS) {
+      results[index] = {
+        index,
+        id: parsed.data.id,
+        status: "rejected",
+        errors: [
+          {
+            pointer: `/events/${index}/occurredAt`,
+            message: `must be at most 24 hours after the time it is received (${now.toISOString()})`,
+          },
+        ],
       };
       return;
     }

@@ -1,3 +1,4 @@
+import type { Services } from "../shared/services";
 import { type IngestResult, ingestEvents } from "./ingest";
 import { type RoutingDeps, startRouting } from "./route";
 
@@ -8,10 +9,10 @@ export type Received = IngestResult & {
 
 /** A batch of events from the API: each item stored or refused on its own, the new ones routed. */
 export async function receiveEvents(
-  deps: RoutingDeps,
+  deps: RoutingDeps & Pick<Services, "clock">,
   workspaceId: string,
   items: unknown[],
 ): Promise<Received> {
-  const result = await ingestEvents(deps.db, workspaceId, items);
+  const result = await ingestEvents(deps.db, workspaceId, items, deps.clock.now());
   return { ...result, routing: await startRouting(deps, workspaceId, result.storedIds) };
 }
