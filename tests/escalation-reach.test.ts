@@ -114,14 +114,24 @@ describe("the fallback owner", () => {
     expect(mail.html).toContain("fallback owner");
   });
 
-  it("refuses a fallback owner that is not a bare address, naming the field", async () => {
+  it("refuses a fallback owner that is not a bare address, and a CSM's unknown zone or address, naming each field", async () => {
     const w = await stack.newWorkspace();
     const res = await w.request("PUT", "/v1/settings", {
-      escalations: { fallbackOwner: "Lead <lead@x.example>" },
+      escalations: {
+        fallbackOwner: "Lead <lead@x.example>",
+        csms: { "not-an-address": {}, "ok@vendor.example": { timezone: "Mars/Olympus", locale: "日本" } },
+      },
     });
     expect(res.status).toBe(422);
     expect(res.headers.get("content-type")).toContain("application/problem+json");
-    expect(JSON.stringify(await res.json())).toContain("/escalations/fallbackOwner");
+    const body = (await res.json()) as { errors: { pointer: string }[] };
+    // An address can fail two checks (the format, then the one-mailbox rule): each field at least once.
+    expect([...new Set(body.errors.map((e) => e.pointer))].sort()).toEqual([
+      "/escalations/csms/not-an-address",
+      "/escalations/csms/ok@vendor.example/locale",
+      "/escalations/csms/ok@vendor.example/timezone",
+      "/escalations/fallbackOwner",
+    ]);
   });
 });
 
