@@ -1,3 +1,4 @@
+import { chooseAssignee, type RosterCsm, recordPick, stepAssignee } from "./assignment";
 import { mayEnter, mayReenter } from "./entry";
 import { hashUnit } from "./hash-unit";
 import { type Command, enter, type Input, type RunState, step, type Transition } from "./interpreter";
@@ -68,6 +69,8 @@ export type SimOptions = {
   escalationResolution?: "at_sla" | "never";
   /** Synthetic engagement: opens and clicks generated for sent touches (deterministic per touch). */
   engagement?: { openRate: number; clickRate: number };
+  /** The workspace's CSMs and fallback owner: escalations are assigned by the live rule. Picks update the roster. */
+  routing?: { roster: RosterCsm[]; fallbackOwner: string | null };
 };
 
 /**
@@ -181,6 +184,15 @@ function runEntry(
       current = step(journey, current.state, { type: "facts", at, facts: factsAt(account, cursor, at) });
     }
   };
+  // The live rule (assignment.ts); without a roster, only the step's own assignee is known.
+  const assigneeOf = (assignee: string): string | null => {
+    const explicit = stepAssignee(assignee, account.ownerCsm);
+    if (!options.routing) return explicit;
+    const { roster, fallbackOwner } = options.routing;
+    const choice = chooseAssignee({ explicit, tier: account.tier }, roster, fallbackOwner);
+    if (choice.via === "round_robin" && choice.assignee) recordPick(roster, choice.assignee);
+    return choice.assignee;
+  };
   const record = (command: Command, at: string) => {
     if (command.type === "send") {
       const recipients = recipientsOf(account, command.to);
@@ -211,7 +223,7 @@ function runEntry(
         reason: command.reason,
         priority: command.priority,
         sla: command.sla,
-        assignee: command.assignee === "owner_csm" ? account.ownerCsm : command.assignee,
+        assignee: assigneeOf(command.assignee),
       };
       result.escalations.push(escalatedAt);
     } else if (command.type === "set_stage") {

@@ -3,7 +3,7 @@ import type { JourneyDefinition } from "./schema";
 import { type SimAccountResult, type SimOptions, simulateAccount } from "./simulate-account";
 import type { SimAccount, SimWindow } from "./simulate-timeline";
 
-export type { SimAccountResult } from "./simulate-account";
+export type { SimAccountResult, SimOptions } from "./simulate-account";
 export type { SimAccount, SimWindow } from "./simulate-timeline";
 
 /**
@@ -51,8 +51,14 @@ export function simulate(
     touchesByStep: {},
   };
   const every = options.progressEvery ?? 500;
+  // Picks change the loads as the simulation goes; the caller's roster stays as it was.
+  const routing = options.routing && {
+    ...options.routing,
+    roster: options.routing.roster.map((c) => ({ ...c })),
+  };
+  const perAccount: SimOptions = { ...options, ...(routing ? { routing } : {}) };
   for (const account of accounts) {
-    const r = simulateAccount(journey, account, window, options, interesting);
+    const r = simulateAccount(journey, account, window, perAccount, interesting);
     results.push(r);
     summary.accounts++;
     if (r.entries.length > 0) summary.accountsEnrolled++;

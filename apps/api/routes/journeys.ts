@@ -11,7 +11,7 @@ import {
   listVersions,
 } from "../../core/journeys/journeys";
 import { changeJourneyStatus } from "../../core/journeys/lifecycle";
-import { publish } from "../../core/journeys/publish";
+import { PublishedVersion, publish } from "../../core/journeys/publish";
 import { SimulateRequest, SimulateResponse } from "../../core/journeys/simulate";
 import { simulateJourney } from "../../core/journeys/simulate-journey";
 import { JourneyStats, journeyStats } from "../../core/journeys/stats";
@@ -98,8 +98,8 @@ export const publishRoute = createRoute({
   security: bearerSecurity,
   request: { params: KeyParam },
   responses: {
-    200: json(JourneyVersion, "The draft is unchanged since the latest version, which is returned"),
-    201: json(JourneyVersion, "Published as a new version"),
+    200: json(PublishedVersion, "The draft is unchanged since the latest version, which is returned"),
+    201: json(PublishedVersion, "Published as a new version"),
     ...problemResponses(401, 404, 422),
   },
 });

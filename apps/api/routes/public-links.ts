@@ -102,16 +102,19 @@ ${prefs.categories.map(
     if (form["List-Unsubscribe"] === "One-Click") {
       // A mail provider's one-click POST (RFC 8058: exactly this body): unsubscribe from the email's
       // category, nothing to show.
-      await unsubscribeOneClick(deps.db, link);
+      await unsubscribeOneClick(deps, link, deps.clock.now());
       return c.text("Unsubscribed", 200);
     }
     // Anything but the page's own form (an empty or JSON body, a crawler) changes nothing: it gets the page.
     if (form.preferences !== "1") return preferencesPage(c);
     const all = form.all === "1";
-    const saved = await savePreferences(deps.db, deps.fileTemplates, link, {
-      keep: [form.keep ?? []].flat().map(String),
-      all,
-    });
+    const saved = await savePreferences(
+      deps,
+      deps.fileTemplates,
+      link,
+      { keep: [form.keep ?? []].flat().map(String), all },
+      deps.clock.now(),
+    );
     if (!saved) return c.html(invalid, 400);
     return c.html(
       page(

@@ -13,7 +13,8 @@ export function linksFor(
   secret: string,
   m: { workspaceId: string; touchId: string; contactId: string; category: string },
 ): Links {
-  const unsubscribe = `${publicUrl}/u/${signToken(secret, "unsubscribe", { w: m.workspaceId, c: m.contactId, k: m.category })}`;
+  // The touch (`t`) lets the journey's stats count the unsubscribe against the step that sent it.
+  const unsubscribe = `${publicUrl}/u/${signToken(secret, "unsubscribe", { w: m.workspaceId, c: m.contactId, k: m.category, t: m.touchId })}`;
   return {
     unsubscribe,
     page: unsubscribe,

@@ -9,7 +9,7 @@ import { sendWebhook } from "./webhooks";
 export const WEBHOOK_ATTEMPTS = 5;
 
 /**
- * A plain email to a CSM (escalations use it until the escalation inbox exists), exactly once per key,
+ * An email to a CSM (escalations use it until the escalation inbox exists), exactly once per key,
  * through the arbiter as CSM mail: the touch record is its already-sent, and no journey holds it.
  */
 export async function notifyCsm(
@@ -23,6 +23,8 @@ export async function notifyCsm(
     to: string | null;
     subject: string;
     text: string;
+    /** The HTML part, when the message has one (the text part is then its plain-text twin). */
+    html?: string;
     at: string;
   },
 ): Promise<TouchOutcome> {
@@ -42,6 +44,7 @@ export async function notifyCsm(
     from: n.from,
     to: n.to,
     subject: n.subject,
+    ...(n.html !== undefined ? { html: n.html } : {}),
     text: n.text,
     messageId,
     at: n.at,

@@ -94,12 +94,13 @@ async function setPreferences(
 }
 
 /** A mail provider's one-click POST (RFC 8058) on an unsubscribe link: out of the email's category. */
-export async function unsubscribeOneClick(db: Db, link: Verified): Promise<void> {
-  await setPreferences(db, link.workspaceId, String(link.data.c), {
+export async function unsubscribeOneClick(deps: RoutingDeps, link: Verified, at: Date): Promise<void> {
+  await setPreferences(deps.db, link.workspaceId, String(link.data.c), {
     unsubscribe: [String(link.data.k)],
     resubscribe: [],
     source: "one_click",
   });
+  await recordEngagement(deps, link, "unsubscribed", at);
 }
 
 /**
@@ -107,16 +108,19 @@ export async function unsubscribeOneClick(db: Db, link: Verified): Promise<void>
  * (and unchecking it resumes what is kept). Null when the contact is gone.
  */
 export async function savePreferences(
-  db: Db,
+  deps: RoutingDeps,
   fileTemplates: FileTemplate[],
   link: Verified,
   form: { keep: string[]; all: boolean },
+  at: Date,
 ): Promise<Preferences | null> {
   const contactId = String(link.data.c);
-  const prefs = await preferencesOf(db, fileTemplates, link.workspaceId, contactId);
+  const prefs = await preferencesOf(deps.db, fileTemplates, link.workspaceId, contactId);
   if (!prefs) return null;
   const keep = new Set(form.keep);
-  await setPreferences(db, link.workspaceId, contactId, {
+  const stopped =
+    (form.all && !prefs.all) || prefs.categories.some((c) => c.subscribed && !keep.has(c.category));
+  await setPreferences(deps.db, link.workspaceId, contactId, {
     unsubscribe: [
       ...prefs.categories.filter((cat) => !keep.has(cat.category)).map((cat) => cat.category),
       ...(form.all ? ["*"] : []),
@@ -127,12 +131,13 @@ export async function savePreferences(
     ],
     source: "page",
   });
+  if (stopped) await recordEngagement(deps, link, "unsubscribed", at);
   return prefs;
 }
 
 /**
  * A followed open pixel or click link: verified, recorded as a `message_opened` /
- * `message_clicked` event and routed to the running journeys, as ingested events are (nothing is
+ * `message_clicked` event (an unsubscribe, as `message_unsubscribed`) and routed to the running journeys, as ingested events are (nothing is
  * recorded when the message is gone). Null when the token does not verify.
  */
 export async function recordTracking(
@@ -144,19 +149,30 @@ export async function recordTracking(
   const { db } = deps;
   const link = await verifyLink(db, kind === "opened" ? "open" : "click", token);
   if (!link) return null;
-  const event = await trackingEvent(db, link.workspaceId, link.data, kind, at);
-  if (!event) return { link };
-  const stored = await ingestEvents(db, link.workspaceId, [event], at);
-  await startRouting(deps, link.workspaceId, stored.storedIds);
+  await recordEngagement(deps, link, kind, at);
   return { link };
 }
 
-/** The event a tracked open or click becomes, in the shape `POST /v1/events` takes. */
+type Engagement = "opened" | "clicked" | "unsubscribed";
+
+/**
+ * An open, click or unsubscribe, as the `message_<kind>` event of the message's contact, routed like
+ * an ingested event. An unsubscribe link signed before links carried their touch records nothing.
+ */
+async function recordEngagement(deps: RoutingDeps, link: Verified, kind: Engagement, at: Date) {
+  if (typeof link.data.t !== "string" || !isUuid(link.data.t)) return;
+  const event = await trackingEvent(deps.db, link.workspaceId, link.data, kind, at);
+  if (!event) return;
+  const stored = await ingestEvents(deps.db, link.workspaceId, [event], at);
+  await startRouting(deps, link.workspaceId, stored.storedIds);
+}
+
+/** The event a tracked open, click or unsubscribe becomes, in the shape `POST /v1/events` takes. */
 async function trackingEvent(
   db: Db,
   workspaceId: string,
   data: Record<string, unknown>,
-  kind: "opened" | "clicked",
+  kind: Engagement,
   at: Date,
 ) {
   const touchId = String(data.t);

@@ -8,6 +8,7 @@ import {
   type TransitionInput,
   type TransitionResult,
 } from "../../../workflows/contracts";
+import { stepAssignee } from "../../../workflows/journey/assignment";
 import type { Command, Facts } from "../../../workflows/journey/interpreter";
 import { addDuration } from "../../../workflows/journey/time";
 import type { LifecycleStage } from "../accounts/accounts";
@@ -159,7 +160,6 @@ export async function applyTransition(
       }
       case "escalate": {
         const { account } = run;
-        const explicit = command.assignee === "owner_csm" ? account.ownerCsm : command.assignee;
         const opened = await openEscalation(deps, {
           workspaceId: input.workspaceId,
           enrollmentId: input.enrollmentId,
@@ -170,7 +170,7 @@ export async function applyTransition(
           reason: command.reason,
           priority: command.priority,
           sla: command.sla,
-          assignee: explicit,
+          assignee: stepAssignee(command.assignee, account.ownerCsm),
           holdsJourney: command.waitForResolution,
           at: input.at,
         });

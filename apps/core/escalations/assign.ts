@@ -1,6 +1,7 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts, csms, escalations } from "../../../db/schema/index";
+import { pickFromRoster, type RosterCsm } from "../../../workflows/journey/assignment";
 
 /**
  * Who gets an escalation: capacity-aware round robin among the CSMs serving the account's tier,
@@ -19,22 +20,48 @@ const servingTier = (workspaceId: string, tier: string) =>
     sql`(jsonb_array_length(${csms.tiers}) = 0 or ${csms.tiers} ? ${tier})`,
   );
 
+/** The active CSMs serving the tier (every active CSM without one), with their loads: what the shared rule picks from. */
+export async function loadRoster(db: Db, workspaceId: string, tier?: string): Promise<RosterCsm[]> {
+  const rows = await db
+    .select({
+      email: csms.email,
+      tiers: csms.tiers,
+      capacity: csms.capacity,
+      openLoad,
+      lastAssignedAt: csms.lastAssignedAt,
+    })
+    .from(csms)
+    .where(
+      tier === undefined
+        ? and(eq(csms.workspaceId, workspaceId), eq(csms.active, true))
+        : servingTier(workspaceId, tier),
+    );
+  return rows.map(({ lastAssignedAt, ...r }) => ({
+    ...r,
+    openLoad: Number(r.openLoad),
+    lastPick: lastAssignedAt?.getTime() ?? null,
+  }));
+}
+
 /**
- * Capacity-aware round robin: among active CSMs serving the tier with room left, the one with the
- * smallest open load, then the one assigned longest ago. Call it inside the transaction that inserts
- * the escalation, after `lockAssignments`: the per-workspace lock serialises concurrent assignments,
- * so capacity holds however many escalations arrive at once. Null when nobody has room.
+ * Capacity-aware round robin (`pickFromRoster`, the rule the simulator uses too). Call it inside the
+ * transaction that inserts the escalation, after `lockAssignments`: the per-workspace lock serialises
+ * concurrent assignments, so capacity holds however many escalations arrive at once. Null when
+ * nobody has room.
  */
 export async function pickCsm(tx: Db, workspaceId: string, tier: string, at: Date): Promise<string | null> {
-  const candidates = await tx
-    .select({ id: csms.id, email: csms.email, capacity: csms.capacity, openLoad })
-    .from(csms)
-    .where(servingTier(workspaceId, tier))
-    .orderBy(asc(openLoad), sql`${csms.lastAssignedAt} asc nulls first`, asc(csms.email));
-  const chosen = candidates.find((c) => c.capacity === null || Number(c.openLoad) < c.capacity);
+  const chosen = pickFromRoster(await loadRoster(tx, workspaceId, tier), tier);
   if (!chosen) return null;
-  await tx.update(csms).set({ lastAssignedAt: at }).where(eq(csms.id, chosen.id));
+  await markPicked(tx, workspaceId, chosen.email, at);
   return chosen.email;
+}
+
+/** Records a round-robin pick, so the next one goes to someone else. */
+export async function markPicked(tx: Db, workspaceId: string, email: string, at: Date): Promise<void> {
+  await tx
+    .update(csms)
+    .set({ lastAssignedAt: at })
+    .where(and(eq(csms.workspaceId, workspaceId), eq(csms.email, email)));
 }
 
 /**

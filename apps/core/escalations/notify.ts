@@ -1,8 +1,18 @@
 import type { escalations } from "../../../db/schema/index";
 import type { DeliveryDeps } from "../delivery/deliver-touch";
 import { notifyCsm, notifyWebhook } from "../delivery/notifications";
+import { RenderError } from "../delivery/render";
 import type { TouchOutcome } from "../delivery/touch-record";
-import { getSettings } from "../workspace/settings";
+import { getSettings, type Settings } from "../workspace/settings";
+import {
+  csmName,
+  type EscalationBrief,
+  type EscalationStage,
+  emailContext,
+  loadBrief,
+  readerOf,
+  renderCsmEmail,
+} from "./csm-email";
 
 const headline = {
   opened: "Escalated",
@@ -22,7 +32,7 @@ export async function notifyEscalation(
   n: {
     escalation: typeof escalations.$inferSelect;
     account: string;
-    stage: "opened" | "assigned" | "reminder" | "breach";
+    stage: EscalationStage;
     journey?: string;
     at: string;
     attempt: number;
@@ -53,30 +63,26 @@ export async function notifyEscalation(
     `Due: ${x.dueAt.toISOString()}`,
     `Status: ${x.status}`,
   ].join("\n");
-  const email = await notifyCsm(deps, {
-    workspaceId: x.workspaceId,
-    enrollmentId: x.enrollmentId,
-    key: base,
-    from: settings.email.from,
-    to: x.assignee,
-    subject,
-    text,
-    at: n.at,
-  });
-  if (n.stage === "assigned") return email;
-  const { managerEmail, webhookUrl } = settings.notifications;
-  if (n.stage === "breach" && managerEmail) {
-    await notifyCsm(deps, {
+  const brief = await loadBrief(deps.db, x);
+  /** The email to one person (the assignee, the manager), rendered for them; the plain text if it cannot be. */
+  const emailTo = async (to: string | null, key: string) => {
+    const message = to ? await csmMessage(deps, settings, x, brief, n.stage, to) : undefined;
+    return notifyCsm(deps, {
       workspaceId: x.workspaceId,
       enrollmentId: x.enrollmentId,
-      key: `${base}:manager`,
+      key,
       from: settings.email.from,
-      to: managerEmail,
-      subject,
-      text,
+      to,
+      subject: message?.subject ?? subject,
+      text: message?.text ?? text,
+      ...(message ? { html: message.html } : {}),
       at: n.at,
     });
-  }
+  };
+  const email = await emailTo(x.assignee, base);
+  if (n.stage === "assigned") return email;
+  const { managerEmail, webhookUrl } = settings.notifications;
+  if (n.stage === "breach" && managerEmail) await emailTo(managerEmail, `${base}:manager`);
   if (webhookUrl) {
     await notifyWebhook(deps, {
       workspaceId: x.workspaceId,
@@ -99,4 +105,33 @@ export async function notifyEscalation(
     });
   }
   return email;
+}
+
+/** The rendered email for one reader; undefined (and logged) when the template cannot render it. */
+async function csmMessage(
+  deps: DeliveryDeps,
+  settings: Settings,
+  x: typeof escalations.$inferSelect,
+  brief: EscalationBrief,
+  stage: EscalationStage,
+  to: string,
+) {
+  const reader = readerOf(settings, to);
+  const context = emailContext(x, brief, {
+    stage,
+    reader,
+    name: await csmName(deps.db, x.workspaceId, to),
+    viaFallback: to === settings.escalations.fallbackOwner && to === x.assignee,
+    publicUrl: deps.publicUrl,
+  });
+  try {
+    return await renderCsmEmail(deps, reader.locale, context);
+  } catch (err) {
+    if (!(err instanceof RenderError)) throw err;
+    deps.log?.error("the CSM's escalation email cannot be rendered; sending it as plain text", {
+      escalationId: x.id,
+      error: err.message,
+    });
+    return undefined;
+  }
 }

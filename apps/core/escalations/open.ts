@@ -1,14 +1,17 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { type escalationPriorities, escalations } from "../../../db/schema/index";
+import { chooseAssignee } from "../../../workflows/journey/assignment";
 import { addDuration } from "../../../workflows/journey/time";
 import type { Services } from "../shared/services";
-import { anyCsmServes, lockAssignments, pickCsm } from "./assign";
+import { getSettings } from "../workspace/settings";
+import { anyCsmServes, loadRoster, lockAssignments, markPicked } from "./assign";
 
 /**
  * Records an escalation once per (enrollment, key) and returns it, with its assignee. Without an explicit
  * assignee (no owner CSM), a CSM serving the account's tier is picked by capacity-aware round robin
- * in the same transaction, so concurrent escalations never overfill anyone.
+ * in the same transaction, so concurrent escalations never overfill anyone; when nobody can take it,
+ * the workspace's fallback owner gets it (`chooseAssignee`, the rule the simulator uses too).
  */
 export async function openEscalation(
   deps: Pick<Services, "db" | "clock">,
@@ -50,13 +53,20 @@ export async function openEscalation(
     return found;
   };
   if (e.assignee) return insert(db, e.assignee);
-  // An escalation opened before keeps its pick; without a CSM for the tier there is none to make.
+  // An escalation opened before keeps its pick.
   const existing = await find(db);
   if (existing) return existing;
-  if (!(await anyCsmServes(db, e.workspaceId, tier))) return insert(db, null);
+  const { fallbackOwner } = (await getSettings(db, e.workspaceId)).escalations;
+  const request = { explicit: null, tier };
+  // Without a CSM for the tier there is no pick to make, nor a reason to queue on the workspace's lock.
+  if (!(await anyCsmServes(db, e.workspaceId, tier)))
+    return insert(db, chooseAssignee(request, [], fallbackOwner).assignee);
   return db.transaction(async (tx) => {
     const t = tx as unknown as Db;
     await lockAssignments(t, e.workspaceId);
-    return insert(t, await pickCsm(t, e.workspaceId, tier, deps.clock.now()));
+    const choice = chooseAssignee(request, await loadRoster(t, e.workspaceId, tier), fallbackOwner);
+    if (choice.via === "round_robin" && choice.assignee)
+      await markPicked(t, e.workspaceId, choice.assignee, deps.clock.now());
+    return insert(t, choice.assignee);
   });
 }

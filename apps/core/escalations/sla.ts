@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts, escalations } from "../../../db/schema/index";
 import type { DeliveryDeps } from "../delivery/deliver-touch";
+import { getSettings } from "../workspace/settings";
 import { anyCsmServes, lockAssignments, pickCsm } from "./assign";
 import { notifyEscalation } from "./notify";
 
@@ -10,7 +11,7 @@ const raised = { low: "medium", medium: "high", high: "urgent", urgent: "urgent"
 /**
  * The SLA workflow's check. Still open at the reminder: remind the assignee. Still open at the
  * deadline: mark it breached, raise its priority one level and notify again. An escalation nobody had
- * room for gets the capacity-aware pick again first. The stage is recorded once (a retried activity
+ * room for gets the capacity-aware pick again first, else the workspace's fallback owner. The stage is recorded once (a retried activity
  * finds it done and only notifies, which is idempotent per stage), in one transaction under the
  * workspace's assignment lock.
  */
@@ -36,6 +37,11 @@ export async function checkEscalationSla(
     peek !== undefined &&
     peek.assignee === null &&
     (await anyCsmServes(deps.db, input.workspaceId, peek.tier));
+  // One opened while nobody could take it (before a fallback owner was set) reaches the fallback now.
+  const fallbackOwner =
+    peek?.assignee === null
+      ? (await getSettings(deps.db, input.workspaceId)).escalations.fallbackOwner
+      : null;
   const row = await deps.db.transaction(async (tx) => {
     const t = tx as unknown as Db;
     // The lock comes before the row lock, in the same order as every other assignment path.
@@ -50,7 +56,9 @@ export async function checkEscalationSla(
     const x = found.x;
     const at = new Date(input.at);
     const assignee =
-      x.assignee ?? (mayPick ? await pickCsm(t, input.workspaceId, found.tier, deps.clock.now()) : null);
+      x.assignee ??
+      (mayPick ? await pickCsm(t, input.workspaceId, found.tier, deps.clock.now()) : null) ??
+      fallbackOwner;
     const stage =
       input.stage === "breach"
         ? x.breachedAt

@@ -1,5 +1,6 @@
 import type { JourneyDefinition } from "../../../workflows/journey/schema";
 import { validateJourney } from "../../../workflows/journey/validate";
+import { loadRouting, unassignableEscalations } from "../escalations/reach";
 import type { Refusal } from "../shared/refusal";
 import { templateCatalog } from "../templates/message-templates";
 import type { JourneyDeps } from "./drafts";
@@ -82,6 +83,20 @@ export async function simulateJourney(
       problems: limits,
     };
   const journey = validation.journey as JourneyDefinition;
-  const run = await runSimulation(db, workspaceId, journey, request.accounts, window);
-  return { ok: true, response: { journey: { key, version }, window, ...run } };
+  const routing = await loadRouting(db, workspaceId);
+  const warnings = unassignableEscalations(journey, routing);
+  const run = await runSimulation(db, workspaceId, journey, request.accounts, window, routing);
+  const shown = run.accountsTruncated ? " (among the accounts shown)" : "";
+  journey.steps.forEach((step, i) => {
+    const nobody = run.accounts
+      .flatMap((a) => a.escalations)
+      .filter((x) => x.stepId === step.id && x.assignee === null).length;
+    if (nobody > 0)
+      warnings.push({
+        pointer: `/steps/${i}`,
+        rule: "escalation_unassignable",
+        message: `${nobody} simulated escalation${nobody === 1 ? "" : "s"} of this step${shown} would reach no one`,
+      });
+  });
+  return { ok: true, response: { journey: { key, version }, window, ...run, warnings } };
 }

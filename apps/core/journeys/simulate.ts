@@ -7,11 +7,13 @@ import type { JourneyDefinition } from "../../../workflows/journey/schema";
 import {
   type SimAccount,
   type SimAccountResult,
+  type SimOptions,
   type SimSummary,
   type SimWindow,
   simulate,
 } from "../../../workflows/journey/simulate";
 import { addDuration } from "../../../workflows/journey/time";
+import { ReachWarning } from "../escalations/reach";
 import { JourneyBody, MAX_INT4, storableText } from "../shared/validators";
 
 export const MAX_SYNTHETIC_ACCOUNTS = 100_000;
@@ -113,6 +115,10 @@ export const SimulateResponse = z
     ),
     accountsTruncated: z.boolean(),
     unknownAccounts: z.array(z.string()),
+    warnings: z.array(ReachWarning).meta({
+      description:
+        "Escalations that could land on no one: an escalate step no CSM or fallback owner could take for some tier, and how many simulated escalations found no one",
+    }),
     durationMs: z.number(),
   })
   .meta({ id: "SimulateResponse" });
@@ -259,6 +265,7 @@ export async function runSimulation(
   journey: JourneyDefinition,
   population: string[] | number | undefined,
   window: SimWindow,
+  routing?: SimOptions["routing"],
 ): Promise<SimulationRun> {
   const started = performance.now();
   let source: Iterable<SimAccount>;
@@ -270,7 +277,10 @@ export async function runSimulation(
   } else {
     source = syntheticPopulation(population ?? 100, window, journey);
   }
-  const result = simulate(journey, source, window, { engagement: { openRate: 0.45, clickRate: 0.12 } });
+  const result = simulate(journey, source, window, {
+    engagement: { openRate: 0.45, clickRate: 0.12 },
+    ...(routing ? { routing } : {}),
+  });
   return {
     summary: result.summary,
     accounts: result.accounts.slice(0, MAX_ACCOUNT_DETAIL),

@@ -14,6 +14,11 @@ export const TimeZone = z
   }, "must be an IANA time zone such as Asia/Tokyo")
   .meta({ example: "Asia/Tokyo" });
 
+/** A BCP 47 language tag, e.g. en or ja-JP. */
+export const Locale = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a BCP 47 language tag such as en or ja-JP");
+
 /** An external id: what the customer's own systems call the thing. */
 export const ExternalId = z
   .string()

@@ -5,10 +5,10 @@ import type { Db } from "../../../db/client";
 import { workspaces } from "../../../db/schema/index";
 import type { Logger } from "../../logger";
 import { Tier } from "../accounts/accounts";
-import { Mailbox } from "../shared/addresses";
+import { EmailAddress, Mailbox } from "../shared/addresses";
 import { webhookTargetProblem } from "../shared/outbound";
 import type { Services } from "../shared/services";
-import { TimeZone } from "../shared/validators";
+import { Locale, TimeZone } from "../shared/validators";
 import { DEFAULT_FROM, withSendableAddresses } from "./stored-addresses";
 
 const Clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM, 00:00–23:59");
@@ -50,6 +50,24 @@ export const Settings = z
           .array(Tier)
           .default(["high_touch"])
           .meta({ description: "Tiers whose emails come from (and reply to) the account's owner CSM" }),
+      })
+      .prefault({}),
+    escalations: z
+      .strictObject({
+        fallbackOwner: EmailAddress.nullable().default(null).meta({
+          description:
+            "Gets every escalation routing cannot assign (no active CSM serves the tier, or all are at capacity), and is emailed for it",
+          example: "cs-lead@vendor.example",
+        }),
+        csms: z
+          .record(EmailAddress, z.strictObject({ locale: Locale.optional(), timezone: TimeZone.optional() }))
+          .refine((m) => Object.keys(m).length <= 1000, "at most 1000 CSMs")
+          .default({})
+          .meta({
+            description:
+              "Language and time zone of each CSM's escalation emails, by CSM email; others get `en` and delivery.defaultTimezone",
+            example: { "hanako@vendor.example": { locale: "ja", timezone: "Asia/Tokyo" } },
+          }),
       })
       .prefault({}),
     delivery: z
