@@ -213,7 +213,7 @@ function holesIn(output: string, publicUrl: string): string[] {
     /\bundefined\b/,
     /\bnull\b/,
     /\[object Object\]/,
-    /[^\S\n] +[,.!?:;、。]/,
+    /[^\S\n][,.!?:;、。]/,
     /\(\)/,
   ])
     if (hole.test(output)) found.push(String(hole));

@@ -74,7 +74,6 @@ export const WorkspaceIdentity = z
         (text) => !/[^\P{Cc}\n\r]/u.test(text),
         "must be text: line breaks are allowed, other control characters are not",
       )
-      .transform((text) => text.replace(/\r\n?/g, "\n"))
       .nullable()
       .meta({
         description: "The sender's postal address in the footer, lines separated by \\n",
@@ -137,6 +136,8 @@ export async function patchIdentity(
   at: Date,
 ): Promise<WorkspaceIdentity> {
   const { name, ...fields } = patch;
+  // One kind of line break, whatever the client sent.
+  if (fields.postalAddress) fields.postalAddress = fields.postalAddress.replace(/\r\n?/g, "\n");
   const entries = Object.entries(fields);
   const set = Object.fromEntries(entries.filter(([, value]) => value !== null));
   const cleared = entries.filter(([, value]) => value === null).map(([key]) => key);
