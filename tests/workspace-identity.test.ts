@@ -359,6 +359,25 @@ describe("the shipped playbooks after setting only the identity", () => {
     expect(outbox.subject).toBe("Welcome to Acme: your first three steps");
   });
 
+  it("leaves out a link to the app rather than send an empty one while no app URL is set", async () => {
+    const fresh = await stack.newWorkspace("Globex");
+    const empty: string[] = [];
+    for (const template of stack.deps.fileTemplates) {
+      for (const locale of ["en", "ja"]) {
+        const res = await fresh.request("POST", `/v1/templates/${template.key}/preview`, { locale });
+        const { html, text, missing } = (await res.json()) as {
+          html: string;
+          text: string;
+          missing: string[];
+        };
+        if (/href=""|\]\(\)/.test(`${html}\n${text}`)) empty.push(`${template.key}.${locale}`);
+        if (/links\.app/.test(template.locales[locale]?.body ?? "") && !missing.includes("links.app"))
+          empty.push(`${template.key}.${locale}: links.app not listed as missing`);
+      }
+    }
+    expect(empty).toEqual([]);
+  });
+
   it("previews a template with the workspace's own identity, not a sample name", async () => {
     const res = await ws.request("POST", "/v1/templates/onboarding-welcome/preview", {
       data: { contact: { locale: "ja" } },
