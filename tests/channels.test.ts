@@ -27,6 +27,8 @@ beforeAll(async () => {
   smtp = await smtpSink();
   stack = await startTestStack({ smtpUrl: smtp.url });
   ws = await stack.newWorkspace("Acme Cloud");
+  // links.app: where customers sign in (the workspace identity).
+  await ws.request("PATCH", "/v1/workspace", { appUrl: "https://app.acme.example" });
 });
 afterAll(async () => {
   await stack?.close();
@@ -118,7 +120,7 @@ describe("email through a real SMTP server", () => {
     const path = new URL(clicks[0] as string).pathname;
     const click = await stack.app.request(path);
     expect(click.status).toBe(302);
-    expect(click.headers.get("location")).toBe("http://localhost:3000");
+    expect(click.headers.get("location")).toBe("https://app.acme.example");
     const tampered = await stack.app.request(`${path.slice(0, -3)}abc`);
     expect(tampered.status).toBe(400);
     expect(await tampered.text()).toContain("This link is not valid");
@@ -279,7 +281,8 @@ describe("email through a real SMTP server", () => {
       locale: string;
     };
     expect(preview.locale).toBe("ja");
-    expect(preview.subject).toBe("【Volante】ご利用開始にあたっての3つのステップ");
+    // The workspace's own name, as its mail will say.
+    expect(preview.subject).toBe("【Acme Cloud】ご利用開始にあたっての3つのステップ");
     expect(preview.html).toContain("&lt;b&gt;Globex&lt;/b&gt;");
     expect(preview.html).toContain("ご担当者様");
     expect(preview.missing).toEqual(["contact.name"]);
@@ -631,7 +634,7 @@ describe("templates API", () => {
     expect(await preview("en")).toMatchObject({ locale: "en", subject: "Hello from us, Acme KK" });
     expect(await preview("ja")).toMatchObject({
       locale: "ja",
-      subject: "【Volante】ご利用開始にあたっての3つのステップ",
+      subject: "【Override】ご利用開始にあたっての3つのステップ",
     });
     const { data } = (await (await own.request("GET", "/v1/templates")).json()) as {
       data: { key: string; locales: string[]; source: string }[];

@@ -25,7 +25,8 @@ const pageHtml = new Map<string, string>();
 
 // Markup in a name must reach the screen as text: the widget only ever uses textContent.
 const ACCOUNT_NAME = `Kappa <img src=x onerror="window.pwned=1">`;
-const CTA_URL = "http://localhost:3000/";
+// The workspace's app (links.app), where the call to action leads.
+const CTA_URL = "https://app.volante-demo.example/";
 
 const journey = {
   name: "First value, in the product",
@@ -137,6 +138,7 @@ beforeAll(async () => {
   const launching = launchBrowser();
   stack = await startTestStack();
   ws = await stack.newWorkspace("Volante Demo");
+  await ws.request("PATCH", "/v1/workspace", { appUrl: CTA_URL });
 
   const apiServer = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
   api = { url: await listen(apiServer), close: () => close(apiServer) };

@@ -22,6 +22,7 @@ import { renewalsRouter } from "./routes/renewals";
 import { settingsRouter } from "./routes/settings";
 import { systemRouter } from "./routes/system";
 import { templatesRouter } from "./routes/templates";
+import { workspaceRouter } from "./routes/workspace";
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -68,6 +69,7 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", outboxRouter());
   app.route("/v1", templatesRouter());
   app.route("/v1", settingsRouter());
+  app.route("/v1", workspaceRouter());
   app.route("/v1", renewalsRouter());
   app.route("/v1", inAppKeysRouter());
 

@@ -6,6 +6,7 @@ import { createLogger } from "../logger";
 import { formatResolutionFailure, resolveTemporalCli, resolveTestServer } from "../temporal/binaries";
 import { registerJourneyCommands } from "./journeys";
 import { openStateDatabase, registerKeyCommands } from "./keys";
+import { registerWorkspaceCommands } from "./workspace";
 
 const program = new Command()
   .name("volante")
@@ -114,6 +115,7 @@ const io = {
 };
 registerJourneyCommands(program, io);
 registerKeyCommands(program, io);
+registerWorkspaceCommands(program, io);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`volante: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -9,6 +9,8 @@ export const workspaces = pgTable(
     name: text("name").notNull(),
     /** Workspace settings (validated by apps/core/settings.ts); {} means every default. */
     settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
+    /** What customers see of the workspace (apps/core/workspace/identity.ts); {} means none set yet. */
+    identity: jsonb("identity").$type<Record<string, unknown>>().notNull().default({}),
     /** Public: identifies the workspace to the in-app widget on a customer's page. */
     publishableKey: text("publishable_key")
       .notNull()

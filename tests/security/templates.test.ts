@@ -166,6 +166,8 @@ describe("templates through the API", () => {
       '{{#*inline "tip"}}<li>{{this}}</li>{{/inline}}';
     const res = await put("ordinary", body);
     expect(res.status).toBe(201);
+    // The preview shows the workspace's own app link.
+    expect((await ws.request("PATCH", "/v1/workspace", { appUrl: "https://app.example" })).status).toBe(200);
     const preview = await ws.request("POST", "/v1/templates/ordinary/preview", {});
     expect(preview.status).toBe(200);
     const { html, subject } = (await preview.json()) as { html: string; subject: string };

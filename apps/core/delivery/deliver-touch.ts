@@ -106,11 +106,10 @@ export async function deliverTouch(
     secret: context.secret,
     about: {
       account,
-      workspaceName: context.workspaceName,
+      workspace: context.workspace,
       journeyName: req.journeyName,
       csm,
       facts: await accountFacts(db, account, req.at),
-      publicUrl: deps.publicUrl,
       at: req.at,
     },
   };
@@ -137,7 +136,7 @@ export async function deliverTouch(
     if (reached.decision) decisions.push(reached.decision);
     if (reached.delivered) delivered.push(reached.delivered);
   }
-  return conclude(touch, people, decisions, [...earlier, ...delivered]);
+  return conclude(touch, decisions, [...earlier, ...delivered]);
 }
 
 /** What decide() knows of one contact of a touch. */
@@ -254,6 +253,7 @@ async function toOwnerCsm(
           to: person.email,
           status: "sent",
           messageId,
+          subject: rendered.subject ?? null,
           ...(result.file ? { file: result.file } : {}),
         },
       }
@@ -337,6 +337,7 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
         to: person.email,
         status: "sent",
         messageId,
+        subject: rendered.subject ?? null,
         ...(result.file ? { file: result.file } : {}),
       },
     };
@@ -363,20 +364,16 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
  * How the touch ends: deferred (quiet hours: stays pending with what it did so far),
  * or settled as sent, failed or skipped. `all`: every delivery, this attempt's and earlier ones'.
  */
-async function conclude(
-  t: Touch,
-  people: Person[],
-  decisions: Decision[],
-  all: Delivered[],
-): Promise<TouchOutcome> {
-  const { deps, req, row, copy } = t;
+async function conclude(t: Touch, decisions: Decision[], all: Delivered[]): Promise<TouchOutcome> {
+  const { deps, req, row } = t;
   const detail = {
     recipients: all.filter((d) => d.status === "sent").map((d) => String(d.to)),
     messageIds: all.flatMap((d) => (typeof d.messageId === "string" ? [d.messageId] : [])),
     delivered: all,
     files: all.flatMap((d) => (typeof d.file === "string" ? [d.file] : [])),
     decisions,
-    subject: copy.locales[pickLocale(Object.keys(copy.locales), people[0]?.locale) ?? "en"]?.subject ?? null,
+    // As sent (the first message's), not the template's `{{workspace.name}}`; none when nothing was sent.
+    subject: all.flatMap((d) => (typeof d.subject === "string" ? [d.subject] : []))[0] ?? null,
   };
   const deferred = decisions.filter((d) => d.decision === "quiet_hours");
   if (deferred.length > 0) {

@@ -1,16 +1,15 @@
 import type { accounts } from "../../../db/schema/index";
+import type { WorkspaceIdentity } from "../workspace/identity";
 import type { OwnerCsm, Person } from "./recipients";
 
 /** What the message is about: the account, its CSM, its facts at send time, the sending journey. */
 export type MessageSubject = {
   account: typeof accounts.$inferSelect;
-  workspaceName: string;
+  workspace: WorkspaceIdentity;
   journeyName: string;
   csm: OwnerCsm | null;
   /** The account's facts at send time (apps/core/accounts/facts.ts): usage and health. */
   facts: Record<string, unknown>;
-  /** The app's public URL. */
-  publicUrl: string;
   at: string;
 };
 
@@ -62,11 +61,28 @@ export function messageContext(subject: MessageSubject, person: Person, unsubscr
         : null,
     },
     links: {
-      app: subject.publicUrl,
+      app: subject.workspace.appUrl,
       unsubscribe: unsubscribeUrl,
       preferences: unsubscribeUrl,
     },
-    workspace: { name: subject.workspaceName },
+    workspace: workspaceContext(subject.workspace),
     journey: { name: subject.journeyName },
+  };
+}
+
+/**
+ * The workspace as templates and the layout see it: the product and the sender default to the
+ * name, so a header or a footer is never empty; the rest is null until set (`GET /v1/workspace`).
+ */
+export function workspaceContext(identity: WorkspaceIdentity) {
+  return {
+    name: identity.name,
+    productName: identity.productName ?? identity.name,
+    senderName: identity.senderName ?? identity.name,
+    appUrl: identity.appUrl,
+    logoUrl: identity.logoUrl,
+    brandColor: identity.brandColor,
+    postalAddress: identity.postalAddress,
+    supportUrl: identity.supportUrl,
   };
 }

@@ -86,6 +86,17 @@ export function createEngine(partials: Record<string, string>): { run(job: Rende
     value === null || value === undefined || value === "" ? fallback : value,
   );
   hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
+  // {{lines workspace.postalAddress}}: multi-line text with its line breaks, each line escaped.
+  hbs.registerHelper("lines", (value: unknown) =>
+    value === null || value === undefined
+      ? ""
+      : new hbs.SafeString(
+          String(value)
+            .split(/\r?\n/)
+            .map((line) => hbs.escapeExpression(line))
+            .join("<br>"),
+        ),
+  );
 
   // The built-in would write template text into the server's log; a save refuses it (strict),
   // and a template stored before that renders it as nothing.

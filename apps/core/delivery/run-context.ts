@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts, enrollments, journeys, workspaces } from "../../../db/schema/index";
 import type { Logger } from "../../logger";
+import { identityOf, type WorkspaceIdentity } from "../workspace/identity";
 import { type Settings, settingsOf } from "../workspace/settings";
 
 /** What a run's transition and every touch in it need to know: its journey, account and workspace. */
@@ -9,7 +10,7 @@ export type RunContext = {
   journeyStatus: typeof journeys.$inferSelect.status;
   journeyName: string;
   account: typeof accounts.$inferSelect;
-  workspaceName: string;
+  workspace: WorkspaceIdentity;
   secret: string;
   settings: Settings;
 };
@@ -27,6 +28,7 @@ export async function loadRunContext(
       journeyName: journeys.name,
       account: accounts,
       workspaceName: workspaces.name,
+      identity: workspaces.identity,
       secret: workspaces.signingSecret,
       settings: workspaces.settings,
     })
@@ -35,5 +37,8 @@ export async function loadRunContext(
     .innerJoin(accounts, eq(accounts.id, enrollments.accountId))
     .innerJoin(workspaces, eq(workspaces.id, enrollments.workspaceId))
     .where(and(eq(enrollments.id, enrollmentId), eq(enrollments.workspaceId, workspaceId)));
-  return row && { ...row, settings: settingsOf(row.settings, log) };
+  if (!row) return undefined;
+  const { workspaceName, identity, ...rest } = row;
+  const workspace = identityOf(workspaceName, identity);
+  return { ...rest, workspace, settings: settingsOf(row.settings, log, workspace) };
 }

@@ -3,7 +3,9 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { templates } from "../../../db/schema/index";
 import { isSuppliedVariable, type TemplateInfo } from "../../../workflows/journey/variables";
+import { workspaceContext } from "../delivery/message-context";
 import { pickLocale, RenderError, type Rendered, type Renderer } from "../delivery/render";
+import { getIdentity } from "../workspace/identity";
 import { extractVariables, type FileTemplate, toTemplateInfo } from "./files";
 
 /**
@@ -295,7 +297,16 @@ export const sampleData = {
     preferences: "https://volante.example/u/preview",
     app: "https://app.example",
   },
-  workspace: { name: "Volante" },
+  workspace: {
+    name: "Acme",
+    productName: "Acme Cloud",
+    senderName: "Acme Customer Success",
+    appUrl: "https://app.example",
+    logoUrl: null,
+    brandColor: null,
+    postalAddress: "Acme KK\n1-2-3 Marunouchi, Chiyoda-ku, Tokyo",
+    supportUrl: "https://app.example/support",
+  },
   journey: { name: "Preview" },
 };
 
@@ -329,7 +340,10 @@ export type PreviewResult =
    */
   | { ok: false; refusal: "invalid"; message: string };
 
-/** Renders the workspace's template (or the file default) with sample data and the given values. */
+/**
+ * Renders the workspace's template (or the file default) for a sample contact of a sample account,
+ * from the workspace as it really is (its identity: name, app link, footer), with the given values over.
+ */
 export async function previewTemplate(
   db: Db,
   files: FileTemplate[],
@@ -341,7 +355,9 @@ export async function previewTemplate(
   const template = await findTemplate(db, files, workspaceId, key);
   const channel = template?.channel;
   const locales = template?.locales ?? {};
-  const data = merge(sampleData, input.data);
+  const identity = await getIdentity(db, workspaceId);
+  const real = identity && { workspace: workspaceContext(identity), links: { app: identity.appUrl } };
+  const data = merge(real ? merge(sampleData, real) : sampleData, input.data);
   const contact = data.contact as { locale?: string } | undefined;
   const locale = pickLocale(Object.keys(locales), input.locale ?? contact?.locale);
   const version = locale ? locales[locale] : undefined;

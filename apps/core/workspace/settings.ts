@@ -9,6 +9,7 @@ import { EmailAddress, Mailbox } from "../shared/addresses";
 import { webhookTargetProblem } from "../shared/outbound";
 import type { Services } from "../shared/services";
 import { Locale, TimeZone } from "../shared/validators";
+import { getIdentity, identityOf, identitySender, type WorkspaceIdentity } from "./identity";
 import { DEFAULT_FROM, withSendableAddresses } from "./stored-addresses";
 
 const Clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM, 00:00–23:59");
@@ -43,9 +44,11 @@ export const Settings = z
       .strictObject({
         from: Mailbox.default(DEFAULT_FROM).meta({
           description:
-            "From of every email: an address, or `Name <address>` such as `Acme CS <cs@acme.example>`",
+            "From of every email: an address, or `Name <address>` such as `Acme CS <cs@acme.example>`. Reads as the workspace's sender (`GET /v1/workspace`) unless set to another address here; sending back what a GET showed keeps following it",
         }),
-        replyTo: Mailbox.nullable().default(null),
+        replyTo: Mailbox.nullable()
+          .default(null)
+          .meta({ description: "Reply-To of every email; null: the workspace's `replyTo`" }),
         csmSenderTiers: z
           .array(Tier)
           .default(["high_touch"])
@@ -95,26 +98,58 @@ export const Settings = z
   .meta({ id: "Settings" });
 export type Settings = z.infer<typeof Settings>;
 
-/** The workspace's settings with every default filled in. */
+/** The workspace's settings with every default filled in, From and Reply-To from its identity. */
 export async function getSettings(
   db: Db,
   workspaceId: string,
   log?: Pick<Logger, "warn">,
 ): Promise<Settings> {
   const [row] = await db
-    .select({ settings: workspaces.settings })
+    .select({ settings: workspaces.settings, name: workspaces.name, identity: workspaces.identity })
     .from(workspaces)
     .where(eq(workspaces.id, workspaceId));
-  return settingsOf(row?.settings, log);
+  return settingsOf(row?.settings, log, row && identityOf(row.name, row.identity));
 }
 
 /**
  * A workspace's stored settings: validated on the way in; parsing again fills defaults added since.
  * Addresses stored before they were checked strictly fall back (`withSendableAddresses` says how),
- * so an old bad `from` cannot make every read and every send fail.
+ * so an old bad `from` cannot make every read and every send fail. The identity's sender is the
+ * From and Reply-To wherever the settings hold no address of their own.
  */
-export function settingsOf(stored: unknown, log?: Pick<Logger, "warn">): Settings {
-  return Settings.parse(withSendableAddresses(stored ?? {}, log));
+export function settingsOf(
+  stored: unknown,
+  log?: Pick<Logger, "warn">,
+  identity?: WorkspaceIdentity,
+): Settings {
+  const settings = Settings.parse(withSendableAddresses(stored ?? {}, log));
+  if (!identity) return settings;
+  const from = settings.email.from === DEFAULT_FROM ? identitySender(identity) : null;
+  return {
+    ...settings,
+    email: {
+      ...settings.email,
+      from: from ?? settings.email.from,
+      replyTo: settings.email.replyTo ?? identity.replyTo,
+    },
+  };
+}
+
+/**
+ * The settings as stored: an address equal to the identity's is no override, so a client that
+ * sends back what it read keeps following the identity when its sender changes later.
+ */
+function overridesOf(settings: Settings, identity: WorkspaceIdentity | undefined): Settings {
+  if (!identity) return settings;
+  const { from, replyTo } = settings.email;
+  return {
+    ...settings,
+    email: {
+      ...settings.email,
+      from: from === identitySender(identity) ? DEFAULT_FROM : from,
+      replyTo: replyTo === identity.replyTo ? null : replyTo,
+    },
+  };
 }
 
 /**
@@ -167,13 +202,14 @@ export async function putSettings(
       : webhookTargetProblem(url, deps.outbound);
   if (problem)
     return { ok: false, refusal: "invalid", pointer: "/notifications/webhookUrl", detail: problem };
+  const identity = await getIdentity(deps.db, workspaceId);
   const saved = await saveSettings(
     deps.db,
     workspaceId,
-    { ...settings, notifications: { ...settings.notifications, webhookUrl: url } },
+    overridesOf({ ...settings, notifications: { ...settings.notifications, webhookUrl: url } }, identity),
     deps.clock.now(),
   );
-  return { ok: true, settings: shownSettings(saved) };
+  return { ok: true, settings: shownSettings(settingsOf(saved, undefined, identity)) };
 }
 
 export async function saveSettings(

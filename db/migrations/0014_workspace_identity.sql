@@ -1,0 +1,1 @@
+ALTER TABLE "workspaces" ADD COLUMN "identity" jsonb DEFAULT '{}'::jsonb NOT NULL;
