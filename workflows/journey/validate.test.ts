@@ -40,7 +40,14 @@ const catalog = new Map<string, TemplateInfo>(
     {
       key: "onboarding-welcome",
       channel: "email",
-      variables: ["contact.firstName", "account.name", "links.app"],
+      // The workspace identity is there for bodies too, not only for the layout.
+      variables: [
+        "contact.firstName",
+        "account.name",
+        "links.app",
+        "workspace.productName",
+        "workspace.supportUrl",
+      ],
     },
     {
       key: "invite-your-team",

@@ -32,6 +32,13 @@ export const templateVariables = [
   "links.preferences",
   "links.app",
   "workspace.name",
+  "workspace.productName",
+  "workspace.senderName",
+  "workspace.appUrl",
+  "workspace.logoUrl",
+  "workspace.brandColor",
+  "workspace.postalAddress",
+  "workspace.supportUrl",
   "journey.name",
 ] as const;
 
