@@ -29,6 +29,10 @@ const path = (url: string) => new URL(url).pathname;
 describe("engagement in the journey's stats", () => {
   it("counts opens, clicks and unsubscribes made through the real tracking links, per step and per split branch, with rates of delivered", async () => {
     const w = await stack.newWorkspace();
+    // The mails' main button opens the app: its link is the click tracked here.
+    expect((await w.request("PATCH", "/v1/workspace", { appUrl: "https://app.stats.example/" })).status).toBe(
+      200,
+    );
     const accounts = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"];
     for (const id of accounts) {
       await w.request("PUT", `/v1/accounts/${id}`, { name: `${id} KK`, tier: "tech_touch" });
