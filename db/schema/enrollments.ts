@@ -45,6 +45,8 @@ export const enrollments = pgTable(
     finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
     exitReason: text("exit_reason"),
     goalReachedAt: timestamp("goal_reached_at", { withTimezone: true, mode: "date" }),
+    /** Paused on its own (bulk pause): its touches hold, as a paused journey's do, until resumed. */
+    pausedAt: timestamp("paused_at", { withTimezone: true, mode: "date" }),
     ...timestamps,
   },
   (t) => [

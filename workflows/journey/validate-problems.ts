@@ -17,6 +17,8 @@ export type ValidationRule =
   | "condition_value"
   /** A webhook target the outbound guard refuses (checked by the service at publish, not here). */
   | "outbound_target"
+  /** A backfill asked of a journey whose trigger has no accounts to match (checked at publish). */
+  | "backfill"
   | "goal_is_exit";
 
 /** One problem, located by an RFC 6901 JSON pointer into the submitted definition. */

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { BulkRequest, BulkResult, bulkEnrollments } from "../../core/enrollments/bulk";
 import { enrollByKeys } from "../../core/enrollments/enroll-by-keys";
 import { getEnrollment, getEnrollmentWithTrace, listEnrollments } from "../../core/enrollments/queries";
 import { requestExit } from "../../core/enrollments/runtime";
@@ -42,6 +43,28 @@ export const postEnrollmentRoute = createRoute({
     },
     ...problemResponses(400, 401, 404, 422),
     ...problem409,
+  },
+});
+
+export const bulkRoute = createRoute({
+  method: "post",
+  path: "/enrollments/bulk",
+  tags: ["Enrollments"],
+  summary: "Enroll, pause, resume or exit the accounts a filter names, in one journey",
+  description:
+    "Set-based and synchronous: the response carries the counts when done (10,000 accounts enroll in seconds). Safe to repeat: an account enrolled, paused or exited once is not changed again. `dryRun` only counts. A paused enrollment holds before its next touch, as a paused journey's do, until resumed.",
+  security: bearerSecurity,
+  request: { body: { required: true, content: { "application/json": { schema: BulkRequest } } } },
+  responses: {
+    200: {
+      description: "What was done (or would be)",
+      content: { "application/json": { schema: BulkResult } },
+    },
+    ...problemResponses(400, 401, 404, 422),
+    409: {
+      description: "The journey is not live: no one can enter it",
+      content: { "application/problem+json": { schema: Problem } },
+    },
   },
 });
 
@@ -144,6 +167,18 @@ export function enrollmentsRouter() {
         type: result.code === "duplicate" ? "already-enrolled" : "not-enrolled",
         detail: result.reason,
       });
+    })
+    .openapi(bulkRoute, async (c) => {
+      const result = await bulkEnrollments(c.var.deps, c.var.workspaceId, c.req.valid("json"));
+      if (!result.ok) {
+        throw new ProblemError({
+          status: statusOfRefusal(result.refusal),
+          type: result.refusal === "not_found" ? "not-found" : "conflict",
+          detail: result.detail,
+          errors: [{ pointer: result.pointer, message: result.detail }],
+        });
+      }
+      return c.json(result.result, 200);
     })
     .openapi(listRoute, async (c) =>
       c.json(await listEnrollments(c.var.deps.db, c.var.workspaceId, c.req.valid("query")), 200),

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { JourneyKey } from "../../../workflows/journey/schema";
+import { BackfillPreview } from "../../core/journeys/backfill";
 import { putJourneyDraft, showJourney } from "../../core/journeys/drafts";
 import {
   getVersion,
@@ -11,7 +12,7 @@ import {
   listVersions,
 } from "../../core/journeys/journeys";
 import { changeJourneyStatus } from "../../core/journeys/lifecycle";
-import { PublishedVersion, publish } from "../../core/journeys/publish";
+import { PublishedVersion, PublishRequest, publish } from "../../core/journeys/publish";
 import { SimulateRequest, SimulateResponse } from "../../core/journeys/simulate";
 import { simulateJourney } from "../../core/journeys/simulate-journey";
 import { JourneyStats, journeyStats } from "../../core/journeys/stats";
@@ -95,10 +96,18 @@ export const publishRoute = createRoute({
   path: "/journeys/{key}/publish",
   tags: ["Journeys"],
   summary: "Validate the draft and freeze it as the next immutable version",
+  description:
+    'With `backfill: true`, the accounts that already match the trigger and audience are enrolled too, set-based and safe to repeat (an account enrolled once is not enrolled again; `skipped` says why). `backfill: "dry_run"` only counts them over the draft: nothing is published or enrolled.',
   security: bearerSecurity,
-  request: { params: KeyParam },
+  request: {
+    params: KeyParam,
+    body: { required: false, content: { "application/json": { schema: PublishRequest } } },
+  },
   responses: {
-    200: json(PublishedVersion, "The draft is unchanged since the latest version, which is returned"),
+    200: json(
+      z.union([PublishedVersion, BackfillPreview]),
+      "The draft is unchanged since the latest version, which is returned; or, for a dry run, the count",
+    ),
     201: json(PublishedVersion, "Published as a new version"),
     ...problemResponses(401, 404, 422),
   },
@@ -213,7 +222,7 @@ export function journeysRouter() {
     .openapi(publishRoute, async (c) => {
       const { key } = c.req.valid("param");
       const { deps, workspaceId } = c.var;
-      const result = await publish(deps, workspaceId, key);
+      const result = await publish(deps, workspaceId, key, c.req.valid("json") ?? {});
       if (!result.ok) {
         throw new ProblemError({
           status: statusOfRefusal(result.refusal),
@@ -223,6 +232,7 @@ export function journeysRouter() {
           ...(result.problems.length ? { errors: result.problems } : {}),
         });
       }
+      if ("preview" in result) return c.json(result.preview, 200);
       return result.created ? c.json(result.version, 201) : c.json(result.version, 200);
     })
     .openapi(statsRoute, async (c) => {

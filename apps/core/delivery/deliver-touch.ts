@@ -69,9 +69,10 @@ export async function deliverTouch(
 ): Promise<TouchOutcome> {
   const { db } = deps;
   const context = loaded ?? (await loadRunContext(db, req.workspaceId, req.enrollmentId, deps.log));
-  // A paused journey's touch is decided before it is claimed: no touch record is left, and the run
-  // calls again once the journey resumes.
-  if (context?.journeyStatus === "paused") return holdWhilePaused(deps, req, context);
+  // A paused journey's (or enrollment's) touch is decided before it is claimed: no touch record is
+  // left, and the run calls again once resumed.
+  if (context?.journeyStatus === "paused" || context?.enrollmentPausedAt)
+    return holdWhilePaused(deps, req, context);
 
   const claimed = await claim(db, {
     workspaceId: req.workspaceId,
@@ -178,7 +179,7 @@ async function holdWhilePaused(
   });
   return {
     status: "held",
-    reason: "journey_paused",
+    reason: context.journeyStatus === "paused" ? "journey_paused" : "enrollment_paused",
     decisions,
     recipients: [],
     duplicate: false,

@@ -8,6 +8,8 @@ import { type Settings, settingsOf } from "../workspace/settings";
 /** What a run's transition and every touch in it need to know: its journey, account and workspace. */
 export type RunContext = {
   journeyStatus: typeof journeys.$inferSelect.status;
+  /** The enrollment itself is paused (bulk pause), whatever its journey's status. */
+  enrollmentPausedAt: Date | null;
   journeyName: string;
   account: typeof accounts.$inferSelect;
   workspace: WorkspaceIdentity;
@@ -25,6 +27,7 @@ export async function loadRunContext(
   const [row] = await db
     .select({
       journeyStatus: journeys.status,
+      enrollmentPausedAt: enrollments.pausedAt,
       journeyName: journeys.name,
       account: accounts,
       workspaceName: workspaces.name,

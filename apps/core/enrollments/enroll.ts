@@ -13,6 +13,7 @@ import type { Facts } from "../../../workflows/journey/interpreter";
 import { eventsOfInterest } from "../../../workflows/journey/relevant-events";
 import { JourneyDefinition } from "../../../workflows/journey/schema";
 import { accountFacts } from "../accounts/facts";
+import { inParallel } from "../shared/in-parallel";
 import { RunOfAnotherEnrollment, type RuntimeDeps, runOwner, startEnrollmentRun } from "./runtime";
 import { type Enrollment, toEnrollment } from "./schemas";
 
@@ -115,13 +116,23 @@ async function liveJourney(
 
 type AccountRow = typeof accounts.$inferSelect;
 
-async function enrollBatch(
-  deps: RuntimeDeps,
-  journey: LiveJourney,
-  input: { workspaceId: string; accountIds: string[]; trigger: string },
+/** Who may enter, per account id given (in order): a refusal, or the entry number it would take. */
+type Decisions = {
+  outcomeOf: (string | EnrollOutcome)[];
+  entering: Map<string, { account: AccountRow; entry: number }>;
+  byId: Map<string, AccountRow>;
+};
+
+/**
+ * The entry rules over one batch, without writing: one read of the accounts and one of their past
+ * enrollments in the journey; an account given twice is a duplicate the second time.
+ */
+async function decideBatch(
+  db: Db,
+  journey: { id: string; definition: JourneyDefinition },
+  input: { workspaceId: string; accountIds: string[] },
   at: Date,
-): Promise<EnrollOutcome[]> {
-  const { db } = deps;
+): Promise<Decisions> {
   const unique = [...new Set(input.accountIds)];
   const accountRows = await db
     .select()
@@ -142,19 +153,16 @@ async function enrollBatch(
   for (const p of pastRows) pastOf.set(p.accountId, [...(pastOf.get(p.accountId) ?? []), p]);
   const facts = await audienceFacts(db, journey.definition, accountRows, at);
 
-  // Decided per account, in the order given; an account enrolled once is a duplicate the second time.
-  const decided = new Map<string, EnrollOutcome | typeof enrollments.$inferInsert>();
+  const refusedOf = new Map<string, EnrollOutcome>();
+  const entering = new Map<string, { account: AccountRow; entry: number }>();
   const outcomeOf: (string | EnrollOutcome)[] = input.accountIds.map((accountId) => {
-    const earlier = decided.get(accountId);
-    if (earlier) {
-      return "enrolled" in earlier
-        ? earlier
-        : { enrolled: false, code: "duplicate", reason: "already enrolled" };
-    }
+    const earlier = refusedOf.get(accountId);
+    if (earlier) return earlier;
+    if (entering.has(accountId)) return { enrolled: false, code: "duplicate", reason: "already enrolled" };
     const account = byId.get(accountId);
     if (!account) {
       const missing: EnrollOutcome = { enrolled: false, code: "not_found", reason: "no such account" };
-      decided.set(accountId, missing);
+      refusedOf.set(accountId, missing);
       return missing;
     }
     const past = pastOf.get(accountId) ?? [];
@@ -173,11 +181,61 @@ async function enrollBatch(
         code: decision.reason === "already enrolled" ? "duplicate" : "refused",
         reason: decision.reason,
       };
-      decided.set(accountId, refused);
+      refusedOf.set(accountId, refused);
       return refused;
     }
-    const entry = (past.at(-1)?.entry ?? 0) + 1;
-    decided.set(accountId, {
+    entering.set(accountId, { account, entry: (past.at(-1)?.entry ?? 0) + 1 });
+    return accountId;
+  });
+  return { outcomeOf, entering, byId };
+}
+
+/** What enrolling would do, written nowhere: how many would enter, and why the others would not. */
+export type EnrollPreview = { wouldEnroll: number; refused: Record<string, number> };
+
+/**
+ * `enrollMany`'s decision without its effects (a dry run): the same entry rules over the given
+ * definition, which need not be published yet (a backfill counted before publishing).
+ */
+export async function previewEnrollMany(
+  db: Db,
+  input: {
+    workspaceId: string;
+    journey: { id: string; definition: JourneyDefinition };
+    accountIds: string[];
+    at: Date;
+  },
+): Promise<EnrollPreview> {
+  const preview: EnrollPreview = { wouldEnroll: 0, refused: {} };
+  for (let i = 0; i < input.accountIds.length; i += BATCH) {
+    const batch = input.accountIds.slice(i, i + BATCH);
+    const { outcomeOf } = await decideBatch(
+      db,
+      input.journey,
+      { workspaceId: input.workspaceId, accountIds: batch },
+      input.at,
+    );
+    for (const o of outcomeOf) {
+      if (typeof o === "string") preview.wouldEnroll++;
+      else if (!o.enrolled) preview.refused[o.reason] = (preview.refused[o.reason] ?? 0) + 1;
+    }
+  }
+  return preview;
+}
+
+async function enrollBatch(
+  deps: RuntimeDeps,
+  journey: LiveJourney,
+  input: { workspaceId: string; accountIds: string[]; trigger: string },
+  at: Date,
+): Promise<EnrollOutcome[]> {
+  const { db } = deps;
+  const { outcomeOf, entering, byId } = await decideBatch(db, journey, input, at);
+  // In account order: concurrent batches of one journey then take the unique index's locks in the
+  // same order, so overlapping triggers wait for each other instead of deadlocking.
+  const values: (typeof enrollments.$inferInsert)[] = [...entering.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([accountId, { account, entry }]) => ({
       workspaceId: input.workspaceId,
       journeyId: journey.id,
       journeyVersionId: journey.version.id,
@@ -187,15 +245,7 @@ async function enrollBatch(
       workflowId: journeyWorkflowId(input.workspaceId, journey.key, account.externalId, entry),
       trigger: input.trigger,
       enteredAt: at,
-    });
-    return accountId;
-  });
-
-  // In account order: concurrent batches of one journey then take the unique index's locks in the
-  // same order, so overlapping triggers wait for each other instead of deadlocking.
-  const values = [...decided.values()]
-    .filter((v): v is typeof enrollments.$inferInsert => !("enrolled" in v))
-    .sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
+    }));
   const inserted = await insertEnrollments(db, values, [...eventsOfInterest(journey.definition)]);
   const refused = await startRuns(deps, inserted);
   const enrolledOf = new Map(
@@ -293,16 +343,4 @@ async function startRuns(
   });
   if (failure) throw failure.err;
   return refused;
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

@@ -1,23 +1,38 @@
 import { z } from "zod";
 import type { JourneyDefinition } from "../../../workflows/journey/schema";
-import type { ValidationProblem } from "../../../workflows/journey/validate";
+import { type ValidationProblem, validateJourney } from "../../../workflows/journey/validate";
 import type { RuntimeDeps } from "../enrollments/runtime";
 import { loadRouting, ReachWarning, unassignableEscalations } from "../escalations/reach";
 import { type OutboundPolicy, webhookTargetProblem } from "../shared/outbound";
 import type { Services } from "../shared/services";
 import { templateCatalog } from "../templates/message-templates";
 import { ensureRenewalSchedule } from "../workspace/schedules";
+import {
+  BackfillOption,
+  type BackfillPreview,
+  BackfillResult,
+  backfill,
+  backfillRefusal,
+  previewBackfill,
+} from "./backfill";
 import { findJourneyRow, getVersion, JourneyVersion, type PublishResult, publishJourney } from "./journeys";
 
 export const PublishedVersion = JourneyVersion.extend({
   warnings: z.array(ReachWarning).meta({
     description: "What publishing did not refuse but should be fixed: an escalation that could reach no one",
   }),
+  backfill: BackfillResult.optional().meta({ description: "Present when the request asked for a backfill" }),
 }).meta({ id: "PublishedVersion" });
 export type PublishedVersion = z.infer<typeof PublishedVersion>;
 
+export const PublishRequest = z
+  .strictObject({ backfill: BackfillOption.optional() })
+  .meta({ id: "PublishRequest" });
+export type PublishRequest = z.infer<typeof PublishRequest>;
+
 export type PublishOutcome =
   | { ok: true; version: PublishedVersion; created: boolean }
+  | { ok: true; preview: BackfillPreview }
   | Extract<PublishResult, { ok: false }>;
 
 /**
@@ -29,8 +44,19 @@ export async function publish(
   deps: RuntimeDeps & Pick<Services, "fileTemplates" | "outbound">,
   workspaceId: string,
   key: string,
+  request: PublishRequest = {},
 ): Promise<PublishOutcome> {
   const row = await findJourneyRow(deps.db, workspaceId, key);
+  const wanted = request.backfill ?? false;
+  const noBackfill = row && wanted !== false ? backfillRefusal(triggerOf(row.draft)) : undefined;
+  // Refused before publishing: a 422 must not leave the journey published without its backfill.
+  if (noBackfill)
+    return {
+      ok: false,
+      refusal: "invalid",
+      problems: [{ pointer: "/backfill", message: noBackfill, rule: "backfill" }],
+      detail: "Nothing was published.",
+    };
   const refused = row ? webhookProblems(row.draft, deps.outbound) : [];
   if (refused.length > 0)
     return {
@@ -40,6 +66,22 @@ export async function publish(
       detail: "The draft has problems; nothing was published.",
     };
   const templates = await templateCatalog(deps.db, workspaceId, deps.fileTemplates);
+  if (row && wanted === "dry_run") {
+    // Counted over the draft, as publishing would freeze it; nothing is written.
+    const validation = validateJourney(row.draft, templates);
+    if (!validation.ok)
+      return {
+        ok: false,
+        refusal: "invalid",
+        problems: validation.problems,
+        detail: "The draft has problems; nothing was counted.",
+      };
+    const journey = { id: row.id, key, definition: validation.journey };
+    return {
+      ok: true,
+      preview: await previewBackfill(deps.db, { workspaceId, journey, at: deps.clock.now() }),
+    };
+  }
   const result = await publishJourney(deps.db, workspaceId, key, templates, deps.clock.now());
   if (!result.ok) return result;
   const published = await getVersion(deps.db, workspaceId, key, result.version.version);
@@ -50,7 +92,15 @@ export async function publish(
   const warnings = definition
     ? unassignableEscalations(definition, await loadRouting(deps.db, workspaceId))
     : [];
-  return { ...result, version: { ...result.version, warnings } };
+  const filled =
+    row && definition && wanted === true
+      ? { backfill: await backfill(deps, { workspaceId, journeyId: row.id, definition }) }
+      : {};
+  return { ...result, version: { ...result.version, warnings, ...filled } };
+}
+
+function triggerOf(draft: unknown): { type?: unknown } | undefined {
+  return (draft as { trigger?: { type?: unknown } } | null)?.trigger;
 }
 
 /**
