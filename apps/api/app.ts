@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { AppDeps, AppEnv } from "./context";
@@ -52,7 +53,7 @@ export function createApp(deps: AppDeps) {
         }),
     }),
   );
-  app.use("/v1/*", apiKeyAuth(), limits.perKey);
+  app.use("/v1/*", apiKeyAuth(), limits.perKey, emptyJsonIsNoBody);
 
   app.route("/", systemRouter());
   app.route("/", docsRouter());
@@ -99,3 +100,17 @@ export function createApp(deps: AppDeps) {
   );
   return app;
 }
+
+/**
+ * `content-type: application/json` with an empty body (curl with the header set once for every
+ * call, a client that always sends it) is no body: a route whose body is optional (publish,
+ * simulate) takes its defaults instead of answering "malformed JSON".
+ */
+const emptyJsonIsNoBody: MiddlewareHandler = async (c, next) => {
+  if (c.req.header("content-length") === "0" && c.req.header("content-type")?.includes("json")) {
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete("content-type");
+    c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers });
+  }
+  await next();
+};
