@@ -149,6 +149,8 @@ export async function startTestStack(
       await connection.close();
       await database.close();
       await services.renderer.close();
+      // Its pooled connections would otherwise hold the file's SMTP server open for its 30 s close timeout.
+      services.transport?.close();
       await rm(outboxDir, { recursive: true, force: true });
     },
   };
