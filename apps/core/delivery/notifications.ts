@@ -3,10 +3,7 @@ import { csmMailFacts, decide } from "./decide";
 import type { DeliveryDeps } from "./deliver-touch";
 import { domainOf } from "./sender";
 import { claim, outcomeOf, settle, type TouchOutcome } from "./touch-record";
-import { sendWebhook } from "./webhooks";
-
-/** Attempts before a notification webhook is recorded as failed. */
-export const WEBHOOK_ATTEMPTS = 5;
+import { sendWebhook, WEBHOOK_ATTEMPTS } from "./webhooks";
 
 /**
  * An email to a CSM (escalations use it until the escalation inbox exists), exactly once per key,

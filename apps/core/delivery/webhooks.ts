@@ -15,6 +15,9 @@ export type WebhookOutcome = { ok: true; status: number } | { ok: false; status?
 
 const TIMEOUT_MS = 10_000;
 
+/** Attempts before a journey webhook step or a notification webhook is recorded as failed. */
+export const WEBHOOK_ATTEMPTS = 5;
+
 /** The Standard Webhooks headers: one `v1,` signature per secret, space-separated (rotation). */
 export function signatureHeaders(
   id: string,

@@ -17,7 +17,7 @@ import { accountFacts } from "../accounts/facts";
 import { type DeliveryDeps, deliverTouch } from "../delivery/deliver-touch";
 import { WAITING_FOR_RECIPIENTS } from "../delivery/recipient-wait";
 import { loadRunContext, type RunContext } from "../delivery/run-context";
-import { webhookStepOnce } from "../delivery/webhooks";
+import { WEBHOOK_ATTEMPTS, webhookStepOnce } from "../delivery/webhooks";
 import { notifyEscalation } from "../escalations/notify";
 import { openEscalation } from "../escalations/open";
 import { PermanentFailure } from "./permanent-failure";
@@ -26,8 +26,6 @@ import { onStageEntered } from "./triggers";
 
 /** What carrying out a transition needs: the runtime (db, Temporal) and delivery (mail, templates). */
 export type TransitionDeps = RuntimeDeps & DeliveryDeps;
-
-const WEBHOOK_ATTEMPTS = 5;
 
 type EffectTrace = {
   at: string;

@@ -4,9 +4,10 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, healthAlerts } from "../../../db/schema/index";
 import { type HealthAlertsWorkflow, healthAlertsWorkflowId } from "../../../workflows/contracts";
-import { sendWebhook, type WebhookDeps } from "../delivery/webhooks";
+import { postWebhook, type WebhookDeps } from "../delivery/webhooks";
 import type { RuntimeDeps } from "../enrollments/runtime";
 import { getSettings } from "../workspace/settings";
+import { signingSecrets } from "../workspace/webhook-secret";
 
 const Band = z.enum(["red", "yellow", "green"]);
 
@@ -92,12 +93,12 @@ export async function deliverHealthAlerts(
     .innerJoin(accounts, eq(accounts.id, healthAlerts.accountId))
     .where(and(eq(healthAlerts.workspaceId, workspaceId), isNull(healthAlerts.notifiedAt)))
     .orderBy(healthAlerts.raisedAt);
+  // Read once for the batch, not once per alert.
+  const secrets = await signingSecrets(deps, workspaceId);
   let sent = 0;
   for (const { alert, name, externalId } of pending) {
     const worse = rank[alert.toBand] < rank[alert.fromBand];
-    const result = await sendWebhook(
-      deps,
-      workspaceId,
+    const result = await postWebhook(
       webhookUrl,
       {
         text: `${worse ? "Health dropped" : "Health improved"}: ${name} (${externalId}) ${alert.fromBand} → ${alert.toBand}, score ${alert.score}`,
@@ -110,7 +111,13 @@ export async function deliverHealthAlerts(
           score: alert.score,
         },
       },
-      { idempotencyKey: `health-alert:${alert.id}`, attempt, maxAttempts: 8 },
+      {
+        idempotencyKey: `health-alert:${alert.id}`,
+        attempt,
+        maxAttempts: 8,
+        policy: deps.outbound,
+        signing: { secrets, at: deps.clock.now() },
+      },
     );
     // Answered (delivered or refused for good): never posted again.
     await db.update(healthAlerts).set({ notifiedAt: deps.clock.now() }).where(eq(healthAlerts.id, alert.id));
