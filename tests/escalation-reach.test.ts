@@ -41,6 +41,13 @@ async function settings(w: TestWorkspace, escalations: unknown) {
   expect(res.status).toBe(200);
 }
 
+/** Puts a CSM and checks the record answers what was sent. */
+async function csm(w: TestWorkspace, email: string, input: Record<string, unknown>) {
+  const res = await w.request("PUT", `/v1/csms/${email}`, input);
+  expect(res.status).toBe(200);
+  expect(await res.json()).toMatchObject({ email, ...input });
+}
+
 async function enrollAndWait(w: TestWorkspace, journey: string, account: string): Promise<Escalation> {
   const res = await w.request("POST", "/v1/enrollments", { journey, account });
   expect(res.status).toBeLessThan(300);
@@ -114,24 +121,30 @@ describe("the fallback owner", () => {
     expect(mail.html).toContain("fallback owner");
   });
 
-  it("refuses a fallback owner that is not a bare address, and a CSM's unknown zone or address, naming each field", async () => {
+  it("refuses a fallback owner that is not a bare address, naming the field", async () => {
     const w = await stack.newWorkspace();
     const res = await w.request("PUT", "/v1/settings", {
-      escalations: {
-        fallbackOwner: "Lead <lead@x.example>",
-        csms: { "not-an-address": {}, "ok@vendor.example": { timezone: "Mars/Olympus", locale: "日本" } },
-      },
+      escalations: { fallbackOwner: "Lead <lead@x.example>" },
     });
     expect(res.status).toBe(422);
     expect(res.headers.get("content-type")).toContain("application/problem+json");
     const body = (await res.json()) as { errors: { pointer: string }[] };
-    // An address can fail two checks (the format, then the one-mailbox rule): each field at least once.
-    expect([...new Set(body.errors.map((e) => e.pointer))].sort()).toEqual([
-      "/escalations/csms/not-an-address",
-      "/escalations/csms/ok@vendor.example/locale",
-      "/escalations/csms/ok@vendor.example/timezone",
-      "/escalations/fallbackOwner",
-    ]);
+    // An address can fail two checks (the format, then the one-mailbox rule): the field at least once.
+    expect([...new Set(body.errors.map((e) => e.pointer))]).toEqual(["/escalations/fallbackOwner"]);
+  });
+
+  it("refuses the CSMs' language and zone in settings, saying they moved to PUT /v1/csms/{email}", async () => {
+    const w = await stack.newWorkspace();
+    const res = await w.request("PUT", "/v1/settings", {
+      escalations: { csms: { "hanako@vendor.example": { locale: "ja", timezone: "Asia/Tokyo" } } },
+    });
+    expect(res.status).toBe(422);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    const body = (await res.json()) as { errors: { pointer: string; message: string }[] };
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors[0]?.pointer).toBe("/escalations/csms");
+    expect(body.errors[0]?.message).toContain("PUT /v1/csms/{email}");
+    expect(body.errors[0]?.message).toContain("`locale` and `timezone`");
   });
 });
 
@@ -283,8 +296,7 @@ describe("the CSM's email", () => {
 
   it("is HTML and text in Japanese, the deadline and last login in the CSM's zone (Asia/Tokyo)", async () => {
     const w = await stack.newWorkspace();
-    await w.request("PUT", "/v1/csms/hanako@vendor.example", { name: "山田 花子" });
-    await settings(w, { csms: { "hanako@vendor.example": { locale: "ja", timezone: "Asia/Tokyo" } } });
+    await csm(w, "hanako@vendor.example", { name: "山田 花子", locale: "ja", timezone: "Asia/Tokyo" });
     const x = await escalationFor(w, "kaisha", "hanako@vendor.example");
     const mail = await mailTo("hanako@vendor.example");
     expect(mail.subject).toBe("【high】kaisha Corp:Seats unused");
@@ -304,8 +316,7 @@ describe("the CSM's email", () => {
 
   it("is in English, the deadline in the CSM's zone (America/New_York), for a CSM set so", async () => {
     const w = await stack.newWorkspace();
-    await w.request("PUT", "/v1/csms/sam@vendor.example", { name: "Sam" });
-    await settings(w, { csms: { "sam@vendor.example": { timezone: "America/New_York" } } });
+    await csm(w, "sam@vendor.example", { name: "Sam", timezone: "America/New_York" });
     const x = await escalationFor(w, "acme", "sam@vendor.example");
     const mail = await mailTo("sam@vendor.example");
     expect(mail.subject).toBe("[high] acme Corp: Seats unused");
@@ -318,5 +329,45 @@ describe("the CSM's email", () => {
       expect(part).toContain(`http://localhost:3000/v1/escalations/${x.id}`);
     }
     expect(mail.html).not.toContain("2026-03-04T00:00:00");
+  });
+  it("is in English in the workspace's default zone for a CSM whose record names neither", async () => {
+    const w = await stack.newWorkspace();
+    await w.request("PUT", "/v1/settings", { delivery: { defaultTimezone: "Asia/Tokyo" } });
+    await csm(w, "kim@vendor.example", { name: "Kim", locale: "ja", timezone: "Europe/Paris" });
+    // A PUT replaces the record: without them, the language and zone are the defaults again.
+    await csm(w, "kim@vendor.example", { name: "Kim" });
+    await escalationFor(w, "nippon", "kim@vendor.example");
+    const mail = await mailTo("kim@vendor.example");
+    expect(mail.html).toContain('lang="en"');
+    expect(mail.text).toContain("Mar 4, 2026, 9:00 AM GMT+9");
+  });
+});
+
+describe("the CSM record", () => {
+  it("keeps a CSM's language and zone and answers them on PUT and GET", async () => {
+    const w = await stack.newWorkspace();
+    await csm(w, "hanako@vendor.example", { locale: "ja", timezone: "Asia/Tokyo" });
+    await csm(w, "sam@vendor.example", { locale: null });
+    const list = (await (await w.request("GET", "/v1/csms")).json()) as {
+      data: { email: string; locale: string | null; timezone: string | null }[];
+    };
+    expect(list.data.map(({ email, locale, timezone }) => ({ email, locale, timezone }))).toEqual([
+      { email: "hanako@vendor.example", locale: "ja", timezone: "Asia/Tokyo" },
+      { email: "sam@vendor.example", locale: null, timezone: null },
+    ]);
+  });
+
+  it("refuses an unknown time zone at /timezone and a language the email is not written in at /locale", async () => {
+    const w = await stack.newWorkspace();
+    const res = await w.request("PUT", "/v1/csms/hanako@vendor.example", {
+      locale: "fr",
+      timezone: "Mars/Olympus",
+    });
+    expect(res.status).toBe(422);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    const body = (await res.json()) as { errors: { pointer: string; message: string }[] };
+    expect(body.errors.map((e) => e.pointer).sort()).toEqual(["/locale", "/timezone"]);
+    expect(body.errors.find((e) => e.pointer === "/timezone")?.message).toContain("IANA time zone");
+    expect((await (await w.request("GET", "/v1/csms")).json()) as { data: unknown[] }).toEqual({ data: [] });
   });
 });

@@ -194,7 +194,7 @@ describe("CSMs and escalation assignment", () => {
     expect(await (await fresh.request("GET", "/v1/settings")).json()).toEqual({
       notifications: { webhookUrl: null, managerEmail: null },
       email: { from: "Volante <noreply@volante.local>", replyTo: null, csmSenderTiers: ["high_touch"] },
-      escalations: { fallbackOwner: null, csms: {} },
+      escalations: { fallbackOwner: null },
       delivery: { frequencyCap: null, quietHours: null, defaultTimezone: "UTC" },
     });
     const bad = await fresh.request("PUT", "/v1/settings", {

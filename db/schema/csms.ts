@@ -15,6 +15,10 @@ export const csms = pgTable(
     capacity: integer("capacity"),
     tiers: jsonb("tiers").$type<string[]>().notNull().default([]),
     active: boolean("active").notNull().default(true),
+    /** Language of the CSM's emails (`en` | `ja`); null: the workspace's default, `en`. */
+    locale: text("locale"),
+    /** IANA zone every time in the CSM's emails is shown in; null: settings `delivery.defaultTimezone`. */
+    timezone: text("timezone"),
     /** For round robin: who got an escalation least recently goes first. */
     lastAssignedAt: timestamp("last_assigned_at", { withTimezone: true, mode: "date" }),
     ...timestamps,

@@ -7,7 +7,7 @@ const putRoute = createRoute({
   method: "put",
   path: "/csms/{email}",
   tags: ["CSMs"],
-  summary: "Create or replace a CSM: capacity, tiers served, active",
+  summary: "Create or replace a CSM: capacity, tiers served, active, language and time zone of its emails",
   security: bearerSecurity,
   request: {
     params: z.object({

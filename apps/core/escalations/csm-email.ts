@@ -13,6 +13,7 @@ import { pickLocale, type Rendered } from "../delivery/render";
 import type { Services } from "../shared/services";
 import { type FileTemplate, loadFileTemplates } from "../templates/files";
 import type { Settings } from "../workspace/settings";
+import { localeOf } from "./csms";
 
 /**
  * The email a CSM gets about an escalation: HTML and text from `templates/notifications/csm-escalation`,
@@ -27,12 +28,27 @@ const notificationsDir = new URL("../../../templates/notifications", import.meta
 /** Trace entries shown: the latest, enough to see what the journey tried. */
 const TRACE_SHOWN = 8;
 
-/** Whom the email is for: language and zone from settings (/escalations/csms), else `en` and the workspace's zone. */
-export function readerOf(settings: Settings, email: string): { locale: string; timeZone: string } {
-  const own = settings.escalations.csms[email];
+/** Whom the email is for: name, language and zone. */
+export type Reader = { name: string | null; locale: string; timeZone: string };
+
+/**
+ * The reader as the CSM record has them (`PUT /v1/csms/{email}`), else `en` and the workspace's zone:
+ * a manager or fallback owner who is no CSM reads it so too.
+ */
+export async function readerOf(
+  db: Db,
+  workspaceId: string,
+  email: string,
+  settings: Pick<Settings, "delivery">,
+): Promise<Reader> {
+  const [row] = await db
+    .select({ name: csms.name, locale: csms.locale, timezone: csms.timezone })
+    .from(csms)
+    .where(and(eq(csms.workspaceId, workspaceId), eq(csms.email, email)));
   return {
-    locale: own?.locale ?? "en",
-    timeZone: own?.timezone ?? settings.delivery.defaultTimezone,
+    name: row?.name ?? null,
+    locale: localeOf(row?.locale ?? null) ?? "en",
+    timeZone: row?.timezone ?? settings.delivery.defaultTimezone,
   };
 }
 
@@ -61,23 +77,13 @@ export async function loadBrief(db: Db, x: typeof escalations.$inferSelect) {
   return { account, scores, journey: journey?.name ?? null, trace: trace.reverse() };
 }
 
-/** The CSM's display name, when the CSM is on record. */
-export async function csmName(db: Db, workspaceId: string, email: string): Promise<string | null> {
-  const [row] = await db
-    .select({ name: csms.name })
-    .from(csms)
-    .where(and(eq(csms.workspaceId, workspaceId), eq(csms.email, email)));
-  return row?.name ?? null;
-}
-
 /** The message's values, formatted for the reader: the template only places them. */
 export function emailContext(
   x: typeof escalations.$inferSelect,
   brief: EscalationBrief,
   n: {
     stage: EscalationStage;
-    reader: { locale: string; timeZone: string };
-    name: string | null;
+    reader: Reader;
     viaFallback: boolean;
     publicUrl: string;
   },
@@ -99,7 +105,7 @@ export function emailContext(
   const change = latest && previous ? latest.score - previous.score : 0;
   return {
     stage: n.stage,
-    csm: { name: n.name },
+    csm: { name: n.reader.name },
     journey: brief.journey,
     escalation: {
       reason: x.reason,

@@ -3,7 +3,11 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { csms } from "../../../db/schema/index";
 import { Tier } from "../accounts/accounts";
+import { TimeZone } from "../shared/validators";
 import { openLoad } from "./assign";
+
+/** The languages the CSM's escalation email is written in (templates/notifications/csm-escalation). */
+export const CsmLocale = z.enum(["en", "ja"]);
 
 export const CsmInput = z
   .strictObject({
@@ -18,9 +22,18 @@ export const CsmInput = z
       .meta({ description: "Open escalations at most" }),
     tiers: z.array(Tier).default([]).meta({ description: "Tiers this CSM serves; empty serves every tier" }),
     active: z.boolean().default(true),
+    locale: CsmLocale.nullable()
+      .optional()
+      .meta({ description: "Language of the CSM's escalation emails; null or absent: `en`" }),
+    timezone: TimeZone.nullable().optional().meta({
+      description:
+        "IANA zone of every time in the CSM's escalation emails; null or absent: settings `delivery.defaultTimezone`",
+      example: "Asia/Tokyo",
+    }),
   })
   .meta({ id: "CsmInput" });
 export type CsmInput = z.infer<typeof CsmInput>;
+export type CsmLocale = z.infer<typeof CsmLocale>;
 
 export const Csm = z
   .object({
@@ -29,6 +42,8 @@ export const Csm = z
     capacity: z.number().int().nullable(),
     tiers: z.array(z.string()),
     active: z.boolean(),
+    locale: CsmLocale.nullable(),
+    timezone: z.string().nullable(),
     openLoad: z.number().int().meta({ description: "Escalations open or acknowledged" }),
   })
   .meta({ id: "Csm" });
@@ -46,6 +61,8 @@ export async function upsertCsm(
     capacity: input.capacity ?? null,
     tiers: input.tiers,
     active: input.active,
+    locale: input.locale ?? null,
+    timezone: input.timezone ?? null,
   };
   await db
     .insert(csms)
@@ -67,10 +84,18 @@ export async function listCsms(db: Db, workspaceId: string, email?: string): Pro
       capacity: csms.capacity,
       tiers: csms.tiers,
       active: csms.active,
+      locale: csms.locale,
+      timezone: csms.timezone,
       openLoad,
     })
     .from(csms)
     .where(and(eq(csms.workspaceId, workspaceId), email ? eq(csms.email, email) : undefined))
     .orderBy(asc(csms.email));
-  return rows.map((r) => ({ ...r, openLoad: Number(r.openLoad) }));
+  return rows.map((r) => ({ ...r, locale: localeOf(r.locale), openLoad: Number(r.openLoad) }));
+}
+
+/** A stored locale as the API and the email read it: only what the email is written in. */
+export function localeOf(stored: string | null): CsmLocale | null {
+  const parsed = CsmLocale.safeParse(stored);
+  return parsed.success ? parsed.data : null;
 }

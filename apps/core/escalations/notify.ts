@@ -5,7 +5,6 @@ import { RenderError } from "../delivery/render";
 import type { TouchOutcome } from "../delivery/touch-record";
 import { getSettings, type Settings } from "../workspace/settings";
 import {
-  csmName,
   type EscalationBrief,
   type EscalationStage,
   emailContext,
@@ -116,11 +115,10 @@ async function csmMessage(
   stage: EscalationStage,
   to: string,
 ) {
-  const reader = readerOf(settings, to);
+  const reader = await readerOf(deps.db, x.workspaceId, to, settings);
   const context = emailContext(x, brief, {
     stage,
     reader,
-    name: await csmName(deps.db, x.workspaceId, to),
     viaFallback: to === settings.escalations.fallbackOwner && to === x.assignee,
     publicUrl: deps.publicUrl,
   });

@@ -8,7 +8,7 @@ import { Tier } from "../accounts/accounts";
 import { EmailAddress, Mailbox } from "../shared/addresses";
 import { webhookTargetProblem } from "../shared/outbound";
 import type { Services } from "../shared/services";
-import { Locale, TimeZone } from "../shared/validators";
+import { TimeZone } from "../shared/validators";
 import { getIdentity, identityOf, identitySender, type WorkspaceIdentity } from "./identity";
 import { DEFAULT_FROM, withSendableAddresses } from "./stored-addresses";
 
@@ -21,6 +21,10 @@ const IsoDuration = z.string().refine((d) => {
     return false;
   }
 }, "must be an ISO-8601 duration such as P1D or PT12H");
+
+/** Where the CSMs' language and zone went (decision 0030): said to a client that still sends them here. */
+export const CSMS_MOVED =
+  "has moved to the CSM record: set `locale` and `timezone` with PUT /v1/csms/{email}";
 
 export const Settings = z
   .strictObject({
@@ -62,15 +66,7 @@ export const Settings = z
             "Gets every escalation routing cannot assign (no active CSM serves the tier, or all are at capacity), and is emailed for it",
           example: "cs-lead@vendor.example",
         }),
-        csms: z
-          .record(EmailAddress, z.strictObject({ locale: Locale.optional(), timezone: TimeZone.optional() }))
-          .refine((m) => Object.keys(m).length <= 1000, "at most 1000 CSMs")
-          .default({})
-          .meta({
-            description:
-              "Language and time zone of each CSM's escalation emails, by CSM email; others get `en` and delivery.defaultTimezone",
-            example: { "hanako@vendor.example": { locale: "ja", timezone: "Asia/Tokyo" } },
-          }),
+        csms: z.never({ error: CSMS_MOVED }).optional().meta({ deprecated: true, description: CSMS_MOVED }),
       })
       .prefault({}),
     delivery: z
@@ -122,7 +118,7 @@ export function settingsOf(
   log?: Pick<Logger, "warn">,
   identity?: WorkspaceIdentity,
 ): Settings {
-  const settings = Settings.parse(withSendableAddresses(stored ?? {}, log));
+  const settings = Settings.parse(withSendableAddresses(withoutMovedKeys(stored ?? {}), log));
   if (!identity) return settings;
   const from = settings.email.from === DEFAULT_FROM ? identitySender(identity) : null;
   return {
@@ -133,6 +129,18 @@ export function settingsOf(
       replyTo: settings.email.replyTo ?? identity.replyTo,
     },
   };
+}
+
+/**
+ * Stored settings without what moved elsewhere: migration 0017 removes `escalations.csms`, and a
+ * process of the previous version may still write it during a rolling deploy; reads must not fail.
+ */
+function withoutMovedKeys(stored: unknown): unknown {
+  if (typeof stored !== "object" || stored === null) return stored;
+  const { escalations } = stored as { escalations?: unknown };
+  if (typeof escalations !== "object" || escalations === null || !("csms" in escalations)) return stored;
+  const { csms: _moved, ...kept } = escalations as Record<string, unknown>;
+  return { ...stored, escalations: kept };
 }
 
 /**
