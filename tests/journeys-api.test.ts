@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Journey, JourneyVersion } from "../apps/core/journeys/journeys";
 import type { SimulateResponse } from "../apps/core/journeys/simulate";
 import { journeyVersions } from "../db/schema";
+import { addDuration } from "../workflows/journey/time";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 let stack: TestStack;
@@ -281,7 +282,19 @@ describe("simulate API", () => {
       ["role:admin", ["a-1@reach.example", "a-2@reach.example"]],
     ]);
     expect(byId.unreachable?.touches.map((t) => [t.to, t.recipients])).toEqual([["role:admin", []]]);
-    expect(body.summary).toMatchObject({ touches: 2, touchesWithoutRecipient: 1 });
+    // As live: the welcome waits a day for an admin, then is skipped unless one arrives.
+    expect(byId.unreachable?.touches[0]?.waitingForRecipients).toEqual({
+      status: "waiting_for_recipients",
+      bound: "PT24H",
+      until: addDuration(byId.unreachable?.touches[0]?.at ?? "", "PT24H"),
+      otherwise: { status: "skipped", reason: "no recipient for role:admin" },
+    });
+    expect(byId.reachable?.touches[0]?.waitingForRecipients).toBeUndefined();
+    expect(body.summary).toMatchObject({
+      touches: 2,
+      touchesWithoutRecipient: 1,
+      touchesWaitingForRecipients: 1,
+    });
   });
 
   it("refuses a window over two years or over the work budget with a 422 naming the field", async () => {

@@ -2,8 +2,14 @@ import { chooseAssignee, type RosterCsm, recordPick, stepAssignee } from "./assi
 import { mayEnter, mayReenter } from "./entry";
 import { hashUnit } from "./hash-unit";
 import { type Command, enter, type Input, type RunState, step, type Transition } from "./interpreter";
+import {
+  noRecipient,
+  recipientWaitUntil,
+  WAITING_FOR_RECIPIENTS,
+  waitsForRecipients,
+} from "./recipient-wait";
 import { alwaysRelevantEvents } from "./relevant-events";
-import type { JourneyDefinition } from "./schema";
+import { DEFAULT_RECIPIENT_WAIT, type JourneyDefinition } from "./schema";
 import {
   eventsUpTo,
   factsAt,
@@ -25,6 +31,19 @@ export type SimTouch = {
   to: string;
   /** Who `to` resolves to, when the account's contacts are known; empty: the touch would reach no one. */
   recipients?: string[];
+  /**
+   * When `to` names none of the account's contacts: live, the touch waits for one (trace
+   * `waiting_for_recipients`) until `until`, the step's `waitForRecipients` bound after `at`, and the
+   * run with it; unless a contact arrives by then, it is skipped with `otherwise.reason`. The
+   * simulator knows no arrival times, so it shows that outcome and holds the run until `until`.
+   */
+  waitingForRecipients?: RecipientWait;
+};
+export type RecipientWait = {
+  status: typeof WAITING_FOR_RECIPIENTS;
+  bound: string;
+  until: string;
+  otherwise: { status: "skipped"; reason: string };
 };
 export type SimEscalation = {
   at: string;
@@ -148,6 +167,22 @@ function recipientsOf(account: SimAccount, to: string): string[] | undefined {
   return account.contacts.filter((c) => role === undefined || c.role === role).map((c) => c.email);
 }
 
+/**
+ * How a touch that names no known contact goes live: it waits up to its step's bound, then is
+ * skipped; undefined when it does not wait (the owner CSM, or a bound of PT0S) and is skipped at once.
+ */
+function recipientWait(command: Extract<Command, { type: "send" }>, at: string): RecipientWait | undefined {
+  if (!waitsForRecipients(command.to)) return undefined;
+  const until = recipientWaitUntil(at, command.waitForRecipients);
+  if (!isBefore(at, until)) return undefined;
+  return {
+    status: WAITING_FOR_RECIPIENTS,
+    bound: command.waitForRecipients ?? DEFAULT_RECIPIENT_WAIT,
+    until,
+    otherwise: { status: "skipped", reason: noRecipient(command.to) },
+  };
+}
+
 /** One enrollment from `enteredAt` to its end or the end of the window; touches go into `result`. */
 function runEntry(
   journey: JourneyDefinition,
@@ -172,6 +207,8 @@ function runEntry(
   // to this run: any still pending when it ends are dropped with it.
   const injected: SimEvent[] = [];
   let escalatedAt: SimEscalation | undefined;
+  // The end of the latest wait for recipients: live, the run sleeps in it, so nothing happens before.
+  let heldUntil: string | undefined;
   const absorb = (transition: Transition, at: string): RunState => {
     let current = transition;
     for (;;) {
@@ -195,25 +232,31 @@ function runEntry(
   };
   const record = (command: Command, at: string) => {
     if (command.type === "send") {
+      // A touch after one waiting for recipients is carried out when that wait ends, as live.
+      const due = heldUntil && isBefore(at, heldUntil) ? heldUntil : at;
       const recipients = recipientsOf(account, command.to);
+      const wait = recipients?.length === 0 ? recipientWait(command, due) : undefined;
+      if (wait) heldUntil = wait.until;
       result.touches.push({
-        at,
+        at: due,
         stepId: command.stepId,
         channel: command.channel,
         template: command.template,
         to: command.to,
         ...(recipients ? { recipients } : {}),
+        ...(wait ? { waitingForRecipients: wait } : {}),
       });
       const engagement = options.engagement;
-      if (engagement) {
+      // No one opens a touch that reached no one.
+      if (engagement && recipients?.length !== 0) {
         // The first entry keeps the key it always had, so single-entry results do not change.
         const key = entryNumber === 1 ? command.touchKey : `${command.touchKey}#${entryNumber}`;
         const roll = hashUnit(`${account.externalId}:${key}`);
         const properties = { stepId: command.stepId };
         if (roll < engagement.clickRate)
-          injected.push(simEvent(addDuration(at, "PT3H"), "message_clicked", { properties }));
+          injected.push(simEvent(addDuration(due, "PT3H"), "message_clicked", { properties }));
         else if (roll < engagement.openRate)
-          injected.push(simEvent(addDuration(at, "PT2H"), "message_opened", { properties }));
+          injected.push(simEvent(addDuration(due, "PT2H"), "message_opened", { properties }));
         injected.sort((a, b) => a.ms - b.ms);
       }
     } else if (command.type === "escalate") {
@@ -248,6 +291,11 @@ function runEntry(
           escalationKey: wait.escalationKey,
           resume: true,
         };
+    }
+    // A timer that fell due while the run waited for recipients fires when that wait ends.
+    if (wakeAt && wakeInput && heldUntil && isBefore(wakeAt, heldUntil)) {
+      wakeAt = heldUntil;
+      wakeInput = { ...wakeInput, at: heldUntil };
     }
     // The next event the run reacts to, from the account's timeline or the injected engagement.
     // Only events that can change this run are fed to it: the awaited one and the always-relevant ones.

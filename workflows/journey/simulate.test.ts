@@ -252,4 +252,145 @@ describe("simulator", () => {
     expect(summary.touchesByStep.welcome).toBe(200);
     expect(summary.completed + summary.exited + summary.active).toBe(200);
   });
+
+  describe("a touch whose contacts do not exist yet", () => {
+    const synced = JourneyDefinition.parse({
+      key: "synced",
+      name: "Synced from the CRM",
+      trigger: { type: "stage_entered", stage: "onboarding" },
+      steps: [
+        { id: "welcome", type: "email", template: "welcome", to: "role:admin", waitForRecipients: "PT48H" },
+        { id: "h1", type: "wait", duration: "PT1H" },
+        { id: "tip", type: "email", template: "tip", to: "role:user" },
+        { id: "nudge", type: "in_app", template: "nudge", to: "role:champion" },
+        { id: "now", type: "email", template: "now", to: "role:champion", waitForRecipients: "PT0S" },
+        { id: "csm", type: "email", template: "csm", to: "owner_csm" },
+      ],
+    });
+    const users = account({
+      ownerCsm: null,
+      contacts: [{ email: "user@synced.example", role: "user" }],
+    });
+
+    it("waits for recipients up to the step's bound, then is skipped as no recipient, and the run waits with it", () => {
+      const { summary, accounts } = simulate(synced, [users], window);
+      expect(accounts[0]?.touches).toEqual([
+        {
+          at: "2026-01-01T00:00:00.000Z",
+          stepId: "welcome",
+          channel: "email",
+          template: "welcome",
+          to: "role:admin",
+          recipients: [],
+          waitingForRecipients: {
+            status: "waiting_for_recipients",
+            bound: "PT48H",
+            until: "2026-01-03T00:00:00.000Z",
+            otherwise: { status: "skipped", reason: "no recipient for role:admin" },
+          },
+        },
+        // The one-hour wait fell due while the run waited for an admin: the tip goes when that wait ends.
+        {
+          at: "2026-01-03T00:00:00.000Z",
+          stepId: "tip",
+          channel: "email",
+          template: "tip",
+          to: "role:user",
+          recipients: ["user@synced.example"],
+        },
+        // The default bound, from when the step was due.
+        {
+          at: "2026-01-03T00:00:00.000Z",
+          stepId: "nudge",
+          channel: "in_app",
+          template: "nudge",
+          to: "role:champion",
+          recipients: [],
+          waitingForRecipients: {
+            status: "waiting_for_recipients",
+            bound: "PT24H",
+            until: "2026-01-04T00:00:00.000Z",
+            otherwise: { status: "skipped", reason: "no recipient for role:champion" },
+          },
+        },
+        // PT0S and the owner CSM do not wait: no recipient at once, when the previous wait ended.
+        {
+          at: "2026-01-04T00:00:00.000Z",
+          stepId: "now",
+          channel: "email",
+          template: "now",
+          to: "role:champion",
+          recipients: [],
+        },
+        {
+          at: "2026-01-04T00:00:00.000Z",
+          stepId: "csm",
+          channel: "email",
+          template: "csm",
+          to: "owner_csm",
+          recipients: [],
+        },
+      ]);
+      expect(summary).toMatchObject({
+        touches: 5,
+        touchesWithoutRecipient: 4,
+        touchesWaitingForRecipients: 2,
+      });
+    });
+
+    it("does not wait when the contacts are there, nor when they are unknown (a synthetic account)", () => {
+      const staffed = account({
+        contacts: [
+          { email: "admin@synced.example", role: "admin" },
+          { email: "user@synced.example", role: "user" },
+          { email: "champ@synced.example", role: "champion" },
+        ],
+      });
+      const known = simulateAccount(synced, staffed, window);
+      expect(known.touches.map((t) => [t.stepId, t.at, t.waitingForRecipients])).toEqual([
+        ["welcome", "2026-01-01T00:00:00.000Z", undefined],
+        ["tip", "2026-01-01T01:00:00.000Z", undefined],
+        ["nudge", "2026-01-01T01:00:00.000Z", undefined],
+        ["now", "2026-01-01T01:00:00.000Z", undefined],
+        ["csm", "2026-01-01T01:00:00.000Z", undefined],
+      ]);
+      const unknown = simulateAccount(synced, account(), window);
+      expect(unknown.touches.every((t) => t.recipients === undefined || t.to === "owner_csm")).toBe(true);
+      expect(unknown.touches.some((t) => t.waitingForRecipients)).toBe(false);
+    });
+
+    it("makes no opens or clicks for a touch that reached no one", () => {
+      const engagement = { openRate: 1, clickRate: 1 };
+      const waitsForClick = JourneyDefinition.parse({
+        key: "click",
+        name: "Click",
+        trigger: { type: "stage_entered", stage: "onboarding" },
+        steps: [
+          { id: "welcome", type: "email", template: "welcome", to: "role:admin" },
+          {
+            id: "clicked",
+            type: "wait_for_event",
+            event: "message_clicked",
+            timeout: "P7D",
+            onTimeout: "late",
+          },
+          { id: "thanks", type: "email", template: "thanks", to: "role:user", next: null },
+          { id: "late", type: "email", template: "late", to: "role:user" },
+        ],
+      });
+      const steps = (a: SimAccount) =>
+        simulateAccount(waitsForClick, a, window, { engagement }).touches.map((t) => t.stepId);
+      expect(steps(users)).toEqual(["welcome", "late"]);
+      expect(
+        steps(
+          account({
+            contacts: [
+              { email: "a@x.example", role: "admin" },
+              { email: "u@x.example", role: "user" },
+            ],
+          }),
+        ),
+      ).toEqual(["welcome", "thanks"]);
+    });
+  });
 });

@@ -3,7 +3,7 @@ import type { JourneyDefinition } from "./schema";
 import { type SimAccountResult, type SimOptions, simulateAccount } from "./simulate-account";
 import type { SimAccount, SimWindow } from "./simulate-timeline";
 
-export type { SimAccountResult, SimOptions } from "./simulate-account";
+export type { RecipientWait, SimAccountResult, SimOptions } from "./simulate-account";
 export type { SimAccount, SimWindow } from "./simulate-timeline";
 
 /**
@@ -24,6 +24,8 @@ export type SimSummary = {
   goals: number;
   /** Touches whose recipient resolved to no one (known contacts, none in that role). */
   touchesWithoutRecipient: number;
+  /** Of those, the touches that would first wait for contacts up to their step's bound (the rest are skipped at once). */
+  touchesWaitingForRecipients: number;
   /** Touches per step, for the funnel. */
   touchesByStep: Record<string, number>;
 };
@@ -48,6 +50,7 @@ export function simulate(
     active: 0,
     goals: 0,
     touchesWithoutRecipient: 0,
+    touchesWaitingForRecipients: 0,
     touchesByStep: {},
   };
   const every = options.progressEvery ?? 500;
@@ -72,6 +75,7 @@ export function simulate(
     for (const t of r.touches) {
       summary.touchesByStep[t.stepId] = (summary.touchesByStep[t.stepId] ?? 0) + 1;
       if (t.recipients?.length === 0) summary.touchesWithoutRecipient++;
+      if (t.waitingForRecipients) summary.touchesWaitingForRecipients++;
     }
     if (options.onProgress && summary.accounts % every === 0) options.onProgress(summary.accounts);
   }

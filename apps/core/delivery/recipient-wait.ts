@@ -1,6 +1,10 @@
 import type { accounts } from "../../../db/schema/index";
-import { DEFAULT_RECIPIENT_WAIT } from "../../../workflows/journey/schema";
-import { addDuration } from "../../../workflows/journey/time";
+import {
+  noRecipient,
+  recipientWaitUntil,
+  WAITING_FOR_RECIPIENTS,
+  waitsForRecipients,
+} from "../../../workflows/journey/recipient-wait";
 import type { Services } from "../shared/services";
 import { type Person, recipients } from "./recipients";
 import { keepPending, settle, type TouchOutcome, type TouchRow } from "./touch-record";
@@ -11,9 +15,6 @@ import { keepPending, settle, type TouchOutcome, type TouchRow } from "./touch-r
  * the run sleeps as it does for quiet hours. A contact saved for the account wakes it
  * (enrollments/wake-for-contacts.ts); past the bound the touch records `no recipient`.
  */
-
-/** The reason of a touch deferred because its recipients do not exist yet. */
-export const WAITING_FOR_RECIPIENTS = "waiting_for_recipients";
 
 type Waiting = { waitingForRecipients?: { until?: string } };
 
@@ -30,14 +31,14 @@ export async function recipientsOrWait(
 ): Promise<{ people: Person[] } | { outcome: TouchOutcome }> {
   const people = await recipients(deps.db, account, req.to);
   if (people.length > 0) return { people };
-  const noRecipient = `no recipient for ${req.to}`;
-  if (req.to === "owner_csm") return { outcome: await settle(deps, row, "skipped", noRecipient, {}) };
+  const reason = noRecipient(req.to);
+  if (!waitsForRecipients(req.to)) return { outcome: await settle(deps, row, "skipped", reason, {}) };
 
   const until =
     (row.delivery as Waiting).waitingForRecipients?.until ??
-    addDuration(req.at, req.waitForRecipients ?? DEFAULT_RECIPIENT_WAIT);
+    recipientWaitUntil(req.at, req.waitForRecipients);
   if (Date.parse(req.at) >= Date.parse(until)) {
-    return { outcome: await settle(deps, row, "skipped", noRecipient, { waitedUntil: until }) };
+    return { outcome: await settle(deps, row, "skipped", reason, { waitedUntil: until }) };
   }
   // Marked before looking again: a contact saved meanwhile is either seen now, or its write finds
   // this touch waiting and wakes the run (see wake-for-contacts.ts). Either way it is not missed.

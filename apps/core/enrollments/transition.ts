@@ -10,12 +10,12 @@ import {
 } from "../../../workflows/contracts";
 import { stepAssignee } from "../../../workflows/journey/assignment";
 import type { Command, Facts } from "../../../workflows/journey/interpreter";
+import { WAITING_FOR_RECIPIENTS } from "../../../workflows/journey/recipient-wait";
 import { addDuration } from "../../../workflows/journey/time";
 import type { LifecycleStage } from "../accounts/accounts";
 import { changeStage } from "../accounts/change-stage";
 import { accountFacts } from "../accounts/facts";
 import { type DeliveryDeps, deliverTouch } from "../delivery/deliver-touch";
-import { WAITING_FOR_RECIPIENTS } from "../delivery/recipient-wait";
 import { loadRunContext, type RunContext } from "../delivery/run-context";
 import { WEBHOOK_ATTEMPTS, webhookStepOnce } from "../delivery/webhooks";
 import { notifyEscalation } from "../escalations/notify";

@@ -65,6 +65,18 @@ const Touch = z.object({
   recipients: z.array(z.string()).optional().meta({
     description: "Who `to` reaches among the account's contacts; empty: no one (real accounts only)",
   }),
+  waitingForRecipients: z
+    .object({
+      status: z.literal("waiting_for_recipients"),
+      bound: z.string().meta({ description: "The step's `waitForRecipients` (default PT24H)" }),
+      until: z.string(),
+      otherwise: z.object({ status: z.literal("skipped"), reason: z.string() }),
+    })
+    .optional()
+    .meta({
+      description:
+        "When `to` names none of the account's contacts: live, the touch (and its run) waits for one until `until`, then is skipped with `otherwise.reason` unless a contact arrives. As the trace's `waiting_for_recipients`; the simulator holds the run until then",
+    }),
 });
 const Entry = z.object({
   enteredAt: z.string(),
@@ -98,6 +110,10 @@ export const SimulateResponse = z
       active: z.number().int(),
       goals: z.number().int(),
       touchesWithoutRecipient: z.number().int(),
+      touchesWaitingForRecipients: z.number().int().meta({
+        description:
+          "Touches without recipient that live would first wait for contacts (`waitingForRecipients`)",
+      }),
       touchesByStep: z.record(z.string(), z.number().int()),
     }),
     accounts: z.array(
