@@ -66,7 +66,12 @@ export const Settings = z
             "Gets every escalation routing cannot assign (no active CSM serves the tier, or all are at capacity), and is emailed for it",
           example: "cs-lead@vendor.example",
         }),
-        csms: z.never({ error: CSMS_MOVED }).optional().meta({ deprecated: true, description: CSMS_MOVED }),
+        // Refused whatever it holds (`z.never()` has no OpenAPI rendering); absent passes.
+        csms: z
+          .unknown()
+          .refine(() => false, CSMS_MOVED)
+          .optional()
+          .meta({ deprecated: true, description: `Refused: ${CSMS_MOVED}` }),
       })
       .prefault({}),
     delivery: z
