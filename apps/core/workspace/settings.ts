@@ -71,7 +71,7 @@ export const Settings = z
           .unknown()
           .refine(() => false, CSMS_MOVED)
           .optional()
-          .meta({ deprecated: true, description: `Refused: ${CSMS_MOVED}` }),
+          .meta({ deprecated: true, description: `Refused: the CSMs' language and time zone ${CSMS_MOVED}` }),
       })
       .prefault({}),
     delivery: z
