@@ -1,14 +1,21 @@
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { loadEnv } from "../env";
 import { createLogger } from "../logger";
 import { formatResolutionFailure, resolveTemporalCli, resolveTestServer } from "../temporal/binaries";
+import { registerApplyCommand } from "./apply";
 import { registerJourneyCommands } from "./journeys";
 import { registerKeyCommands, withStateStore } from "./keys";
 import { registerWorkspaceCommands } from "./workspace";
 
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
 const program = new Command()
   .name("volante")
-  .description("Volante: customer engagement journeys for Customer Success teams, on Temporal.");
+  .description("Volante: customer engagement journeys for Customer Success teams, on Temporal.")
+  .version(version, "-V, --version", "print the version");
 
 program
   .command("start")
@@ -90,6 +97,7 @@ const io = {
   err: (line: string) => process.stderr.write(`${line}\n`),
 };
 registerJourneyCommands(program, io);
+registerApplyCommand(program, io);
 registerKeyCommands(program, io);
 registerWorkspaceCommands(program, io);
 

@@ -61,7 +61,11 @@ export async function openStateDatabase(env: Env): Promise<{ database: Database;
     return { database, close: () => database.close() };
   }
   const pid = await holderPid(env.home);
-  if (pid !== undefined) throw new Error(busyMessage(env.home, pid, "use the API (GET/PATCH /v1/workspace)"));
+  if (pid !== undefined) {
+    throw new Error(
+      `pid ${pid} (a running Volante, or another volante command) holds the embedded database in ${env.home}, which allows one process: nothing was read or changed. Use the API (GET/PATCH /v1/workspace) while Volante runs, or stop it first.`,
+    );
+  }
   const release = await lockHome(env.home);
   try {
     const database = await openMigrated(env);
@@ -78,8 +82,8 @@ export async function openStateDatabase(env: Env): Promise<{ database: Database;
   }
 }
 
-function busyMessage(home: string, pid: number, instead = "retry once it has started"): string {
-  return `pid ${pid} holds ${home} (a Volante still starting, or another volante command) and does not answer its admin endpoint; the embedded database allows one process, so nothing was changed: ${instead}, or stop it first.`;
+function busyMessage(home: string, pid: number): string {
+  return `pid ${pid} holds ${home} (a Volante still starting, or another volante command) and has not published its admin endpoint; the embedded database allows one process, so nothing was changed: retry once it has started, or stop it first.`;
 }
 
 async function openMigrated(env: Env): Promise<Database> {
