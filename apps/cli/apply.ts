@@ -244,15 +244,19 @@ async function publishJourney(
     const filled = res.body.backfill
       ? `, backfill enrolled ${res.body.backfill.enrolled} of ${res.body.backfill.matched} matching accounts${skipped(res.body.backfill.skipped)}`
       : "";
-    show(
-      io,
-      "publish",
-      key,
-      `${res.status === 201 ? "published" : "unchanged"} version ${res.body.version}${filled}${skippedNote}`,
-    );
+    if (res.status === 200) {
+      show(
+        io,
+        "publish",
+        key,
+        `unchanged (version ${res.body.version}, the same as the draft)${skippedNote}`,
+      );
+      return "unchanged";
+    }
+    show(io, "publish", key, `published version ${res.body.version}${filled}${skippedNote}`);
     for (const warning of res.body.warnings ?? [])
       io.out(`            warning ${warning.pointer}: ${warning.message}`);
-    return res.status === 201 ? "published" : "unchanged";
+    return "published";
   }
   show(io, "publish", key, `failed: ${problemLines(res.body).join("\n")}`);
   return "failed";
