@@ -147,6 +147,9 @@ describe("volante keys, before any start", () => {
     expect(created.code).toBe(0);
     expect(created.stdout).toContain("Temporal is not reachable");
     const workspace = /^Workspace (\S+)$/m.exec(created.stdout)?.[1] ?? "";
+    const unknown = await volanteWith(env, "keys", "create", "--workspace", "acme");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no workspace acme");
     const again = await volanteWith(
       env,
       "keys",

@@ -21,10 +21,10 @@ export type AdminDeps = {
   migrate: () => Promise<void>;
 };
 
-const KeysQuery = z.object({ workspace: z.string().uuid().optional() });
+const KeysQuery = z.object({ workspace: z.string().max(100).optional() });
 const CreateKey = z.strictObject({
   name: z.string().trim().min(1).max(200),
-  workspace: z.string().uuid().optional(),
+  workspace: z.string().max(100).optional(),
 });
 const RevokeKey = z.strictObject({ key: z.string().min(1).max(500) });
 const CreateWorkspace = z.strictObject({ name: z.string().trim().min(1).max(200) });
@@ -35,7 +35,7 @@ export function adminRouter(admin: AdminDeps) {
 
   router.get("/keys", async (c) => {
     const query = KeysQuery.safeParse(c.req.query());
-    if (!query.success) return invalid(c, "/workspace", "must be a workspace id (uuid)");
+    if (!query.success) return invalid(c, "/workspace", "must be a workspace id");
     const keys = await listApiKeys(c.var.deps.db, query.data.workspace);
     return c.json({
       data: keys.map((k) => ({
