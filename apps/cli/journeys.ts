@@ -2,11 +2,14 @@ import { readFile } from "node:fs/promises";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { syntheticPopulation } from "../../workflows/journey/population";
+import { JourneyKey } from "../../workflows/journey/schema";
 import { simulate } from "../../workflows/journey/simulate";
 import { addDuration } from "../../workflows/journey/time";
 import { formatProblems, validateJourney } from "../../workflows/journey/validate";
 import { loadFileTemplates } from "../core/templates/files";
 import { fileTemplateCatalog } from "../core/templates/message-templates";
+import { loadEnv } from "../env";
+import { type ApiOptions, apiClient, apiOptions, type ProblemBody, problemLines } from "./api-client";
 
 type Out = { out: (line: string) => void; err: (line: string) => void };
 
@@ -37,26 +40,31 @@ async function validateFile(file: string, templatesDir: string | undefined, io: 
 export function registerJourneyCommands(program: Command, io: Out): void {
   const journeys = program.command("journeys").description("write, check and simulate journeys as code");
 
-  journeys
-    .command("validate <file>")
-    .description("check a journey definition: every problem with its JSON pointer (exit 1 if any)")
-    .option("--templates <dir>", "message templates directory (default: templates/messages)")
-    .action(async (file: string, options: { templates?: string }) => {
-      const result = await validateFile(file, options.templates, io);
-      if (!result) {
-        process.exitCode = 1;
-        return;
-      }
-      if (result.ok) {
-        io.out(
-          `${file}: valid (${result.journey.steps.length} steps, trigger ${result.journey.trigger.type})`,
-        );
-        return;
-      }
-      io.err(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? "" : "s"}`);
-      io.err(formatProblems(result.problems));
+  apiOptions(
+    journeys
+      .command("validate <file>")
+      .description("check a journey definition: every problem with its JSON pointer (exit 1 if any)")
+      .option("--templates <dir>", "message templates directory (default: templates/messages)")
+      .option("--remote", "check against a running Volante's templates (the workspace's), changing nothing"),
+  ).action(async (file: string, options: { templates?: string; remote?: boolean } & ApiOptions) => {
+    if (options.remote) {
+      const definition = await readDefinition(file, io);
+      process.exitCode = definition === undefined ? 1 : await validateRemotely(file, definition, options, io);
+      return;
+    }
+    const result = await validateFile(file, options.templates, io);
+    if (!result) {
       process.exitCode = 1;
-    });
+      return;
+    }
+    if (result.ok) {
+      io.out(`${file}: valid (${result.journey.steps.length} steps, trigger ${result.journey.trigger.type})`);
+      return;
+    }
+    io.err(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? "" : "s"}`);
+    io.err(formatProblems(result.problems));
+    process.exitCode = 1;
+  });
 
   journeys
     .command("simulate <file>")
@@ -147,6 +155,46 @@ export function registerJourneyCommands(program: Command, io: Out): void {
           io.out(`\nescalations by CSM\n${table([...byCsm.entries()].sort((a, b) => b[1] - a[1]))}`);
       },
     );
+}
+
+/**
+ * The server validates as publish does, against the workspace's templates: the simulate endpoint
+ * with the definition in the request saves nothing and refuses (422, every problem with its pointer)
+ * what could not be published; one synthetic account over one day keeps the run itself trivial.
+ */
+async function validateRemotely(
+  file: string,
+  definition: unknown,
+  options: ApiOptions,
+  io: Out,
+): Promise<number> {
+  const key = (definition as { key?: unknown } | null)?.key;
+  if (typeof key !== "string" || !JourneyKey.safeParse(key).success) {
+    io.err(`${file}: 1 problem\n  /key: is required: the journey's key (lower-case letters, digits, _ or -)`);
+    return 1;
+  }
+  const api = await apiClient(loadEnv(), options);
+  const from = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000).toISOString();
+  const res = await api.request<ProblemBody & { warnings?: { pointer: string; message: string }[] }>(
+    "POST",
+    `/v1/journeys/${encodeURIComponent(key)}/simulate`,
+    { definition, accounts: 1, from, to: addDuration(from, "P1D") },
+  );
+  if (res.status === 200) {
+    io.out(`${file}: valid against ${api.url}'s templates`);
+    for (const warning of res.body.warnings ?? []) io.out(`  warning ${warning.pointer}: ${warning.message}`);
+    return 0;
+  }
+  const problems = (res.body.errors ?? []).length;
+  io.err(
+    `${file}: ${problems ? `${problems} problem${problems === 1 ? "" : "s"} on ${api.url}` : `refused by ${api.url}`}`,
+  );
+  io.err(
+    problemLines(res.body, "/definition")
+      .slice(problems ? 1 : 0)
+      .join("\n"),
+  );
+  return 1;
 }
 
 /**

@@ -1,41 +1,42 @@
 import type { Command } from "commander";
-import { type Database, openDatabase } from "../../db/client";
-import { migrate } from "../../db/migrate";
-import { createKey, listApiKeys, revokeKey } from "../core/workspace/api-keys";
 import { loadEnv } from "../env";
+import { firstKeyFile } from "./first-key";
+import { openStateStore, type StateStore } from "./state";
 
 type Out = { out: (line: string) => void; err: (line: string) => void };
 
-/** The state directory's database (or DATABASE_URL), migrated; Volante itself must not be running on PGlite. */
-export async function openStateDatabase(): Promise<Database> {
-  const env = loadEnv();
-  const database = await openDatabase(
-    env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: `${env.home}/pgdata` },
-  );
-  await migrate(database);
-  return database;
-}
-
-async function withDatabase(run: (database: Database) => Promise<void>): Promise<void> {
-  const database = await openStateDatabase();
+/** Runs `work` on the state (through a running Volante when there is one), closing it after. */
+export async function withStateStore(work: (store: StateStore) => Promise<void>): Promise<void> {
+  const store = await openStateStore(loadEnv());
   try {
-    await run(database);
+    await work(store);
   } finally {
-    await database.close();
+    await store.close();
   }
 }
 
 /** `volante keys list|create|revoke`: API keys of the workspaces (the secret is shown once, at create). */
 export function registerKeyCommands(program: Command, io: Out): void {
-  const keys = program.command("keys").description("manage API keys");
+  const keys = program
+    .command("keys")
+    .description("manage API keys (through a running Volante when there is one)");
 
   keys
     .command("list")
     .description("every key: id, workspace, name, prefix, created, revoked")
     .option("--workspace <id>", "only this workspace's keys")
     .action((options: { workspace?: string }) =>
-      withDatabase(async ({ db }) => {
-        for (const k of await listApiKeys(db, options.workspace)) {
+      withStateStore(async (store) => {
+        const found = await store.listKeys(options.workspace);
+        if (found.length === 0) {
+          io.out(
+            options.workspace
+              ? `No keys in workspace ${options.workspace}.`
+              : "No keys yet: `volante start` makes the first workspace and its key.",
+          );
+          return;
+        }
+        for (const k of found) {
           const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : "active";
           io.out(`${k.id}  ${k.prefix}…  ${k.name}  workspace ${k.workspaceId} (${k.workspace})  ${state}`);
         }
@@ -44,14 +45,21 @@ export function registerKeyCommands(program: Command, io: Out): void {
 
   keys
     .command("create")
-    .description("create a key and print it (shown once)")
+    .description(
+      "create a key and print it (shown once); also how to get a key again when the first start's is lost",
+    )
     .option("--workspace <id>", "the workspace (default: the only one)")
     .option("--name <name>", "what the key is for", "cli")
     .action((options: { workspace?: string; name: string }) =>
-      withDatabase(async ({ db }) => {
-        const created = await createKey(db, options.name, options.workspace);
+      withStateStore(async (store) => {
+        const created = await store.createKey(options.name, options.workspace);
         if (!created.ok) {
-          io.err(`volante: ${created.reason}: name one with --workspace <id> (see \`volante keys list\`)`);
+          const hint =
+            created.reason === "no workspace yet"
+              ? "`volante start` makes the first one (its key goes to " +
+                `${firstKeyFile(loadEnv().home)}), or \`volante workspaces create <name>\``
+              : "name one with --workspace <id> (see `volante keys list`)";
+          io.err(`volante: ${created.reason}: ${hint}`);
           process.exitCode = 1;
           return;
         }
@@ -63,14 +71,14 @@ export function registerKeyCommands(program: Command, io: Out): void {
     .command("revoke <key-or-id>")
     .description("revoke a key, named by its id or by the key itself; requests with it get 401 from then on")
     .action((keyOrId: string) =>
-      withDatabase(async ({ db }) => {
-        const result = await revokeKey(db, keyOrId, new Date());
+      withStateStore(async (store) => {
+        const result = await store.revokeKey(keyOrId);
         if (!result.ok) {
           io.err(`volante: cannot revoke: ${result.reason}`);
           process.exitCode = 1;
           return;
         }
-        io.out(`Revoked key ${result.keyId} of workspace ${result.workspaceId}`);
+        io.out(`Revoked key ${result.keyId} of workspace ${result.workspaceId} (by ${store.via})`);
       }),
     );
 }

@@ -1,16 +1,21 @@
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import type { Database } from "../../db/client";
-import { createWorkspace } from "../core/workspace/api-keys";
 import { loadEnv } from "../env";
 import { createLogger } from "../logger";
 import { formatResolutionFailure, resolveTemporalCli, resolveTestServer } from "../temporal/binaries";
+import { registerApplyCommand } from "./apply";
 import { registerJourneyCommands } from "./journeys";
-import { openStateDatabase, registerKeyCommands } from "./keys";
+import { registerKeyCommands, withStateStore } from "./keys";
 import { registerWorkspaceCommands } from "./workspace";
+
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
 
 const program = new Command()
   .name("volante")
-  .description("Volante: customer engagement journeys for Customer Success teams, on Temporal.");
+  .description("Volante: customer engagement journeys for Customer Success teams, on Temporal.")
+  .version(version, "-V, --version", "print the version");
 
 program
   .command("start")
@@ -40,48 +45,26 @@ program
 
 program
   .command("migrate")
-  .description("apply the database migrations and exit")
-  .action(async () => {
-    const database = await openStateDatabase();
-    await database.close();
-    process.stdout.write("Database is up to date.\n");
-  });
+  .description("apply the database migrations and exit (through a running Volante when there is one)")
+  .action(() =>
+    withStateStore(async (store) => {
+      await store.migrate();
+      process.stdout.write(`Database is up to date (${store.via}).\n`);
+    }),
+  );
 
 const workspaces = program.command("workspaces").description("manage workspaces");
 workspaces
   .command("create <name>")
-  .description("create a workspace and print its admin API key (shown once)")
-  .action(async (name: string) => {
-    const database = await openStateDatabase();
-    const { workspaceId, apiKey } = await createWorkspace(database.db, name);
-    process.stdout.write(`Workspace ${workspaceId}\nAPI key ${apiKey}\n`);
-    process.stdout.write(`${await scheduleHealth(loadEnv(), database.db)}\n`);
-    await database.close();
-  });
-
-/** A new workspace's health Schedule, when Temporal answers now; else `npm start` creates it. */
-async function scheduleHealth(env: ReturnType<typeof loadEnv>, db: Database["db"]): Promise<string> {
-  const { Client, Connection } = await import("@temporalio/client");
-  const { ensureHealthSchedules } = await import("../core/health/schedules");
-  const address = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_PORT}`;
-  try {
-    const connection = await Connection.connect({
-      address,
-      tls: env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY),
-      ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
-      connectTimeout: "2 seconds",
-    });
-    try {
-      const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
-      await ensureHealthSchedules(client, env.TEMPORAL_TASK_QUEUE, db);
-      return "Health Schedule created.";
-    } finally {
-      await connection.close();
-    }
-  } catch {
-    return `Temporal is not reachable at ${address}: the health Schedule is created at the next \`npm start\`.`;
-  }
-}
+  .description(
+    "create a workspace and print its admin API key (shown once); usable at once by a running Volante",
+  )
+  .action((name: string) =>
+    withStateStore(async (store) => {
+      const { workspaceId, apiKey, schedule } = await store.createWorkspace(name);
+      process.stdout.write(`Workspace ${workspaceId}\nAPI key ${apiKey}\n${schedule}\n`);
+    }),
+  );
 
 const temporal = program.command("temporal").description("Temporal binaries");
 temporal
@@ -114,6 +97,7 @@ const io = {
   err: (line: string) => process.stderr.write(`${line}\n`),
 };
 registerJourneyCommands(program, io);
+registerApplyCommand(program, io);
 registerKeyCommands(program, io);
 registerWorkspaceCommands(program, io);
 

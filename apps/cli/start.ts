@@ -1,4 +1,5 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { Client, Connection } from "@temporalio/client";
@@ -8,6 +9,7 @@ import { migrate } from "../../db/migrate";
 import { createApp } from "../api/app";
 import type { AppDeps } from "../api/context";
 import { createMetrics } from "../api/metrics";
+import { adminRouter } from "../api/routes/admin";
 import { createSmtpTransport } from "../core/delivery/mailer";
 import { loadRenderer } from "../core/delivery/render";
 import { workspacesWithUnroutedEvents } from "../core/events/ingest";
@@ -26,7 +28,9 @@ import type { Env } from "../env";
 import type { Logger } from "../logger";
 import { type ProvisionedDevServer, provisionDevServer } from "../temporal/provision";
 import { createWorker } from "../worker/worker";
+import { generateAdminToken, removeAdminAccess, writeAdminAccess } from "./admin-access";
 import { firstKeyFile, firstKeyLines, keepFirstKey } from "./first-key";
+import { stillAlive } from "./process-alive";
 
 export type Running = { stop(): Promise<void>; apiUrl: string };
 
@@ -59,6 +63,8 @@ export async function start(
     await mkdir(env.home, { recursive: true });
     await claimHome(env.home);
     stack.push({ name: "lock", stop: () => rm(join(env.home, "volante.pid"), { force: true }) });
+    // Admin access: a killed Volante's token is stale; the CLI must not find one before this one listens.
+    await removeAdminAccess(env.home);
 
     // The dev server boots while the database opens and migrates.
     devServerStarting = env.TEMPORAL_ADDRESS
@@ -157,6 +163,9 @@ export async function start(
       trustProxy: env.VOLANTE_TRUST_PROXY,
     };
     const app = createApp(deps);
+    // Admin access: the CLI's way in while this process holds the database (loopback + token).
+    const adminToken = generateAdminToken();
+    app.route("/admin", adminRouter({ token: adminToken, migrate: () => migrate(database) }));
     // Events stored while Temporal was away (or whose routing run failed) are routed now.
     for (const workspaceId of await workspacesWithUnroutedEvents(database.db))
       await startRouting(deps, workspaceId, []);
@@ -168,6 +177,9 @@ export async function start(
       name: "http server",
       stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
     });
+    // Admin access: published once the server answers, withdrawn first at stop.
+    await writeAdminAccess(env.home, adminToken, (server.address() as AddressInfo).port);
+    stack.push({ name: "admin access", stop: () => removeAdminAccess(env.home) });
 
     const health = await checkReadiness(deps);
     const ms = Math.round(performance.now() - startedAt);
@@ -207,34 +219,6 @@ async function claimHome(home: string): Promise<void> {
     );
   }
   await writeFile(pidFile, `${process.pid}\n`);
-}
-
-/** A Volante killed a moment ago may still be tearing down: give it `graceMs` to go. */
-async function stillAlive(pid: number, graceMs: number): Promise<boolean> {
-  const deadline = Date.now() + graceMs;
-  while (await isAlive(pid)) {
-    if (Date.now() >= deadline) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
-}
-
-/**
- * Whether `pid` is a running process. A SIGKILLed Volante can linger as a zombie until whatever
- * adopted it reaps it (some container inits never do); `kill(pid, 0)` still succeeds on a zombie,
- * so on Linux its state in /proc decides.
- */
-async function isAlive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
-  if (stat === undefined) return process.platform !== "linux";
-  // The state follows the parenthesised command name, which may itself contain spaces.
-  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  return state !== "Z" && state !== "X";
 }
 
 async function bootstrapWorkspace(

@@ -6,7 +6,8 @@ import {
   type WorkspaceIdentity,
   WorkspaceIdentityPatch,
 } from "../core/workspace/identity";
-import { openStateDatabase } from "./keys";
+import { loadEnv } from "../env";
+import { openStateDatabase } from "./state";
 
 type Out = { out: (line: string) => void; err: (line: string) => void };
 
@@ -40,14 +41,14 @@ export function registerWorkspaceCommands(program: Command, io: Out): void {
     .description("the workspace's name, app link, logo, colour, sender and footer")
     .option("--workspace <id>", "the workspace (default: the only one)")
     .action(async (opts: { workspace?: string }) => {
-      const database = await openStateDatabase();
+      const { database, close } = await openStateDatabase(loadEnv());
       try {
         const chosen = await chooseWorkspace(database.db, opts.workspace);
         if (!chosen.ok) return fail(io, chosen.reason);
         const identity = await getIdentity(database.db, chosen.workspaceId);
         if (identity) print(identity, io);
       } finally {
-        await database.close();
+        await close();
       }
     });
 
@@ -76,13 +77,13 @@ export function registerWorkspaceCommands(program: Command, io: Out): void {
       process.exitCode = 1;
       return;
     }
-    const database = await openStateDatabase();
+    const { database, close } = await openStateDatabase(loadEnv());
     try {
       const chosen = await chooseWorkspace(database.db, opts.workspace);
       if (!chosen.ok) return fail(io, chosen.reason);
       print(await patchIdentity(database.db, chosen.workspaceId, parsed.data, new Date()), io);
     } finally {
-      await database.close();
+      await close();
     }
   });
 }

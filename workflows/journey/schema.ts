@@ -1,5 +1,6 @@
 import { parse as parseDuration } from "tinyduration";
 import { z } from "zod";
+import { didYouMean } from "./validate-problems";
 
 /**
  * The journey language: one zod schema per concept, types inferred from it. Pure (no I/O), so the
@@ -47,9 +48,74 @@ export const TemplateKey = z
  * `touch.<stepId>.opened` / `.clicked` (outcomes of an earlier email or in-app step of this journey);
  * string: `escalation.<stepId>.resolution` (the label the CSM resolved that escalate step with).
  */
-export const factPattern =
-  /^(health\.score|health\.band|deployment\.ratio|adoption\.active_users_28d|days_since_last_login|tier|stage|arr|licenses|days_to_renewal|days_in_journey|attributes\.[\w.-]+|event\.[\w.:-]+\.count|touch\.[A-Za-z][\w-]*\.(opened|clicked)|escalation\.[A-Za-z][\w-]*\.resolution)$/;
-export const Fact = z.string().regex(factPattern, "is not a known fact");
+/** Facts with a fixed name. */
+export const namedFacts = [
+  "health.score",
+  "health.band",
+  "deployment.ratio",
+  "adoption.active_users_28d",
+  "days_since_last_login",
+  "tier",
+  "stage",
+  "arr",
+  "licenses",
+  "days_to_renewal",
+  "days_in_journey",
+] as const;
+
+/** Families of facts, as a reader writes them; each `<…>` is the part the journey names. */
+const factFamilies = [
+  {
+    shape: "attributes.<key>",
+    pattern: String.raw`attributes\.[\w.-]+`,
+    of: (rest: string) => `attributes.${rest}`,
+  },
+  {
+    shape: "event.<name>.count",
+    pattern: String.raw`event\.[\w.:-]+\.count`,
+    of: (name: string) => `event.${name}.count`,
+  },
+  {
+    shape: "touch.<stepId>.opened",
+    pattern: String.raw`touch\.[A-Za-z][\w-]*\.opened`,
+    of: (id: string) => `touch.${id}.opened`,
+  },
+  {
+    shape: "touch.<stepId>.clicked",
+    pattern: String.raw`touch\.[A-Za-z][\w-]*\.clicked`,
+    of: (id: string) => `touch.${id}.clicked`,
+  },
+  {
+    shape: "escalation.<stepId>.resolution",
+    pattern: String.raw`escalation\.[A-Za-z][\w-]*\.resolution`,
+    of: (id: string) => `escalation.${id}.resolution`,
+  },
+] as const;
+
+export const factPattern = new RegExp(
+  `^(${[...namedFacts.map((name) => name.replaceAll(".", "\\.")), ...factFamilies.map((f) => f.pattern)].join("|")})$`,
+);
+
+/**
+ * `"helth.score" is not a known fact (did you mean "health.score"?); known facts: …`: the nearest
+ * fact, trying each family with the part the writer gave (`touch.welcome.open` → `touch.welcome.opened`).
+ */
+export function unknownFactMessage(value: unknown): string {
+  const known = `known facts: ${[...namedFacts, ...factFamilies.map((f) => f.shape)].join(", ")}`;
+  if (typeof value !== "string") return `is not a known fact; ${known}`;
+  const parts = value.split(".");
+  const middle = parts.length > 2 ? parts.slice(1, -1).join(".") : (parts[1] ?? "");
+  const rest = parts.slice(1).join(".");
+  const candidates = [
+    ...namedFacts,
+    ...factFamilies.flatMap((f) =>
+      rest ? [f.of(f.shape.startsWith("attributes") ? rest : middle || rest)] : [],
+    ),
+  ];
+  return `${JSON.stringify(value)} is not a known fact${didYouMean(value, candidates)}; ${known}`;
+}
+
+export const Fact = z.string().regex(factPattern, { error: (issue) => unknownFactMessage(issue.input) });
 
 export const ComparisonOp = z.enum([
   "eq",

@@ -558,6 +558,28 @@ describe("validateJourney", () => {
     expect(result.problems[0]?.message).toContain('(did you mean "email"?)');
   });
 
+  it.each([
+    ["helth.score", "health.score"],
+    ["touch.welcome.open", "touch.welcome.opened"],
+    ["attribute.plan", "attributes.plan"],
+    ["event.login.cont", "event.login.count"],
+  ])("names the fact meant for the unknown fact %s, and lists the known ones", (typo, meant) => {
+    const input = draft((j) => Object.assign(step(j, 2), { if: { fact: typo, op: "lt", value: 0.8 } }));
+    const [problem, ...others] = validateJourney(input, templates).problems;
+    expect(others).toEqual([]);
+    expect(problem?.pointer).toBe("/steps/2/if/fact");
+    expect(problem?.message).toContain(`"${typo}" is not a known fact (did you mean "${meant}"?)`);
+    expect(problem?.message).toContain("known facts: health.score, health.band, deployment.ratio");
+    expect(problem?.message).toContain("touch.<stepId>.opened");
+  });
+
+  it("suggests nothing for a fact far from every known one, but still lists them", () => {
+    const input = draft((j) => Object.assign(step(j, 2), { if: { fact: "zzz", op: "lt", value: 1 } }));
+    const message = validateJourney(input, templates).problems[0]?.message ?? "";
+    expect(message).not.toContain("did you mean");
+    expect(message).toContain('"zzz" is not a known fact; known facts: health.score');
+  });
+
   it("reports a definition that is not an object at the document root", () => {
     const result = validateJourney("onboarding", templates);
     expect(result.problems).toEqual([{ pointer: "", rule: "schema", message: expect.any(String) }]);

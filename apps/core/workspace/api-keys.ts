@@ -4,6 +4,8 @@ import type { Db } from "../../../db/client";
 import { apiKeys, workspaces } from "../../../db/schema/index";
 
 const KEY_PREFIX = "vk_";
+/** Key and workspace ids; anything else names none (and is never sent to a uuid column). */
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A new secret API key; shown to its owner once, stored only as a hash. */
 export function generateApiKey(): string {
@@ -106,12 +108,24 @@ export async function createKey(
   name: string,
   workspaceId?: string,
 ): Promise<{ ok: true; workspaceId: string; keyId: string; apiKey: string } | { ok: false; reason: string }> {
-  const ids = workspaceId
-    ? [workspaceId]
-    : (await db.select({ id: workspaces.id }).from(workspaces).limit(2)).map((w) => w.id);
+  if (workspaceId !== undefined && !uuid.test(workspaceId))
+    return { ok: false, reason: `no workspace ${workspaceId}` };
+  const ids = (
+    await db
+      .select({ id: workspaces.id })
+      .from(workspaces)
+      .where(workspaceId ? eq(workspaces.id, workspaceId) : undefined)
+      .limit(2)
+  ).map((w) => w.id);
   const [target] = ids;
-  if (!target || ids.length > 1)
-    return { ok: false, reason: target ? "more than one workspace" : "no workspace yet" };
+  if (!target || ids.length > 1) {
+    const reason = target
+      ? "more than one workspace"
+      : workspaceId
+        ? `no workspace ${workspaceId}`
+        : "no workspace yet";
+    return { ok: false, reason };
+  }
   const { keyId, apiKey } = await addApiKey(db, target, name);
   return { ok: true, workspaceId: target, keyId, apiKey };
 }
@@ -128,6 +142,7 @@ export type ApiKeyInfo = {
 
 /** Every key (never the secret), oldest first, optionally of one workspace. */
 export async function listApiKeys(db: Db, workspaceId?: string): Promise<ApiKeyInfo[]> {
+  if (workspaceId !== undefined && !uuid.test(workspaceId)) return [];
   return db
     .select({
       id: apiKeys.id,
@@ -152,7 +167,7 @@ export async function revokeKey(
   keyOrId: string,
   at: Date,
 ): Promise<{ ok: true; keyId: string; workspaceId: string } | { ok: false; reason: string }> {
-  const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(keyOrId);
+  const byId = uuid.test(keyOrId);
   const [key] = await db
     .select({ id: apiKeys.id, workspaceId: apiKeys.workspaceId, revokedAt: apiKeys.revokedAt })
     .from(apiKeys)
