@@ -11,6 +11,7 @@ const Health = z
 export const healthRoute = createRoute({
   method: "get",
   path: "/healthz",
+  operationId: "getServiceHealth",
   tags: ["System"],
   summary: "Is the API able to reach its database and Temporal?",
   responses: {
