@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JourneyVersion } from "../apps/core/journeys/journeys";
 import { generatedFiles } from "../scripts/gen";
-import { startTestStack, type TestStack } from "./harness";
+import { eventually, startTestStack, type TestStack } from "./harness";
 
 type Operation = {
   operationId?: string;
@@ -106,5 +106,39 @@ describe("the journey JSON Schema", () => {
     ).json()) as JourneyVersion;
     expect(version.definition).toMatchObject({ key: "with-schema" });
     expect(version.definition).not.toHaveProperty("$schema");
+  });
+});
+
+describe("the getting-started guide", () => {
+  it("works as written: the onboarding playbook file saved, published, and a new account gets its welcome", async () => {
+    const ws = await stack.newWorkspace();
+    const playbook = await readFile(
+      new URL("../templates/journeys/onboarding-tech-touch.json", import.meta.url),
+      "utf8",
+    );
+    const saved = await ws.request("PUT", "/v1/journeys/onboarding-tech-touch", playbook);
+    expect(saved.status).toBe(201);
+    expect(((await saved.json()) as { problems: unknown[] }).problems).toEqual([]);
+    expect((await ws.request("POST", "/v1/journeys/onboarding-tech-touch/publish")).status).toBe(201);
+
+    const account = await ws.request("PUT", "/v1/accounts/acme", {
+      name: "Acme KK",
+      tier: "tech_touch",
+      licenses: 50,
+      contacts: [{ externalId: "taro", email: "taro@acme.example", name: "Taro", role: "admin" }],
+    });
+    expect(account.status).toBe(201);
+
+    const welcome = await eventually(async () => {
+      const outbox = (await (await ws.request("GET", "/v1/outbox")).json()) as {
+        data: { template: string; recipients: string[]; status: string }[];
+      };
+      return outbox.data.find((m) => m.status === "sent");
+    }, "the welcome email in the outbox");
+    expect(welcome.recipients).toEqual(["taro@acme.example"]);
+    const enrollments = (await (
+      await ws.request("GET", "/v1/enrollments?journey=onboarding-tech-touch")
+    ).json()) as { data: { account: string }[] };
+    expect(enrollments.data.map((e) => e.account)).toEqual(["acme"]);
   });
 });
