@@ -70,13 +70,9 @@ export const Scorecard = z
         description:
           "The account attribute holding the ROI achieved (`roi.attribute`), e.g. set by the CSM after a QBR",
       }),
-    meetingEvents: z
-      .array(z.string().min(1).max(200))
-      .max(100)
-      .default(["meeting_held"])
-      .meta({
-        description: "Event names that count as meetings held (engagement); they are not product usage",
-      }),
+    meetingEvents: z.array(z.string().min(1).max(200)).max(100).default(["meeting_held"]).meta({
+      description: "Event names that count as meetings held (engagement); they are not product usage",
+    }),
     profiles: z
       .partialRecord(
         z.enum(["high_touch", "low_touch", "tech_touch"]),
