@@ -6,6 +6,7 @@ import type { AppDeps, AppEnv } from "./context";
 import { apiKeyAuth } from "./middleware/auth";
 import { httpMetrics } from "./middleware/metrics";
 import { rateLimits } from "./middleware/rate-limit";
+import { apiDocumentConfig, registerSharedComponents } from "./openapi";
 import { errorHandler, problem, validationHook } from "./problem";
 import { accountsRouter } from "./routes/accounts";
 import { contactsRouter } from "./routes/contacts";
@@ -74,19 +75,8 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", renewalsRouter());
   app.route("/v1", inAppKeysRouter());
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
-    type: "http",
-    scheme: "bearer",
-    description: "A workspace API key (`vk_…`).",
-  });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Volante API",
-      version: "0.1.0",
-      description: "Customer engagement journeys for Customer Success teams, run durably on Temporal.",
-    },
-  });
+  registerSharedComponents(app);
+  app.doc31("/openapi.json", apiDocumentConfig(deps.publicUrl));
 
   app.notFound((c) => problem(c, { status: 404, detail: `No route for ${c.req.method} ${c.req.path}.` }));
   app.onError(

@@ -1,5 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
-import type { AppEnv } from "./context";
+import { journeyDefinitions } from "../../workflows/journey/json-schema";
+import type { App, AppEnv } from "./context";
 import { Problem, validationHook } from "./problem";
 
 const problemDescriptions: Record<number, string> = {
@@ -51,4 +52,82 @@ export function pathParam(name: string, schema: z.ZodType<string, string>, examp
 /** A router whose validation failures are problem+json, as every router of the API. */
 export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}
+
+/** Every tag an operation may carry, described once: tools group the operations by them. */
+export const apiTags = [
+  { name: "System", description: "Liveness and what this process runs on." },
+  {
+    name: "Accounts",
+    description: "Customer companies: tier, ARR, licenses, lifecycle stage, owner CSM, attributes.",
+  },
+  { name: "Contacts", description: "The people at an account who receive touches, by role." },
+  {
+    name: "Events",
+    description: "Product usage and business events of accounts, ingested in batches; idempotent by `id`.",
+  },
+  {
+    name: "Journeys",
+    description:
+      "Journeys as code: save a draft, publish immutable versions, pause, resume, archive, simulate, per-step stats. The definition is the `JourneyDefinition` schema.",
+  },
+  {
+    name: "Enrollments",
+    description: "An account's run through one journey version, with its decision trace.",
+  },
+  {
+    name: "Escalations",
+    description: "Accounts handed to a CSM, with an SLA: acknowledge, resolve, reassign.",
+  },
+  {
+    name: "Health",
+    description: "The health scorecard, computed scores and bands per account, and band alerts.",
+  },
+  { name: "CSMs", description: "Customer Success Managers: capacity, tiers served, open load." },
+  { name: "Templates", description: "Handlebars email and in-app templates, with preview." },
+  {
+    name: "Outbox",
+    description: "Email written to local files when no SMTP server is configured (development).",
+  },
+  {
+    name: "Settings",
+    description: "The workspace's delivery policy, notifications and webhook signing secret.",
+  },
+  { name: "Workspace", description: "The workspace's identity: names, sender, brand, postal address." },
+  { name: "Retention", description: "Renewal outcomes per account and the GRR/NRR report." },
+  {
+    name: "In-app",
+    description:
+      "The in-app widget: its publishable key, and the messages it shows a contact (public, signed with an HMAC of the contact id).",
+  },
+];
+
+/** The document's top level; `publicUrl` is where clients reach this API (`VOLANTE_PUBLIC_URL`). */
+export function apiDocumentConfig(publicUrl: string) {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Volante API",
+      version: "0.1.0",
+      description: "Customer engagement journeys for Customer Success teams, run durably on Temporal.",
+      license: { name: "Apache-2.0", identifier: "Apache-2.0" },
+    },
+    servers: [{ url: publicUrl, description: "This Volante (VOLANTE_PUBLIC_URL)" }],
+    tags: apiTags,
+  };
+}
+
+/**
+ * Components no route schema produces itself: the API key scheme, and the journey language, whose
+ * JSON Schema comes from its zod schema (zod-to-openapi cannot walk its recursive `Condition`).
+ */
+export function registerSharedComponents(app: App) {
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "A workspace API key (`vk_…`).",
+  });
+  for (const [id, schema] of Object.entries(journeyDefinitions("#/components/schemas/"))) {
+    app.openAPIRegistry.registerComponent("schemas", id, schema);
+  }
 }

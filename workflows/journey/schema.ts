@@ -40,6 +40,9 @@ export const TemplateKey = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, "must be lower-case letters, digits, _ or -");
 
+// Descriptions (`.meta`) are what editors show and what docs/guide/journey-reference.md is generated
+// from (`npm run gen`); an `id` makes the concept a named definition of the JSON Schema and the OpenAPI document.
+
 /**
  * Facts a condition can read. Numbers: `health.score` (0–100), `deployment.ratio` (active users in 28
  * days / licenses), `adoption.active_users_28d`, `days_since_last_login`, `arr`, `licenses`,
@@ -115,7 +118,12 @@ export function unknownFactMessage(value: unknown): string {
   return `${JSON.stringify(value)} is not a known fact${didYouMean(value, candidates)}; ${known}`;
 }
 
-export const Fact = z.string().regex(factPattern, { error: (issue) => unknownFactMessage(issue.input) });
+const factList =
+  "Numbers: `health.score` (0–100), `deployment.ratio` (active users in 28 days / licenses), `adoption.active_users_28d`, `days_since_last_login`, `arr`, `licenses`, `days_to_renewal`, `days_in_journey`, `event.<name>.count` (events of that name since entering). Strings: `health.band`, `tier`, `stage`. Any JSON value: `attributes.<key>`. Booleans: `touch.<stepId>.opened`, `touch.<stepId>.clicked` (outcomes of an earlier email or in-app step of this journey). String: `escalation.<stepId>.resolution` (the label the CSM resolved that escalate step with).";
+export const Fact = z
+  .string()
+  .regex(factPattern, { error: (issue) => unknownFactMessage(issue.input) })
+  .meta({ description: factList });
 
 export const ComparisonOp = z.enum([
   "eq",
@@ -136,62 +144,140 @@ export type Condition =
   | { any: Condition[] }
   | { not: Condition };
 
-export const Comparison = z.strictObject({
-  fact: Fact,
-  op: ComparisonOp,
-  value: z
-    .union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))])
-    .optional(),
-});
+export const Comparison = z
+  .strictObject({
+    fact: Fact.meta({
+      description: `The fact to read. ${factList} A comparison on a fact the account does not have is false; only \`not_exists\` holds.`,
+    }),
+    op: ComparisonOp.meta({
+      description:
+        "`eq`/`ne` compare exactly; `lt`/`lte`/`gt`/`gte` compare two numbers or two strings (anything else is false); `in`/`not_in` look the fact up in the array `value`; `exists`/`not_exists` need no `value`.",
+    }),
+    value: z
+      .union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))])
+      .optional()
+      .meta({ description: "What the fact is compared with; an array for `in` and `not_in`." }),
+  })
+  .meta({ id: "Comparison", description: "Compares one fact of the account with a value." });
 
-export const Condition: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
-    Comparison,
-    z.strictObject({ all: z.array(Condition).min(1) }),
-    z.strictObject({ any: z.array(Condition).min(1) }),
-    z.strictObject({ not: Condition }),
-  ]),
-);
+export const Condition: z.ZodType<Condition> = z
+  .lazy(() =>
+    z.union([
+      Comparison,
+      z
+        .strictObject({ all: z.array(Condition).min(1) })
+        .meta({ description: "True when every condition in the list holds." }),
+      z
+        .strictObject({ any: z.array(Condition).min(1) })
+        .meta({ description: "True when at least one condition in the list holds." }),
+      z.strictObject({ not: Condition }).meta({ description: "True when the condition does not hold." }),
+    ]),
+  )
+  .meta({
+    id: "Condition",
+    description: "A comparison over a fact, or `all`, `any` and `not` over other conditions (nested freely).",
+  });
 
 // ── Triggers ────────────────────────────────────────────────────────────────────────────────────
 
-export const Trigger = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("stage_entered"), stage: Stage }),
-  z.strictObject({ type: z.literal("event"), event: EventName }),
-  z.strictObject({ type: z.literal("health_band_entered"), band: HealthBand }),
-  z.strictObject({
-    type: z.literal("renewal_window"),
-    daysBefore: z.number().int().min(1).max(730).describe("Enter this many days before renewalDate"),
-  }),
-  z.strictObject({ type: z.literal("manual") }),
-]);
+export const Trigger = z
+  .discriminatedUnion("type", [
+    z
+      .strictObject({ type: z.literal("stage_entered"), stage: Stage })
+      .meta({ description: "When an account's lifecycle stage changes to `stage`." }),
+    z
+      .strictObject({ type: z.literal("event"), event: EventName })
+      .meta({ description: "When an event named `event` is ingested for the account." }),
+    z
+      .strictObject({ type: z.literal("health_band_entered"), band: HealthBand })
+      .meta({ description: "When a health computation moves the account into `band` from another band." }),
+    z
+      .strictObject({
+        type: z.literal("renewal_window"),
+        daysBefore: z.number().int().min(1).max(730).describe("Enter this many days before renewalDate"),
+      })
+      .meta({
+        description:
+          "When the account's renewal date is `daysBefore` days away or less, found by a daily scan of the workspace.",
+      }),
+    z.strictObject({ type: z.literal("manual") }).meta({
+      description: "Only when enrolled through the API (`POST /v1/enrollments`) or a bulk enrollment.",
+    }),
+  ])
+  .meta({ id: "Trigger", description: "What enrolls an account; `type` says which kind." });
 export type Trigger = z.infer<typeof Trigger>;
 
-export const Audience = z.strictObject({
-  tiers: z.array(Tier).min(1).optional(),
-  stages: z.array(Stage).min(1).optional(),
-  where: Condition.optional(),
-});
+export const Audience = z
+  .strictObject({
+    tiers: z
+      .array(Tier)
+      .min(1)
+      .optional()
+      .meta({ description: "Only accounts of these tiers; default all." }),
+    stages: z
+      .array(Stage)
+      .min(1)
+      .optional()
+      .meta({ description: "Only accounts in these lifecycle stages; default all." }),
+    where: Condition.optional().meta({ description: "Only accounts for which this condition holds." }),
+  })
+  .meta({
+    id: "Audience",
+    description:
+      "Which triggered accounts may enter; every rule given must hold. Checked when the trigger fires.",
+  });
 export type Audience = z.infer<typeof Audience>;
 
-export const Reentry = z.discriminatedUnion("policy", [
-  z.strictObject({ policy: z.literal("never") }),
-  z.strictObject({ policy: z.literal("after_exit") }),
-  z.strictObject({ policy: z.literal("cooldown"), cooldown: Duration }),
-]);
+export const Reentry = z
+  .discriminatedUnion("policy", [
+    z
+      .strictObject({ policy: z.literal("never") })
+      .meta({ description: "An account enters the journey once, ever." }),
+    z
+      .strictObject({ policy: z.literal("after_exit") })
+      .meta({ description: "An account may enter again once its previous enrollment has finished." }),
+    z
+      .strictObject({ policy: z.literal("cooldown"), cooldown: Duration })
+      .meta({ description: "An account may enter again `cooldown` after its previous enrollment finished." }),
+  ])
+  .meta({
+    id: "Reentry",
+    description:
+      "Whether an account that was enrolled before may enter again. An account never has two active enrollments in one journey.",
+  });
 export type Reentry = z.infer<typeof Reentry>;
 
-export const ExitCriterion = z.union([
-  z.strictObject({ event: EventName }),
-  z.strictObject({ if: Condition, reason: z.string().max(200).optional() }),
-]);
+export const ExitCriterion = z
+  .union([
+    z
+      .strictObject({ event: EventName })
+      .meta({ description: "Exit as soon as an event of this name arrives for the account." }),
+    z
+      .strictObject({
+        if: Condition,
+        reason: z
+          .string()
+          .max(200)
+          .optional()
+          .meta({ description: "The exit reason recorded (default `exit_condition`)." }),
+      })
+      .meta({ description: "Exit when the condition holds, checked whenever the enrollment wakes up." }),
+  ])
+  .meta({ id: "ExitCriterion", description: "Ends the enrollment early (status `exited`)." });
 export type ExitCriterion = z.infer<typeof ExitCriterion>;
 
-export const Goal = z.strictObject({
-  event: EventName,
-  /** Whether reaching the goal ends the enrollment (default true). */
-  exit: z.boolean().default(true),
-});
+export const Goal = z
+  .strictObject({
+    event: EventName.meta({ description: "The event that means the journey reached its goal." }),
+    exit: z
+      .boolean()
+      .default(true)
+      .meta({ description: "Whether reaching the goal ends the enrollment (status `completed`)." }),
+  })
+  .meta({
+    id: "Goal",
+    description: "The outcome the journey is for; counted in the journey's stats and the simulator.",
+  });
 export type Goal = z.infer<typeof Goal>;
 
 // ── Steps ───────────────────────────────────────────────────────────────────────────────────────
@@ -202,14 +288,30 @@ export const Recipient = z
   .regex(
     /^(role:(admin|champion|decision_maker|user)|all_contacts|owner_csm)$/,
     "must be role:<admin|champion|decision_maker|user>, all_contacts or owner_csm",
-  );
+  )
+  .meta({
+    description:
+      "Who receives it: `role:admin`, `role:champion`, `role:decision_maker` or `role:user` (the account's contacts with that role), `all_contacts`, or `owner_csm` (the account's CSM).",
+  });
 
+const stepId = StepId.meta({
+  description: "Unique within the journey; other steps name it in `next`, `then`, …",
+});
+const stepLabel = z
+  .string()
+  .max(200)
+  .optional()
+  .meta({ description: "A human name shown in stats and traces." });
 const stepBase = {
-  id: StepId,
-  /** Defaults to the following step; `null` ends the journey after this step. */
-  next: StepId.nullable().optional(),
-  label: z.string().max(200).optional(),
+  id: stepId,
+  next: StepId.nullable().optional().meta({
+    description: "The step that runs next; default the following step. `null` ends the journey here.",
+  }),
+  label: stepLabel,
 };
+const touchTemplate = TemplateKey.meta({
+  description: "The key of a template of this step's channel (a workspace template or a file template).",
+});
 
 /**
  * How long a touch whose contacts do not exist yet waits for them (a CRM sync writes the account
@@ -220,28 +322,50 @@ export const RecipientWait = Duration.describe(
 );
 export const DEFAULT_RECIPIENT_WAIT = "PT24H";
 
-export const EmailStep = z.strictObject({
-  ...stepBase,
-  type: z.literal("email"),
-  template: TemplateKey,
-  to: Recipient,
-  waitForRecipients: RecipientWait.optional(),
-});
-export const InAppStep = z.strictObject({
-  ...stepBase,
-  type: z.literal("in_app"),
-  template: TemplateKey,
-  to: Recipient,
-  waitForRecipients: RecipientWait.optional(),
-});
+export const EmailStep = z
+  .strictObject({
+    ...stepBase,
+    type: z.literal("email"),
+    template: touchTemplate,
+    to: Recipient,
+    waitForRecipients: RecipientWait.optional(),
+  })
+  .meta({
+    id: "EmailStep",
+    description: "Sends an email, subject to the delivery policy (unsubscribes, frequency cap, quiet hours).",
+  });
+export const InAppStep = z
+  .strictObject({
+    ...stepBase,
+    type: z.literal("in_app"),
+    template: touchTemplate,
+    to: Recipient,
+    waitForRecipients: RecipientWait.optional(),
+  })
+  .meta({
+    id: "InAppStep",
+    description:
+      "Posts an in-app message, shown by the widget, subject to the same delivery policy as email.",
+  });
 export const DateFact = z.enum(["renewal_date", "contract_start"]);
 /** Waits a duration, or until a date fact of the account moved by an offset (e.g. 120 days before renewal). */
 export const WaitStep = z
   .strictObject({
     ...stepBase,
     type: z.literal("wait"),
-    duration: Duration.optional(),
-    until: z.strictObject({ fact: DateFact, offset: SignedDuration.optional() }).optional(),
+    duration: Duration.optional().meta({ description: "How long to wait, e.g. P3D (ISO-8601)." }),
+    until: z
+      .strictObject({
+        fact: DateFact.meta({ description: "The account's date to wait for." }),
+        offset: SignedDuration.optional().meta({
+          description: "Moves the date, e.g. -P120D for 120 days before it (ISO-8601, may be negative).",
+        }),
+      })
+      .optional()
+      .meta({
+        description:
+          "Wait until the start (UTC) of this date of the account, moved by `offset`. A date already past, or missing, does not wait (the trace says why).",
+      }),
   })
   .check((ctx) => {
     const { duration, until } = ctx.value;
@@ -253,73 +377,127 @@ export const WaitStep = z
         message: "a wait needs exactly one of `duration` or `until`",
       });
     }
+  })
+  .meta({
+    id: "WaitStep",
+    description:
+      "Pauses the enrollment: for a `duration`, or `until` a date of the account (exactly one of the two).",
   });
-export const WaitForEventStep = z.strictObject({
-  ...stepBase,
-  type: z.literal("wait_for_event"),
-  event: EventName,
-  timeout: Duration,
-  onTimeout: StepId,
+export const WaitForEventStep = z
+  .strictObject({
+    ...stepBase,
+    type: z.literal("wait_for_event"),
+    event: EventName.meta({
+      description: "The event to wait for; when it arrives the journey goes on to `next`.",
+    }),
+    timeout: Duration.meta({ description: "How long to wait for it (ISO-8601)." }),
+    onTimeout: StepId.meta({ description: "The step to go to when the event has not arrived in time." }),
+  })
+  .meta({ id: "WaitForEventStep", description: "Waits for an event of the account, at most `timeout`." });
+export const BranchStep = z
+  .strictObject({
+    id: stepId,
+    label: stepLabel,
+    type: z.literal("branch"),
+    if: Condition.meta({ description: "Evaluated over the account's facts when the step runs." }),
+    then: StepId.meta({ description: "The step to go to when the condition holds." }),
+    else: StepId.meta({ description: "The step to go to otherwise." }),
+  })
+  .meta({ id: "BranchStep", description: "Goes one of two ways depending on a condition." });
+export const SplitStep = z
+  .strictObject({
+    id: stepId,
+    label: stepLabel,
+    type: z.literal("split"),
+    branches: z
+      .array(
+        z.strictObject({
+          percent: z
+            .number()
+            .int()
+            .min(0)
+            .max(100)
+            .meta({ description: "Share of accounts; all must add up to 100." }),
+          next: StepId.meta({ description: "The step this branch goes to." }),
+          name: z.string().optional().meta({ description: "The variant's name, shown in traces." }),
+        }),
+      )
+      .min(2),
+  })
+  .meta({
+    id: "SplitStep",
+    description:
+      "An A/B split: each account goes down one branch, chosen by a hash of the journey key, the step id and the account id, so the same account always takes the same branch.",
+  });
+export const EscalateStep = z
+  .strictObject({
+    ...stepBase,
+    type: z.literal("escalate"),
+    reason: z
+      .string()
+      .min(1)
+      .max(500)
+      .meta({ description: "What the CSM reads: why the account needs a human." }),
+    priority: z
+      .enum(["low", "medium", "high", "urgent"])
+      .default("medium")
+      .meta({ description: "Shown to the CSM with the escalation and in its notifications." }),
+    sla: Duration.meta({ description: "How soon the CSM should act (ISO-8601), e.g. P2D." }),
+    assignee: z
+      .union([z.literal("owner_csm"), z.email()])
+      .default("owner_csm")
+      .meta({ description: "Who gets it: the account's owning CSM (default) or a CSM by email." }),
+    waitForResolution: z
+      .boolean()
+      .default(false)
+      .meta({ description: "Hold the journey until the CSM resolves the escalation." }),
+  })
+  .meta({ id: "EscalateStep", description: "Opens an escalation for a CSM (see the escalations guide)." });
+export const SetStageStep = z.strictObject({ ...stepBase, type: z.literal("set_stage"), stage: Stage }).meta({
+  id: "SetStageStep",
+  description: "Changes the account's lifecycle stage, which may trigger `stage_entered` journeys.",
 });
-export const BranchStep = z.strictObject({
-  id: StepId,
-  label: stepBase.label,
-  type: z.literal("branch"),
-  if: Condition,
-  then: StepId,
-  else: StepId,
-});
-export const SplitStep = z.strictObject({
-  id: StepId,
-  label: stepBase.label,
-  type: z.literal("split"),
-  branches: z
-    .array(
-      z.strictObject({
-        percent: z.number().int().min(0).max(100),
-        next: StepId,
-        name: z.string().optional(),
-      }),
-    )
-    .min(2),
-});
-export const EscalateStep = z.strictObject({
-  ...stepBase,
-  type: z.literal("escalate"),
-  reason: z.string().min(1).max(500),
-  priority: z.enum(["low", "medium", "high", "urgent"]).default("medium"),
-  sla: Duration,
-  /** Who gets it: the account's owning CSM (default) or a CSM by email. */
-  assignee: z.union([z.literal("owner_csm"), z.email()]).default("owner_csm"),
-  /** Hold the journey until the CSM resolves the escalation. */
-  waitForResolution: z.boolean().default(false),
-});
-export const SetStageStep = z.strictObject({ ...stepBase, type: z.literal("set_stage"), stage: Stage });
-export const WebhookStep = z.strictObject({
-  ...stepBase,
-  type: z.literal("webhook"),
-  url: z.url({ protocol: /^https?$/ }),
-  payload: z.record(z.string(), z.unknown()).optional(),
-});
-export const ExitStep = z.strictObject({
-  id: StepId,
-  label: stepBase.label,
-  type: z.literal("exit"),
-  reason: z.string().max(200).optional(),
-});
+export const WebhookStep = z
+  .strictObject({
+    ...stepBase,
+    type: z.literal("webhook"),
+    url: z.url({ protocol: /^https?$/ }).meta({
+      description:
+        "http(s) URL; private and loopback addresses are refused unless VOLANTE_OUTBOUND_ALLOW allows them.",
+    }),
+    payload: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: "Extra JSON sent with the call." }),
+  })
+  .meta({ id: "WebhookStep", description: "POSTs a signed (Standard Webhooks) JSON message to a URL." });
+export const ExitStep = z
+  .strictObject({
+    id: stepId,
+    label: stepLabel,
+    type: z.literal("exit"),
+    reason: z
+      .string()
+      .max(200)
+      .optional()
+      .meta({ description: "The exit reason recorded (default `exit_step:<id>`)." }),
+  })
+  .meta({ id: "ExitStep", description: "Ends the enrollment here (status `exited`)." });
 
-export const Step = z.discriminatedUnion("type", [
-  EmailStep,
-  InAppStep,
-  WaitStep,
-  WaitForEventStep,
-  BranchStep,
-  SplitStep,
-  EscalateStep,
-  SetStageStep,
-  WebhookStep,
-  ExitStep,
-]);
+export const Step = z
+  .discriminatedUnion("type", [
+    EmailStep,
+    InAppStep,
+    WaitStep,
+    WaitForEventStep,
+    BranchStep,
+    SplitStep,
+    EscalateStep,
+    SetStageStep,
+    WebhookStep,
+    ExitStep,
+  ])
+  .meta({ id: "Step", description: "One step of a journey; `type` says which kind." });
 export type Step = z.infer<typeof Step>;
 export type StepType = Step["type"];
 export type StepOf<T extends StepType> = Extract<Step, { type: T }>;
@@ -340,18 +518,39 @@ export const JourneyKey = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, "must be lower-case letters, digits, _ or - (max 100)");
 
-/** A journey definition: what CS Ops write, save as a draft and publish as an immutable version. */
-export const JourneyDefinition = z.strictObject({
-  key: JourneyKey,
-  name: z.string().min(1).max(200),
-  description: z.string().max(2000).optional(),
-  trigger: Trigger,
-  audience: Audience.default({}),
-  reentry: Reentry.default({ policy: "never" }),
-  exitWhen: z.array(ExitCriterion).default([]),
-  goal: Goal.optional(),
-  steps: z.array(Step).min(1),
-});
+/**
+ * A journey definition: what CS Ops write, save as a draft and publish as an immutable version.
+ * `$schema` lets a file name its JSON Schema for editors; it is accepted and dropped.
+ */
+export const JourneyDefinition = z
+  .strictObject({
+    $schema: z
+      .string()
+      .optional()
+      .meta({ description: "The JSON Schema this file follows, for editors; ignored." }),
+    key: JourneyKey.meta({
+      description: "Unique in the workspace; the key in the API path. Lower-case, digits, _ or -.",
+    }),
+    name: z.string().min(1).max(200),
+    description: z.string().max(2000).optional(),
+    trigger: Trigger,
+    audience: Audience.default({}),
+    reentry: Reentry.default({ policy: "never" }),
+    exitWhen: z
+      .array(ExitCriterion)
+      .default([])
+      .meta({ description: "Any one of these ends the enrollment early." }),
+    goal: Goal.optional(),
+    steps: z.array(Step).min(1).meta({
+      description: "Run in order from the first, unless a step says where to go (`next`, `then`, …).",
+    }),
+  })
+  .transform(({ $schema: _, ...journey }) => journey)
+  .meta({
+    id: "JourneyDefinition",
+    description:
+      "A journey: which accounts enter (trigger, audience, re-entry), the steps they go through, and what ends it (exitWhen, goal, the last step).",
+  });
 export type JourneyDefinition = z.infer<typeof JourneyDefinition>;
 /** What an author writes: defaults not yet applied. */
 export type JourneyDefinitionInput = z.input<typeof JourneyDefinition>;

@@ -93,6 +93,12 @@ describe("validateJourney", () => {
     expect(result.journey.goal).toEqual({ event: "first_value", exit: true });
   });
 
+  it("accepts the `$schema` an editor reads and leaves it out of the parsed journey", () => {
+    const result = validateJourney({ $schema: "../../schemas/journey.schema.json", ...draft() }, templates);
+    expect(result.problems).toEqual([]);
+    expect(result.ok && "$schema" in result.journey).toBe(false);
+  });
+
   it.each<{
     name: string;
     edit: (journey: Draft) => void;

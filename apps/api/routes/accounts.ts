@@ -22,6 +22,7 @@ const AccountParams = z.object({
 export const putAccountRoute = createRoute({
   method: "put",
   path: "/accounts/{externalId}",
+  operationId: "upsertAccount",
   tags: ["Accounts"],
   summary: "Create or replace an account",
   description:
@@ -41,6 +42,7 @@ export const putAccountRoute = createRoute({
 export const listAccountsRoute = createRoute({
   method: "get",
   path: "/accounts",
+  operationId: "listAccounts",
   tags: ["Accounts"],
   summary: "List accounts, a page at a time",
   security: bearerSecurity,
@@ -61,6 +63,7 @@ export const listAccountsRoute = createRoute({
 export const getAccountRoute = createRoute({
   method: "get",
   path: "/accounts/{externalId}",
+  operationId: "getAccount",
   tags: ["Accounts"],
   summary: "Get one account",
   security: bearerSecurity,
@@ -77,6 +80,7 @@ export const getAccountRoute = createRoute({
 export const patchAccountRoute = createRoute({
   method: "patch",
   path: "/accounts/{externalId}",
+  operationId: "updateAccount",
   tags: ["Accounts"],
   summary: "Change some fields of an account (e.g. its lifecycle stage)",
   description:
@@ -95,6 +99,7 @@ export const patchAccountRoute = createRoute({
 export const deleteAccountRoute = createRoute({
   method: "delete",
   path: "/accounts/{externalId}",
+  operationId: "deleteAccount",
   tags: ["Accounts"],
   summary: "Erase an account",
   description:
@@ -110,6 +115,7 @@ export const deleteAccountRoute = createRoute({
 export const accountTimelineRoute = createRoute({
   method: "get",
   path: "/accounts/{externalId}/timeline",
+  operationId: "getAccountTimeline",
   tags: ["Accounts"],
   summary: "The account's timeline, newest first, a page at a time",
   description:

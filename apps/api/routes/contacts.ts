@@ -21,6 +21,7 @@ const ContactParam = ExternalId.meta({
 export const putContactRoute = createRoute({
   method: "put",
   path: "/accounts/{externalId}/contacts/{contactExternalId}",
+  operationId: "upsertContact",
   tags: ["Contacts"],
   summary: "Create or replace a contact of an account",
   description:
@@ -40,6 +41,7 @@ export const putContactRoute = createRoute({
 export const listContactsRoute = createRoute({
   method: "get",
   path: "/accounts/{externalId}/contacts",
+  operationId: "listContacts",
   tags: ["Contacts"],
   summary: "List the contacts of an account",
   security: bearerSecurity,
@@ -62,6 +64,7 @@ const ContactParams = z.object({ externalId: AccountParam, contactExternalId: Co
 export const patchContactRoute = createRoute({
   method: "patch",
   path: "/accounts/{externalId}/contacts/{contactExternalId}",
+  operationId: "updateContact",
   tags: ["Contacts"],
   summary: "Change some fields of a contact",
   description: "Only the fields given change; `attributes` are merged key by key.",
@@ -79,6 +82,7 @@ export const patchContactRoute = createRoute({
 export const deleteContactRoute = createRoute({
   method: "delete",
   path: "/accounts/{externalId}/contacts/{contactExternalId}",
+  operationId: "deleteContact",
   tags: ["Contacts"],
   summary: "Erase a contact",
   description:

@@ -6,6 +6,7 @@ import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 const putRoute = createRoute({
   method: "put",
   path: "/csms/{email}",
+  operationId: "upsertCsm",
   tags: ["CSMs"],
   summary: "Create or replace a CSM: capacity, tiers served, active, language and time zone of its emails",
   security: bearerSecurity,
@@ -24,6 +25,7 @@ const putRoute = createRoute({
 const listRoute = createRoute({
   method: "get",
   path: "/csms",
+  operationId: "listCsms",
   tags: ["CSMs"],
   summary: "CSMs with capacity, tiers served and current open load",
   security: bearerSecurity,

@@ -32,6 +32,7 @@ const problem409 = {
 export const postEnrollmentRoute = createRoute({
   method: "post",
   path: "/enrollments",
+  operationId: "enrollAccount",
   tags: ["Enrollments"],
   summary: "Enroll an account in a journey now (manual trigger)",
   security: bearerSecurity,
@@ -49,6 +50,7 @@ export const postEnrollmentRoute = createRoute({
 export const bulkRoute = createRoute({
   method: "post",
   path: "/enrollments/bulk",
+  operationId: "bulkEnrollAccounts",
   tags: ["Enrollments"],
   summary: "Enroll, pause, resume or exit the accounts a filter names, in one journey",
   description:
@@ -71,6 +73,7 @@ export const bulkRoute = createRoute({
 const listRoute = createRoute({
   method: "get",
   path: "/enrollments",
+  operationId: "listEnrollments",
   tags: ["Enrollments"],
   summary: "Enrollments, newest first, filtered by journey, account and status",
   security: bearerSecurity,
@@ -91,6 +94,7 @@ const listRoute = createRoute({
 const getRoute = createRoute({
   method: "get",
   path: "/enrollments/{id}",
+  operationId: "getEnrollment",
   tags: ["Enrollments"],
   summary: "One enrollment",
   security: bearerSecurity,
@@ -104,6 +108,7 @@ const getRoute = createRoute({
 export const traceRoute = createRoute({
   method: "get",
   path: "/enrollments/{id}/trace",
+  operationId: "getEnrollmentTrace",
   tags: ["Enrollments"],
   summary: "Why: every step entered, decision taken (with the facts used), touch sent or held",
   security: bearerSecurity,
@@ -122,6 +127,7 @@ export const traceRoute = createRoute({
 const exitRoute = createRoute({
   method: "post",
   path: "/enrollments/{id}/exit",
+  operationId: "exitEnrollment",
   tags: ["Enrollments"],
   summary: "Take an account out of a journey",
   security: bearerSecurity,

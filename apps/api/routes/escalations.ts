@@ -27,6 +27,7 @@ const one = { description: "The escalation", content: { "application/json": { sc
 const listRoute = createRoute({
   method: "get",
   path: "/escalations",
+  operationId: "listEscalations",
   tags: ["Escalations"],
   summary: "The CSM inbox: escalations by status, assignee and priority, most urgent deadline first",
   security: bearerSecurity,
@@ -43,6 +44,7 @@ const listRoute = createRoute({
 const getRoute = createRoute({
   method: "get",
   path: "/escalations/{id}",
+  operationId: "getEscalation",
   tags: ["Escalations"],
   summary: "One escalation",
   security: bearerSecurity,
@@ -53,6 +55,7 @@ const getRoute = createRoute({
 const acknowledgeRoute = createRoute({
   method: "post",
   path: "/escalations/{id}/acknowledge",
+  operationId: "acknowledgeEscalation",
   tags: ["Escalations"],
   summary: "A CSM has picked it up",
   security: bearerSecurity,
@@ -63,6 +66,7 @@ const acknowledgeRoute = createRoute({
 export const resolveRoute = createRoute({
   method: "post",
   path: "/escalations/{id}/resolve",
+  operationId: "resolveEscalation",
   tags: ["Escalations"],
   summary: "Resolve: a waiting journey resumes (`resume`) or ends (`exit`)",
   description:
@@ -98,6 +102,7 @@ export const resolveRoute = createRoute({
 const reassignRoute = createRoute({
   method: "post",
   path: "/escalations/{id}/reassign",
+  operationId: "reassignEscalation",
   tags: ["Escalations"],
   summary: "Give it to another CSM (active, in this workspace), who is told by email",
   security: bearerSecurity,

@@ -25,6 +25,7 @@ export type IngestResponse = z.infer<typeof IngestResponse>;
 export const postEventsRoute = createRoute({
   method: "post",
   path: "/events",
+  operationId: "ingestEvents",
   tags: ["Events"],
   summary: "Send a batch of product usage / engagement events",
   description: `Up to ${MAX_EVENTS_PER_BATCH} events. Idempotent by \`id\`. Every item gets its own verdict: valid items are stored even when others are rejected (status 207), and 422 means none was.`,

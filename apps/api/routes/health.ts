@@ -27,6 +27,7 @@ const CurrentHealth = z
 const getScorecardRoute = createRoute({
   method: "get",
   path: "/health/scorecard",
+  operationId: "getScorecard",
   tags: ["Health"],
   summary: "The workspace's health scorecard (the default until one is saved)",
   security: bearerSecurity,
@@ -39,6 +40,7 @@ const getScorecardRoute = createRoute({
 const putScorecardRoute = createRoute({
   method: "put",
   path: "/health/scorecard",
+  operationId: "replaceScorecard",
   tags: ["Health"],
   summary: "Replace the scorecard: measures, weights, curves, bands, tier profiles, recompute interval",
   security: bearerSecurity,
@@ -49,6 +51,7 @@ const putScorecardRoute = createRoute({
 const recomputeRoute = createRoute({
   method: "post",
   path: "/health/recompute",
+  operationId: "recomputeHealth",
   tags: ["Health"],
   summary: "Score every account now; returns when done",
   security: bearerSecurity,
@@ -71,6 +74,7 @@ const recomputeRoute = createRoute({
 const accountHealthRoute = createRoute({
   method: "get",
   path: "/accounts/{externalId}/health",
+  operationId: "getAccountHealth",
   tags: ["Health"],
   summary: "An account's health now (score, band, trend, measures) and its history",
   security: bearerSecurity,
@@ -96,6 +100,7 @@ const accountHealthRoute = createRoute({
 const alertsRoute = createRoute({
   method: "get",
   path: "/health/alerts",
+  operationId: "listHealthAlerts",
   tags: ["Health"],
   summary: "Band crossings, newest first (posted to the notification webhook when one is set)",
   security: bearerSecurity,

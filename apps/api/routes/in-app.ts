@@ -21,6 +21,7 @@ const widgetFile = new URL("../widget/widget.js", import.meta.url);
 const keysRoute = createRoute({
   method: "get",
   path: "/in-app/keys",
+  operationId: "getInAppKeys",
   tags: ["In-app"],
   summary: "The publishable key for the widget and the secret your server signs contact ids with",
   security: bearerSecurity,
@@ -50,6 +51,7 @@ const widgetUnauthorized = () =>
 const listRoute = createRoute({
   method: "get",
   path: "/in-app/messages",
+  operationId: "listInAppMessages",
   tags: ["In-app"],
   summary: "A contact's in-app messages that are not dismissed, newest first (for the widget)",
   description:
@@ -68,6 +70,7 @@ const listRoute = createRoute({
 const markRoute = createRoute({
   method: "post",
   path: "/in-app/messages/{id}/{action}",
+  operationId: "recordInAppMessageAction",
   tags: ["In-app"],
   summary: "Record that the contact saw, clicked or dismissed a message (idempotent)",
   description:

@@ -46,6 +46,7 @@ const JourneyState = z
 export const putJourneyRoute = createRoute({
   method: "put",
   path: "/journeys/{key}",
+  operationId: "saveJourneyDraft",
   tags: ["Journeys"],
   summary: "Save a draft",
   description:
@@ -72,6 +73,7 @@ export const putJourneyRoute = createRoute({
 const listRoute = createRoute({
   method: "get",
   path: "/journeys",
+  operationId: "listJourneys",
   tags: ["Journeys"],
   summary: "List journeys",
   security: bearerSecurity,
@@ -84,6 +86,7 @@ const listRoute = createRoute({
 const getRoute = createRoute({
   method: "get",
   path: "/journeys/{key}",
+  operationId: "getJourney",
   tags: ["Journeys"],
   summary: "A journey: status, latest version, draft and the draft's problems",
   security: bearerSecurity,
@@ -94,6 +97,7 @@ const getRoute = createRoute({
 export const publishRoute = createRoute({
   method: "post",
   path: "/journeys/{key}/publish",
+  operationId: "publishJourney",
   tags: ["Journeys"],
   summary: "Validate the draft and freeze it as the next immutable version",
   description:
@@ -116,6 +120,7 @@ export const publishRoute = createRoute({
 const versionsRoute = createRoute({
   method: "get",
   path: "/journeys/{key}/versions",
+  operationId: "listJourneyVersions",
   tags: ["Journeys"],
   summary: "Published versions, oldest first",
   security: bearerSecurity,
@@ -129,6 +134,7 @@ const versionsRoute = createRoute({
 const versionRoute = createRoute({
   method: "get",
   path: "/journeys/{key}/versions/{version}",
+  operationId: "getJourneyVersion",
   tags: ["Journeys"],
   summary: "One published version with its frozen definition",
   security: bearerSecurity,
@@ -149,6 +155,7 @@ function transitionRoute(action: "pause" | "resume" | "archive", summary: string
   return createRoute({
     method: "post",
     path: `/journeys/{key}/${action}`,
+    operationId: `${action}Journey`,
     tags: ["Journeys"],
     summary,
     security: bearerSecurity,
@@ -167,6 +174,7 @@ function transitionRoute(action: "pause" | "resume" | "archive", summary: string
 export const simulateRoute = createRoute({
   method: "post",
   path: "/journeys/{key}/simulate",
+  operationId: "simulateJourney",
   tags: ["Journeys"],
   summary: "Who would get what, when: run the journey on a virtual clock before launch",
   description:
@@ -182,6 +190,7 @@ export const simulateRoute = createRoute({
 const statsRoute = createRoute({
   method: "get",
   path: "/journeys/{key}/stats",
+  operationId: "getJourneyStats",
   tags: ["Journeys"],
   summary:
     "The per-step funnel: enrollments by status, goals, how many reached each step, touches by outcome",

@@ -21,6 +21,7 @@ const OutboxMessage = z
 const listRoute = createRoute({
   method: "get",
   path: "/outbox",
+  operationId: "listOutboxMessages",
   tags: ["Outbox"],
   summary: "Emails and CSM notifications written to the dev outbox, newest first (dev transport)",
   security: bearerSecurity,
@@ -46,6 +47,7 @@ const listRoute = createRoute({
 const rawRoute = createRoute({
   method: "get",
   path: "/outbox/{id}",
+  operationId: "getOutboxMessage",
   tags: ["Outbox"],
   summary: "One message as sent: the raw MIME (`message/rfc822`)",
   security: bearerSecurity,

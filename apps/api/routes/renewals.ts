@@ -29,6 +29,7 @@ const RenewalBody = RenewalInput.extend({
 const putRoute = createRoute({
   method: "put",
   path: "/accounts/{externalId}/renewals/{renewalDate}",
+  operationId: "recordRenewal",
   tags: ["Retention"],
   summary:
     "Record what happened at a renewal (renewed, expanded, contracted, churned) with ARR before and after",
@@ -51,6 +52,7 @@ const putRoute = createRoute({
 const listRoute = createRoute({
   method: "get",
   path: "/accounts/{externalId}/renewals",
+  operationId: "listRenewals",
   tags: ["Retention"],
   summary: "An account's renewal history",
   security: bearerSecurity,
@@ -67,6 +69,7 @@ const listRoute = createRoute({
 const reportRoute = createRoute({
   method: "get",
   path: "/reports/retention",
+  operationId: "getRetentionReport",
   tags: ["Retention"],
   summary: "GRR and NRR by period and tier, over the contracts that came up for renewal",
   security: bearerSecurity,

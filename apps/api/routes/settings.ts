@@ -12,6 +12,7 @@ import { ProblemError, statusOfRefusal } from "../problem";
 const getRoute = createRoute({
   method: "get",
   path: "/settings",
+  operationId: "getSettings",
   tags: ["Settings"],
   summary: "The workspace's settings, defaults filled in (the notification webhook masked)",
   security: bearerSecurity,
@@ -24,6 +25,7 @@ const getRoute = createRoute({
 const putRoute = createRoute({
   method: "put",
   path: "/settings",
+  operationId: "replaceSettings",
   tags: ["Settings"],
   summary: "Replace the workspace's settings (notifications)",
   security: bearerSecurity,
@@ -37,6 +39,7 @@ const putRoute = createRoute({
 const secretStatusRoute = createRoute({
   method: "get",
   path: "/settings/webhook-secret",
+  operationId: "getWebhookSecretStatus",
   tags: ["Settings"],
   summary: "Whether webhooks are signed with a secret, and since when (never the secret)",
   security: bearerSecurity,
@@ -49,6 +52,7 @@ const secretStatusRoute = createRoute({
 const rotateSecretRoute = createRoute({
   method: "post",
   path: "/settings/webhook-secret",
+  operationId: "rotateWebhookSecret",
   tags: ["Settings"],
   summary: "Make a new webhook signing secret, shown this once; the previous one also signs for 24 hours",
   security: bearerSecurity,

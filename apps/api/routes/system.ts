@@ -11,8 +11,11 @@ const Health = z
 export const healthRoute = createRoute({
   method: "get",
   path: "/healthz",
+  operationId: "getServiceHealth",
   tags: ["System"],
   summary: "Is the API able to reach its database and Temporal?",
+  description: "Public (no API key), for load balancers and orchestrators; never rate limited.",
+  security: [],
   responses: {
     200: { description: "Both reachable", content: { "application/json": { schema: Health } } },
     503: { description: "Something is unreachable", content: { "application/json": { schema: Health } } },

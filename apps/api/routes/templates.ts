@@ -30,6 +30,7 @@ const TemplateLocale = z
 export const putTemplateRoute = createRoute({
   method: "put",
   path: "/templates/{key}",
+  operationId: "upsertTemplate",
   tags: ["Templates"],
   summary: "Create or replace a message template for one locale (overrides the file default)",
   security: bearerSecurity,
@@ -47,6 +48,7 @@ export const putTemplateRoute = createRoute({
 export const listTemplatesRoute = createRoute({
   method: "get",
   path: "/templates",
+  operationId: "listTemplates",
   tags: ["Templates"],
   summary: "Every template the workspace can use: its own and the file defaults",
   security: bearerSecurity,
@@ -62,6 +64,7 @@ export const listTemplatesRoute = createRoute({
 export const getTemplateRoute = createRoute({
   method: "get",
   path: "/templates/{key}",
+  operationId: "getTemplate",
   tags: ["Templates"],
   summary: "A workspace template, every locale",
   security: bearerSecurity,
@@ -78,6 +81,7 @@ export const getTemplateRoute = createRoute({
 export const previewTemplateRoute = createRoute({
   method: "post",
   path: "/templates/{key}/preview",
+  operationId: "previewTemplate",
   tags: ["Templates"],
   summary: "Render a template with sample data (or yours) and list the variables it leaves empty",
   security: bearerSecurity,

@@ -10,6 +10,7 @@ import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 const getRoute = createRoute({
   method: "get",
   path: "/workspace",
+  operationId: "getWorkspace",
   tags: ["Workspace"],
   summary: "What customers see of the workspace: name, app link, logo, colour, sender and footer",
   security: bearerSecurity,
@@ -22,6 +23,7 @@ const getRoute = createRoute({
 const patchRoute = createRoute({
   method: "patch",
   path: "/workspace",
+  operationId: "updateWorkspace",
   tags: ["Workspace"],
   summary: "Change some of the identity: the fields given replace the stored ones, null clears one",
   security: bearerSecurity,

@@ -25,14 +25,26 @@ export const metrics = [
 export type Metric = (typeof metrics)[number];
 
 export const Measure = z.strictObject({
-  key: z.string().regex(/^[a-z][a-z0-9_]{0,49}$/),
+  key: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,49}$/)
+    .meta({ description: "Unique in the scorecard; names the measure in scores and tier profiles" }),
   label: z.string().min(1).max(100).optional(),
-  group: z.enum(["deployment", "adoption", "engagement", "roi"]),
-  metric: z.enum(metrics),
-  weight: z.number().min(0).max(100),
-  curve: z.strictObject({ zero: z.number(), full: z.number() }).refine((c) => c.zero !== c.full, {
-    message: "`zero` and `full` must differ",
-  }),
+  group: z.enum(["deployment", "adoption", "engagement", "roi"]).meta({ description: "The DEAR axis" }),
+  metric: z.enum(metrics).meta({ description: "What is measured (docs/guide/health.md says how)" }),
+  weight: z
+    .number()
+    .min(0)
+    .max(100)
+    .meta({ description: "Its share of the score, against the others' weights" }),
+  curve: z
+    .strictObject({ zero: z.number(), full: z.number() })
+    .refine((c) => c.zero !== c.full, {
+      message: "`zero` and `full` must differ",
+    })
+    .meta({
+      description: "The metric's value scoring 0 (`zero`) and 100 (`full`); straight between, clamped",
+    }),
 });
 
 const EVERY = /^PT(?=\d)(\d+H)?(\d+M)?$|^P\d+D$/;
@@ -43,25 +55,36 @@ export const Scorecard = z
     measures: z.array(Measure).min(1).max(30),
     bands: z
       .strictObject({ red: z.number().min(0).max(100), yellow: z.number().min(0).max(100) })
-      .refine((b) => b.red <= b.yellow, { message: "`red` must not be above `yellow`", path: ["red"] }),
-    /** Event names that count as outcomes achieved (the ROI measure). */
-    roiEvents: z.array(z.string().min(1).max(200)).max(100).default(["outcome_achieved"]),
-    /** The account attribute holding the ROI achieved (`roi.attribute`), e.g. set by the CSM after a QBR. */
+      .refine((b) => b.red <= b.yellow, { message: "`red` must not be above `yellow`", path: ["red"] })
+      .meta({ description: "A score below `red` is red, below `yellow` yellow, otherwise green" }),
+    roiEvents: z
+      .array(z.string().min(1).max(200))
+      .max(100)
+      .default(["outcome_achieved"])
+      .meta({ description: "Event names that count as outcomes achieved (`roi.outcomes_90d`)" }),
     roiAttribute: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,99}$/, "must be an attribute name such as roi_achieved")
-      .default("roi_achieved"),
-    /** Event names that count as meetings held (engagement); they are not product usage. */
-    meetingEvents: z.array(z.string().min(1).max(200)).max(100).default(["meeting_held"]),
-    /** Per tier: weights that replace the measure's default weight. */
+      .default("roi_achieved")
+      .meta({
+        description:
+          "The account attribute holding the ROI achieved (`roi.attribute`), e.g. set by the CSM after a QBR",
+      }),
+    meetingEvents: z.array(z.string().min(1).max(200)).max(100).default(["meeting_held"]).meta({
+      description: "Event names that count as meetings held (engagement); they are not product usage",
+    }),
     profiles: z
       .partialRecord(
         z.enum(["high_touch", "low_touch", "tech_touch"]),
         z.strictObject({ weights: z.record(z.string(), z.number().min(0).max(100)) }),
       )
-      .default({}),
-    /** How often the workspace's Schedule recomputes health (ISO-8601, at least PT5M). */
-    every: z.string().regex(EVERY, "must be an ISO-8601 duration such as PT1H or P1D").default("PT1H"),
+      .default({})
+      .meta({ description: "Per tier: weights by measure key that replace the measures' own weights" }),
+    every: z
+      .string()
+      .regex(EVERY, "must be an ISO-8601 duration such as PT1H or P1D")
+      .default("PT1H")
+      .meta({ description: "How often the workspace's Schedule recomputes health (PT5M to P366D)" }),
   })
   .superRefine((card, ctx) => {
     // Zod runs this refinement even when `every` failed its pattern, which `parseDuration` would throw on.

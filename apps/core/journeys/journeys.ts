@@ -10,6 +10,7 @@ import {
   validateJourney,
 } from "../../../workflows/journey/validate";
 import type { Refusal } from "../shared/refusal";
+import { documentedAsJourneyDefinition } from "../shared/validators";
 
 export const JourneyStatus = z.enum(journeyStatuses).meta({ id: "JourneyStatus" });
 
@@ -21,7 +22,10 @@ export const Journey = z
     name: z.string(),
     status: JourneyStatus,
     latestVersion: z.number().int().nullable(),
-    draft: z.record(z.string(), z.unknown()).meta({ description: "The definition as last saved" }),
+    draft: z.record(z.string(), z.unknown()).meta({
+      description:
+        "The definition as last saved: a JourneyDefinition, possibly incomplete (what is missing or wrong is in `problems`)",
+    }),
     problems: z.array(Problem).meta({ description: "What publishing the draft would refuse, with pointers" }),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -35,7 +39,10 @@ export const JourneyVersion = z
     version: z.number().int(),
     checksum: z.string(),
     publishedAt: z.string(),
-    definition: z.record(z.string(), z.unknown()).optional(),
+    definition: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ ...documentedAsJourneyDefinition, description: "The frozen definition, defaults applied" }),
   })
   .meta({ id: "JourneyVersion" });
 export type JourneyVersion = z.infer<typeof JourneyVersion>;

@@ -155,6 +155,16 @@ export function storableText<T extends z.ZodType>(schema: T): T {
 export const MAX_JOURNEY_STEPS = 500;
 
 /**
+ * How the API document shows a journey definition that is validated loosely here: as the journey
+ * language's schema (the `JourneyDefinition` component, generated from workflows/journey/schema.ts),
+ * so client generators and editors know its shape.
+ */
+export const documentedAsJourneyDefinition = {
+  type: "object",
+  allOf: [{ $ref: "#/components/schemas/JourneyDefinition" }],
+} as const;
+
+/**
  * A journey definition as sent (a draft may be incomplete, so the journey validator reads it later),
  * bounded here: text Postgres can store, and at most `MAX_JOURNEY_STEPS` steps.
  */
@@ -165,7 +175,7 @@ export const JourneyBody = storableText(
       ctx.addIssue({ code: "custom", path: ["steps"], message: `at most ${MAX_JOURNEY_STEPS} steps` });
     }
   }),
-);
+).meta(documentedAsJourneyDefinition);
 
 /**
  * An ISO-8601 instant with an offset that Postgres can store: years 0001–9999 in UTC (Postgres has
