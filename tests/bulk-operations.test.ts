@@ -1,8 +1,10 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BulkResult } from "../apps/core/enrollments/bulk";
-import type { BulkOperation } from "../apps/core/enrollments/bulk-operations";
+import { type BulkOperation, runBulkBatch } from "../apps/core/enrollments/bulk-operations";
 import type { Enrollment } from "../apps/core/enrollments/schemas";
 import type { PublishedVersion } from "../apps/core/journeys/publish";
+import { enrollments } from "../db/schema/index";
 import { type BulkProgress, bulkOperationWorkflowId } from "../workflows/contracts";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
@@ -192,13 +194,60 @@ describe("bulk operations", () => {
     expect(enrolled.every((e) => e.trigger === "backfill" && e.version === 1)).toBe(true);
   });
 
+  it("a retried resume batch signals the runs an earlier attempt cleared but did not signal", async () => {
+    await ws.request("PUT", "/v1/accounts/resumed", {
+      name: "Resumed KK",
+      tier: "low_touch",
+      lifecycleStage: "adoption",
+    });
+    await ws.request("PUT", "/v1/accounts/resumed/contacts/admin", {
+      email: "admin@resumed.example",
+      role: "admin",
+    });
+    await ws.request("PUT", "/v1/journeys/soon", {
+      name: "Soon",
+      trigger: { type: "manual" },
+      steps: [
+        { id: "pause", type: "wait", duration: "PT1S" },
+        { id: "welcome", type: "email", template: "onboarding-welcome", to: "role:admin" },
+      ],
+    });
+    expect((await ws.request("POST", "/v1/journeys/soon/publish")).status).toBe(201);
+    const filter = { accounts: ["resumed"] };
+    expect((await bulk({ action: "enroll", journey: "soon", filter })).body.changed).toBe(1);
+    expect((await bulk({ action: "pause", journey: "soon", filter })).body.changed).toBe(1);
+    const [held] = await eventually(async () => {
+      const found = await enrollmentsIn("soon", "held");
+      return found.length === 1 ? found : undefined;
+    }, "the paused run to hold its welcome");
+    if (!held) throw new Error("no held run");
+
+    // An attempt that cleared the pause, then died before its signal: the run waits on.
+    await stack.database.db.update(enrollments).set({ pausedAt: null }).where(eq(enrollments.id, held.id));
+    const { res, body } = await bulk(
+      { action: "resume", journey: "soon", filter },
+      { prefer: "respond-async" },
+    );
+    expect(res.status).toBe(202);
+    expect(await finished(body.id)).toMatchObject({ total: 0, changed: 0 });
+
+    // Its retry finds the run cleared but held, and sends the resume it missed.
+    const progress = { after: null, done: 0, changed: 0, skipped: {} };
+    const input = { workspaceId: ws.workspaceId, operationId: body.id, batchSize: BATCH, progress };
+    expect(await runBulkBatch(stack.deps, input, 2)).toMatchObject({ done: 0, changed: 0, finished: true });
+    await eventually(async () => {
+      const [e] = await enrollmentsIn("soon");
+      return e?.status === "completed" ? e : undefined;
+    }, "the resumed run to send its welcome and complete");
+  });
+
   it("lists the workspace's operations newest first, a page at a time", async () => {
     const first = await ws.request("GET", "/v1/bulk-operations?limit=2");
     const page = (await first.json()) as { data: BulkOperation[]; nextCursor: string | null };
-    expect(page.data.map((o) => o.kind)).toEqual(["backfill", "exit"]);
+    expect(page.data.map((o) => o.kind)).toEqual(["resume", "backfill"]);
     const rest = await ws.request("GET", `/v1/bulk-operations?cursor=${page.nextCursor}`);
     const next = (await rest.json()) as { data: BulkOperation[]; nextCursor: string | null };
-    expect(next.data.map((o) => o.kind)).toEqual(["pause", "enroll", "enroll"]);
+    expect(next.data.map((o) => o.kind)).toEqual(["exit", "pause", "enroll", "enroll"]);
     expect(next.nextCursor).toBeNull();
     expect((await ws.request("GET", "/v1/bulk-operations?cursor=forged")).status).toBe(400);
   });

@@ -37,7 +37,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       checkEscalationSla(deps, { ...input, attempt: Context.current().info.attempt }),
     deliverHealthAlerts: ({ workspaceId }) =>
       deliverHealthAlerts(deps, workspaceId, Context.current().info.attempt),
-    runBulkBatch: (input) => runBulkBatch(deps, input),
+    runBulkBatch: (input) => runBulkBatch(deps, input, Context.current().info.attempt),
     finishBulkOperation: (input) => finishBulkOperation(deps, input),
     ...createJourneyActivities(deps),
   };

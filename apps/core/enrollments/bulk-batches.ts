@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, isNotNull, isNull, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lt, type SQL } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts, enrollments } from "../../../db/schema/index";
 import { resumeSignal } from "../../../workflows/contracts";
@@ -143,6 +143,8 @@ export async function enrollmentBatch(
     reason: string;
     after: string | null;
     limit: number;
+    /** A retried attempt of this batch (a bulk operation's activity), which may have stopped halfway. */
+    retry?: boolean;
   },
 ): Promise<BatchResult> {
   const { db } = deps;
@@ -159,7 +161,13 @@ export async function enrollmentBatch(
     .limit(input.limit);
   const last = window.at(-1)?.id ?? null;
   const done = (changed: number): BatchResult => ({ last, handled: window.length, changed, skipped: {} });
-  if (window.length === 0) return done(0);
+  if (window.length === 0) {
+    if (input.action === "resume" && input.retry) {
+      const missed = await resumesMissed(db, input, undefined);
+      await inParallel(missed, IN_FLIGHT, (r) => signalResume(deps, r.workflowId));
+    }
+    return done(0);
+  }
   const ids = inArray(
     enrollments.id,
     window.map((e) => e.id),
@@ -179,13 +187,38 @@ export async function enrollmentBatch(
         .set({ pausedAt: null })
         .where(and(ids, isNotNull(enrollments.pausedAt)))
         .returning({ workflowId: enrollments.workflowId });
-      await inParallel(resumed, IN_FLIGHT, (r) => signalResume(deps, r.workflowId));
+      const missed = input.retry ? await resumesMissed(db, input, window[0]?.id) : [];
+      await inParallel([...missed, ...resumed], IN_FLIGHT, (r) => signalResume(deps, r.workflowId));
       return done(resumed.length);
     }
     case "exit":
       await inParallel(window, IN_FLIGHT, (e) => exitEnrollment(deps, e, input.reason));
       return done(window.length);
   }
+}
+
+/**
+ * The runs an earlier attempt of a resume batch cleared but may not have signalled: its window was the
+ * first paused ones after `after`, all cleared by one UPDATE, so they lie before this attempt's first
+ * (`before`). Held with no pause of their own, they wait for that resume; one sent twice is harmless.
+ */
+function resumesMissed(
+  db: Db,
+  input: { workspaceId: string; journeyId: string; filter: BulkFilter; after: string | null },
+  before: string | undefined,
+): Promise<{ workflowId: string }[]> {
+  return db
+    .select({ workflowId: enrollments.workflowId })
+    .from(enrollments)
+    .where(
+      and(
+        targets(input.workspaceId, input.journeyId, "exit", input.filter)(db),
+        eq(enrollments.status, "held"),
+        isNull(enrollments.pausedAt),
+        input.after ? gt(enrollments.id, input.after) : undefined,
+        before ? lt(enrollments.id, before) : undefined,
+      ),
+    );
 }
 
 /** A held run looks again at its touch; a run whose workflow is gone has nothing to resume. */

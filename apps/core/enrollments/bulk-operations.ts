@@ -193,6 +193,7 @@ const StoredRequest = z.object({
 export async function runBulkBatch(
   deps: RuntimeDeps,
   input: { workspaceId: string; operationId: string; batchSize: number; progress: BulkProgress },
+  attempt = 1,
 ): Promise<BulkProgress & { finished: boolean }> {
   const { db } = deps;
   const where = and(
@@ -203,7 +204,7 @@ export async function runBulkBatch(
   if (!op) return { ...input.progress, finished: true };
   if (op.status === "queued")
     await db.update(bulkOperations).set({ status: "running", startedAt: deps.clock.now() }).where(where);
-  const batch = await nextBatch(deps, op, input.progress.after, input.batchSize);
+  const batch = await nextBatch(deps, op, input.progress.after, input.batchSize, attempt > 1);
   const progress = { after: batch.last ?? input.progress.after, ...addBatch(input.progress, batch) };
   await db
     .update(bulkOperations)
@@ -217,6 +218,7 @@ async function nextBatch(
   op: Row,
   after: string | null,
   limit: number,
+  retry: boolean,
 ): Promise<BatchResult> {
   const request = StoredRequest.parse(op.request);
   const base = { workspaceId: op.workspaceId, journeyId: op.journeyId, after, limit };
@@ -250,6 +252,7 @@ async function nextBatch(
         action: op.kind,
         filter: BulkFilter.parse(request.filter),
         reason: request.reason ?? "bulk_exit",
+        retry,
       });
   }
 }
