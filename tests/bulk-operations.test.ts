@@ -1,3 +1,4 @@
+import { stat, writeFile } from "node:fs/promises";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BulkResult } from "../apps/core/enrollments/bulk";
@@ -64,9 +65,14 @@ const finished = (id: string) =>
     60_000,
   );
 
-/** The progress each batch of the operation's workflow returned, from its Temporal history. */
+/**
+ * The progress each batch of the operation's workflow returned, from its Temporal history; the
+ * history is committed once (tests/histories/bulk-operation.json) for the replay test.
+ */
 async function batchProgress(id: string): Promise<number[]> {
   const history = await stack.client.workflow.getHandle(bulkOperationWorkflowId(id)).fetchHistory();
+  const recorded = new URL("./histories/bulk-operation.json", import.meta.url).pathname;
+  if (!(await stat(recorded).catch(() => null))) await writeFile(recorded, JSON.stringify(history));
   const scheduled = new Map<string, string>();
   const done: number[] = [];
   for (const event of history.events ?? []) {
