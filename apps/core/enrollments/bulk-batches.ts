@@ -230,11 +230,24 @@ async function signalResume(deps: RuntimeDeps, workflowId: string): Promise<void
   }
 }
 
+export type BulkCounts = { done: number; changed: number; skipped: Record<string, number> };
+
+/** Runs `batch` after batch, each after the last id of the one before, until one comes back short. */
+export async function everyBatch(
+  batch: (after: string | null, limit: number) => Promise<BatchResult>,
+): Promise<BulkCounts> {
+  let sum: BulkCounts = { done: 0, changed: 0, skipped: {} };
+  let after: string | null = null;
+  for (;;) {
+    const result = await batch(after, BULK_BATCH);
+    sum = addBatch(sum, result);
+    if (result.handled < BULK_BATCH) return sum;
+    after = result.last;
+  }
+}
+
 /** Adds one batch's counts to the counts so far. */
-export function addBatch(
-  sum: { done: number; changed: number; skipped: Record<string, number> },
-  batch: BatchResult,
-): { done: number; changed: number; skipped: Record<string, number> } {
+export function addBatch(sum: BulkCounts, batch: BatchResult): BulkCounts {
   const skipped = { ...sum.skipped };
   for (const [reason, n] of Object.entries(batch.skipped)) skipped[reason] = (skipped[reason] ?? 0) + n;
   return { done: sum.done + batch.handled, changed: sum.changed + batch.changed, skipped };

@@ -4,13 +4,11 @@ import { accounts, journeys, journeyVersions } from "../../../db/schema/index";
 import { JourneyDefinition, JourneyKey } from "../../../workflows/journey/schema";
 import type { Refusal } from "../shared/refusal";
 import {
-  addBatch,
-  type BatchResult,
-  BULK_BATCH,
   countAccounts,
   countEnrollmentTargets,
   enrollBatch,
   enrollmentBatch,
+  everyBatch,
   filterConditions,
 } from "./bulk-batches";
 import { BulkFilter } from "./bulk-filter";
@@ -141,31 +139,25 @@ export async function bulkEnrollments(
     return { ok: true, operation };
   }
 
-  let sum = { done: 0, changed: 0, skipped: {} as Record<string, number> };
-  let after: string | null = null;
-  for (;;) {
-    const batch: BatchResult =
-      action === "enroll"
-        ? await enrollBatch(deps, {
-            workspaceId,
-            journeyId: journey.id,
-            where: filterConditions(filter),
-            trigger: "bulk",
-            after,
-            limit: BULK_BATCH,
-          })
-        : await enrollmentBatch(deps, {
-            workspaceId,
-            journeyId: journey.id,
-            action,
-            filter,
-            reason: request.reason ?? "bulk_exit",
-            after,
-            limit: BULK_BATCH,
-          });
-    sum = addBatch(sum, batch);
-    after = batch.last;
-    if (batch.handled < BULK_BATCH) break;
-  }
+  const sum = await everyBatch((after, limit) =>
+    action === "enroll"
+      ? enrollBatch(deps, {
+          workspaceId,
+          journeyId: journey.id,
+          where: filterConditions(filter),
+          trigger: "bulk",
+          after,
+          limit,
+        })
+      : enrollmentBatch(deps, {
+          workspaceId,
+          journeyId: journey.id,
+          action,
+          filter,
+          reason: request.reason ?? "bulk_exit",
+          after,
+          limit,
+        }),
+  );
   return { ok: true, result: { ...base, matched: sum.done, changed: sum.changed, skipped: sum.skipped } };
 }

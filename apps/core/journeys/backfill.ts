@@ -3,13 +3,7 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts } from "../../../db/schema/index";
 import type { JourneyDefinition, Trigger } from "../../../workflows/journey/schema";
-import {
-  addBatch,
-  type BatchResult,
-  BULK_BATCH,
-  countAccounts,
-  enrollBatch,
-} from "../enrollments/bulk-batches";
+import { type BatchResult, countAccounts, enrollBatch, everyBatch } from "../enrollments/bulk-batches";
 import { previewEnrollMany } from "../enrollments/enroll";
 import type { RuntimeDeps } from "../enrollments/runtime";
 
@@ -173,13 +167,6 @@ export async function backfill(
   input: { workspaceId: string; journeyId: string; definition: JourneyDefinition },
 ): Promise<BackfillResult> {
   const at = deps.clock.now();
-  let sum = { done: 0, changed: 0, skipped: {} as Record<string, number> };
-  let after: string | null = null;
-  for (;;) {
-    const batch: BatchResult = await backfillBatch(deps, { ...input, at, after, limit: BULK_BATCH });
-    sum = addBatch(sum, batch);
-    after = batch.last;
-    if (batch.handled < BULK_BATCH) break;
-  }
+  const sum = await everyBatch((after, limit) => backfillBatch(deps, { ...input, at, after, limit }));
   return { matched: sum.done, enrolled: sum.changed, skipped: sum.skipped };
 }
