@@ -5,6 +5,7 @@ import type { BulkResult } from "../apps/core/enrollments/bulk";
 import { type BulkOperation, runBulkBatch } from "../apps/core/enrollments/bulk-operations";
 import type { Enrollment } from "../apps/core/enrollments/schemas";
 import type { PublishedVersion } from "../apps/core/journeys/publish";
+import { createWorker } from "../apps/worker/worker";
 import { enrollments } from "../db/schema/index";
 import { type BulkProgress, bulkOperationWorkflowId } from "../workflows/contracts";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
@@ -274,5 +275,36 @@ describe("bulk operations", () => {
     }
     const list = await other.request("GET", "/v1/bulk-operations");
     expect(((await list.json()) as { data: unknown[] }).data).toEqual([]);
+  });
+
+  it("waits queued while no worker runs, and completes when a worker is back (run last: it replaces the worker)", async () => {
+    await stack.stopWorker();
+    const { res, body } = await bulk(
+      { action: "enroll", journey: "manual", filter: { tiers: ["low_touch"] } },
+      { prefer: "respond-async" },
+    );
+    expect(res.status).toBe(202);
+    expect(await operation(body.id)).toMatchObject({
+      status: "queued",
+      total: 1,
+      done: 0,
+      percent: 0,
+      startedAt: null,
+    });
+
+    const worker = await createWorker(stack.workerConfig);
+    const running = worker.run();
+    try {
+      expect(await finished(body.id)).toMatchObject({
+        status: "completed",
+        done: 1,
+        changed: 1,
+        percent: 100,
+      });
+    } finally {
+      worker.shutdown();
+      await running;
+    }
+    expect((await enrollmentsIn("manual")).map((e) => e.account)).toContain("resumed");
   });
 });
