@@ -6,8 +6,8 @@ import { getEnrollment, getEnrollmentWithTrace, listEnrollments } from "../../co
 import { requestExit } from "../../core/enrollments/runtime";
 import { Enrollment, EnrollmentListQuery, TraceEntry } from "../../core/enrollments/schemas";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
-import { bulkOperationPath, PreferHeader, prefersAsync } from "../prefer";
 import { Problem, ProblemError, statusOfRefusal } from "../problem";
+import { bulkOperationPath, PreferHeader, prefersAsync } from "../respond-async";
 
 const IdParam = z.object({
   id: z.string().meta({ param: { name: "id", in: "path" }, example: "2b1e…" }),

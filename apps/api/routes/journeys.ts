@@ -18,8 +18,8 @@ import { simulateJourney } from "../../core/journeys/simulate-journey";
 import { JourneyStats, journeyStats } from "../../core/journeys/stats";
 import { JourneyBody, MAX_INT4 } from "../../core/shared/validators";
 import { bearerSecurity, createRouter, pathParam, problemResponses } from "../openapi";
-import { bulkOperationPath, PreferHeader, prefersAsync } from "../prefer";
 import { Problem, ProblemError, statusOfRefusal } from "../problem";
+import { bulkOperationPath, PreferHeader, prefersAsync } from "../respond-async";
 
 const KeyParam = z.object({ key: pathParam("key", JourneyKey, "onboarding-tech-touch") });
 

@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
 
+// Long bulk runs answer 202 with an operation to follow; a client may ask for that whatever the size.
+
 /** The `Prefer` request header (RFC 7240), documented on the routes that honour `respond-async`. */
 export const PreferHeader = z.object({
   prefer: z.string().max(500).optional().meta({
