@@ -106,7 +106,14 @@ describe("bulk operations", () => {
     expect(res.status).toBe(202);
     expect(res.headers.get("location")).toBe(`/v1/bulk-operations/${body.id}`);
     expect(res.headers.get("preference-applied")).toBeNull();
-    expect(body).toMatchObject({ kind: "enroll", journey: "manual", status: "queued", total: 30, done: 0 });
+    expect(body).toMatchObject({
+      kind: "enroll",
+      journey: "manual",
+      request: { filter: { tiers: ["tech_touch"] } },
+      status: "queued",
+      total: 30,
+      done: 0,
+    });
 
     const op = await finished(body.id);
     expect(op).toMatchObject({
@@ -165,7 +172,13 @@ describe("bulk operations", () => {
       reason: "bulk test",
     });
     expect(exit.res.status).toBe(202);
-    expect(await finished(exit.body.id)).toMatchObject({ kind: "exit", total: 30, done: 30, changed: 30 });
+    expect(await finished(exit.body.id)).toMatchObject({
+      kind: "exit",
+      request: { filter: { tiers: ["tech_touch"] }, reason: "bulk test" },
+      total: 30,
+      done: 30,
+      changed: 30,
+    });
     await eventually(
       async () => ((await enrollmentsIn("manual", "exited")).length === 30 ? true : undefined),
       "every run to exit",
@@ -188,7 +201,12 @@ describe("bulk operations", () => {
     const version = (await res.json()) as PublishedVersion;
     expect(version.version).toBe(1);
     const backfill = version.backfill as { operation: BulkOperation };
-    expect(backfill.operation).toMatchObject({ kind: "backfill", journey: "onboarding", total: 30 });
+    expect(backfill.operation).toMatchObject({
+      kind: "backfill",
+      journey: "onboarding",
+      request: { version: 1 },
+      total: 30,
+    });
     expect(res.headers.get("link")).toBe(`</v1/bulk-operations/${backfill.operation.id}>; rel="monitor"`);
 
     expect(await finished(backfill.operation.id)).toMatchObject({

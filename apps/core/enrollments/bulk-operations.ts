@@ -38,11 +38,19 @@ export const BULK_SYNC_LIMIT = 1_000;
 export type BulkLimits = { syncLimit: number; batchSize: number };
 export const defaultBulkLimits: BulkLimits = { syncLimit: BULK_SYNC_LIMIT, batchSize: BULK_BATCH };
 
+/** What an operation was asked to do: a bulk action's filter and exit reason, or the version a backfill fills. */
+const OperationRequest = z.object({
+  filter: BulkFilter.optional(),
+  reason: z.string().optional(),
+  version: z.number().int().optional(),
+});
+
 export const BulkOperation = z
   .object({
     id: z.string(),
     kind: z.enum(bulkOperationKinds).meta({ description: "The bulk action, or `backfill` (at publish)" }),
     journey: z.string().meta({ description: "Journey key" }),
+    request: OperationRequest,
     status: z.enum(bulkOperationStatuses),
     total: z.number().int().meta({
       description:
@@ -78,6 +86,7 @@ function toBulkOperation(row: Row, journey: string): BulkOperation {
     id: row.id,
     kind: row.kind,
     journey,
+    request: OperationRequest.parse(row.request),
     status: row.status,
     total: row.total,
     done: row.done,
@@ -178,12 +187,6 @@ export async function listBulkOperations(db: Db, workspaceId: string, query: Bul
   );
 }
 
-const StoredRequest = z.object({
-  filter: BulkFilter.optional(),
-  reason: z.string().optional(),
-  version: z.number().int().optional(),
-});
-
 /**
  * One batch of an operation (the workflow's activity): the next accounts or enrollments after
  * `progress.after`, then the progress written to the record. The progress comes from the workflow,
@@ -220,7 +223,7 @@ async function nextBatch(
   limit: number,
   retry: boolean,
 ): Promise<BatchResult> {
-  const request = StoredRequest.parse(op.request);
+  const request = OperationRequest.parse(op.request);
   const base = { workspaceId: op.workspaceId, journeyId: op.journeyId, after, limit };
   switch (op.kind) {
     case "backfill": {
