@@ -6,8 +6,8 @@ import { describe, expect, inject, it } from "vitest";
 
 // Determinism guard: the workflow code of this commit must replay every committed history exactly.
 // Histories are recorded by tests/journey-time-skipping.test.ts and tests/runtime-time-skipping.test.ts
-// (recordHistory) when their file is missing; delete one and run its test to re-record it after an
-// intentional, patched() change.
+// (recordHistory) and tests/bulk-operations.test.ts (batchProgress) when their file is missing; delete
+// one and run its test to re-record it after an intentional, patched() change.
 const dir = new URL("./histories/", import.meta.url).pathname;
 
 describe("workflow replay", () => {
@@ -16,6 +16,8 @@ describe("workflow replay", () => {
     expect(files).toEqual(
       expect.arrayContaining([
         "adoption-feature-breadth.json",
+        // A bulk operation of five batches.
+        "bulk-operation.json",
         // A run that continues as new, and the run it continues into with the carried state.
         "continue-as-new.json",
         "continued-run.json",

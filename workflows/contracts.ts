@@ -32,6 +32,23 @@ export type EscalationSlaInput = {
   dueAt: string;
 };
 
+/** Where a bulk operation is: the last id handled (null before the first batch) and the counts so far. */
+export type BulkProgress = {
+  after: string | null;
+  done: number;
+  changed: number;
+  skipped: Record<string, number>;
+};
+
+export type BulkOperationInput = {
+  workspaceId: string;
+  operationId: string;
+  /** Accounts or enrollments per activity. */
+  batchSize: number;
+  /** Carried over by continueAsNew. */
+  progress?: BulkProgress;
+};
+
 export type RouteEventsInput = { workspaceId: string; eventIds: string[] };
 export type RouteEventsResult = { accountsUpdated: number };
 
@@ -53,6 +70,8 @@ export type Workflows = {
   renewalScan: (input: WorkspaceInput) => Promise<{ enrolled: number }>;
   /** Posts a workspace's pending health alerts to its webhook. */
   healthAlerts: (input: WorkspaceInput) => Promise<number>;
+  /** A bulk action or backfill too large for its request, in batches, with its progress recorded. */
+  bulkOperation: (input: BulkOperationInput) => Promise<"completed" | "failed">;
 };
 
 export type JourneyRunWorkflow = Workflows["journeyRun"];
@@ -61,6 +80,7 @@ export type RouteEventsWorkflow = Workflows["routeEvents"];
 export type HealthRecomputeWorkflow = Workflows["healthRecompute"];
 export type RenewalScanWorkflow = Workflows["renewalScan"];
 export type HealthAlertsWorkflow = Workflows["healthAlerts"];
+export type BulkOperationWorkflow = Workflows["bulkOperation"];
 
 // ── Workflow ids ───────────────────────────────────────────────────────────────────────────────
 
@@ -85,6 +105,11 @@ export function routeEventsWorkflowId(workspaceId: string, firstEventId: string)
 
 export function healthAlertsWorkflowId(workspaceId: string, computedAt: string): string {
   return `health-alerts:${workspaceId}:${computedAt}`;
+}
+
+/** One run per operation: starting it twice finds the first. */
+export function bulkOperationWorkflowId(operationId: string): string {
+  return `bulk-operation:${operationId}`;
 }
 
 export function healthScheduleId(workspaceId: string): string {
@@ -188,4 +213,19 @@ export interface EscalationActivities {
 export interface AlertActivities {
   /** Posts the workspace's pending health alerts to its webhook; returns how many went out. */
   deliverHealthAlerts(input: { workspaceId: string }): Promise<number>;
+}
+
+export interface BulkActivities {
+  /**
+   * Handles the next batch after `progress.after` and records the progress it returns; `finished`
+   * when the batch was the last. Idempotent: a retried batch finds its own work done and moves on.
+   */
+  runBulkBatch(input: {
+    workspaceId: string;
+    operationId: string;
+    batchSize: number;
+    progress: BulkProgress;
+  }): Promise<BulkProgress & { finished: boolean }>;
+  /** Marks the operation completed, or failed with the error that stopped it. */
+  finishBulkOperation(input: { workspaceId: string; operationId: string; error?: string }): Promise<void>;
 }

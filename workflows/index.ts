@@ -1,4 +1,5 @@
 // Every workflow the worker registers. Deterministic code only: no I/O, no Node built-ins.
+import { bulkOperation } from "./bulk-operation";
 import type { Workflows } from "./contracts";
 import { escalationSla } from "./escalation-sla";
 import { healthAlerts } from "./health-alerts";
@@ -10,6 +11,7 @@ import { routeEvents } from "./route-events";
 // Clients start these by type name (workflows/contracts.ts): each name there has its implementation
 // here, with the same signature, and nothing is registered that the contracts do not name.
 ({
+  bulkOperation,
   escalationSla,
   healthAlerts,
   healthRecompute,
@@ -18,4 +20,4 @@ import { routeEvents } from "./route-events";
   routeEvents,
 }) satisfies Workflows;
 
-export { escalationSla, healthAlerts, healthRecompute, journeyRun, renewalScan, routeEvents };
+export { bulkOperation, escalationSla, healthAlerts, healthRecompute, journeyRun, renewalScan, routeEvents };

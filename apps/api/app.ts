@@ -9,6 +9,7 @@ import { rateLimits } from "./middleware/rate-limit";
 import { apiDocumentConfig, registerSharedComponents } from "./openapi";
 import { errorHandler, problem, validationHook } from "./problem";
 import { accountsRouter } from "./routes/accounts";
+import { bulkOperationsRouter } from "./routes/bulk-operations";
 import { contactsRouter } from "./routes/contacts";
 import { csmsRouter } from "./routes/csms";
 import { docsRouter } from "./routes/docs";
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", eventsRouter());
   app.route("/v1", journeysRouter());
   app.route("/v1", enrollmentsRouter());
+  app.route("/v1", bulkOperationsRouter());
   app.route("/v1", escalationsRouter());
   app.route("/v1", healthRouter());
   app.route("/v1", csmsRouter());

@@ -1,4 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { BulkLimits } from "../core/enrollments/bulk-operations";
 import type { Services } from "../core/shared/services";
 import type { Metrics } from "./metrics";
 import type { RateLimits } from "./rate-limits";
@@ -10,6 +11,8 @@ export type AppDeps = Services & {
   info?: Record<string, string>;
   /** Request budgets (`VOLANTE_RATE_LIMIT_*`); one left out keeps its default. */
   rateLimits?: Partial<RateLimits>;
+  /** When a bulk request or backfill answers 202 and runs in batches; tests lower them. */
+  bulkLimits?: Partial<BulkLimits>;
   /** Proxies (CIDRs, `VOLANTE_TRUST_PROXY`) whose X-Forwarded-For names the client; none by default. */
   trustProxy?: string[];
 };

@@ -1,11 +1,13 @@
 import { Context } from "@temporalio/activity";
 import type {
   AlertActivities,
+  BulkActivities,
   EscalationActivities,
   EventActivities,
   JourneyActivities,
   ScheduleActivities,
 } from "../../workflows/contracts";
+import { finishBulkOperation, runBulkBatch } from "../core/enrollments/bulk-operations";
 import { scanRenewalWindows } from "../core/enrollments/triggers";
 import { checkEscalationSla } from "../core/escalations/sla";
 import { routeStoredEvents } from "../core/events/route";
@@ -21,7 +23,8 @@ export type Activities = EventActivities &
   JourneyActivities &
   ScheduleActivities &
   EscalationActivities &
-  AlertActivities;
+  AlertActivities &
+  BulkActivities;
 
 /** All activities, built from their dependencies (no module state), so tests pass their own. */
 export function createActivities(deps: ActivityDeps): Activities {
@@ -34,6 +37,8 @@ export function createActivities(deps: ActivityDeps): Activities {
       checkEscalationSla(deps, { ...input, attempt: Context.current().info.attempt }),
     deliverHealthAlerts: ({ workspaceId }) =>
       deliverHealthAlerts(deps, workspaceId, Context.current().info.attempt),
+    runBulkBatch: (input) => runBulkBatch(deps, input, Context.current().info.attempt),
+    finishBulkOperation: (input) => finishBulkOperation(deps, input),
     ...createJourneyActivities(deps),
   };
 }

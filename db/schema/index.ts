@@ -1,5 +1,6 @@
 export * from "./accounts";
 export * from "./api-keys";
+export * from "./bulk-operations";
 export * from "./contact-sends";
 export * from "./contacts";
 export * from "./csms";

@@ -28,6 +28,7 @@ type Ids = {
   outbox: string;
   message: string;
   renewalDate: string;
+  bulkOperation: string;
 };
 let ids: Ids;
 
@@ -169,6 +170,10 @@ const fixtures: Record<string, Fixture> = {
     upsert: true,
   },
   "GET /v1/outbox/{id}": { call: (i) => ({ path: `/v1/outbox/${i.outbox}` }), expect: 404 },
+  "GET /v1/bulk-operations/{id}": {
+    call: (i) => ({ path: `/v1/bulk-operations/${i.bulkOperation}` }),
+    expect: 404,
+  },
   "POST /in-app/messages/{id}/{action}": {
     call: (i) => ({ path: `/in-app/messages/${i.message}/clicked`, widget: true }),
     expect: 404,
@@ -212,6 +217,7 @@ async function snapshotOfA(): Promise<Record<string, unknown>> {
     `/v1/templates/${ids.template}`,
     "/v1/csms",
     `/v1/outbox/${ids.outbox}`,
+    `/v1/bulk-operations/${ids.bulkOperation}`,
   ];
   const snapshot: Record<string, unknown> = {};
   for (const path of reads) {
@@ -299,6 +305,20 @@ beforeAll(async () => {
     return page.data.length > 0 ? page.data : undefined;
   }, "A's mail in the outbox");
 
+  // A bulk operation of A's, run in the background on request and finished before the matrix.
+  const accepted = await a.request(
+    "POST",
+    "/v1/enrollments/bulk",
+    { action: "pause", journey: "a-journey", filter: { accounts: [account] } },
+    { prefer: "respond-async" },
+  );
+  expect(accepted.status).toBe(202);
+  const bulkOperation = ((await accepted.json()) as { id: string }).id;
+  await eventually(async () => {
+    const op = await json<{ status: string }>(a.request("GET", `/v1/bulk-operations/${bulkOperation}`));
+    return op.status === "completed" ? true : undefined;
+  }, "A's bulk operation to complete");
+
   // B is a working workspace of its own: a CSM, an account, a contact that may use the widget.
   await b.request("PUT", "/v1/csms/bea@b.example", { name: "Bea", tiers: ["tech_touch"] });
   await b.request("PUT", "/v1/accounts/acme-b", { name: "Acme B" });
@@ -330,6 +350,7 @@ beforeAll(async () => {
     outbox: mail.id,
     message: message.id,
     renewalDate,
+    bulkOperation,
   };
 }, 180_000);
 

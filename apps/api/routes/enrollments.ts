@@ -1,11 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BulkRequest, BulkResult, bulkEnrollments } from "../../core/enrollments/bulk";
+import { BulkOperation } from "../../core/enrollments/bulk-operations";
 import { enrollByKeys } from "../../core/enrollments/enroll-by-keys";
 import { getEnrollment, getEnrollmentWithTrace, listEnrollments } from "../../core/enrollments/queries";
 import { requestExit } from "../../core/enrollments/runtime";
 import { Enrollment, EnrollmentListQuery, TraceEntry } from "../../core/enrollments/schemas";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { Problem, ProblemError, statusOfRefusal } from "../problem";
+import { bulkOperationPath, PreferHeader, prefersAsync } from "../respond-async";
 
 const IdParam = z.object({
   id: z.string().meta({ param: { name: "id", in: "path" }, example: "2b1e…" }),
@@ -54,13 +56,21 @@ export const bulkRoute = createRoute({
   tags: ["Enrollments"],
   summary: "Enroll, pause, resume or exit the accounts a filter names, in one journey",
   description:
-    "Set-based and synchronous: the response carries the counts when done (10,000 accounts enroll in seconds). Safe to repeat: an account enrolled, paused or exited once is not changed again. `dryRun` only counts. A paused enrollment holds before its next touch, as a paused journey's do, until resumed.",
+    "Set-based, in batches of 500. Up to 1,000 accounts (enroll) or enrollments (pause, resume, exit) it answers 200 with the counts when done; above that, or with `Prefer: respond-async`, it answers 202 with a bulk operation whose progress `GET /v1/bulk-operations/{id}` (its `Location`) reports while a workflow works through it. Safe to repeat: an account enrolled, paused or exited once is not changed again. `dryRun` only counts, always at once. A paused enrollment holds before its next touch, as a paused journey's do, until resumed.",
   security: bearerSecurity,
-  request: { body: { required: true, content: { "application/json": { schema: BulkRequest } } } },
+  request: {
+    headers: PreferHeader,
+    body: { required: true, content: { "application/json": { schema: BulkRequest } } },
+  },
   responses: {
     200: {
       description: "What was done (or would be)",
       content: { "application/json": { schema: BulkResult } },
+    },
+    202: {
+      description: "Accepted: the operation runs in the background; follow it at `Location`",
+      headers: z.object({ Location: z.string().meta({ example: "/v1/bulk-operations/5f0c…" }) }),
+      content: { "application/json": { schema: BulkOperation } },
     },
     ...problemResponses(400, 401, 404, 422),
     409: {
@@ -175,7 +185,12 @@ export function enrollmentsRouter() {
       });
     })
     .openapi(bulkRoute, async (c) => {
-      const result = await bulkEnrollments(c.var.deps, c.var.workspaceId, c.req.valid("json"));
+      const background = prefersAsync(c.req.valid("header").prefer);
+      const { deps, workspaceId } = c.var;
+      const result = await bulkEnrollments(deps, workspaceId, c.req.valid("json"), {
+        background,
+        limits: deps.bulkLimits,
+      });
       if (!result.ok) {
         throw new ProblemError({
           status: statusOfRefusal(result.refusal),
@@ -183,6 +198,11 @@ export function enrollmentsRouter() {
           detail: result.detail,
           errors: [{ pointer: result.pointer, message: result.detail }],
         });
+      }
+      if ("operation" in result) {
+        c.header("Location", bulkOperationPath(result.operation.id));
+        if (background) c.header("Preference-Applied", "respond-async");
+        return c.json(result.operation, 202);
       }
       return c.json(result.result, 200);
     })

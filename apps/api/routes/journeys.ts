@@ -19,6 +19,7 @@ import { JourneyStats, journeyStats } from "../../core/journeys/stats";
 import { JourneyBody, MAX_INT4 } from "../../core/shared/validators";
 import { bearerSecurity, createRouter, pathParam, problemResponses } from "../openapi";
 import { Problem, ProblemError, statusOfRefusal } from "../problem";
+import { bulkOperationPath, PreferHeader, prefersAsync } from "../respond-async";
 
 const KeyParam = z.object({ key: pathParam("key", JourneyKey, "onboarding-tech-touch") });
 
@@ -101,10 +102,11 @@ export const publishRoute = createRoute({
   tags: ["Journeys"],
   summary: "Validate the draft and freeze it as the next immutable version",
   description:
-    'With `backfill: true`, the accounts that already match the trigger and audience are enrolled too, set-based and safe to repeat (an account enrolled once is not enrolled again; `skipped` says why). `backfill: "dry_run"` only counts them over the draft: nothing is published or enrolled.',
+    'With `backfill: true`, the accounts that already match the trigger and audience are enrolled too, set-based and safe to repeat (an account enrolled once is not enrolled again; `skipped` says why). Up to 1,000 matching accounts are enrolled before the answer; above that, or with `Prefer: respond-async`, the version is published at once and `backfill.operation` is the bulk operation enrolling them (its progress at `GET /v1/bulk-operations/{id}`, also given as a `Link` with `rel="monitor"`). `backfill: "dry_run"` only counts them over the draft: nothing is published or enrolled.',
   security: bearerSecurity,
   request: {
     params: KeyParam,
+    headers: PreferHeader,
     body: { required: false, content: { "application/json": { schema: PublishRequest } } },
   },
   responses: {
@@ -231,7 +233,11 @@ export function journeysRouter() {
     .openapi(publishRoute, async (c) => {
       const { key } = c.req.valid("param");
       const { deps, workspaceId } = c.var;
-      const result = await publish(deps, workspaceId, key, c.req.valid("json") ?? {});
+      const background = prefersAsync(c.req.valid("header").prefer);
+      const result = await publish(deps, workspaceId, key, c.req.valid("json") ?? {}, {
+        background,
+        limits: deps.bulkLimits,
+      });
       if (!result.ok) {
         throw new ProblemError({
           status: statusOfRefusal(result.refusal),
@@ -242,6 +248,11 @@ export function journeysRouter() {
         });
       }
       if ("preview" in result) return c.json(result.preview, 200);
+      const backfill = result.version.backfill;
+      if (backfill && "operation" in backfill) {
+        c.header("Link", `<${bulkOperationPath(backfill.operation.id)}>; rel="monitor"`);
+        if (background) c.header("Preference-Applied", "respond-async");
+      }
       return result.created ? c.json(result.version, 201) : c.json(result.version, 200);
     })
     .openapi(statsRoute, async (c) => {

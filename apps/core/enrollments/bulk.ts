@@ -1,41 +1,25 @@
-import { and, eq, inArray, isNotNull, isNull, type SQL } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { accounts, enrollments, journeys, journeyVersions } from "../../../db/schema/index";
-import { resumeSignal } from "../../../workflows/contracts";
-import { HealthBand, JourneyDefinition, JourneyKey, Stage, Tier } from "../../../workflows/journey/schema";
-import { inParallel } from "../shared/in-parallel";
+import { accounts, journeys, journeyVersions } from "../../../db/schema/index";
+import { JourneyDefinition, JourneyKey } from "../../../workflows/journey/schema";
 import type { Refusal } from "../shared/refusal";
-import { ExternalId } from "../shared/validators";
-import { enrollMany, previewEnrollMany } from "./enroll";
-import { exitEnrollment, type RuntimeDeps } from "./runtime";
-
-/** Most account ids one request may name; larger sets are said with tiers, stages, bands or owners. */
-export const MAX_BULK_IDS = 10_000;
-/** Signals (exit, resume) in flight at once. */
-const IN_FLIGHT = 16;
-
-export const BulkFilter = z
-  .strictObject({
-    tiers: z.array(Tier).min(1).optional(),
-    stages: z.array(Stage).min(1).optional(),
-    bands: z.array(HealthBand).min(1).optional().meta({ description: "Current health bands" }),
-    owners: z.array(z.email()).min(1).max(100).optional().meta({ description: "Owner CSMs' emails" }),
-    accounts: z
-      .array(ExternalId)
-      .min(1)
-      .max(MAX_BULK_IDS)
-      .optional()
-      .meta({ description: `Account externalIds, at most ${MAX_BULK_IDS}` }),
-  })
-  .refine((f) => Object.values(f).some((v) => v !== undefined), {
-    message: "must name at least one of tiers, stages, bands, owners or accounts",
-  })
-  .meta({
-    id: "BulkFilter",
-    description: "Accounts matching every criterion given (and any value within one)",
-    example: { tiers: ["tech_touch"], stages: ["onboarding"] },
-  });
-export type BulkFilter = z.infer<typeof BulkFilter>;
+import {
+  countAccounts,
+  countEnrollmentTargets,
+  enrollBatch,
+  enrollmentBatch,
+  everyBatch,
+  filterConditions,
+} from "./bulk-batches";
+import { BulkFilter } from "./bulk-filter";
+import {
+  type BulkLimits,
+  type BulkOperation,
+  defaultBulkLimits,
+  startBulkOperation,
+} from "./bulk-operations";
+import { previewEnrollMany } from "./enroll";
+import type { RuntimeDeps } from "./runtime";
 
 export const BulkRequest = z
   .strictObject({
@@ -73,20 +57,25 @@ export type BulkResult = z.infer<typeof BulkResult>;
 
 export type BulkOutcome =
   | { ok: true; result: BulkResult }
+  | { ok: true; operation: BulkOperation }
   | { ok: false; refusal: Extract<Refusal, "not_found" | "conflict">; pointer: string; detail: string };
 
 /**
- * Enrolls, pauses, resumes or exits the accounts a filter names, in one journey. Set-based: one query
- * finds the accounts or enrollments, enrollMany enrolls in batches, one UPDATE pauses; resume and exit
- * signal each run (16 at a time). Synchronous: the response carries the counts when done. Safe to
- * repeat: a second call finds nothing left to change.
+ * Enrolls, pauses, resumes or exits the accounts a filter names, in one journey. Set-based, batch by
+ * batch (keyset by id): enrollMany enrolls, one UPDATE pauses, resume and exit signal each run (16 at
+ * a time). Up to `limits.syncLimit` accounts or enrollments (and unless `background` is asked for), it
+ * is done before it answers, with the counts; above, it is recorded as a bulk operation that a
+ * workflow runs with its progress, and the operation is the answer. A dry run only counts, always at
+ * once. Safe to repeat: a second call finds nothing left to change.
  */
 export async function bulkEnrollments(
   deps: RuntimeDeps,
   workspaceId: string,
   request: BulkRequest,
+  options: { background?: boolean; limits?: Partial<BulkLimits> } = {},
 ): Promise<BulkOutcome> {
   const { db } = deps;
+  const limits = { ...defaultBulkLimits, ...options.limits };
   const [journey] = await db
     .select({ id: journeys.id, status: journeys.status, definition: journeyVersions.definition })
     .from(journeys)
@@ -102,106 +91,73 @@ export async function bulkEnrollments(
       pointer: "/journey",
       detail: `No journey "${request.journey}".`,
     };
-  const base = { action: request.action, journey: request.journey, dryRun: request.dryRun, skipped: {} };
-  const accountIds = db
-    .select({ id: accounts.id })
-    .from(accounts)
-    .where(and(eq(accounts.workspaceId, workspaceId), ...filterConditions(request.filter)));
+  const { action, filter } = request;
+  const base = { action, journey: request.journey, dryRun: request.dryRun, skipped: {} };
 
-  if (request.action === "enroll") {
-    if (!journey.definition || (journey.status !== "active" && journey.status !== "paused"))
-      return {
-        ok: false,
-        refusal: "conflict",
-        pointer: "/journey",
-        detail: `Journey "${request.journey}" is ${journey.status}${journey.definition ? "" : " and unpublished"}: no one can enter it.`,
-      };
-    const ids = (await accountIds.orderBy(accounts.id)).map((a) => a.id);
-    const at = deps.clock.now();
-    if (request.dryRun) {
-      const definition = JourneyDefinition.parse(journey.definition);
-      const preview = await previewEnrollMany(db, {
-        workspaceId,
-        journey: { id: journey.id, definition },
-        accountIds: ids,
-        at,
-      });
-      return {
-        ok: true,
-        result: { ...base, matched: ids.length, changed: preview.wouldEnroll, skipped: preview.refused },
-      };
-    }
-    const outcomes = await enrollMany(deps, {
+  if (
+    action === "enroll" &&
+    (!journey.definition || (journey.status !== "active" && journey.status !== "paused"))
+  )
+    return {
+      ok: false,
+      refusal: "conflict",
+      pointer: "/journey",
+      detail: `Journey "${request.journey}" is ${journey.status}${journey.definition ? "" : " and unpublished"}: no one can enter it.`,
+    };
+  if (action === "enroll" && request.dryRun) {
+    const ids = await db
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(and(eq(accounts.workspaceId, workspaceId), ...filterConditions(filter)))
+      .orderBy(accounts.id);
+    const preview = await previewEnrollMany(db, {
       workspaceId,
-      journeyId: journey.id,
-      accountIds: ids,
-      trigger: "bulk",
-      at,
+      journey: { id: journey.id, definition: JourneyDefinition.parse(journey.definition) },
+      accountIds: ids.map((a) => a.id),
+      at: deps.clock.now(),
     });
-    const skipped: Record<string, number> = {};
-    for (const o of outcomes) if (!o.enrolled) skipped[o.reason] = (skipped[o.reason] ?? 0) + 1;
-    const changed = outcomes.length - Object.values(skipped).reduce((a, b) => a + b, 0);
-    return { ok: true, result: { ...base, matched: ids.length, changed, skipped } };
+    return {
+      ok: true,
+      result: { ...base, matched: ids.length, changed: preview.wouldEnroll, skipped: preview.refused },
+    };
   }
 
-  const running = and(
-    eq(enrollments.journeyId, journey.id),
-    inArray(enrollments.status, ["active", "held"]),
-    inArray(enrollments.accountId, accountIds),
-    request.action === "pause"
-      ? isNull(enrollments.pausedAt)
-      : request.action === "resume"
-        ? isNotNull(enrollments.pausedAt)
-        : undefined,
+  const total =
+    action === "enroll"
+      ? await countAccounts(db, workspaceId, filterConditions(filter))
+      : await countEnrollmentTargets(db, { workspaceId, journeyId: journey.id, action, filter });
+  if (request.dryRun) return { ok: true, result: { ...base, matched: total, changed: total } };
+  if (options.background || total > limits.syncLimit) {
+    const operation = await startBulkOperation(deps, {
+      workspaceId,
+      journey: { id: journey.id, key: request.journey },
+      kind: action,
+      request: { filter, ...(request.reason ? { reason: request.reason } : {}) },
+      total,
+      batchSize: limits.batchSize,
+    });
+    return { ok: true, operation };
+  }
+
+  const sum = await everyBatch((after, limit) =>
+    action === "enroll"
+      ? enrollBatch(deps, {
+          workspaceId,
+          journeyId: journey.id,
+          where: filterConditions(filter),
+          trigger: "bulk",
+          after,
+          limit,
+        })
+      : enrollmentBatch(deps, {
+          workspaceId,
+          journeyId: journey.id,
+          action,
+          filter,
+          reason: request.reason ?? "bulk_exit",
+          after,
+          limit,
+        }),
   );
-  const targets = await db
-    .select({ id: enrollments.id, workflowId: enrollments.workflowId })
-    .from(enrollments)
-    .where(running);
-  const counted = {
-    ok: true as const,
-    result: { ...base, matched: targets.length, changed: targets.length },
-  };
-  if (request.dryRun || targets.length === 0) return counted;
-  switch (request.action) {
-    case "pause": {
-      const paused = await db
-        .update(enrollments)
-        .set({ pausedAt: deps.clock.now() })
-        .where(running)
-        .returning({ id: enrollments.id });
-      return { ok: true, result: { ...counted.result, changed: paused.length } };
-    }
-    case "resume": {
-      const resumed = await db
-        .update(enrollments)
-        .set({ pausedAt: null })
-        .where(running)
-        .returning({ workflowId: enrollments.workflowId });
-      await inParallel(resumed, IN_FLIGHT, (r) => signalResume(deps, r.workflowId));
-      return { ok: true, result: { ...counted.result, changed: resumed.length } };
-    }
-    case "exit":
-      await inParallel(targets, IN_FLIGHT, (e) => exitEnrollment(deps, e, request.reason ?? "bulk_exit"));
-      return counted;
-  }
-}
-
-function filterConditions(filter: BulkFilter): (SQL | undefined)[] {
-  return [
-    filter.tiers ? inArray(accounts.tier, filter.tiers) : undefined,
-    filter.stages ? inArray(accounts.lifecycleStage, filter.stages) : undefined,
-    filter.bands ? inArray(accounts.healthBand, filter.bands) : undefined,
-    filter.owners ? inArray(accounts.ownerCsm, filter.owners) : undefined,
-    filter.accounts ? inArray(accounts.externalId, filter.accounts) : undefined,
-  ];
-}
-
-/** A held run looks again at its touch; a run whose workflow is gone has nothing to resume. */
-async function signalResume(deps: RuntimeDeps, workflowId: string): Promise<void> {
-  try {
-    await deps.client.workflow.getHandle(workflowId).signal(resumeSignal);
-  } catch (err) {
-    if ((err as Error).name !== "WorkflowNotFoundError") throw err;
-  }
+  return { ok: true, result: { ...base, matched: sum.done, changed: sum.changed, skipped: sum.skipped } };
 }

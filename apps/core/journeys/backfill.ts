@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts } from "../../../db/schema/index";
 import type { JourneyDefinition, Trigger } from "../../../workflows/journey/schema";
-import { enrollMany, previewEnrollMany } from "../enrollments/enroll";
+import { type BatchResult, countAccounts, enrollBatch, everyBatch } from "../enrollments/bulk-batches";
+import { previewEnrollMany } from "../enrollments/enroll";
 import type { RuntimeDeps } from "../enrollments/runtime";
 
 export const BackfillOption = z.union([z.boolean(), z.literal("dry_run")]).meta({
@@ -55,26 +56,60 @@ export function backfillRefusal(trigger: { type?: unknown } | undefined): string
  * health band, or inside its renewal window. The audience's tiers and stages narrow in SQL; its
  * condition and the re-entry rules are judged by enrollMany.
  */
+function matching(definition: JourneyDefinition, at: Date): (SQL | undefined)[] {
+  const { audience } = definition;
+  return [
+    triggerCondition(definition.trigger, at),
+    audience.tiers ? inArray(accounts.tier, audience.tiers) : undefined,
+    audience.stages ? inArray(accounts.lifecycleStage, audience.stages) : undefined,
+  ];
+}
+
 async function matchingAccounts(
   db: Db,
   workspaceId: string,
   definition: JourneyDefinition,
   at: Date,
 ): Promise<string[]> {
-  const { audience } = definition;
   const rows = await db
     .select({ id: accounts.id })
     .from(accounts)
-    .where(
-      and(
-        eq(accounts.workspaceId, workspaceId),
-        triggerCondition(definition.trigger, at),
-        audience.tiers ? inArray(accounts.tier, audience.tiers) : undefined,
-        audience.stages ? inArray(accounts.lifecycleStage, audience.stages) : undefined,
-      ),
-    )
+    .where(and(eq(accounts.workspaceId, workspaceId), ...matching(definition, at)))
     .orderBy(accounts.id);
   return rows.map((r) => r.id);
+}
+
+/** How many accounts a backfill of `definition` would look at now (before the entry rules). */
+export function countBackfill(
+  db: Db,
+  input: { workspaceId: string; definition: JourneyDefinition; at: Date },
+): Promise<number> {
+  return countAccounts(db, input.workspaceId, matching(input.definition, input.at));
+}
+
+/**
+ * Enrolls the next batch of accounts (by id, after `after`) matching a live journey's trigger and
+ * audience as of `at`: the synchronous backfill's loop, and one activity of a backfill operation.
+ */
+export function backfillBatch(
+  deps: RuntimeDeps,
+  input: {
+    workspaceId: string;
+    journeyId: string;
+    definition: JourneyDefinition;
+    at: Date;
+    after: string | null;
+    limit: number;
+  },
+): Promise<BatchResult> {
+  return enrollBatch(deps, {
+    workspaceId: input.workspaceId,
+    journeyId: input.journeyId,
+    where: matching(input.definition, input.at),
+    trigger: "backfill",
+    after: input.after,
+    limit: input.limit,
+  });
 }
 
 function triggerCondition(trigger: Trigger, at: Date): SQL | undefined {
@@ -123,7 +158,7 @@ export async function previewBackfill(
 }
 
 /**
- * Enrolls the accounts matching a live journey's trigger and audience, set-based (enrollMany).
+ * Enrolls the accounts matching a live journey's trigger and audience, set-based, batch by batch.
  * Repeating it enrolls no one twice: the re-entry rules see the first backfill's enrollments, and the
  * workflow ids are deterministic.
  */
@@ -132,18 +167,6 @@ export async function backfill(
   input: { workspaceId: string; journeyId: string; definition: JourneyDefinition },
 ): Promise<BackfillResult> {
   const at = deps.clock.now();
-  const ids = await matchingAccounts(deps.db, input.workspaceId, input.definition, at);
-  const outcomes = await enrollMany(deps, {
-    workspaceId: input.workspaceId,
-    journeyId: input.journeyId,
-    accountIds: ids,
-    trigger: "backfill",
-    at,
-  });
-  const result: BackfillResult = { matched: ids.length, enrolled: 0, skipped: {} };
-  for (const o of outcomes) {
-    if (o.enrolled) result.enrolled++;
-    else result.skipped[o.reason] = (result.skipped[o.reason] ?? 0) + 1;
-  }
-  return result;
+  const sum = await everyBatch((after, limit) => backfillBatch(deps, { ...input, at, after, limit }));
+  return { matched: sum.done, enrolled: sum.changed, skipped: sum.skipped };
 }

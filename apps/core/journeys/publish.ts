@@ -1,6 +1,12 @@
 import { z } from "zod";
 import type { JourneyDefinition } from "../../../workflows/journey/schema";
 import { type ValidationProblem, validateJourney } from "../../../workflows/journey/validate";
+import {
+  type BulkLimits,
+  BulkOperation,
+  defaultBulkLimits,
+  startBulkOperation,
+} from "../enrollments/bulk-operations";
 import type { RuntimeDeps } from "../enrollments/runtime";
 import { loadRouting, ReachWarning, unassignableEscalations } from "../escalations/reach";
 import { type OutboundPolicy, webhookTargetProblem } from "../shared/outbound";
@@ -13,6 +19,7 @@ import {
   BackfillResult,
   backfill,
   backfillRefusal,
+  countBackfill,
   previewBackfill,
 } from "./backfill";
 import { findJourneyRow, getVersion, JourneyVersion, type PublishResult, publishJourney } from "./journeys";
@@ -21,7 +28,13 @@ export const PublishedVersion = JourneyVersion.extend({
   warnings: z.array(ReachWarning).meta({
     description: "What publishing did not refuse but should be fixed: an escalation that could reach no one",
   }),
-  backfill: BackfillResult.optional().meta({ description: "Present when the request asked for a backfill" }),
+  backfill: z
+    .union([BackfillResult, z.object({ operation: BulkOperation })])
+    .optional()
+    .meta({
+      description:
+        "Present when the request asked for a backfill: its result, or, when it matched more accounts than are enrolled within the request (or `Prefer: respond-async` was sent), the bulk operation enrolling them, to follow at GET /v1/bulk-operations/{id}",
+    }),
 }).meta({ id: "PublishedVersion" });
 export type PublishedVersion = z.infer<typeof PublishedVersion>;
 
@@ -45,6 +58,7 @@ export async function publish(
   workspaceId: string,
   key: string,
   request: PublishRequest = {},
+  options: { background?: boolean; limits?: Partial<BulkLimits> } = {},
 ): Promise<PublishOutcome> {
   const row = await findJourneyRow(deps.db, workspaceId, key);
   const wanted = request.backfill ?? false;
@@ -94,9 +108,45 @@ export async function publish(
     : [];
   const filled =
     row && definition && wanted === true
-      ? { backfill: await backfill(deps, { workspaceId, journeyId: row.id, definition }) }
+      ? {
+          backfill: await backfillNowOrLater(
+            deps,
+            { workspaceId, journey: row, definition, version: result.version },
+            options,
+          ),
+        }
       : {};
   return { ...result, version: { ...result.version, warnings, ...filled } };
+}
+
+/**
+ * Backfills within the request up to the sync limit of matching accounts; above it (or when asked
+ * to), starts a backfill operation over the version just published and answers with it.
+ */
+async function backfillNowOrLater(
+  deps: RuntimeDeps,
+  input: {
+    workspaceId: string;
+    journey: { id: string; key: string };
+    definition: JourneyDefinition;
+    version: { version: number };
+  },
+  options: { background?: boolean; limits?: Partial<BulkLimits> },
+): Promise<NonNullable<PublishedVersion["backfill"]>> {
+  const { workspaceId, journey, definition } = input;
+  const limits = { ...defaultBulkLimits, ...options.limits };
+  const total = await countBackfill(deps.db, { workspaceId, definition, at: deps.clock.now() });
+  if (!options.background && total <= limits.syncLimit)
+    return backfill(deps, { workspaceId, journeyId: journey.id, definition });
+  const operation = await startBulkOperation(deps, {
+    workspaceId,
+    journey,
+    kind: "backfill",
+    request: { version: input.version.version },
+    total,
+    batchSize: limits.batchSize,
+  });
+  return { operation };
 }
 
 function triggerOf(draft: unknown): { type?: unknown } | undefined {
