@@ -241,9 +241,12 @@ async function publishJourney(
     return "unchanged";
   }
   if (res.status === 201 || res.status === 200) {
-    const filled = res.body.backfill
-      ? `, backfill enrolled ${res.body.backfill.enrolled} of ${res.body.backfill.matched} matching accounts${skipped(res.body.backfill.skipped)}`
-      : "";
+    const fill = res.body.backfill;
+    const filled = !fill
+      ? ""
+      : "operation" in fill
+        ? `, backfill of ${fill.operation.total} matching accounts running in the background (GET /v1/bulk-operations/${fill.operation.id})`
+        : `, backfill enrolled ${fill.enrolled} of ${fill.matched} matching accounts${skipped(fill.skipped)}`;
     if (res.status === 200) {
       show(
         io,
