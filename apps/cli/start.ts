@@ -1,4 +1,6 @@
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFileSync, rmSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import type { Server } from "node:http";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { Client, Connection } from "@temporalio/client";
@@ -57,8 +59,8 @@ export async function start(
   let devServerStarting: Promise<ProvisionedDevServer> | undefined;
   try {
     await mkdir(env.home, { recursive: true });
-    await claimHome(env.home);
-    stack.push({ name: "lock", stop: () => rm(join(env.home, "volante.pid"), { force: true }) });
+    const releaseHome = await claimHome(env.home);
+    stack.push({ name: "lock", stop: async () => releaseHome() });
 
     // The dev server boots while the database opens and migrates.
     devServerStarting = env.TEMPORAL_ADDRESS
@@ -166,7 +168,7 @@ export async function start(
     });
     stack.push({
       name: "http server",
-      stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      stop: () => closeHttp(server),
     });
 
     const health = await checkReadiness(deps);
@@ -197,8 +199,22 @@ export async function start(
   }
 }
 
-/** One Volante per state directory: PGlite's files must never have two writers. */
-async function claimHome(home: string): Promise<void> {
+/** How long requests in flight get to finish at stop before their connections are closed. */
+const httpDrainMs = 3_000;
+
+/** Stops accepting, lets requests in flight finish for up to `httpDrainMs`, then closes what is left. */
+async function closeHttp(server: ReturnType<typeof serve>): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const timer = setTimeout(() => (server as Server).closeAllConnections(), httpDrainMs);
+  await closed;
+  clearTimeout(timer);
+}
+
+/**
+ * One Volante per state directory: PGlite's files must never have two writers. Returns the release,
+ * which also runs on `process.exit` (a forced second Ctrl-C), so no pid file outlives the process.
+ */
+async function claimHome(home: string): Promise<() => void> {
   const pidFile = join(home, "volante.pid");
   const previous = Number.parseInt(await readFile(pidFile, "utf8").catch(() => ""), 10);
   if (previous && previous !== process.pid && (await stillAlive(previous, 3_000))) {
@@ -207,6 +223,17 @@ async function claimHome(home: string): Promise<void> {
     );
   }
   await writeFile(pidFile, `${process.pid}\n`);
+  const release = () => {
+    process.off("exit", release);
+    // Synchronous: it may run in the exit event. Only our own claim is removed.
+    try {
+      if (readFileSync(pidFile, "utf8").trim() === String(process.pid)) rmSync(pidFile, { force: true });
+    } catch {
+      // Already gone.
+    }
+  };
+  process.on("exit", release);
+  return release;
 }
 
 /** A Volante killed a moment ago may still be tearing down: give it `graceMs` to go. */

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
-import { killStaleServer, removePidFile } from "./pid-file";
+import { killStaleServer, removePidFile, removePidFileSync } from "./pid-file";
 import { acceptsTcp, answers, clientHost, freePort, urlHost } from "./ports";
 import {
   describeExit,
@@ -110,9 +110,10 @@ async function startOnce(opts: DevServerOptions): Promise<Started> {
   const [command, ...commandArgs] = [...deathSignal, opts.binary, ...args] as [string, ...string[]];
   const child = spawn(command, commandArgs, {
     stdio: ["ignore", "pipe", "pipe"],
-    // With the kernel guarding against orphans, keep the server out of the terminal's process group so
-    // Ctrl-C reaches only us and we decide the shutdown order (worker first, then server).
-    detached: deathSignal.length > 0,
+    // Out of the terminal's process group: Ctrl-C reaches only us and we decide the shutdown order
+    // (worker first, then server). Should we die without stopping it, the exit hook, the kernel's
+    // parent-death signal (setpriv) or, failing both, the pid file at the next start kills it.
+    detached: true,
   });
   // A forgotten stop() must not keep Node alive; the exit hook below still kills the server.
   child.unref();
@@ -145,7 +146,11 @@ async function startOnce(opts: DevServerOptions): Promise<Started> {
   // "close" also waits for the output pipes to drain, so the last lines are in `recent`.
   const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
 
-  const unguard = guardAgainstOrphans(child, () => stop());
+  const unguard = guardAgainstOrphans(
+    child,
+    () => stop(),
+    () => opts.pidFile && removePidFileSync(opts.pidFile, pid),
+  );
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
