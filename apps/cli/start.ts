@@ -12,6 +12,7 @@ import type { AppDeps } from "../api/context";
 import { createMetrics } from "../api/metrics";
 import { createSmtpTransport } from "../core/delivery/mailer";
 import { loadRenderer } from "../core/delivery/render";
+import { startAwaitingRuns } from "../core/enrollments/awaiting-runs";
 import { workspacesWithUnroutedEvents } from "../core/events/ingest";
 import { startRouting } from "../core/events/route";
 import { ensureHealthSchedules } from "../core/health/schedules";
@@ -26,7 +27,11 @@ import {
 } from "../core/workspace/api-keys";
 import type { Env } from "../env";
 import type { Logger } from "../logger";
+import { startDevServer } from "../temporal/dev-server";
+import { createTemporalGate } from "../temporal/gate";
 import { type ProvisionedDevServer, provisionDevServer } from "../temporal/provision";
+import { superviseDevServer } from "../temporal/supervisor";
+import { keepWorkerRunning } from "../worker/keep-running";
 import { createWorker } from "../worker/worker";
 import { firstKeyFile, firstKeyLines, keepFirstKey } from "./first-key";
 
@@ -63,19 +68,22 @@ export async function start(
     stack.push({ name: "lock", stop: async () => releaseHome() });
 
     // The dev server boots while the database opens and migrates.
+    const devServerOptions = {
+      dbFile: join(env.home, "temporal.db"),
+      pidFile: join(env.home, "temporal.pid"),
+      port: env.TEMPORAL_PORT,
+      uiPort: env.TEMPORAL_UI_PORT,
+      namespace: env.TEMPORAL_NAMESPACE,
+      onLog: (line: string) => log.debug(`temporal server: ${line}`),
+    };
     devServerStarting = env.TEMPORAL_ADDRESS
       ? undefined
       : provisionDevServer({
+          ...devServerOptions,
           explicitPath: env.TEMPORAL_CLI_PATH,
           searchPath: env.PATH,
           cacheDir: env.cacheDir,
-          dbFile: join(env.home, "temporal.db"),
-          pidFile: join(env.home, "temporal.pid"),
-          port: env.TEMPORAL_PORT,
-          uiPort: env.TEMPORAL_UI_PORT,
-          namespace: env.TEMPORAL_NAMESPACE,
           onProgress: (line) => log.info(`temporal: ${line}`),
-          onLog: (line) => log.debug(`temporal server: ${line}`),
         });
     devServerStarting?.then(
       (server) => stack.push({ name: "temporal dev server", stop: () => server.stop() }),
@@ -88,6 +96,19 @@ export async function start(
     await migrate(database);
     const workspaceNote = await bootstrapWorkspace(env, database.db, options.terminal);
     const devServer: ProvisionedDevServer | undefined = await devServerStarting;
+    // Calls that need Temporal fail fast while it is away (503 from the API), see apps/temporal/gate.ts.
+    const gate = createTemporalGate((m) => log.warn(m));
+    const { binary } = devServer ?? {};
+    const { exited } = devServer ?? {};
+    if (devServer && binary && exited) {
+      const supervised = superviseDevServer({
+        first: { ...devServer, exited },
+        restart: () => startDevServer({ ...devServerOptions, binary }),
+        onExit: () => gate.markDown("the embedded Temporal dev server exited"),
+        log,
+      });
+      stack.push({ name: "temporal dev server supervisor", stop: () => supervised.stop() });
+    }
     const address = env.TEMPORAL_ADDRESS ?? devServer?.address ?? "";
     const tls = env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY);
     const connectionOptions = {
@@ -101,7 +122,7 @@ export async function start(
       logger: new DefaultLogger(env.LOG_LEVEL === "debug" ? "DEBUG" : "WARN"),
       shutdownSignals: [],
     });
-    const connection = await Connection.connect(connectionOptions);
+    const connection = await Connection.connect({ ...connectionOptions, interceptors: gate.interceptors });
     stack.push({ name: "temporal client", stop: () => connection.close() });
     const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
     const nativeConnection = await NativeConnection.connect(connectionOptions);
@@ -131,25 +152,24 @@ export async function start(
       renderer,
       log,
     };
-    const worker = await createWorker({
-      ...services,
-      connection: nativeConnection,
-      maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
+    const newWorker = () =>
+      createWorker({
+        ...services,
+        connection: nativeConnection,
+        maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
+      });
+    const worker = keepWorkerRunning({
+      first: await newWorker(),
+      create: newWorker,
+      ready: () => gate.up,
+      log,
     });
-    const running = worker.run();
-    running.catch((err) => log.error("worker stopped", { error: String(err) }));
     // Every workspace scores its health on a Schedule, whichever way it was created.
     const scheduled = await ensureHealthSchedules(client, env.TEMPORAL_TASK_QUEUE, database.db, (m) =>
       log.warn(m),
     );
     log.info(`health schedules ensured for ${scheduled} workspace(s)`);
-    stack.push({
-      name: "worker",
-      stop: async () => {
-        worker.shutdown();
-        await running;
-      },
-    });
+    stack.push({ name: "worker", stop: () => worker.stop() });
 
     const deps: AppDeps = {
       ...services,
@@ -159,9 +179,21 @@ export async function start(
       trustProxy: env.VOLANTE_TRUST_PROXY,
     };
     const app = createApp(deps);
-    // Events stored while Temporal was away (or whose routing run failed) are routed now.
-    for (const workspaceId of await workspacesWithUnroutedEvents(database.db))
-      await startRouting(deps, workspaceId, []);
+    // What was kept while Temporal was away is handed to it now, and again each time it comes back:
+    // events not yet routed (or whose routing run failed), and enrollments whose run never started.
+    const catchUp = async () => {
+      try {
+        for (const workspaceId of await workspacesWithUnroutedEvents(database.db))
+          await startRouting(deps, workspaceId, []);
+        const started = await startAwaitingRuns(deps);
+        if (started > 0) log.info(`started ${started} enrollment run(s) triggered while Temporal was away`);
+      } catch (err) {
+        log.warn("catching up with Temporal failed; tried again when it comes back", { error: String(err) });
+      }
+    };
+    await catchUp();
+    const unwatch = gate.watch(connection, catchUp);
+    stack.push({ name: "temporal probe", stop: unwatch });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: env.PORT }, () => resolve(s));
       s.once("error", reject);

@@ -47,6 +47,8 @@ export interface DevServer {
   pid: number | undefined;
   /** Idempotent: SIGTERM, up to 5 s for a clean exit, then SIGKILL. */
   stop(): Promise<void>;
+  /** Settles when the server process exits, stopped or not; undefined when the SDK runs it. */
+  exited?: Promise<void>;
 }
 
 const logTail = 20;
@@ -197,6 +199,7 @@ async function startOnce(opts: DevServerOptions): Promise<Started> {
       namespace,
       pid,
       stop,
+      exited,
     },
   };
 }
