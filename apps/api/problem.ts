@@ -154,7 +154,7 @@ export function errorHandler(onUnexpected: (err: unknown, c: Context) => void) {
       const res = problem(c, {
         status: 503,
         type: "temporal-unavailable",
-        detail: `Temporal, which runs the journeys, cannot be reached right now; nothing was changed. Retry in ${temporalRetryAfterSeconds} s.`,
+        detail: `Temporal, which runs the journeys, cannot be reached right now. Retry in ${temporalRetryAfterSeconds} s.`,
       });
       res.headers.set("retry-after", String(temporalRetryAfterSeconds));
       return res;

@@ -17,8 +17,11 @@ export function stopOnSignals(opts: {
   print: (line: string) => void;
   exit: (code: number) => void;
   now?: () => number;
+  /** Where signals arrive; `process` but in tests. */
+  source?: Pick<NodeJS.EventEmitter, "on" | "off">;
 }): () => void {
   const now = opts.now ?? Date.now;
+  const source = opts.source ?? process;
   let first: { signal: StopSignal; at: number } | undefined;
   const handlers = stopSignals.map((signal) => {
     const handler = () => {
@@ -41,10 +44,10 @@ export function stopOnSignals(opts: {
       opts.print(`${signal} again: exiting now.`);
       opts.exit(128 + (signal === "SIGINT" ? 2 : 15));
     };
-    process.on(signal, handler);
+    source.on(signal, handler);
     return [signal, handler] as const;
   });
   return () => {
-    for (const [signal, handler] of handlers) process.off(signal, handler);
+    for (const [signal, handler] of handlers) source.off(signal, handler);
   };
 }

@@ -10,7 +10,7 @@ const probeHeader = "x-volante-probe";
 export type TemporalGate = {
   /** Whether Temporal answered the last probe. */
   readonly up: boolean;
-  /** The client connection's gRPC interceptors: retries while Temporal is up, fails fast while it is not. */
+  /** The client connection's gRPC interceptors: fails fast while Temporal is away, retries while it is up. */
   interceptors: Interceptor[];
   /** Temporal is known to be gone (the supervised server exited): fail fast until a probe answers. */
   markDown(reason: string): void;
@@ -63,7 +63,8 @@ export function createTemporalGate(log: (message: string) => void): TemporalGate
     get up() {
       return up;
     },
-    interceptors: [retry, failFast],
+    // Fail-fast outermost: a refused call never enters the retry interceptor, which assumes a response.
+    interceptors: [failFast, retry],
     markDown: (reason) => setUp(false, reason),
     watch(connection, onUp) {
       let stopped = false;
