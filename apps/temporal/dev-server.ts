@@ -62,7 +62,8 @@ export const offlineArgs = ["--dynamic-config-value", "frontend.enableServerVers
 /**
  * Starts `temporal server start-dev` and resolves once it answers DescribeNamespace.
  *
- * Orphans: stop() is the normal path. If the process exits (normally, on an uncaught exception, or on
+ * Orphans: stop() is the normal path. The server runs in its own process group, so a terminal's Ctrl-C
+ * does not reach it. If the process exits (normally, on an uncaught exception, or on
  * SIGINT/SIGTERM with no other handler) the server is sent SIGTERM. If this process is SIGKILLed, no
  * Node code runs, so on Linux the server is started through util-linux `setpriv --pdeathsig TERM`,
  * which makes the kernel signal it when its parent dies. Without setpriv (macOS), the server dies of
