@@ -115,7 +115,7 @@ afterAll(async () => {
 });
 
 describe("npm start, supervised", () => {
-  it("rides out a SIGKILLed Temporal server: 503 with Retry-After at once, the stage change made meanwhile starts its journey, /healthz recovers, then Ctrl-C exits 0 with no pid file left", async () => {
+  it("rides out a SIGKILLed Temporal server: 503 with Retry-After at once, a refused resume leaves the journey paused, the stage change made meanwhile starts its journey, /healthz recovers, then Ctrl-C exits 0 with no pid file left", async () => {
     const volante = await npmStart();
     const { request } = volante;
     expect((await request("PUT", "/v1/accounts/acme", { name: "Acme", tier: "tech_touch" })).status).toBe(
@@ -135,6 +135,7 @@ describe("npm start, supervised", () => {
     });
     expect((await request("POST", "/v1/journeys/manual/publish")).status).toBe(201);
     expect((await request("POST", "/v1/journeys/adopt/publish")).status).toBe(201);
+    expect((await request("POST", "/v1/journeys/adopt/pause")).status).toBe(200);
 
     const serverPid = Number(await readFile(join(home, "temporal.pid"), "utf8"));
     process.kill(serverPid, "SIGKILL");
@@ -160,6 +161,11 @@ describe("npm start, supervised", () => {
 
     // The stage change is the account's fact: kept, and its journey starts once Temporal is back.
     expect((await request("PATCH", "/v1/accounts/acme", { lifecycleStage: "adoption" })).status).toBe(200);
+    // Resuming cannot tell that enrollment's run: refused, and the journey is left paused, not active.
+    const resume = await request("POST", "/v1/journeys/adopt/resume");
+    expect(resume.status).toBe(503);
+    const adopt = (await (await request("GET", "/v1/journeys/adopt")).json()) as { status: string };
+    expect(adopt.status).toBe("paused");
 
     await eventually(
       async () => ((await fetch(`${volante.base}/healthz`)).status === 200 ? true : undefined),
@@ -169,6 +175,7 @@ describe("npm start, supervised", () => {
     const restartedPid = Number(await readFile(join(home, "temporal.pid"), "utf8"));
     expect(restartedPid).not.toBe(serverPid);
     expect(volante.output()).toContain("restarting it in 1 s");
+    expect((await request("POST", "/v1/journeys/adopt/resume")).status).toBe(200);
     const adopted = await eventually(
       async () => {
         const res = await request("GET", "/v1/enrollments?journey=adopt");
