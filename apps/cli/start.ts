@@ -98,8 +98,8 @@ export async function start(
     const devServer: ProvisionedDevServer | undefined = await devServerStarting;
     // Calls that need Temporal fail fast while it is away (503 from the API), see apps/temporal/gate.ts.
     const gate = createTemporalGate((m) => log.warn(m));
-    const { binary } = devServer ?? {};
-    const { exited } = devServer ?? {};
+    // Supervised when we run the binary ourselves (not when the SDK downloaded and runs it).
+    const { binary, exited } = devServer ?? {};
     if (devServer && binary && exited) {
       const supervised = superviseDevServer({
         first: { ...devServer, exited },
@@ -164,12 +164,12 @@ export async function start(
       ready: () => gate.up,
       log,
     });
+    stack.push({ name: "worker", stop: () => worker.stop() });
     // Every workspace scores its health on a Schedule, whichever way it was created.
     const scheduled = await ensureHealthSchedules(client, env.TEMPORAL_TASK_QUEUE, database.db, (m) =>
       log.warn(m),
     );
     log.info(`health schedules ensured for ${scheduled} workspace(s)`);
-    stack.push({ name: "worker", stop: () => worker.stop() });
 
     const deps: AppDeps = {
       ...services,
