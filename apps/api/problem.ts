@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { InvalidQueryError } from "../core/shared/pagination";
 import type { Refusal } from "../core/shared/refusal";
+import { isTemporalUnavailable, temporalRetryAfterSeconds } from "../core/shared/temporal-unavailable";
 import { unstorableJson } from "../core/shared/validators";
 
 /** One field-level problem: a JSON pointer into the request part named by `in`. */
@@ -148,6 +149,15 @@ export function errorHandler(onUnexpected: (err: unknown, c: Context) => void) {
         ...(malformed ? { type: "malformed-json", detail: "The request body is not valid JSON." } : {}),
         ...(!malformed && err.message ? { detail: err.message } : {}),
       });
+    }
+    if (isTemporalUnavailable(err)) {
+      const res = problem(c, {
+        status: 503,
+        type: "temporal-unavailable",
+        detail: `Temporal, which runs the journeys, cannot be reached right now. Retry in ${temporalRetryAfterSeconds} s.`,
+      });
+      res.headers.set("retry-after", String(temporalRetryAfterSeconds));
+      return res;
     }
     onUnexpected(err, c);
     return problem(c, { status: 500, detail: "Something went wrong on our side; quote the request id." });

@@ -6,6 +6,7 @@ import { formatResolutionFailure, resolveTemporalCli, resolveTestServer } from "
 import { registerApplyCommand } from "./apply";
 import { registerJourneyCommands } from "./journeys";
 import { registerKeyCommands, withStateStore } from "./keys";
+import { stopOnSignals } from "./signals";
 import { registerWorkspaceCommands } from "./workspace";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -26,21 +27,10 @@ program
     const print = (line: string) => process.stdout.write(`${line}\n`);
     // Loaded on demand: the Temporal SDK is heavy, and the offline commands do not need it.
     const { start } = await import("./start");
-    const running = await start(env, log, print, { terminal: process.stdout.isTTY === true });
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) {
-        print(`${signal} again: exiting now.`);
-        process.exit(130);
-      }
-      stopping = true;
-      print(`\n${signal}: stopping Volante…`);
-      await running.stop();
-      print("Stopped.");
-      process.exit(0);
-    };
-    process.on("SIGINT", () => void shutdown("SIGINT"));
-    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    const starting = start(env, log, print, { terminal: process.stdout.isTTY === true });
+    // Listening before the start finishes: a Ctrl-C while booting stops cleanly once it is up.
+    stopOnSignals({ stop: async () => (await starting).stop(), print, exit: (code) => process.exit(code) });
+    await starting;
   });
 
 program

@@ -1,4 +1,6 @@
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFileSync, rmSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
@@ -12,6 +14,7 @@ import { createMetrics } from "../api/metrics";
 import { adminRouter } from "../api/routes/admin";
 import { createSmtpTransport } from "../core/delivery/mailer";
 import { loadRenderer } from "../core/delivery/render";
+import { startAwaitingRuns } from "../core/enrollments/awaiting-runs";
 import { workspacesWithUnroutedEvents } from "../core/events/ingest";
 import { startRouting } from "../core/events/route";
 import { ensureHealthSchedules } from "../core/health/schedules";
@@ -26,7 +29,11 @@ import {
 } from "../core/workspace/api-keys";
 import type { Env } from "../env";
 import type { Logger } from "../logger";
+import { startDevServer } from "../temporal/dev-server";
+import { createTemporalGate } from "../temporal/gate";
 import { type ProvisionedDevServer, provisionDevServer } from "../temporal/provision";
+import { superviseDevServer } from "../temporal/supervisor";
+import { keepWorkerRunning } from "../worker/keep-running";
 import { createWorker } from "../worker/worker";
 import { generateAdminToken, removeAdminAccess, writeAdminAccess } from "./admin-access";
 import { firstKeyFile, firstKeyLines, keepFirstKey } from "./first-key";
@@ -61,25 +68,28 @@ export async function start(
   let devServerStarting: Promise<ProvisionedDevServer> | undefined;
   try {
     await mkdir(env.home, { recursive: true });
-    await claimHome(env.home);
-    stack.push({ name: "lock", stop: () => rm(join(env.home, "volante.pid"), { force: true }) });
+    const releaseHome = await claimHome(env.home);
+    stack.push({ name: "lock", stop: async () => releaseHome() });
     // Admin access: a killed Volante's token is stale; the CLI must not find one before this one listens.
     await removeAdminAccess(env.home);
 
     // The dev server boots while the database opens and migrates.
+    const devServerOptions = {
+      dbFile: join(env.home, "temporal.db"),
+      pidFile: join(env.home, "temporal.pid"),
+      port: env.TEMPORAL_PORT,
+      uiPort: env.TEMPORAL_UI_PORT,
+      namespace: env.TEMPORAL_NAMESPACE,
+      onLog: (line: string) => log.debug(`temporal server: ${line}`),
+    };
     devServerStarting = env.TEMPORAL_ADDRESS
       ? undefined
       : provisionDevServer({
+          ...devServerOptions,
           explicitPath: env.TEMPORAL_CLI_PATH,
           searchPath: env.PATH,
           cacheDir: env.cacheDir,
-          dbFile: join(env.home, "temporal.db"),
-          pidFile: join(env.home, "temporal.pid"),
-          port: env.TEMPORAL_PORT,
-          uiPort: env.TEMPORAL_UI_PORT,
-          namespace: env.TEMPORAL_NAMESPACE,
           onProgress: (line) => log.info(`temporal: ${line}`),
-          onLog: (line) => log.debug(`temporal server: ${line}`),
         });
     devServerStarting?.then(
       (server) => stack.push({ name: "temporal dev server", stop: () => server.stop() }),
@@ -92,6 +102,19 @@ export async function start(
     await migrate(database);
     const workspaceNote = await bootstrapWorkspace(env, database.db, options.terminal);
     const devServer: ProvisionedDevServer | undefined = await devServerStarting;
+    // Calls that need Temporal fail fast while it is away (503 from the API), see apps/temporal/gate.ts.
+    const gate = createTemporalGate((m) => log.warn(m));
+    // Supervised when we run the binary ourselves (not when the SDK downloaded and runs it).
+    const { binary, exited } = devServer ?? {};
+    if (devServer && binary && exited) {
+      const supervised = superviseDevServer({
+        first: { ...devServer, exited },
+        restart: () => startDevServer({ ...devServerOptions, binary }),
+        onExit: () => gate.markDown("the embedded Temporal dev server exited"),
+        log,
+      });
+      stack.push({ name: "temporal dev server supervisor", stop: () => supervised.stop() });
+    }
     const address = env.TEMPORAL_ADDRESS ?? devServer?.address ?? "";
     const tls = env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY);
     const connectionOptions = {
@@ -105,7 +128,7 @@ export async function start(
       logger: new DefaultLogger(env.LOG_LEVEL === "debug" ? "DEBUG" : "WARN"),
       shutdownSignals: [],
     });
-    const connection = await Connection.connect(connectionOptions);
+    const connection = await Connection.connect({ ...connectionOptions, interceptors: gate.interceptors });
     stack.push({ name: "temporal client", stop: () => connection.close() });
     const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
     const nativeConnection = await NativeConnection.connect(connectionOptions);
@@ -135,25 +158,24 @@ export async function start(
       renderer,
       log,
     };
-    const worker = await createWorker({
-      ...services,
-      connection: nativeConnection,
-      maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
+    const newWorker = () =>
+      createWorker({
+        ...services,
+        connection: nativeConnection,
+        maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
+      });
+    const worker = keepWorkerRunning({
+      first: await newWorker(),
+      create: newWorker,
+      ready: () => gate.up,
+      log,
     });
-    const running = worker.run();
-    running.catch((err) => log.error("worker stopped", { error: String(err) }));
+    stack.push({ name: "worker", stop: () => worker.stop() });
     // Every workspace scores its health on a Schedule, whichever way it was created.
     const scheduled = await ensureHealthSchedules(client, env.TEMPORAL_TASK_QUEUE, database.db, (m) =>
       log.warn(m),
     );
     log.info(`health schedules ensured for ${scheduled} workspace(s)`);
-    stack.push({
-      name: "worker",
-      stop: async () => {
-        worker.shutdown();
-        await running;
-      },
-    });
 
     const deps: AppDeps = {
       ...services,
@@ -166,16 +188,28 @@ export async function start(
     // Admin access: the CLI's way in while this process holds the database (loopback + token).
     const adminToken = generateAdminToken();
     app.route("/admin", adminRouter({ token: adminToken, migrate: () => migrate(database) }));
-    // Events stored while Temporal was away (or whose routing run failed) are routed now.
-    for (const workspaceId of await workspacesWithUnroutedEvents(database.db))
-      await startRouting(deps, workspaceId, []);
+    // What was kept while Temporal was away is handed to it now, and again each time it comes back:
+    // events not yet routed (or whose routing run failed), and enrollments whose run never started.
+    const catchUp = async () => {
+      try {
+        for (const workspaceId of await workspacesWithUnroutedEvents(database.db))
+          await startRouting(deps, workspaceId, []);
+        const started = await startAwaitingRuns(deps);
+        if (started > 0) log.info(`started ${started} enrollment run(s) triggered while Temporal was away`);
+      } catch (err) {
+        log.warn("catching up with Temporal failed; tried again when it comes back", { error: String(err) });
+      }
+    };
+    await catchUp();
+    const unwatch = gate.watch(connection, catchUp);
+    stack.push({ name: "temporal probe", stop: unwatch });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: env.PORT }, () => resolve(s));
       s.once("error", reject);
     });
     stack.push({
       name: "http server",
-      stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      stop: () => closeHttp(server),
     });
     // Admin access: published once the server answers, withdrawn first at stop.
     await writeAdminAccess(env.home, adminToken, (server.address() as AddressInfo).port);
@@ -209,8 +243,22 @@ export async function start(
   }
 }
 
-/** One Volante per state directory: PGlite's files must never have two writers. */
-async function claimHome(home: string): Promise<void> {
+/** How long requests in flight get to finish at stop before their connections are closed. */
+const httpDrainMs = 3_000;
+
+/** Stops accepting, lets requests in flight finish for up to `httpDrainMs`, then closes what is left. */
+async function closeHttp(server: ReturnType<typeof serve>): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const timer = setTimeout(() => (server as Server).closeAllConnections(), httpDrainMs);
+  await closed;
+  clearTimeout(timer);
+}
+
+/**
+ * One Volante per state directory: PGlite's files must never have two writers. Returns the release,
+ * which also runs on `process.exit` (a forced second Ctrl-C), so no pid file outlives the process.
+ */
+async function claimHome(home: string): Promise<() => void> {
   const pidFile = join(home, "volante.pid");
   const previous = Number.parseInt(await readFile(pidFile, "utf8").catch(() => ""), 10);
   if (previous && previous !== process.pid && (await stillAlive(previous, 3_000))) {
@@ -219,6 +267,17 @@ async function claimHome(home: string): Promise<void> {
     );
   }
   await writeFile(pidFile, `${process.pid}\n`);
+  const release = () => {
+    process.off("exit", release);
+    // Synchronous: it may run in the exit event. Only our own claim is removed.
+    try {
+      if (readFileSync(pidFile, "utf8").trim() === String(process.pid)) rmSync(pidFile, { force: true });
+    } catch {
+      // Already gone.
+    }
+  };
+  process.on("exit", release);
+  return release;
 }
 
 async function bootstrapWorkspace(

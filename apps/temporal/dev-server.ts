@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
-import { killStaleServer, removePidFile } from "./pid-file";
+import { killStaleServer, removePidFile, removePidFileSync } from "./pid-file";
 import { acceptsTcp, answers, clientHost, freePort, urlHost } from "./ports";
 import {
   describeExit,
@@ -47,6 +47,8 @@ export interface DevServer {
   pid: number | undefined;
   /** Idempotent: SIGTERM, up to 5 s for a clean exit, then SIGKILL. */
   stop(): Promise<void>;
+  /** Settles when the server process exits, stopped or not; undefined when the SDK runs it. */
+  exited?: Promise<void>;
 }
 
 const logTail = 20;
@@ -60,7 +62,8 @@ export const offlineArgs = ["--dynamic-config-value", "frontend.enableServerVers
 /**
  * Starts `temporal server start-dev` and resolves once it answers DescribeNamespace.
  *
- * Orphans: stop() is the normal path. If the process exits (normally, on an uncaught exception, or on
+ * Orphans: stop() is the normal path. The server runs in its own process group, so a terminal's Ctrl-C
+ * does not reach it. If the process exits (normally, on an uncaught exception, or on
  * SIGINT/SIGTERM with no other handler) the server is sent SIGTERM. If this process is SIGKILLed, no
  * Node code runs, so on Linux the server is started through util-linux `setpriv --pdeathsig TERM`,
  * which makes the kernel signal it when its parent dies. Without setpriv (macOS), the server dies of
@@ -110,9 +113,10 @@ async function startOnce(opts: DevServerOptions): Promise<Started> {
   const [command, ...commandArgs] = [...deathSignal, opts.binary, ...args] as [string, ...string[]];
   const child = spawn(command, commandArgs, {
     stdio: ["ignore", "pipe", "pipe"],
-    // With the kernel guarding against orphans, keep the server out of the terminal's process group so
-    // Ctrl-C reaches only us and we decide the shutdown order (worker first, then server).
-    detached: deathSignal.length > 0,
+    // Out of the terminal's process group: Ctrl-C reaches only us and we decide the shutdown order
+    // (worker first, then server). Should we die without stopping it, the exit hook, the kernel's
+    // parent-death signal (setpriv) or, failing both, the pid file at the next start kills it.
+    detached: true,
   });
   // A forgotten stop() must not keep Node alive; the exit hook below still kills the server.
   child.unref();
@@ -145,7 +149,11 @@ async function startOnce(opts: DevServerOptions): Promise<Started> {
   // "close" also waits for the output pipes to drain, so the last lines are in `recent`.
   const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
 
-  const unguard = guardAgainstOrphans(child, () => stop());
+  const unguard = guardAgainstOrphans(
+    child,
+    () => stop(),
+    () => opts.pidFile && removePidFileSync(opts.pidFile, pid),
+  );
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -192,6 +200,7 @@ async function startOnce(opts: DevServerOptions): Promise<Started> {
       namespace,
       pid,
       stop,
+      exited,
     },
   };
 }

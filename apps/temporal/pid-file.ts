@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { basename } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -73,6 +74,15 @@ async function commandLineOf(pid: number): Promise<string[] | undefined> {
 
 function isTemporalServer(argv: string[]): boolean {
   return basename(argv[0] ?? "").startsWith("temporal") && argv.includes("start-dev");
+}
+
+/** removePidFile for the exit event, where only synchronous work runs. */
+export function removePidFileSync(pidFile: string, pid: number): void {
+  try {
+    if (Number.parseInt(readFileSync(pidFile, "utf8"), 10) === pid) rmSync(pidFile, { force: true });
+  } catch {
+    // Already gone.
+  }
 }
 
 export async function removePidFile(pidFile: string, pid: number): Promise<void> {

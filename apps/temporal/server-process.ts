@@ -19,9 +19,18 @@ export function parentDeathSignalPrefix(): string[] {
 // Marks our own signal listeners so one server's guard can tell them from the application's.
 const guardMark = Symbol("volante.temporal.guard");
 
-export function guardAgainstOrphans(child: ChildProcess, stop: () => Promise<void>): () => void {
+/**
+ * Kills `child` when this process exits without stopping it. `afterKill` runs synchronously then (it may
+ * run in the exit event), e.g. to remove the server's pid file.
+ */
+export function guardAgainstOrphans(
+  child: ChildProcess,
+  stop: () => Promise<void>,
+  afterKill: () => void = () => {},
+): () => void {
   const killNow = () => {
     if (!hasExited(child)) child.kill("SIGTERM");
+    afterKill();
   };
   const onSignal = (signal: NodeJS.Signals) => {
     // An application handler owns shutdown (and calls stop()); the exit hook stays as a backstop.

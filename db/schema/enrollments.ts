@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import {
   bigint,
   index,
@@ -47,6 +48,8 @@ export const enrollments = pgTable(
     goalReachedAt: timestamp("goal_reached_at", { withTimezone: true, mode: "date" }),
     /** Paused on its own (bulk pause): its touches hold, as a paused journey's do, until resumed. */
     pausedAt: timestamp("paused_at", { withTimezone: true, mode: "date" }),
+    /** Triggered while Temporal was away: its workflow is started when Temporal is back (startAwaitingRuns). */
+    awaitingRunSince: timestamp("awaiting_run_since", { withTimezone: true, mode: "date" }),
     ...timestamps,
   },
   (t) => [
@@ -54,6 +57,9 @@ export const enrollments = pgTable(
     uniqueIndex("enrollments_workflow_id_key").on(t.workflowId),
     index("enrollments_workspace_status_idx").on(t.workspaceId, t.status),
     index("enrollments_account_idx").on(t.accountId),
+    index("enrollments_awaiting_run_idx")
+      .on(t.awaitingRunSince)
+      .where(sql`${t.awaitingRunSince} is not null`),
   ],
 );
 

@@ -14,6 +14,7 @@ import { eventsOfInterest } from "../../../workflows/journey/relevant-events";
 import { JourneyDefinition } from "../../../workflows/journey/schema";
 import { accountFacts } from "../accounts/facts";
 import { inParallel } from "../shared/in-parallel";
+import { isTemporalUnavailable } from "../shared/temporal-unavailable";
 import { RunOfAnotherEnrollment, type RuntimeDeps, runOwner, startEnrollmentRun } from "./runtime";
 import { type Enrollment, toEnrollment } from "./schemas";
 
@@ -54,7 +55,18 @@ export async function enroll(
  */
 export async function enrollMany(
   deps: RuntimeDeps,
-  input: { workspaceId: string; journeyId: string; accountIds: string[]; trigger: string; at?: Date },
+  input: {
+    workspaceId: string;
+    journeyId: string;
+    accountIds: string[];
+    trigger: string;
+    at?: Date;
+    /**
+     * Temporal away: keep the rows and start their runs when it is back (startAwaitingRuns), instead of
+     * undoing the enrollment and throwing. For triggers, whose cause (a stage change, an event) is kept.
+     */
+    deferWhenTemporalAway?: boolean;
+  },
 ): Promise<EnrollOutcome[]> {
   const at = input.at ?? deps.clock.now();
   const live = await liveJourney(deps.db, input.workspaceId, input.journeyId);
@@ -226,7 +238,7 @@ export async function previewEnrollMany(
 async function enrollBatch(
   deps: RuntimeDeps,
   journey: LiveJourney,
-  input: { workspaceId: string; accountIds: string[]; trigger: string },
+  input: { workspaceId: string; accountIds: string[]; trigger: string; deferWhenTemporalAway?: boolean },
   at: Date,
 ): Promise<EnrollOutcome[]> {
   const { db } = deps;
@@ -247,7 +259,7 @@ async function enrollBatch(
       enteredAt: at,
     }));
   const inserted = await insertEnrollments(db, values, [...eventsOfInterest(journey.definition)]);
-  const refused = await startRuns(deps, inserted);
+  const refused = await startRuns(deps, inserted, input.deferWhenTemporalAway ?? false);
   const enrolledOf = new Map(
     inserted.map((row) => [row.accountId, refused.get(row.id) ?? enrolledOutcome(journey, row, byId)]),
   );
@@ -319,18 +331,25 @@ async function insertEnrollments(
 /**
  * Starts the run of each new row. A row whose start failed and whose run is not its own is deleted
  * (no run, no enrollment: the trigger may be retried); after every start is done, the first
- * unexpected failure is thrown, so a retried trigger enrolls what is left.
+ * unexpected failure is thrown, so a retried trigger enrolls what is left. With `defer`, a row whose
+ * start failed because Temporal is away is kept, marked as awaiting its run.
  */
 async function startRuns(
   deps: RuntimeDeps,
   rows: (typeof enrollments.$inferSelect)[],
+  defer: boolean,
 ): Promise<Map<string, EnrollOutcome>> {
   const refused = new Map<string, EnrollOutcome>();
+  const awaiting: string[] = [];
   let failure: { err: unknown } | undefined;
   await inParallel(rows, IN_FLIGHT, async (row) => {
     try {
       await startEnrollmentRun(deps, row);
     } catch (err) {
+      if (defer && isTemporalUnavailable(err)) {
+        awaiting.push(row.id);
+        return;
+      }
       // A start that timed out may still have happened: then the run is this enrollment's.
       if ((await runOwner(deps, row.workflowId)) === row.id) return;
       await deps.db.delete(enrollments).where(eq(enrollments.id, row.id));
@@ -341,6 +360,11 @@ async function startRuns(
       failure ??= { err };
     }
   });
+  if (awaiting.length > 0)
+    await deps.db
+      .update(enrollments)
+      .set({ awaitingRunSince: deps.clock.now() })
+      .where(inArray(enrollments.id, awaiting));
   if (failure) throw failure.err;
   return refused;
 }

@@ -30,7 +30,8 @@ export async function journeysTriggeredBy(
 
 /**
  * Enrolls accounts in every live journey whose trigger contains `trigger`: journeys read once, then
- * each journey's accounts set-based (see enrollMany). One outcome per journey and account.
+ * each journey's accounts set-based (see enrollMany). One outcome per journey and account. Runs that
+ * cannot start because Temporal is away are started when it is back (startAwaitingRuns).
  */
 async function enrollWhereTriggered(
   deps: RuntimeDeps,
@@ -42,7 +43,15 @@ async function enrollWhereTriggered(
   const matching = await journeysTriggeredBy(deps.db, workspaceId, trigger);
   const outcomes: EnrollOutcome[] = [];
   for (const j of matching) {
-    outcomes.push(...(await enrollMany(deps, { workspaceId, journeyId: j.id, accountIds, trigger: label })));
+    outcomes.push(
+      ...(await enrollMany(deps, {
+        workspaceId,
+        journeyId: j.id,
+        accountIds,
+        trigger: label,
+        deferWhenTemporalAway: true,
+      })),
+    );
   }
   return outcomes;
 }

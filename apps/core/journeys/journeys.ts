@@ -310,7 +310,7 @@ const transitions = {
 export type JourneyAction = keyof typeof transitions;
 
 export type TransitionResult =
-  | { ok: true; journey: JourneyRow }
+  | { ok: true; journey: JourneyRow; changed: boolean }
   | { ok: false; refusal: "not_found" | "conflict"; detail: string };
 
 /** pause / resume / archive, refusing transitions that make no sense (a conflict). */
@@ -325,7 +325,7 @@ export async function transitionJourney(
   return db.transaction(async (tx) => {
     const row = await lockJourney(tx, workspaceId, key);
     if (!row) return { ok: false, refusal: "not_found", detail: `No journey "${key}".` };
-    if (row.status === rule.to) return { ok: true, journey: row };
+    if (row.status === rule.to) return { ok: true, journey: row, changed: false };
     if (!(rule.from as readonly string[]).includes(row.status)) {
       return { ok: false, refusal: "conflict", detail: `Cannot ${action} a journey that is ${row.status}.` };
     }
@@ -339,7 +339,7 @@ export async function transitionJourney(
       .where(eq(journeys.id, row.id))
       .returning();
     if (!updated) throw new Error("journey update returned nothing");
-    return { ok: true, journey: updated };
+    return { ok: true, journey: updated, changed: true };
   });
 }
 

@@ -1,0 +1,2 @@
+ALTER TABLE "enrollments" ADD COLUMN "awaiting_run_since" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "enrollments_awaiting_run_idx" ON "enrollments" USING btree ("awaiting_run_since") WHERE "enrollments"."awaiting_run_since" is not null;
