@@ -5,7 +5,9 @@ import { requestId } from "hono/request-id";
 import type { AppDeps, AppEnv } from "./context";
 import { apiKeyAuth } from "./middleware/auth";
 import { httpMetrics } from "./middleware/metrics";
+import { routePattern } from "./middleware/route-pattern";
 import { rateLimits } from "./middleware/rate-limit";
+import { requestLog } from "./middleware/request-log";
 import { errorHandler, problem, validationHook } from "./problem";
 import { accountsRouter } from "./routes/accounts";
 import { contactsRouter } from "./routes/contacts";
@@ -36,6 +38,7 @@ export function createApp(deps: AppDeps) {
     c.set("deps", deps);
     await next();
   });
+  app.use(requestLog());
   app.use(httpMetrics());
   app.use("/in-app/*", widgetCors());
   const limits = rateLimits(deps);
@@ -93,8 +96,8 @@ export function createApp(deps: AppDeps) {
     errorHandler((err, c) =>
       deps.log.error("unhandled error", {
         requestId: c.get("requestId"),
-        path: c.req.path,
-        error: String((err as Error)?.stack ?? err),
+        route: routePattern(c),
+        error: err,
       }),
     ),
   );

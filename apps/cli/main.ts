@@ -2,7 +2,7 @@ import { Command } from "commander";
 import type { Database } from "../../db/client";
 import { createWorkspace } from "../core/workspace/api-keys";
 import { loadEnv } from "../env";
-import { createLogger } from "../logger";
+import { createLogger, defaultLogFormat } from "../logger";
 import { formatResolutionFailure, resolveTemporalCli, resolveTestServer } from "../temporal/binaries";
 import { registerJourneyCommands } from "./journeys";
 import { openStateDatabase, registerKeyCommands } from "./keys";
@@ -17,7 +17,7 @@ program
   .description("run the API, the worker and (unless TEMPORAL_ADDRESS is set) an embedded Temporal dev server")
   .action(async () => {
     const env = loadEnv();
-    const log = createLogger(env.LOG_LEVEL);
+    const log = createLogger(env.LOG_LEVEL, undefined, env.LOG_FORMAT ?? defaultLogFormat(process.stderr.isTTY));
     const print = (line: string) => process.stdout.write(`${line}\n`);
     // Loaded on demand: the Temporal SDK is heavy, and the offline commands do not need it.
     const { start } = await import("./start");
