@@ -2,8 +2,8 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import type { RateLimit, RateLimits } from "./api/rate-limits";
-import { LOG_FORMATS, LOG_LEVELS } from "./logger";
 import { parseCidrs } from "./core/shared/outbound";
+import { LOG_FORMATS, LOG_LEVELS } from "./logger";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z

@@ -84,6 +84,8 @@ export async function startTestStack(
   const taskQueue = `test-${process.pid}-${Date.now()}-${counter++}`;
   const fileTemplates = await loadFileTemplates();
   const outboxDir = await mkdtemp(join(tmpdir(), "volante-outbox-"));
+  // One registry for the API and the worker's activities, as in `npm start`.
+  const metrics = createMetrics();
   const services: Services = {
     db: database.db,
     client,
@@ -98,6 +100,7 @@ export async function startTestStack(
     outbound: { allow: options.outboundAllow ?? ["127.0.0.0/8", "::1"] },
     renderer: await loadRenderer(),
     log: options.log ?? createLogger("warn"),
+    metrics,
   };
   const workerConfig: WorkerConfig = {
     ...services,
@@ -114,7 +117,7 @@ export async function startTestStack(
     }
     return workerStopped;
   };
-  const deps: AppDeps = { ...services, metrics: createMetrics(), info: { database: database.driver } };
+  const deps: AppDeps = { ...services, metrics, info: { database: database.driver } };
   const app = createApp(deps);
 
   return {

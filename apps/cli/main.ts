@@ -17,7 +17,11 @@ program
   .description("run the API, the worker and (unless TEMPORAL_ADDRESS is set) an embedded Temporal dev server")
   .action(async () => {
     const env = loadEnv();
-    const log = createLogger(env.LOG_LEVEL, undefined, env.LOG_FORMAT ?? defaultLogFormat(process.stderr.isTTY));
+    const log = createLogger(
+      env.LOG_LEVEL,
+      undefined,
+      env.LOG_FORMAT ?? defaultLogFormat(process.stderr.isTTY),
+    );
     const print = (line: string) => process.stdout.write(`${line}\n`);
     // Loaded on demand: the Temporal SDK is heavy, and the offline commands do not need it.
     const { start } = await import("./start");

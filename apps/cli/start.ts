@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { Client, Connection } from "@temporalio/client";
-import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
+import { NativeConnection } from "@temporalio/worker";
 import { openDatabase } from "../../db/client";
 import { migrate } from "../../db/migrate";
 import { createApp } from "../api/app";
@@ -24,7 +24,10 @@ import {
 } from "../core/workspace/api-keys";
 import type { Env } from "../env";
 import type { Logger } from "../logger";
+import { freePort } from "../temporal/ports";
 import { type ProvisionedDevServer, provisionDevServer } from "../temporal/provision";
+import { parseServerLine } from "../temporal/server-log";
+import { installTemporalRuntime } from "../worker/telemetry";
 import { createWorker } from "../worker/worker";
 import { firstKeyFile, firstKeyLines, keepFirstKey } from "./first-key";
 
@@ -55,6 +58,8 @@ export async function start(
   };
 
   let devServerStarting: Promise<ProvisionedDevServer> | undefined;
+  const temporalServerLog = log.child({ component: "temporal-server" });
+  const metrics = createMetrics();
   try {
     await mkdir(env.home, { recursive: true });
     await claimHome(env.home);
@@ -73,7 +78,11 @@ export async function start(
           uiPort: env.TEMPORAL_UI_PORT,
           namespace: env.TEMPORAL_NAMESPACE,
           onProgress: (line) => log.info(`temporal: ${line}`),
-          onLog: (line) => log.debug(`temporal server: ${line}`),
+          onLog: (line) => {
+            // The server's own warnings are its housekeeping (cluster id, quotas): kept below info, errors shown.
+            const { level, msg, fields } = parseServerLine(line);
+            temporalServerLog[level === "error" ? "error" : "debug"](msg, fields);
+          },
         });
     devServerStarting?.then(
       (server) => stack.push({ name: "temporal dev server", stop: () => server.stop() }),
@@ -94,11 +103,9 @@ export async function start(
       ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
     };
 
-    // We own the shutdown order (HTTP, worker, connections, server); the SDK must not react to signals itself.
-    Runtime.install({
-      logger: new DefaultLogger(env.LOG_LEVEL === "debug" ? "DEBUG" : "WARN"),
-      shutdownSignals: [],
-    });
+    // The SDK's logs through ours; its metrics on loopback, appended to /metrics (apps/api/metrics.ts).
+    const temporalMetricsPort = await freePort("127.0.0.1");
+    installTemporalRuntime(log, env.LOG_LEVEL, `127.0.0.1:${temporalMetricsPort}`);
     const connection = await Connection.connect(connectionOptions);
     stack.push({ name: "temporal client", stop: () => connection.close() });
     const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
@@ -128,6 +135,7 @@ export async function start(
       outbound: { allow: env.VOLANTE_OUTBOUND_ALLOW },
       renderer,
       log,
+      metrics,
     };
     const worker = await createWorker({
       ...services,
@@ -135,7 +143,7 @@ export async function start(
       maxCachedWorkflows: env.TEMPORAL_MAX_CACHED_WORKFLOWS,
     });
     const running = worker.run();
-    running.catch((err) => log.error("worker stopped", { error: String(err) }));
+    running.catch((err) => log.error("worker stopped", { error: err }));
     // Every workspace scores its health on a Schedule, whichever way it was created.
     const scheduled = await ensureHealthSchedules(client, env.TEMPORAL_TASK_QUEUE, database.db, (m) =>
       log.warn(m),
@@ -151,7 +159,8 @@ export async function start(
 
     const deps: AppDeps = {
       ...services,
-      metrics: createMetrics(),
+      metrics,
+      temporalMetricsUrl: `http://127.0.0.1:${temporalMetricsPort}/metrics`,
       info: { database: database.driver },
       rateLimits: env.rateLimits,
       trustProxy: env.VOLANTE_TRUST_PROXY,

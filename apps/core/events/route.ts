@@ -59,13 +59,14 @@ export async function startRouting(
  * were updated.
  */
 export async function routeStoredEvents(
-  deps: RuntimeDeps,
+  deps: RuntimeDeps & Partial<Pick<Services, "metrics">>,
   workspaceId: string,
   eventIds: string[],
 ): Promise<number> {
   const updated = await applyEventFacts(deps.db, workspaceId, eventIds);
   await routeEventsToRuns(deps, workspaceId, eventIds);
-  await markRouted(deps.db, workspaceId, eventIds);
+  for (const lag of await markRouted(deps.db, workspaceId, eventIds))
+    deps.metrics?.eventRoutingLag.observe(lag);
   return updated;
 }
 
