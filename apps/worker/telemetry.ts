@@ -15,7 +15,8 @@ export function installTemporalRuntime(log: Logger, level: LogLevel, metricsAddr
     shutdownSignals: [],
     telemetryOptions: {
       // Core's lines come to the logger above as records, not as coloured text on stderr.
-      logging: { filter: { core: sdkLevel, other: sdkLevel }, forward: {} },
+      // Other crates (h2, hyper: frame by frame at debug) only when something is wrong.
+      logging: { filter: { core: sdkLevel, other: "WARN" }, forward: {} },
       ...(metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : {}),
     },
   });
