@@ -1,7 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { openEscalationCounts } from "../core/escalations/queries";
 import { createCoreMetrics } from "../core/shared/metrics";
-import type { AppDeps } from "./context";
+import type { Services } from "../core/shared/services";
 
 /**
  * The process's Prometheus metrics, on a registry of their own (no global state): the API's, and
@@ -49,7 +49,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
  * from its exporter on loopback (`temporalMetricsUrl`, set by `npm start`) when there is one.
  */
 export async function renderMetrics(
-  deps: Pick<AppDeps, "db" | "metrics" | "temporalMetricsUrl" | "log">,
+  deps: Pick<Services, "db" | "log"> & { metrics: Metrics; temporalMetricsUrl?: string | undefined },
 ): Promise<string> {
   const { metrics } = deps;
   metrics.escalationsOpen.reset();
