@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Enrollment } from "../apps/core/enrollments/schemas";
+import { checkEscalationSla } from "../apps/core/escalations/sla";
 import { createLogger } from "../apps/logger";
 import {
   eventually,
@@ -144,7 +145,7 @@ describe("logs", () => {
 });
 
 describe("/metrics", () => {
-  it("counts the touches, the SMTP send and the escalation a journey makes, and the escalations left open by tier", async () => {
+  it("counts the touches, the SMTP send and the escalation a journey makes, its breach once, and the escalations left open by tier", async () => {
     const sent = 'volante_touches_total{channel="email",status="sent",reason=""}';
     const decided = 'volante_delivery_decisions_total{channel="email",decision="send"}';
     const smtpSends = 'volante_smtp_send_duration_seconds_count{result="sent"}';
@@ -169,6 +170,23 @@ describe("/metrics", () => {
     expect(await sample(smtpSends)).toBeGreaterThanOrEqual(before.smtp + 1);
     expect(await sample(opened)).toBe(before.opened + 1);
     expect(await sample(open)).toBe(before.open + 1);
+
+    // The SLA deadline passes (the SLA workflow's check, called as its activity does; twice, as a
+    // retry would): counted once, and the gauge moves to breached.
+    const list = (await (await ws.request("GET", "/v1/escalations")).json()) as { data: { id: string }[] };
+    const escalationId = list.data[0]?.id ?? "";
+    const breached = 'volante_escalations_breached_total{priority="high"}';
+    const breachedBefore = await sample(breached);
+    for (let i = 0; i < 2; i++)
+      await checkEscalationSla(stack.deps, {
+        workspaceId: ws.workspaceId,
+        escalationId,
+        stage: "breach",
+        at: new Date().toISOString(),
+      });
+    expect(await sample(breached)).toBe(breachedBefore + 1);
+    expect(await sample('volante_escalations_open{tier="low_touch",breached="true"}')).toBe(1);
+    expect(await sample(open)).toBe(before.open);
 
     // Routing lag: an event posted now is observed once routed.
     const lag = "volante_event_routing_lag_seconds_count";
