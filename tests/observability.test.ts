@@ -133,6 +133,10 @@ describe("logs", () => {
         status: 503,
         attempt: 5,
         error: "webhook answered 503",
+        // Core's line written in the activity carries the run's ids too.
+        workflowId: expect.stringContaining(":failing-hook:acme"),
+        runId: expect.any(String),
+        activityType: "applyTransition",
       });
       expect(await sample('volante_webhooks_total{result="failed"}')).toBe(failed + 1);
       expect(await sample('volante_webhooks_total{result="retrying"}')).toBe(retrying + 4);

@@ -1,3 +1,4 @@
+import { Context } from "@temporalio/activity";
 import { ApplicationFailure, type LogLevel as SdkLevel, type Logger as SdkLogger } from "@temporalio/common";
 import { type ActivityInterceptorsFactory, Runtime } from "@temporalio/worker";
 import type { LogFields, Logger, LogLevel } from "../logger";
@@ -83,3 +84,35 @@ export const activityLogAttributes: ActivityInterceptorsFactory = (ctx) => ({
       next({ ...input, maxAttempts: ctx.info.retryPolicy?.maximumAttempts ?? 0 }),
   },
 });
+
+/**
+ * Core's own lines written during an activity (`webhook failed for good`, a notification that could
+ * not be sent) carry the run's ids like the SDK's: read from the activity's context when there is one.
+ */
+export function withActivityIds(log: Logger): Logger {
+  const ids = (): LogFields => {
+    let info: ReturnType<typeof Context.current>["info"];
+    try {
+      info = Context.current().info;
+    } catch {
+      return {};
+    }
+    return {
+      workflowId: info.workflowExecution?.workflowId,
+      runId: info.workflowExecution?.runId,
+      activityType: info.activityType,
+      attempt: info.attempt,
+    };
+  };
+  const at =
+    (level: LogLevel) =>
+    (message: string, fields?: LogFields): void =>
+      log[level](message, { ...ids(), ...fields });
+  return {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: (bindings) => withActivityIds(log.child(bindings)),
+  };
+}
