@@ -31,7 +31,7 @@ export async function startRouting(
   const swept = await unroutedEventIds(deps.db, workspaceId).catch((err: unknown) => {
     deps.log.error("could not read the events left unrouted; routing the new ones only", {
       workspaceId,
-      error: String(err),
+      error: err,
     });
     return [];
   });
@@ -48,7 +48,7 @@ export async function startRouting(
     });
     return { workflowId };
   } catch (err) {
-    deps.log.error("could not start event routing", { workflowId, error: String(err) });
+    deps.log.error("could not start event routing", { workflowId, error: err });
     return null;
   }
 }
