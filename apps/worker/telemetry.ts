@@ -55,7 +55,9 @@ export function temporalLogger(log: Logger): SdkLogger {
       else log.warn("activity attempt failed; Temporal retries it", { ...fields, error: causes(error) });
       return;
     }
-    log[levels[sdkLevel]](message, fields);
+    // The bundler's webpack report (a screenful, at info) is for whoever debugs the bundle.
+    const level = sdkLevel === "INFO" && message.includes("\n") ? "debug" : levels[sdkLevel];
+    log[level](message, fields);
   };
   return {
     log: write,
