@@ -1,3 +1,4 @@
+import { Writable } from "node:stream";
 import { type DestinationStream, destination, type Logger as PinoLogger, pino, stdSerializers } from "pino";
 import pretty from "pino-pretty";
 
@@ -26,7 +27,7 @@ export function createLogger(
 ): Logger {
   const stream: DestinationStream =
     format === "pretty"
-      ? pretty({ destination: write ? { write } : 2, sync: true, translateTime: "SYS:HH:MM:ss.l" })
+      ? pretty({ destination: write ? lineStream(write) : 2, sync: true, translateTime: "SYS:HH:MM:ss.l" })
       : write
         ? { write }
         : destination({ fd: 2, sync: true });
@@ -42,6 +43,16 @@ export function createLogger(
     stream,
   );
   return wrap(root);
+}
+
+/** pino-pretty writes to a stream; a capturing function becomes one. */
+function lineStream(write: (line: string) => void): Writable {
+  return new Writable({
+    write(chunk, _encoding, done) {
+      write(String(chunk));
+      done();
+    },
+  });
 }
 
 /** The format when `LOG_FORMAT` is unset: pretty for a person at a terminal, JSON lines otherwise. */
