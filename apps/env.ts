@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import type { RateLimit, RateLimits } from "./api/rate-limits";
 import { parseCidrs } from "./core/shared/outbound";
+import { LOG_FORMATS, LOG_LEVELS } from "./logger";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z
@@ -104,7 +105,9 @@ export const EnvSchema = z.object({
     urlWithProtocol(["http:", "https:"]).optional(),
   ),
   SMTP_URL: z.preprocess((v) => (v === "" ? undefined : v), urlWithProtocol(["smtp:", "smtps:"]).optional()),
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  /** `json` or `pretty`; unset, pretty at a terminal and JSON lines otherwise (see apps/logger.ts). */
+  LOG_FORMAT: z.preprocess((v) => (v === "" ? undefined : v), z.enum(LOG_FORMATS).optional()),
   /** Internal addresses webhooks may reach anyway: comma-separated CIDRs (or single addresses). */
   VOLANTE_OUTBOUND_ALLOW: cidrList,
   /** Request budgets (apps/api/rate-limits.ts has the defaults): per API key, per client address, failed authentications per address. */

@@ -50,4 +50,15 @@ describe("environment", () => {
     }
     expect(result.message).toContain('(got "eighty")');
   });
+
+  it("takes LOG_FORMAT json or pretty, leaves it unset (decided by the terminal) when empty, and names any other value", () => {
+    const pick = (v: string) => {
+      const r = parseEnv({ LOG_FORMAT: v });
+      return r.ok ? r.env.LOG_FORMAT : r.message;
+    };
+    expect(pick("json")).toBe("json");
+    expect(pick("pretty")).toBe("pretty");
+    expect(pick("")).toBeUndefined();
+    expect(pick("xml")).toContain("  LOG_FORMAT:");
+  });
 });

@@ -17,6 +17,7 @@ import { type Clock, type Services, systemClock } from "../apps/core/shared/serv
 import { loadFileTemplates } from "../apps/core/templates/files";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
 import { createLogger, type Logger } from "../apps/logger";
+import { installTemporalRuntime } from "../apps/worker/telemetry";
 import { createWorker, type WorkerConfig } from "../apps/worker/worker";
 import { type Database, openDatabase } from "../db/client";
 import { migrate } from "../db/migrate";
@@ -56,9 +57,11 @@ export type TestWorkspace = {
 let counter = 0;
 let runtimeInstalled = false;
 
-function installQuietRuntime() {
+/** The process's one Temporal Runtime: quiet, or (`log`) logging through Volante's logger as `npm start` does. */
+function installRuntime(log?: Logger) {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger("WARN"), shutdownSignals: [] });
+  if (log) installTemporalRuntime(log, "debug");
+  else Runtime.install({ logger: new DefaultLogger("WARN"), shutdownSignals: [] });
   runtimeInstalled = true;
 }
 
@@ -72,9 +75,11 @@ export async function startTestStack(
     outboundAllow?: string[];
     /** The services' logger; default warnings and errors to stderr. */
     log?: Logger;
+    /** The Temporal SDK's logs go here (the file's first stack decides, one Runtime per process); default quiet. */
+    temporalLog?: Logger;
   } = {},
 ): Promise<TestStack> {
-  installQuietRuntime();
+  installRuntime(options.temporalLog);
   const address = inject("temporalAddress");
   const namespace = inject("temporalNamespace");
   const database = await openTestDatabase();
@@ -84,6 +89,8 @@ export async function startTestStack(
   const taskQueue = `test-${process.pid}-${Date.now()}-${counter++}`;
   const fileTemplates = await loadFileTemplates();
   const outboxDir = await mkdtemp(join(tmpdir(), "volante-outbox-"));
+  // One registry for the API and the worker's activities, as in `npm start`.
+  const metrics = createMetrics();
   const services: Services = {
     db: database.db,
     client,
@@ -98,6 +105,7 @@ export async function startTestStack(
     outbound: { allow: options.outboundAllow ?? ["127.0.0.0/8", "::1"] },
     renderer: await loadRenderer(),
     log: options.log ?? createLogger("warn"),
+    metrics,
   };
   const workerConfig: WorkerConfig = {
     ...services,
@@ -114,7 +122,7 @@ export async function startTestStack(
     }
     return workerStopped;
   };
-  const deps: AppDeps = { ...services, metrics: createMetrics(), info: { database: database.driver } };
+  const deps: AppDeps = { ...services, metrics, info: { database: database.driver } };
   const app = createApp(deps);
 
   return {

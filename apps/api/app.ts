@@ -6,6 +6,8 @@ import type { AppDeps, AppEnv } from "./context";
 import { apiKeyAuth } from "./middleware/auth";
 import { httpMetrics } from "./middleware/metrics";
 import { rateLimits } from "./middleware/rate-limit";
+import { requestLog } from "./middleware/request-log";
+import { routePattern } from "./middleware/route-pattern";
 import { apiDocumentConfig, registerSharedComponents } from "./openapi";
 import { errorHandler, problem, validationHook } from "./problem";
 import { accountsRouter } from "./routes/accounts";
@@ -38,6 +40,7 @@ export function createApp(deps: AppDeps) {
     c.set("deps", deps);
     await next();
   });
+  app.use(requestLog());
   app.use(httpMetrics());
   app.use("/in-app/*", widgetCors());
   const limits = rateLimits(deps);
@@ -85,8 +88,8 @@ export function createApp(deps: AppDeps) {
     errorHandler((err, c) =>
       deps.log.error("unhandled error", {
         requestId: c.get("requestId"),
-        path: c.req.path,
-        error: String((err as Error)?.stack ?? err),
+        route: routePattern(c),
+        error: err,
       }),
     ),
   );

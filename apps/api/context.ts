@@ -7,6 +7,8 @@ import type { RateLimits } from "./rate-limits";
 /** Everything the API needs, passed in by whoever starts it (npm start, tests): the services and its metrics. */
 export type AppDeps = Services & {
   metrics: Metrics;
+  /** The Temporal SDK's Prometheus exporter (loopback), whose text /metrics appends; unset, none. */
+  temporalMetricsUrl?: string;
   /** Extra facts shown by /healthz (e.g. which database driver). */
   info?: Record<string, string>;
   /** Request budgets (`VOLANTE_RATE_LIMIT_*`); one left out keeps its default. */

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { loadEnv } from "../env";
-import { createLogger } from "../logger";
+import { createLogger, defaultLogFormat } from "../logger";
 import { formatResolutionFailure, resolveTemporalCli, resolveTestServer } from "../temporal/binaries";
 import { registerApplyCommand } from "./apply";
 import { registerJourneyCommands } from "./journeys";
@@ -23,7 +23,11 @@ program
   .description("run the API, the worker and (unless TEMPORAL_ADDRESS is set) an embedded Temporal dev server")
   .action(async () => {
     const env = loadEnv();
-    const log = createLogger(env.LOG_LEVEL);
+    const log = createLogger(
+      env.LOG_LEVEL,
+      undefined,
+      env.LOG_FORMAT ?? defaultLogFormat(process.stderr.isTTY),
+    );
     const print = (line: string) => process.stdout.write(`${line}\n`);
     // Loaded on demand: the Temporal SDK is heavy, and the offline commands do not need it.
     const { start } = await import("./start");

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { Client, Connection } from "@temporalio/client";
-import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
+import { NativeConnection } from "@temporalio/worker";
 import { openDatabase } from "../../db/client";
 import { migrate } from "../../db/migrate";
 import { createApp } from "../api/app";
@@ -31,9 +31,12 @@ import type { Env } from "../env";
 import type { Logger } from "../logger";
 import { startDevServer } from "../temporal/dev-server";
 import { createTemporalGate } from "../temporal/gate";
+import { freePort } from "../temporal/ports";
 import { type ProvisionedDevServer, provisionDevServer } from "../temporal/provision";
+import { parseServerLine } from "../temporal/server-log";
 import { superviseDevServer } from "../temporal/supervisor";
 import { keepWorkerRunning } from "../worker/keep-running";
+import { installTemporalRuntime } from "../worker/telemetry";
 import { createWorker } from "../worker/worker";
 import { generateAdminToken, removeAdminAccess, writeAdminAccess } from "./admin-access";
 import { firstKeyFile, firstKeyLines, keepFirstKey } from "./first-key";
@@ -59,13 +62,15 @@ export async function start(
       try {
         await part.stop();
       } catch (err) {
-        log.warn(`stopping ${part.name} failed`, { error: String(err) });
+        log.warn(`stopping ${part.name} failed`, { error: err });
       }
     }
     stack.length = 0;
   };
 
   let devServerStarting: Promise<ProvisionedDevServer> | undefined;
+  const temporalServerLog = log.child({ component: "temporal-server" });
+  const metrics = createMetrics();
   try {
     await mkdir(env.home, { recursive: true });
     const releaseHome = await claimHome(env.home);
@@ -80,7 +85,11 @@ export async function start(
       port: env.TEMPORAL_PORT,
       uiPort: env.TEMPORAL_UI_PORT,
       namespace: env.TEMPORAL_NAMESPACE,
-      onLog: (line: string) => log.debug(`temporal server: ${line}`),
+      onLog: (line: string) => {
+        // The server's own warnings are its housekeeping (cluster id, quotas): kept below info, errors shown.
+        const { level, msg, fields } = parseServerLine(line);
+        temporalServerLog[level === "error" ? "error" : "debug"](msg, fields);
+      },
     };
     devServerStarting = env.TEMPORAL_ADDRESS
       ? undefined
@@ -123,11 +132,10 @@ export async function start(
       ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
     };
 
+    // The SDK's logs through ours; its metrics on loopback, appended to /metrics (apps/api/metrics.ts).
     // We own the shutdown order (HTTP, worker, connections, server); the SDK must not react to signals itself.
-    Runtime.install({
-      logger: new DefaultLogger(env.LOG_LEVEL === "debug" ? "DEBUG" : "WARN"),
-      shutdownSignals: [],
-    });
+    const temporalMetricsPort = await freePort("127.0.0.1");
+    installTemporalRuntime(log, env.LOG_LEVEL, `127.0.0.1:${temporalMetricsPort}`);
     const connection = await Connection.connect({ ...connectionOptions, interceptors: gate.interceptors });
     stack.push({ name: "temporal client", stop: () => connection.close() });
     const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
@@ -157,6 +165,7 @@ export async function start(
       outbound: { allow: env.VOLANTE_OUTBOUND_ALLOW },
       renderer,
       log,
+      metrics,
     };
     const newWorker = () =>
       createWorker({
@@ -179,7 +188,8 @@ export async function start(
 
     const deps: AppDeps = {
       ...services,
-      metrics: createMetrics(),
+      metrics,
+      temporalMetricsUrl: `http://127.0.0.1:${temporalMetricsPort}/metrics`,
       info: { database: database.driver },
       rateLimits: env.rateLimits,
       trustProxy: env.VOLANTE_TRUST_PROXY,
@@ -197,7 +207,7 @@ export async function start(
         const started = await startAwaitingRuns(deps);
         if (started > 0) log.info(`started ${started} enrollment run(s) triggered while Temporal was away`);
       } catch (err) {
-        log.warn("catching up with Temporal failed; tried again when it comes back", { error: String(err) });
+        log.warn("catching up with Temporal failed; tried again when it comes back", { error: err });
       }
     };
     await catchUp();

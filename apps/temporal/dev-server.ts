@@ -103,7 +103,16 @@ async function startOnce(opts: DevServerOptions): Promise<Started> {
   }
 
   const args = ["server", "start-dev", "--ip", ip, "--port", String(port), "--namespace", namespace];
-  args.push("--log-level", opts.logLevel ?? "warn", ...offlineArgs);
+  // JSON lines without colour codes: parsed into the logger's records (server-log.ts), never raw text in a file.
+  args.push(
+    "--log-level",
+    opts.logLevel ?? "warn",
+    "--log-format",
+    "json",
+    "--color",
+    "never",
+    ...offlineArgs,
+  );
   if (uiPort) args.push("--ui-port", String(uiPort), "--ui-disable-news-fetch");
   else args.push("--headless");
   if (opts.dbFile) args.push("--db-filename", opts.dbFile);

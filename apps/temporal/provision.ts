@@ -30,8 +30,15 @@ export async function startSdkDevServer(opts: SdkDevServerOptions): Promise<DevS
       ui,
       uiPort,
       dbFilename: opts.dbFile,
-      log: { format: "pretty", level: opts.logLevel ?? "warn" },
-      extraArgs: [...offlineArgs, ...(ui ? ["--ui-disable-news-fetch"] : []), ...(opts.extraArgs ?? [])],
+      // The SDK passes the server's output through: JSON lines without colour codes, like ours.
+      log: { format: "json", level: opts.logLevel ?? "warn" },
+      extraArgs: [
+        "--color",
+        "never",
+        ...offlineArgs,
+        ...(ui ? ["--ui-disable-news-fetch"] : []),
+        ...(opts.extraArgs ?? []),
+      ],
     },
   });
   let stopping: Promise<void> | undefined;

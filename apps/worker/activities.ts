@@ -15,6 +15,7 @@ import { deliverHealthAlerts } from "../core/health/alerts";
 import { recomputeHealth } from "../core/health/compute";
 import type { Services } from "../core/shared/services";
 import { createJourneyActivities } from "./journey-activities";
+import { withActivityIds } from "./telemetry";
 
 /** The activities run on the services built at start; each is one call of a core use case. */
 export type ActivityDeps = Services;
@@ -27,7 +28,8 @@ export type Activities = EventActivities &
   BulkActivities;
 
 /** All activities, built from their dependencies (no module state), so tests pass their own. */
-export function createActivities(deps: ActivityDeps): Activities {
+export function createActivities(services: ActivityDeps): Activities {
+  const deps = { ...services, log: withActivityIds(services.log) };
   return {
     applyEventFacts: ({ workspaceId, eventIds }) => routeStoredEvents(deps, workspaceId, eventIds),
     scanRenewalWindows: ({ workspaceId, at }) => scanRenewalWindows(deps, workspaceId, at),

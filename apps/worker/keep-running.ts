@@ -20,7 +20,7 @@ export function keepWorkerRunning(opts: {
       try {
         await current?.run();
       } catch (err) {
-        opts.log.warn("the worker stopped", { error: String(err) });
+        opts.log.warn("the worker stopped", { error: err });
       }
       current = undefined;
       if (stopping) return;
@@ -31,7 +31,7 @@ export function keepWorkerRunning(opts: {
           current = await opts.create();
           break;
         } catch (err) {
-          opts.log.warn("could not make a new worker yet", { error: String(err) });
+          opts.log.warn("could not make a new worker yet", { error: err });
         }
       }
       if (stopping) {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { type NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
 import { type ActivityDeps, createActivities } from "./activities";
+import { activityLogAttributes } from "./telemetry";
 
 export const workflowsPath = fileURLToPath(new URL("../../workflows/index.ts", import.meta.url));
 
@@ -26,6 +27,7 @@ export function workerOptions(config: WorkerConfig): WorkerOptions {
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     activities: createActivities(config),
+    interceptors: { activity: [activityLogAttributes] },
     maxCachedWorkflows: config.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     ...(config.workflowBundle ? { workflowBundle: config.workflowBundle } : { workflowsPath }),
   };

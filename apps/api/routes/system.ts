@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { checkReadiness } from "../../core/shared/readiness";
+import { renderMetrics } from "../metrics";
 import { createRouter } from "../openapi";
 
 const Check = z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() });
@@ -31,6 +32,6 @@ export function systemRouter() {
     })
     .get("/metrics", async (c) => {
       const { registry } = c.var.deps.metrics;
-      return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
+      return c.body(await renderMetrics(c.var.deps), 200, { "content-type": registry.contentType });
     });
 }

@@ -74,7 +74,7 @@ export async function startStageJourneys(deps: StageDeps, change: StageChange): 
       workspaceId,
       externalId,
       stage,
-      error: String(err),
+      error: err,
     });
   }
 }

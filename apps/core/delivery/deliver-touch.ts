@@ -1,4 +1,5 @@
 import { accountFacts } from "../accounts/facts";
+import type { CoreMetrics } from "../shared/metrics";
 import type { Services } from "../shared/services";
 import { findTemplate, type TemplateCopy } from "../templates/message-templates";
 import { sendEmail, trackedEmail } from "./channels/email";
@@ -28,7 +29,7 @@ export type DeliveryDeps = Pick<
   Services,
   "db" | "outboxDir" | "fileTemplates" | "renderer" | "publicUrl" | "transport" | "clock" | "outbound"
 > &
-  Partial<Pick<Services, "log">>;
+  Partial<Pick<Services, "log" | "metrics">>;
 
 export type TouchRequest = {
   workspaceId: string;
@@ -67,6 +68,30 @@ export async function deliverTouch(
   req: TouchRequest,
   loaded?: RunContext,
 ): Promise<TouchOutcome> {
+  const outcome = await carryOut(deps, req, loaded);
+  if (deps.metrics && !outcome.duplicate) countTouch(deps.metrics, req.channel, outcome);
+  return outcome;
+}
+
+/**
+ * A touch found done (a retry, a replay) was counted when it was carried out. The reason is kept to
+ * the arbiter's and the hold's fixed words: a failure's text goes to the trace, not to a label.
+ */
+function countTouch(metrics: CoreMetrics, channel: string, outcome: TouchOutcome): void {
+  const decisions = outcome.decisions ?? [];
+  const reason =
+    outcome.status === "held"
+      ? (outcome.reason ?? "")
+      : outcome.status === "deferred"
+        ? (decisions.find((d) => d.decision === "quiet_hours")?.decision ?? "waiting_for_recipients")
+        : outcome.status === "skipped"
+          ? (decisions[0]?.decision ?? "no_recipient")
+          : "";
+  metrics.touches.inc({ channel, status: outcome.status, reason });
+  for (const d of decisions) metrics.decisions.inc({ channel, decision: d.decision });
+}
+
+async function carryOut(deps: DeliveryDeps, req: TouchRequest, loaded?: RunContext): Promise<TouchOutcome> {
   const { db } = deps;
   const context = loaded ?? (await loadRunContext(db, req.workspaceId, req.enrollmentId, deps.log));
   // A paused journey's (or enrollment's) touch is decided before it is claimed: no touch record is

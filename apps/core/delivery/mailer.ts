@@ -4,6 +4,7 @@ import nodemailer, { type Transporter } from "nodemailer";
 import MailComposer from "nodemailer/lib/mail-composer";
 import type Mail from "nodemailer/lib/mailer";
 import { parseConnectionUrl } from "nodemailer/lib/shared";
+import type { CoreMetrics } from "../shared/metrics";
 
 /**
  * Where email goes: an SMTP server (`SMTP_URL`, TLS and auth options in the URL as nodemailer reads
@@ -38,7 +39,7 @@ function fileSafe(text: string): string {
 }
 
 export async function sendMail(
-  target: { transport?: Transporter | undefined; outboxDir: string },
+  target: { transport?: Transporter | undefined; outboxDir: string; metrics?: CoreMetrics | undefined },
   workspaceId: string,
   name: string,
   mail: Mail.Options & { messageId: string },
@@ -51,13 +52,22 @@ export async function sendMail(
     await writeFile(file, message);
     return { ok: true, messageId: mail.messageId, file };
   }
+  const started = performance.now();
+  const observe = (result: "sent" | "refused" | "error") => {
+    target.metrics?.smtpSend.observe({ result }, (performance.now() - started) / 1000);
+    if (result !== "sent") target.metrics?.smtpFailures.inc({ kind: result });
+  };
   try {
     await target.transport.sendMail(mail);
+    observe("sent");
     return { ok: true, messageId: mail.messageId };
   } catch (err) {
     const e = err as { responseCode?: number; response?: string; message: string };
-    if (e.responseCode !== undefined && e.responseCode >= 500 && e.responseCode < 600)
+    if (e.responseCode !== undefined && e.responseCode >= 500 && e.responseCode < 600) {
+      observe("refused");
       return { ok: false, reason: e.response ?? e.message };
+    }
+    observe("error");
     throw err;
   }
 }

@@ -76,9 +76,14 @@ export async function postWebhook(
   return { ok: false, status, error: `webhook answered ${status}` };
 }
 
-export type WebhookDeps = Pick<Services, "db" | "clock" | "outbound">;
+export type WebhookDeps = Pick<Services, "db" | "clock" | "outbound"> &
+  Partial<Pick<Services, "log" | "metrics">>;
 
-/** A workspace's webhook: signed now with its secrets, read here so they never enter a workflow history. */
+/**
+ * A workspace's webhook: signed now with its secrets, read here so they never enter a workflow history.
+ * A transient failure throws (the activity logs one line per attempt and retries); a failure for good
+ * is logged here, once, with its cause, and returned to be recorded.
+ */
 export async function sendWebhook(
   deps: WebhookDeps,
   workspaceId: string,
@@ -87,11 +92,29 @@ export async function sendWebhook(
   opts: { idempotencyKey: string; attempt: number; maxAttempts: number },
 ): Promise<WebhookOutcome> {
   const secrets = await signingSecrets(deps, workspaceId);
-  return postWebhook(url, body, {
-    ...opts,
-    policy: deps.outbound,
-    signing: { secrets, at: deps.clock.now() },
-  });
+  let outcome: WebhookOutcome;
+  try {
+    outcome = await postWebhook(url, body, {
+      ...opts,
+      policy: deps.outbound,
+      signing: { secrets, at: deps.clock.now() },
+    });
+  } catch (err) {
+    deps.metrics?.webhooks.inc({ result: "retrying" });
+    throw err;
+  }
+  deps.metrics?.webhooks.inc({ result: outcome.ok ? "delivered" : "failed" });
+  if (!outcome.ok)
+    deps.log?.warn("webhook failed for good", {
+      workspaceId,
+      // The host only: a path can carry a token (Slack's do).
+      host: new URL(url).host,
+      idempotencyKey: opts.idempotencyKey,
+      attempt: opts.attempt,
+      ...(outcome.status ? { status: outcome.status } : {}),
+      error: outcome.error,
+    });
+  return outcome;
 }
 
 /**

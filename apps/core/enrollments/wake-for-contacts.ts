@@ -39,7 +39,7 @@ export async function wakeRunsWaitingForContacts(deps: WakeDeps, accountId: stri
   } catch (err) {
     deps.log.error("could not wake the runs waiting for this account's contacts", {
       accountId,
-      error: String(err),
+      error: err,
     });
     return 0;
   }

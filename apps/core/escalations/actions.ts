@@ -99,7 +99,7 @@ async function notifyAssignedQuietly(deps: NotifyDeps, ids: string[], at: Date):
     } catch (err) {
       deps.log.error("could not tell the assignee of an escalation", {
         escalationId: id,
-        error: String(err),
+        error: err,
       });
     }
   }

@@ -14,7 +14,7 @@ import { anyCsmServes, loadRoster, lockAssignments, markPicked } from "./assign"
  * the workspace's fallback owner gets it (`chooseAssignee`, the rule the simulator uses too).
  */
 export async function openEscalation(
-  deps: Pick<Services, "db" | "clock">,
+  deps: Pick<Services, "db" | "clock" | "metrics">,
   e: {
     workspaceId: string;
     enrollmentId: string;
@@ -32,6 +32,8 @@ export async function openEscalation(
 ): Promise<typeof escalations.$inferSelect> {
   const { db } = deps;
   const { tier, ...values } = e;
+  // Counted once, by the call that inserted the row (a retry finds it), after its transaction.
+  let inserted = false;
   const find = async (q: Db) => {
     const [row] = await q
       .select()
@@ -48,25 +50,30 @@ export async function openEscalation(
       .values({ ...values, assignee, dueAt: new Date(addDuration(e.at, e.sla)) })
       .onConflictDoNothing({ target: [escalations.enrollmentId, escalations.escalationKey] })
       .returning();
+    if (row) inserted = true;
     const found = row ?? (await find(q));
     if (!found) throw new Error("escalation vanished");
     return found;
   };
-  if (e.assignee) return insert(db, e.assignee);
-  // An escalation opened before keeps its pick.
-  const existing = await find(db);
-  if (existing) return existing;
-  const { fallbackOwner } = (await getSettings(db, e.workspaceId)).escalations;
-  const request = { explicit: null, tier };
-  // Without a CSM for the tier there is no pick to make, nor a reason to queue on the workspace's lock.
-  if (!(await anyCsmServes(db, e.workspaceId, tier)))
-    return insert(db, chooseAssignee(request, [], fallbackOwner).assignee);
-  return db.transaction(async (tx) => {
-    const t = tx as unknown as Db;
-    await lockAssignments(t, e.workspaceId);
-    const choice = chooseAssignee(request, await loadRoster(t, e.workspaceId, tier), fallbackOwner);
-    if (choice.via === "round_robin" && choice.assignee)
-      await markPicked(t, e.workspaceId, choice.assignee, deps.clock.now());
-    return insert(t, choice.assignee);
-  });
+  const row = await (async () => {
+    if (e.assignee) return insert(db, e.assignee);
+    // An escalation opened before keeps its pick.
+    const existing = await find(db);
+    if (existing) return existing;
+    const { fallbackOwner } = (await getSettings(db, e.workspaceId)).escalations;
+    const request = { explicit: null, tier };
+    // Without a CSM for the tier there is no pick to make, nor a reason to queue on the workspace's lock.
+    if (!(await anyCsmServes(db, e.workspaceId, tier)))
+      return insert(db, chooseAssignee(request, [], fallbackOwner).assignee);
+    return db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      await lockAssignments(t, e.workspaceId);
+      const choice = chooseAssignee(request, await loadRoster(t, e.workspaceId, tier), fallbackOwner);
+      if (choice.via === "round_robin" && choice.assignee)
+        await markPicked(t, e.workspaceId, choice.assignee, deps.clock.now());
+      return insert(t, choice.assignee);
+    });
+  })();
+  if (inserted) deps.metrics?.escalationsOpened.inc({ tier, priority: e.priority });
+  return row;
 }

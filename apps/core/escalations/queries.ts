@@ -1,4 +1,4 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, escalationPriorities, escalationStatuses, escalations } from "../../../db/schema/index";
@@ -95,4 +95,21 @@ export async function getEscalation(db: Db, workspaceId: string, id: string): Pr
     .innerJoin(accounts, eq(accounts.id, escalations.accountId))
     .where(and(eq(escalations.workspaceId, workspaceId), eq(escalations.id, id)));
   return row ? toEscalation(row) : null;
+}
+
+/**
+ * Escalations not yet resolved across every workspace, by account tier and whether their SLA is
+ * breached: the operator's gauge (/metrics), one grouped query at scrape time.
+ */
+export async function openEscalationCounts(
+  db: Db,
+): Promise<{ tier: string; breached: boolean; count: number }[]> {
+  const breached = sql<boolean>`${escalations.breachedAt} is not null`;
+  const rows = await db
+    .select({ tier: accounts.tier, breached, count: sql<number>`count(*)::int` })
+    .from(escalations)
+    .innerJoin(accounts, eq(accounts.id, escalations.accountId))
+    .where(ne(escalations.status, "resolved"))
+    .groupBy(accounts.tier, breached);
+  return rows.map((r) => ({ tier: r.tier, breached: Boolean(r.breached), count: Number(r.count) }));
 }

@@ -72,9 +72,13 @@ export async function checkEscalationSla(
       .set({ ...stage, assignee, updatedAt: deps.clock.now() })
       .where(eq(escalations.id, x.id))
       .returning();
-    return updated ? { x: updated, account: found.account } : null;
+    return updated
+      ? { x: updated, account: found.account, breachedFrom: "breachedAt" in stage ? x.priority : null }
+      : null;
   });
   if (!row) return "resolved";
+  // Counted by the check that recorded the breach (a retry finds it recorded), after its transaction.
+  if (row.breachedFrom) deps.metrics?.escalationsBreached.inc({ priority: row.breachedFrom });
   await notifyEscalation(deps, {
     escalation: row.x,
     account: row.account,

@@ -281,12 +281,15 @@ export async function applyEventFacts(db: Db, workspaceId: string, eventIds: str
 }
 
 /** Routing of these events finished: the sweep leaves them alone. */
-export async function markRouted(db: Db, workspaceId: string, eventIds: string[]): Promise<void> {
-  if (eventIds.length === 0) return;
-  await db
+/** Marks the events routed; returns, for each one marked now, seconds from its receipt to its routing. */
+export async function markRouted(db: Db, workspaceId: string, eventIds: string[]): Promise<number[]> {
+  if (eventIds.length === 0) return [];
+  const rows = await db
     .update(events)
     .set({ routedAt: sql`now()` })
-    .where(and(eq(events.workspaceId, workspaceId), inArray(events.id, eventIds), isNull(events.routedAt)));
+    .where(and(eq(events.workspaceId, workspaceId), inArray(events.id, eventIds), isNull(events.routedAt)))
+    .returning({ receivedAt: events.receivedAt, routedAt: events.routedAt });
+  return rows.map((r) => Math.max(0, ((r.routedAt?.getTime() ?? 0) - r.receivedAt.getTime()) / 1000));
 }
 
 /**

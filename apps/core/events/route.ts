@@ -31,7 +31,7 @@ export async function startRouting(
   const swept = await unroutedEventIds(deps.db, workspaceId).catch((err: unknown) => {
     deps.log.error("could not read the events left unrouted; routing the new ones only", {
       workspaceId,
-      error: String(err),
+      error: err,
     });
     return [];
   });
@@ -48,7 +48,7 @@ export async function startRouting(
     });
     return { workflowId };
   } catch (err) {
-    deps.log.error("could not start event routing", { workflowId, error: String(err) });
+    deps.log.error("could not start event routing", { workflowId, error: err });
     return null;
   }
 }
@@ -59,13 +59,14 @@ export async function startRouting(
  * were updated.
  */
 export async function routeStoredEvents(
-  deps: RuntimeDeps,
+  deps: RuntimeDeps & Partial<Pick<Services, "metrics">>,
   workspaceId: string,
   eventIds: string[],
 ): Promise<number> {
   const updated = await applyEventFacts(deps.db, workspaceId, eventIds);
   await routeEventsToRuns(deps, workspaceId, eventIds);
-  await markRouted(deps.db, workspaceId, eventIds);
+  for (const lag of await markRouted(deps.db, workspaceId, eventIds))
+    deps.metrics?.eventRoutingLag.observe(lag);
   return updated;
 }
 

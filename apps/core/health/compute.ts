@@ -3,6 +3,7 @@ import type { Db } from "../../../db/client";
 import { accountHealth } from "../../../db/schema/index";
 import type { RuntimeDeps } from "../enrollments/runtime";
 import { enrollAccountsWhereTriggered } from "../enrollments/triggers";
+import type { Services } from "../shared/services";
 import { raiseHealthAlerts } from "./alerts";
 import { ensureHealthSchedule } from "./schedules";
 import { type MetricValues, type Scorecard, scoreAccount } from "./scorecard";
@@ -176,7 +177,7 @@ export type RecomputeResult = {
  * `heartbeat` and calls it while it works (core never looks up the activity context).
  */
 export async function recomputeHealth(
-  deps: RuntimeDeps,
+  deps: RuntimeDeps & Partial<Pick<Services, "metrics">>,
   workspaceId: string,
   at: Date,
   heartbeat?: (details: unknown) => void,
@@ -188,7 +189,9 @@ export async function recomputeHealth(
   const stage = { step: "metrics" as string };
   const beating = heartbeat ? setInterval(() => heartbeat(stage), HEARTBEAT_EVERY_MS) : undefined;
   try {
-    return await scoreAndRecord(deps, workspaceId, at, scorecard, started, stage);
+    const result = await scoreAndRecord(deps, workspaceId, at, scorecard, started, stage);
+    deps.metrics?.healthRecompute.observe((performance.now() - started) / 1000);
+    return result;
   } finally {
     clearInterval(beating);
   }

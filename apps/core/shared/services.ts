@@ -4,6 +4,7 @@ import type { Db } from "../../../db/client";
 import type { Logger } from "../../logger";
 import type { Renderer } from "../delivery/render";
 import type { FileTemplate } from "../templates/files";
+import type { CoreMetrics } from "./metrics";
 import type { OutboundPolicy } from "./outbound";
 
 /** Where core reads the time: the system's in production, a fixed one in tests. */
@@ -36,4 +37,6 @@ export type Services = {
   log: Logger;
   /** Which internal addresses user-directed HTTP requests may reach (`VOLANTE_OUTBOUND_ALLOW`). */
   outbound: OutboundPolicy;
+  /** Counters and timings for /metrics; absent (a tool or a test building services by hand), nothing is counted. */
+  metrics?: CoreMetrics;
 };

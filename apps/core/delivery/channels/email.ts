@@ -1,5 +1,6 @@
 import type { Transporter } from "nodemailer";
 import { type MailboxAddress, mailboxOf, mailboxProblem } from "../../shared/addresses";
+import type { CoreMetrics } from "../../shared/metrics";
 import { type Links, tracked } from "../links";
 import { type MailResult, sendMail } from "../mailer";
 import type { Rendered } from "../render";
@@ -11,7 +12,11 @@ import type { Sender } from "../sender";
  * click redirect, an open pixel and, unless transactional, RFC 8058 one-click unsubscribe headers.
  */
 
-export type MailTarget = { transport?: Transporter | undefined; outboxDir: string };
+export type MailTarget = {
+  transport?: Transporter | undefined;
+  outboxDir: string;
+  metrics?: CoreMetrics | undefined;
+};
 
 export type Email = {
   workspaceId: string;
