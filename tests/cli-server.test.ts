@@ -82,7 +82,7 @@ describe("the CLI beside a running Volante", () => {
     expect(show.out).toContain("GET/PATCH /v1/workspace");
     // The server was never disturbed by a second process on its files.
     expect(await status(firstKey)).toBe(200);
-  }, 60_000);
+  }, 180_000);
 
   it("gives a key from `workspaces create` that works at once, in a workspace of its own", async () => {
     const created = await volante("workspaces", "create", "Globex");
@@ -92,7 +92,7 @@ describe("the CLI beside a running Volante", () => {
     const accounts = await fetch(`${base}/v1/accounts`, { headers: { authorization: `Bearer ${key}` } });
     expect(accounts.status).toBe(200);
     expect(((await accounts.json()) as { data: unknown[] }).data).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("answers the admin endpoint only to the token's holder, never as a tenant route", async () => {
     expect((await stat(join(home, "admin-token"))).mode & 0o777).toBe(0o600);

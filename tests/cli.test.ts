@@ -163,7 +163,7 @@ describe("volante keys, before any start", () => {
     expect(again.stdout).toMatch(new RegExp(`^Key \\S+ for workspace ${workspace}\nAPI key vk_`));
     // The command gave the home back: nothing holds it now.
     await expect(readFile(join(home, "volante.pid"), "utf8")).rejects.toThrow();
-  }, 60_000);
+  }, 180_000);
 });
 
 describe("volante journeys simulate", () => {
