@@ -7,6 +7,7 @@ import { apiKeyAuth } from "./middleware/auth";
 import { httpMetrics } from "./middleware/metrics";
 import { rateLimits } from "./middleware/rate-limit";
 import { requestLog } from "./middleware/request-log";
+import { requireRole } from "./middleware/role";
 import { routePattern } from "./middleware/route-pattern";
 import { apiDocumentConfig, registerSharedComponents } from "./openapi";
 import { errorHandler, problem, validationHook } from "./problem";
@@ -27,6 +28,7 @@ import { renewalsRouter } from "./routes/renewals";
 import { settingsRouter } from "./routes/settings";
 import { systemRouter } from "./routes/system";
 import { templatesRouter } from "./routes/templates";
+import { usersRouter } from "./routes/users";
 import { workspaceRouter } from "./routes/workspace";
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -58,7 +60,7 @@ export function createApp(deps: AppDeps) {
         }),
     }),
   );
-  app.use("/v1/*", apiKeyAuth(), limits.perKey, emptyJsonIsNoBody);
+  app.use("/v1/*", apiKeyAuth(), limits.perKey, requireRole(), emptyJsonIsNoBody);
 
   app.route("/", systemRouter());
   app.route("/", docsRouter());
@@ -77,6 +79,7 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", templatesRouter());
   app.route("/v1", settingsRouter());
   app.route("/v1", workspaceRouter());
+  app.route("/v1", usersRouter());
   app.route("/v1", renewalsRouter());
   app.route("/v1", inAppKeysRouter());
 

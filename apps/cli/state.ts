@@ -9,6 +9,7 @@ import {
   listApiKeys,
   revokeKey,
 } from "../core/workspace/api-keys";
+import type { Role } from "../core/workspace/roles";
 import type { Env } from "../env";
 import { type AdminAccess, readAdminAccess } from "./admin-access";
 import { isAlive } from "./process-alive";
@@ -25,7 +26,7 @@ export type StateStore = {
   /** Where the work is done, for the messages: "the running Volante (pid N)" or "the database". */
   via: string;
   listKeys(workspaceId?: string): Promise<ApiKeyInfo[]>;
-  createKey(name: string, workspaceId?: string): ReturnType<typeof createKey>;
+  createKey(name: string, workspaceId?: string, role?: Role): ReturnType<typeof createKey>;
   revokeKey(keyOrId: string): ReturnType<typeof revokeKey>;
   /** A workspace with its admin key; `schedule` says whether its health Schedule exists yet. */
   createWorkspace(name: string): Promise<{ workspaceId: string; apiKey: string; schedule: string }>;
@@ -148,7 +149,7 @@ function databaseStore(env: Env, database: Database, release: () => Promise<void
   return {
     via: database.driver === "pglite" ? `the database in ${env.home}` : "the database (DATABASE_URL)",
     listKeys: (workspaceId) => listApiKeys(db, workspaceId),
-    createKey: (name, workspaceId) => createKey(db, name, workspaceId),
+    createKey: (name, workspaceId, role) => createKey(db, name, workspaceId, role),
     revokeKey: (keyOrId) => revokeKey(db, keyOrId, new Date()),
     createWorkspace: async (name) => {
       const created = await createWorkspace(db, name);
@@ -204,7 +205,8 @@ function serverStore(pid: number, access: AdminAccess): StateStore {
         revokedAt: k.revokedAt ? new Date(k.revokedAt) : null,
       }));
     },
-    createKey: (name, workspace) => call("POST", "/keys", { name, ...(workspace ? { workspace } : {}) }),
+    createKey: (name, workspace, role) =>
+      call("POST", "/keys", { name, ...(workspace ? { workspace } : {}), ...(role ? { role } : {}) }),
     revokeKey: (key) => call("POST", "/keys/revoke", { key }),
     createWorkspace: async (name) => ({
       ...(await call<{ workspaceId: string; apiKey: string }>("POST", "/workspaces", { name })),

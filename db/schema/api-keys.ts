@@ -12,9 +12,7 @@ export const apiKeys = pgTable(
       .notNull()
       .references(() => workspaces.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
-    role: text("role", { enum: ROLES })
-      .notNull()
-      .default("admin"),
+    role: text("role", { enum: ROLES }).notNull().default("admin"),
     keyHash: text("key_hash").notNull(),
     keyPrefix: text("key_prefix").notNull(),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true, mode: "date" }),

@@ -5,6 +5,7 @@ import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { ensureHealthSchedules } from "../../core/health/schedules";
 import { createKey, createWorkspace, listApiKeys, revokeKey } from "../../core/workspace/api-keys";
+import { Role } from "../../core/workspace/roles";
 import type { AppEnv } from "../context";
 import { problem } from "../problem";
 
@@ -25,6 +26,7 @@ const KeysQuery = z.object({ workspace: z.string().max(100).optional() });
 const CreateKey = z.strictObject({
   name: z.string().trim().min(1).max(200),
   workspace: z.string().max(100).optional(),
+  role: Role.optional(),
 });
 const RevokeKey = z.strictObject({ key: z.string().min(1).max(500) });
 const CreateWorkspace = z.strictObject({ name: z.string().trim().min(1).max(200) });
@@ -49,7 +51,7 @@ export function adminRouter(admin: AdminDeps) {
   router.post("/keys", async (c) => {
     const body = CreateKey.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success) return invalid(c, `/${String(body.error.issues[0]?.path[0] ?? "")}`, "is not valid");
-    return c.json(await createKey(c.var.deps.db, body.data.name, body.data.workspace));
+    return c.json(await createKey(c.var.deps.db, body.data.name, body.data.workspace, body.data.role));
   });
 
   router.post("/keys/revoke", async (c) => {
