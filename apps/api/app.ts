@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { consoleRouter } from "../console/router";
 import type { AppDeps, AppEnv } from "./context";
 import { apiKeyAuth } from "./middleware/auth";
 import { httpMetrics } from "./middleware/metrics";
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps) {
   );
   app.use("/v1/*", apiKeyAuth(), limits.perKey, requireRole(), emptyJsonIsNoBody);
 
+  app.route("/", consoleRouter(deps));
   app.route("/", systemRouter());
   app.route("/", docsRouter());
   app.route("/", publicLinksRouter());
