@@ -6,6 +6,7 @@ import { z } from "zod";
 import { ensureHealthSchedules } from "../../core/health/schedules";
 import { createKey, createWorkspace, listApiKeys, revokeKey } from "../../core/workspace/api-keys";
 import { Role } from "../../core/workspace/roles";
+import { createUserFromCli, listUsersFromCli, NewUser } from "../../core/workspace/users";
 import type { AppEnv } from "../context";
 import { problem } from "../problem";
 
@@ -28,6 +29,7 @@ const CreateKey = z.strictObject({
   workspace: z.string().max(100).optional(),
   role: Role.optional(),
 });
+const CreateUser = NewUser.extend({ workspace: z.string().max(100).optional() });
 const RevokeKey = z.strictObject({ key: z.string().min(1).max(500) });
 const CreateWorkspace = z.strictObject({ name: z.string().trim().min(1).max(200) });
 
@@ -68,6 +70,19 @@ export function adminRouter(admin: AdminDeps) {
     // The running worker scores it from now on, as it does every workspace made at start.
     await ensureHealthSchedules(client, taskQueue, db, (m) => log.warn(m));
     return c.json(created, 201);
+  });
+
+  router.get("/users", async (c) => {
+    const query = KeysQuery.safeParse(c.req.query());
+    if (!query.success) return invalid(c, "/workspace", "must be a workspace id");
+    return c.json(await listUsersFromCli(c.var.deps.db, query.data.workspace));
+  });
+
+  router.post("/users", async (c) => {
+    const body = CreateUser.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) return invalid(c, `/${String(body.error.issues[0]?.path[0] ?? "")}`, "is not valid");
+    const { workspace, ...input } = body.data;
+    return c.json(await createUserFromCli(c.var.deps, input, workspace));
   });
 
   router.post("/migrate", async (c) => {

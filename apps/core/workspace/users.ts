@@ -8,6 +8,7 @@ import { EmailAddress } from "../shared/addresses";
 import type { Refusal } from "../shared/refusal";
 import type { Services } from "../shared/services";
 import { isUuid } from "../shared/uuid";
+import { chooseWorkspace } from "./identity";
 import { hashPassword } from "./passwords";
 import { Role } from "./roles";
 import { createInvitation, INVITATION_DAYS, signOutEverywhere } from "./sessions";
@@ -225,4 +226,34 @@ async function otherAdmins(db: Db, workspaceId: string, userId: string): Promise
       ),
     );
   return (row?.n ?? 0) > 0;
+}
+
+/**
+ * `volante users create`: a person in the workspace named, or the only one. Without a password the
+ * set-password link is returned for the operator to pass on (how the first admin gets in).
+ */
+export async function createUserFromCli(
+  deps: UserDeps,
+  input: NewUser,
+  workspaceId?: string,
+): Promise<{ ok: true; user: User; invitationLink?: string } | { ok: false; reason: string }> {
+  const chosen = await chooseWorkspace(deps.db, workspaceId);
+  if (!chosen.ok) return chosen;
+  const created = await createUser(deps, chosen.workspaceId, input, "link");
+  if (!created.ok) return { ok: false, reason: created.detail };
+  return {
+    ok: true,
+    user: created.user,
+    ...(created.invitationLink ? { invitationLink: created.invitationLink } : {}),
+  };
+}
+
+/** `volante users list`: the people of the workspace named, or the only one. */
+export async function listUsersFromCli(
+  db: Db,
+  workspaceId?: string,
+): Promise<{ ok: true; users: User[] } | { ok: false; reason: string }> {
+  const chosen = await chooseWorkspace(db, workspaceId);
+  if (!chosen.ok) return chosen;
+  return { ok: true, users: await listUsers(db, chosen.workspaceId) };
 }
