@@ -145,8 +145,9 @@ export function consoleRouter(deps: AppDeps) {
     const locale = form.locale;
     const next = String(form.next ?? "/app");
     if (isLocale(locale)) {
+      // Saved on the person, and in the browser too so the sign-in page after sign-out speaks it.
       if (c.var.user) await saveLocale(deps.db, c.var.user.userId, locale);
-      else setCookie(c, LANGUAGE_COOKIE, locale, { path: "/app", sameSite: "Lax", maxAge: 365 * 86_400 });
+      setCookie(c, LANGUAGE_COOKIE, locale, { path: "/app", sameSite: "Lax", maxAge: 365 * 86_400 });
     }
     // Only back to a console page: never an open redirect.
     return c.redirect(/^\/app(\/[\w-]*)*$/.test(next) ? next : "/app", 303);
