@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import type { Child } from "hono/jsx";
@@ -28,6 +29,8 @@ import { UserRow, UsersPage } from "./pages/users";
 
 const SESSION_COOKIE = "volante_session";
 const LANGUAGE_COOKIE = "volante_lang";
+/** Console forms are a few fields. */
+const FORM_BYTES = 64 * 1024;
 /** Failed sign-ins allowed per client address and per email, per minute. */
 const SIGN_IN_FAILURES = { limit: 10, windowMs: 60_000 };
 
@@ -67,6 +70,7 @@ export function consoleRouter(deps: AppDeps) {
   app.use(
     "/app/*",
     securityHeaders(),
+    bodyLimit({ maxSize: FORM_BYTES }),
     csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || origin === publicOrigin }),
   );
   app.use("/app", securityHeaders());
