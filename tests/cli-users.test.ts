@@ -88,6 +88,6 @@ describe("volante users and role keys", () => {
     const key = await volante(home, "keys", "create", "--name", "dashboards", "--role", "viewer");
     expect(key.code).toBe(0);
     const keys = await volante(home, "keys", "list");
-    expect(keys.stdout).toMatch(/dashboards {2}viewer {2}workspace/);
+    expect(keys.stdout).toMatch(/dashboards {2}workspace \S+ \(Acme\) {2}active {2}role viewer$/m);
   }, 240_000);
 });

@@ -25,7 +25,7 @@ export function registerKeyCommands(program: Command, io: Out): void {
 
   keys
     .command("list")
-    .description("every key: id, workspace, name, prefix, created, revoked")
+    .description("every key: id, prefix, name, workspace, state, role")
     .option("--workspace <id>", "only this workspace's keys")
     .action((options: { workspace?: string }) =>
       withStateStore(async (store) => {
@@ -41,7 +41,7 @@ export function registerKeyCommands(program: Command, io: Out): void {
         for (const k of found) {
           const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : "active";
           io.out(
-            `${k.id}  ${k.prefix}…  ${k.name}  ${k.role}  workspace ${k.workspaceId} (${k.workspace})  ${state}`,
+            `${k.id}  ${k.prefix}…  ${k.name}  workspace ${k.workspaceId} (${k.workspace})  ${state}  role ${k.role}`,
           );
         }
       }),
