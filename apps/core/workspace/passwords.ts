@@ -2,8 +2,8 @@ import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:c
 
 /**
  * Passwords are hashed with Node's scrypt (docs/decisions/0036): no native add-on to install, and
- * these parameters are OWASP's minimum for scrypt (N=2^17, r=8, p=1: 128 MiB, ~0.3 s on a laptop
- * core). The parameters are stored with each hash, so raising them later still verifies old ones.
+ * these parameters are OWASP's minimum for scrypt (N=2^17, r=8, p=1: 128 MiB, about 0.5 s a hash measured on a
+ * loaded 2-core machine). The parameters are stored with each hash, so raising them later still verifies old ones.
  */
 const PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
