@@ -76,6 +76,7 @@ describe("npm start", () => {
     const first = await startVolante();
     const out = first.output();
     expect(out).toContain(`API docs      http://localhost:${first.port}/docs`);
+    expect(out).toContain(`Console       http://localhost:${first.port}/app`);
     expect(out).toMatch(/Temporal UI {3}http:\/\/127\.0\.0\.1:\d+/);
     // Output here is a pipe, not a terminal: the key is in a file only its owner reads, never printed.
     expect(out).not.toMatch(/vk_/);

@@ -2,11 +2,13 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { consoleRouter } from "../console/router";
 import type { AppDeps, AppEnv } from "./context";
 import { apiKeyAuth } from "./middleware/auth";
 import { httpMetrics } from "./middleware/metrics";
 import { rateLimits } from "./middleware/rate-limit";
 import { requestLog } from "./middleware/request-log";
+import { requireRole } from "./middleware/role";
 import { routePattern } from "./middleware/route-pattern";
 import { apiDocumentConfig, registerSharedComponents } from "./openapi";
 import { errorHandler, problem, validationHook } from "./problem";
@@ -27,6 +29,7 @@ import { renewalsRouter } from "./routes/renewals";
 import { settingsRouter } from "./routes/settings";
 import { systemRouter } from "./routes/system";
 import { templatesRouter } from "./routes/templates";
+import { usersRouter } from "./routes/users";
 import { workspaceRouter } from "./routes/workspace";
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -58,8 +61,9 @@ export function createApp(deps: AppDeps) {
         }),
     }),
   );
-  app.use("/v1/*", apiKeyAuth(), limits.perKey, emptyJsonIsNoBody);
+  app.use("/v1/*", apiKeyAuth(), limits.perKey, requireRole(), emptyJsonIsNoBody);
 
+  app.route("/", consoleRouter(deps));
   app.route("/", systemRouter());
   app.route("/", docsRouter());
   app.route("/", publicLinksRouter());
@@ -77,6 +81,7 @@ export function createApp(deps: AppDeps) {
   app.route("/v1", templatesRouter());
   app.route("/v1", settingsRouter());
   app.route("/v1", workspaceRouter());
+  app.route("/v1", usersRouter());
   app.route("/v1", renewalsRouter());
   app.route("/v1", inAppKeysRouter());
 

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { BulkLimits } from "../core/enrollments/bulk-operations";
 import type { Services } from "../core/shared/services";
+import type { Role } from "../core/workspace/roles";
 import type { Metrics } from "./metrics";
 import type { RateLimits } from "./rate-limits";
 
@@ -27,6 +28,8 @@ export type AppEnv = {
     workspaceId: string;
     /** The API key's id, set with `workspaceId`: its request budget. */
     apiKeyId: string;
+    /** The API key's role, set with `workspaceId`; what it may do is apps/api/access.ts. */
+    role: Role;
     /** Who sent the request (see client-address.ts; "" in process), once a rate limit has asked. */
     clientAddress: string;
   };

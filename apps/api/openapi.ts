@@ -6,6 +6,7 @@ import { Problem, validationHook } from "./problem";
 const problemDescriptions: Record<number, string> = {
   400: "Malformed request (bad JSON or query parameters)",
   401: "Missing, unknown or revoked API key",
+  403: "The API key's role may not do this",
   404: "Not found in this workspace",
   413: "Request too large",
   422: "The body is not valid; `errors` has a JSON pointer per bad field",
@@ -94,6 +95,10 @@ export const apiTags = [
     description: "The workspace's delivery policy, notifications and webhook signing secret.",
   },
   { name: "Workspace", description: "The workspace's identity: names, sender, brand, postal address." },
+  {
+    name: "People",
+    description: "Who signs in to the console, and their role (admin, cs_ops, csm, viewer).",
+  },
   { name: "Retention", description: "Renewal outcomes per account and the GRR/NRR report." },
   {
     name: "In-app",

@@ -1,4 +1,6 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
+import { ROLES } from "../../db/schema/users";
+import type { Role } from "../core/workspace/roles";
 import { loadEnv } from "../env";
 import { firstKeyFile } from "./first-key";
 import { openStateStore, type StateStore } from "./state";
@@ -23,7 +25,7 @@ export function registerKeyCommands(program: Command, io: Out): void {
 
   keys
     .command("list")
-    .description("every key: id, workspace, name, prefix, created, revoked")
+    .description("every key: id, prefix, name, workspace, state, role")
     .option("--workspace <id>", "only this workspace's keys")
     .action((options: { workspace?: string }) =>
       withStateStore(async (store) => {
@@ -38,7 +40,9 @@ export function registerKeyCommands(program: Command, io: Out): void {
         }
         for (const k of found) {
           const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : "active";
-          io.out(`${k.id}  ${k.prefix}…  ${k.name}  workspace ${k.workspaceId} (${k.workspace})  ${state}`);
+          io.out(
+            `${k.id}  ${k.prefix}…  ${k.name}  workspace ${k.workspaceId} (${k.workspace})  ${state}  role ${k.role}`,
+          );
         }
       }),
     );
@@ -50,9 +54,12 @@ export function registerKeyCommands(program: Command, io: Out): void {
     )
     .option("--workspace <id>", "the workspace (default: the only one)")
     .option("--name <name>", "what the key is for", "cli")
-    .action((options: { workspace?: string; name: string }) =>
+    .addOption(
+      new Option("--role <role>", "what the key may do (viewer: read only)").choices(ROLES).default("admin"),
+    )
+    .action((options: { workspace?: string; name: string; role: Role }) =>
       withStateStore(async (store) => {
-        const created = await store.createKey(options.name, options.workspace);
+        const created = await store.createKey(options.name, options.workspace, options.role);
         if (!created.ok) {
           const hint =
             created.reason === "no workspace yet"

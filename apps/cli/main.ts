@@ -7,6 +7,7 @@ import { registerApplyCommand } from "./apply";
 import { registerJourneyCommands } from "./journeys";
 import { registerKeyCommands, withStateStore } from "./keys";
 import { stopOnSignals } from "./signals";
+import { registerUserCommands } from "./users";
 import { registerWorkspaceCommands } from "./workspace";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -93,6 +94,7 @@ const io = {
 registerJourneyCommands(program, io);
 registerApplyCommand(program, io);
 registerKeyCommands(program, io);
+registerUserCommands(program, io);
 registerWorkspaceCommands(program, io);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -231,6 +231,7 @@ export async function start(
     print(`Volante is running (${health.status} in ${ms} ms)`);
     print(`  API           ${apiUrl}`);
     print(`  API docs      ${apiUrl}/docs`);
+    print(`  Console       ${apiUrl}/app`);
     print(`  Health        ${apiUrl}/healthz`);
     print(`  Temporal      ${address} (namespace ${env.TEMPORAL_NAMESPACE})`);
     if (devServer?.uiUrl) print(`  Temporal UI   ${devServer.uiUrl}`);

@@ -2,6 +2,7 @@ import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type Database, openDatabase } from "../../db/client";
 import { migrate } from "../../db/migrate";
+import { systemClock } from "../core/shared/services";
 import {
   type ApiKeyInfo,
   createKey,
@@ -9,6 +10,8 @@ import {
   listApiKeys,
   revokeKey,
 } from "../core/workspace/api-keys";
+import type { Role } from "../core/workspace/roles";
+import { createUserFromCli, listUsersFromCli, type NewUser } from "../core/workspace/users";
 import type { Env } from "../env";
 import { type AdminAccess, readAdminAccess } from "./admin-access";
 import { isAlive } from "./process-alive";
@@ -25,8 +28,10 @@ export type StateStore = {
   /** Where the work is done, for the messages: "the running Volante (pid N)" or "the database". */
   via: string;
   listKeys(workspaceId?: string): Promise<ApiKeyInfo[]>;
-  createKey(name: string, workspaceId?: string): ReturnType<typeof createKey>;
+  createKey(name: string, workspaceId?: string, role?: Role): ReturnType<typeof createKey>;
   revokeKey(keyOrId: string): ReturnType<typeof revokeKey>;
+  createUser(input: NewUser, workspaceId?: string): ReturnType<typeof createUserFromCli>;
+  listUsers(workspaceId?: string): ReturnType<typeof listUsersFromCli>;
   /** A workspace with its admin key; `schedule` says whether its health Schedule exists yet. */
   createWorkspace(name: string): Promise<{ workspaceId: string; apiKey: string; schedule: string }>;
   migrate(): Promise<void>;
@@ -148,8 +153,21 @@ function databaseStore(env: Env, database: Database, release: () => Promise<void
   return {
     via: database.driver === "pglite" ? `the database in ${env.home}` : "the database (DATABASE_URL)",
     listKeys: (workspaceId) => listApiKeys(db, workspaceId),
-    createKey: (name, workspaceId) => createKey(db, name, workspaceId),
+    createKey: (name, workspaceId, role) => createKey(db, name, workspaceId, role),
     revokeKey: (keyOrId) => revokeKey(db, keyOrId, new Date()),
+    // The set-password link is printed, never mailed: no mail transport or outbox is needed.
+    createUser: (input, workspaceId) =>
+      createUserFromCli(
+        {
+          db,
+          clock: systemClock,
+          outboxDir: "",
+          publicUrl: env.VOLANTE_PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+        },
+        input,
+        workspaceId,
+      ),
+    listUsers: (workspaceId) => listUsersFromCli(db, workspaceId),
     createWorkspace: async (name) => {
       const created = await createWorkspace(db, name);
       return { ...created, schedule: await scheduleHealth(env, database) };
@@ -204,8 +222,13 @@ function serverStore(pid: number, access: AdminAccess): StateStore {
         revokedAt: k.revokedAt ? new Date(k.revokedAt) : null,
       }));
     },
-    createKey: (name, workspace) => call("POST", "/keys", { name, ...(workspace ? { workspace } : {}) }),
+    createKey: (name, workspace, role) =>
+      call("POST", "/keys", { name, ...(workspace ? { workspace } : {}), ...(role ? { role } : {}) }),
     revokeKey: (key) => call("POST", "/keys/revoke", { key }),
+    createUser: (input, workspace) =>
+      call("POST", "/users", { ...input, ...(workspace ? { workspace } : {}) }),
+    listUsers: (workspace) =>
+      call("GET", `/users${workspace ? `?workspace=${encodeURIComponent(workspace)}` : ""}`),
     createWorkspace: async (name) => ({
       ...(await call<{ workspaceId: string; apiKey: string }>("POST", "/workspaces", { name })),
       schedule: "Health Schedule created.",

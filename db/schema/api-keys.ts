@@ -1,5 +1,6 @@
 import { index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { id, timestamps } from "./columns";
+import { ROLES } from "./users";
 import { workspaces } from "./workspaces";
 
 /** API keys are stored as SHA-256 hashes; only the prefix is kept in clear to tell keys apart. */
@@ -11,9 +12,7 @@ export const apiKeys = pgTable(
       .notNull()
       .references(() => workspaces.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
-    role: text("role", { enum: ["admin"] })
-      .notNull()
-      .default("admin"),
+    role: text("role", { enum: ROLES }).notNull().default("admin"),
     keyHash: text("key_hash").notNull(),
     keyPrefix: text("key_prefix").notNull(),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true, mode: "date" }),

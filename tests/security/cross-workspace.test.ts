@@ -29,6 +29,7 @@ type Ids = {
   message: string;
   renewalDate: string;
   bulkOperation: string;
+  user: string;
 };
 let ids: Ids;
 
@@ -174,6 +175,11 @@ const fixtures: Record<string, Fixture> = {
     call: (i) => ({ path: `/v1/bulk-operations/${i.bulkOperation}` }),
     expect: 404,
   },
+  "PATCH /v1/users/{id}": {
+    call: (i) => ({ path: `/v1/users/${i.user}`, body: { role: "viewer" } }),
+    expect: 404,
+  },
+  "DELETE /v1/users/{id}": { call: (i) => ({ path: `/v1/users/${i.user}` }), expect: 404 },
   "POST /in-app/messages/{id}/{action}": {
     call: (i) => ({ path: `/in-app/messages/${i.message}/clicked`, widget: true }),
     expect: 404,
@@ -216,6 +222,7 @@ async function snapshotOfA(): Promise<Record<string, unknown>> {
     `/v1/escalations/${ids.escalation}`,
     `/v1/templates/${ids.template}`,
     "/v1/csms",
+    "/v1/users",
     `/v1/outbox/${ids.outbox}`,
     `/v1/bulk-operations/${ids.bulkOperation}`,
   ];
@@ -334,6 +341,15 @@ beforeAll(async () => {
     hash: widgetHash(bKeys.identitySecret, "acme-b", "admin-b"),
   };
 
+  const person = (await (
+    await a.request("POST", "/v1/users", {
+      email: "una@a.example",
+      name: "Una",
+      role: "csm",
+      password: "a long passphrase",
+    })
+  ).json()) as { user: { id: string } };
+
   const [message] = messages.body.data;
   const [escalation] = escalations.data;
   const [mail] = outbox;
@@ -351,6 +367,7 @@ beforeAll(async () => {
     message: message.id,
     renewalDate,
     bulkOperation,
+    user: person.user.id,
   };
 }, 180_000);
 

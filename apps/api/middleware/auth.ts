@@ -21,6 +21,7 @@ export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
     }
     c.set("workspaceId", owner.workspaceId);
     c.set("apiKeyId", owner.keyId);
+    c.set("role", owner.role);
     await next();
   };
 }

@@ -5,6 +5,8 @@ import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { ensureHealthSchedules } from "../../core/health/schedules";
 import { createKey, createWorkspace, listApiKeys, revokeKey } from "../../core/workspace/api-keys";
+import { Role } from "../../core/workspace/roles";
+import { createUserFromCli, listUsersFromCli, NewUser } from "../../core/workspace/users";
 import type { AppEnv } from "../context";
 import { problem } from "../problem";
 
@@ -25,7 +27,9 @@ const KeysQuery = z.object({ workspace: z.string().max(100).optional() });
 const CreateKey = z.strictObject({
   name: z.string().trim().min(1).max(200),
   workspace: z.string().max(100).optional(),
+  role: Role.optional(),
 });
+const CreateUser = NewUser.extend({ workspace: z.string().max(100).optional() });
 const RevokeKey = z.strictObject({ key: z.string().min(1).max(500) });
 const CreateWorkspace = z.strictObject({ name: z.string().trim().min(1).max(200) });
 
@@ -49,7 +53,7 @@ export function adminRouter(admin: AdminDeps) {
   router.post("/keys", async (c) => {
     const body = CreateKey.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success) return invalid(c, `/${String(body.error.issues[0]?.path[0] ?? "")}`, "is not valid");
-    return c.json(await createKey(c.var.deps.db, body.data.name, body.data.workspace));
+    return c.json(await createKey(c.var.deps.db, body.data.name, body.data.workspace, body.data.role));
   });
 
   router.post("/keys/revoke", async (c) => {
@@ -66,6 +70,19 @@ export function adminRouter(admin: AdminDeps) {
     // The running worker scores it from now on, as it does every workspace made at start.
     await ensureHealthSchedules(client, taskQueue, db, (m) => log.warn(m));
     return c.json(created, 201);
+  });
+
+  router.get("/users", async (c) => {
+    const query = KeysQuery.safeParse(c.req.query());
+    if (!query.success) return invalid(c, "/workspace", "must be a workspace id");
+    return c.json(await listUsersFromCli(c.var.deps.db, query.data.workspace));
+  });
+
+  router.post("/users", async (c) => {
+    const body = CreateUser.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) return invalid(c, `/${String(body.error.issues[0]?.path[0] ?? "")}`, "is not valid");
+    const { workspace, ...input } = body.data;
+    return c.json(await createUserFromCli(c.var.deps, input, workspace));
   });
 
   router.post("/migrate", async (c) => {

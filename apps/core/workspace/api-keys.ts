@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { apiKeys, workspaces } from "../../../db/schema/index";
+import type { Role } from "./roles";
 
 const KEY_PREFIX = "vk_";
 /** Key and workspace ids; anything else names none (and is never sent to a uuid column). */
@@ -16,12 +17,12 @@ export function hashApiKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
 
-export type KeyOwner = { workspaceId: string; keyId: string };
+export type KeyOwner = { workspaceId: string; keyId: string; role: Role };
 
 /** The workspace a presented key belongs to, or null when it is unknown or revoked. */
 export async function findKeyOwner(db: Db, presentedKey: string): Promise<KeyOwner | null> {
   const [row] = await db
-    .select({ workspaceId: apiKeys.workspaceId, keyId: apiKeys.id })
+    .select({ workspaceId: apiKeys.workspaceId, keyId: apiKeys.id, role: apiKeys.role })
     .from(apiKeys)
     .where(and(eq(apiKeys.keyHash, hashApiKey(presentedKey)), isNull(apiKeys.revokedAt)))
     .limit(1);
@@ -85,12 +86,14 @@ export async function addApiKey(
   workspaceId: string,
   name: string,
   apiKey = generateApiKey(),
+  role: Role = "admin",
 ): Promise<{ keyId: string; apiKey: string }> {
   const [row] = await db
     .insert(apiKeys)
     .values({
       workspaceId,
       name,
+      role,
       keyHash: hashApiKey(apiKey),
       keyPrefix: apiKey.slice(0, KEY_PREFIX.length + 4),
     })
@@ -107,6 +110,7 @@ export async function createKey(
   db: Db,
   name: string,
   workspaceId?: string,
+  role: Role = "admin",
 ): Promise<{ ok: true; workspaceId: string; keyId: string; apiKey: string } | { ok: false; reason: string }> {
   if (workspaceId !== undefined && !uuid.test(workspaceId))
     return { ok: false, reason: `no workspace ${workspaceId}` };
@@ -126,7 +130,7 @@ export async function createKey(
         : "no workspace yet";
     return { ok: false, reason };
   }
-  const { keyId, apiKey } = await addApiKey(db, target, name);
+  const { keyId, apiKey } = await addApiKey(db, target, name, undefined, role);
   return { ok: true, workspaceId: target, keyId, apiKey };
 }
 
@@ -135,6 +139,7 @@ export type ApiKeyInfo = {
   workspaceId: string;
   workspace: string;
   name: string;
+  role: Role;
   prefix: string;
   createdAt: Date;
   revokedAt: Date | null;
@@ -149,6 +154,7 @@ export async function listApiKeys(db: Db, workspaceId?: string): Promise<ApiKeyI
       workspaceId: apiKeys.workspaceId,
       workspace: workspaces.name,
       name: apiKeys.name,
+      role: apiKeys.role,
       prefix: apiKeys.keyPrefix,
       createdAt: apiKeys.createdAt,
       revokedAt: apiKeys.revokedAt,

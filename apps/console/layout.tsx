@@ -1,0 +1,90 @@
+import type { Child } from "hono/jsx";
+import type { SignedIn } from "../core/workspace/sessions";
+import type { Locale, T } from "./i18n";
+
+type Page = {
+  t: T;
+  locale: Locale;
+  title: string;
+  user?: SignedIn | undefined;
+  path: string;
+  children: Child;
+};
+
+/** Every console page: skip link, header with the workspace and navigation, one main landmark, the language switch. */
+export function Layout({ t, locale, title, user, path, children }: Page) {
+  return (
+    <html lang={locale}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {/* htmx's own inline indicator styles would need 'unsafe-inline' in the CSP. */}
+        <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false}' />
+        <title>{`${title} · ${t("app.name")}`}</title>
+        <link rel="stylesheet" href="/app/static/console.css" />
+        <script src="/app/static/htmx.min.js" defer />
+      </head>
+      <body>
+        <a class="skip" href="#main">
+          {t("skip")}
+        </a>
+        <header class="bar">
+          <span class="workspace">{user ? user.workspace : t("app.name")}</span>
+          {user && (
+            <nav aria-label={t("nav.label")}>
+              <ul>
+                <li>
+                  <a href="/app" aria-current={path === "/app" ? "page" : undefined}>
+                    {t("nav.home")}
+                  </a>
+                </li>
+                {user.role === "admin" && (
+                  <li>
+                    <a href="/app/users" aria-current={path === "/app/users" ? "page" : undefined}>
+                      {t("nav.users")}
+                    </a>
+                  </li>
+                )}
+                <li>
+                  <a href="/docs">{t("nav.apiDocs")}</a>
+                </li>
+              </ul>
+            </nav>
+          )}
+          <LanguageSwitch t={t} locale={locale} path={path} />
+          {user && (
+            <form method="post" action="/app/sign-out" class="inline">
+              <button type="submit" class="secondary">
+                {t("signOut")}
+              </button>
+            </form>
+          )}
+        </header>
+        <main id="main" tabindex={-1}>
+          <h1>{title}</h1>
+          {children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+function LanguageSwitch({ t, locale, path }: { t: T; locale: Locale; path: string }) {
+  return (
+    <form method="post" action="/app/language" class="inline">
+      <input type="hidden" name="next" value={path} />
+      <label for="language">{t("language.label")}</label>
+      <select id="language" name="locale">
+        <option value="en" selected={locale === "en"} lang="en">
+          English
+        </option>
+        <option value="ja" selected={locale === "ja"} lang="ja">
+          日本語
+        </option>
+      </select>
+      <button type="submit" class="secondary">
+        {t("language.switch")}
+      </button>
+    </form>
+  );
+}

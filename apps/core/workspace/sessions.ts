@@ -1,0 +1,188 @@
+import { createHash, randomBytes } from "node:crypto";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+import { sessions, users, workspaces } from "../../../db/schema/index";
+import type { Clock } from "../shared/services";
+import { DUMMY_HASH, hashPassword, verifyPassword } from "./passwords";
+import type { Role } from "./roles";
+
+/** How long a console sign-in lasts, and an invitation link. */
+export const SESSION_DAYS = 14;
+export const INVITATION_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+/** Who a console request comes from. */
+export type SignedIn = {
+  sessionId: string;
+  userId: string;
+  workspaceId: string;
+  workspace: string;
+  email: string;
+  name: string;
+  role: Role;
+  locale: string | null;
+};
+
+function newToken(): { token: string; tokenHash: string } {
+  const token = randomBytes(32).toString("base64url");
+  return { token, tokenHash: hashToken(token) };
+}
+
+function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/**
+ * Email and password → a new session, or null. Every enabled account with that address is tried (an
+ * address may be a person in two workspaces); the first whose password matches wins. Unknown
+ * addresses cost one scrypt too, so timing does not tell which addresses exist.
+ */
+export async function signIn(
+  deps: { db: Db; clock: Clock },
+  email: string,
+  password: string,
+): Promise<{ token: string; userId: string; expiresAt: Date } | null> {
+  const candidates = await deps.db
+    .select({ id: users.id, passwordHash: users.passwordHash })
+    .from(users)
+    .where(and(eq(users.email, email.trim().toLowerCase()), eq(users.disabled, false)))
+    .orderBy(users.createdAt)
+    .limit(5);
+  const withPassword = candidates.filter((u) => u.passwordHash);
+  if (withPassword.length === 0) {
+    await verifyPassword(password, DUMMY_HASH);
+    return null;
+  }
+  for (const user of withPassword) {
+    if (await verifyPassword(password, user.passwordHash as string)) {
+      return { ...(await openSession(deps, user.id, "session", SESSION_DAYS)), userId: user.id };
+    }
+  }
+  return null;
+}
+
+async function openSession(
+  deps: { db: Db; clock: Clock },
+  userId: string,
+  kind: "session" | "invitation",
+  days: number,
+): Promise<{ token: string; expiresAt: Date }> {
+  const { token, tokenHash } = newToken();
+  const now = deps.clock.now();
+  const expiresAt = new Date(now.getTime() + days * DAY_MS);
+  await deps.db
+    .insert(sessions)
+    .values({ userId, kind, tokenHash, createdAt: now, lastSeenAt: now, expiresAt });
+  return { token, expiresAt };
+}
+
+/** The live session a cookie names (not expired, not revoked, its person enabled), seen now. */
+export async function findSession(deps: { db: Db; clock: Clock }, token: string): Promise<SignedIn | null> {
+  const now = deps.clock.now();
+  const [row] = await deps.db
+    .select({
+      sessionId: sessions.id,
+      lastSeenAt: sessions.lastSeenAt,
+      userId: users.id,
+      workspaceId: users.workspaceId,
+      workspace: workspaces.name,
+      email: users.email,
+      name: users.name,
+      role: users.role,
+      locale: users.locale,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .innerJoin(workspaces, eq(workspaces.id, users.workspaceId))
+    .where(
+      and(
+        eq(sessions.tokenHash, hashToken(token)),
+        eq(sessions.kind, "session"),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, now),
+        eq(users.disabled, false),
+      ),
+    );
+  if (!row) return null;
+  // Written at most once a minute: a page of htmx requests is not a burst of updates.
+  if (now.getTime() - row.lastSeenAt.getTime() > 60_000)
+    await deps.db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, row.sessionId));
+  const { lastSeenAt: _, ...signedIn } = row;
+  return signedIn;
+}
+
+export async function signOut(deps: { db: Db; clock: Clock }, sessionId: string): Promise<void> {
+  await deps.db
+    .update(sessions)
+    .set({ revokedAt: deps.clock.now() })
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+}
+
+/** Signs the person out of every browser (and voids their open invitation links). */
+export async function signOutEverywhere(deps: { db: Db; clock: Clock }, userId: string): Promise<number> {
+  const revoked = await deps.db
+    .update(sessions)
+    .set({ revokedAt: deps.clock.now() })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return revoked.length;
+}
+
+/** A single-use link token that lets the person set a password. */
+export async function createInvitation(
+  deps: { db: Db; clock: Clock },
+  userId: string,
+): Promise<{ token: string; expiresAt: Date }> {
+  return openSession(deps, userId, "invitation", INVITATION_DAYS);
+}
+
+/** Whether an invitation token is still good (for the set-password page), and whose it is. */
+export async function findInvitation(
+  deps: { db: Db; clock: Clock },
+  token: string,
+): Promise<{ invitationId: string; userId: string; email: string } | null> {
+  const [row] = await deps.db
+    .select({ invitationId: sessions.id, userId: users.id, email: users.email })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      and(
+        eq(sessions.tokenHash, hashToken(token)),
+        eq(sessions.kind, "invitation"),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, deps.clock.now()),
+        eq(users.disabled, false),
+      ),
+    );
+  return row ?? null;
+}
+
+/**
+ * Sets the password an invitation link asked for and uses the link up, in one transaction: the
+ * revocation is conditional, so two submissions of one link set one password.
+ */
+export async function acceptInvitation(
+  deps: { db: Db; clock: Clock },
+  token: string,
+  password: string,
+): Promise<{ ok: true; email: string } | { ok: false }> {
+  const invitation = await findInvitation(deps, token);
+  if (!invitation) return { ok: false };
+  const passwordHash = await hashPassword(password);
+  const now = deps.clock.now();
+  return deps.db.transaction(async (tx) => {
+    const used = await tx
+      .update(sessions)
+      .set({ revokedAt: now })
+      .where(and(eq(sessions.id, invitation.invitationId), isNull(sessions.revokedAt)))
+      .returning({ id: sessions.id });
+    if (used.length === 0) return { ok: false as const };
+    await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, invitation.userId));
+    return { ok: true as const, email: invitation.email };
+  });
+}
+
+/** The person's saved console language. */
+export async function saveLocale(db: Db, userId: string, locale: string): Promise<void> {
+  await db.update(users).set({ locale, updatedAt: sql`now()` }).where(eq(users.id, userId));
+}
