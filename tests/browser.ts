@@ -21,7 +21,8 @@ async function systemChromium(): Promise<string | undefined> {
 
 /**
  * Real Chromium, offline: a system Chromium when there is one, else the binary @sparticuz/chromium
- * ships in its npm package (the same choice as tests/in-app.test.ts).
+ * ships in its npm package. Without --disable-web-security: the widget's page is on another origin
+ * and CORS must really let it in.
  */
 export async function launchBrowser(): Promise<Browser> {
   const quiet = "--disable-background-networking";

@@ -1,15 +1,14 @@
 import { createHmac } from "node:crypto";
-import { access, constants } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { delimiter, join } from "node:path";
 import { serve } from "@hono/node-server";
 import { and, eq, like } from "drizzle-orm";
-import { type Browser, chromium as playwright } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InAppMessage, WidgetKeys } from "../apps/core/delivery/in-app-widget";
 import type { Enrollment } from "../apps/core/enrollments/schemas";
 import { contacts, events, inAppMessages } from "../db/schema";
+import { launchBrowser } from "./browser";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 // The in-app channel end to end: a journey stores a message, a real Chromium on another origin loads
@@ -94,44 +93,6 @@ async function listen(server: Server): Promise<string> {
 
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
-}
-
-async function executable(path: string): Promise<boolean> {
-  return access(path, constants.X_OK).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** `CHROMIUM_PATH`, else a Chromium or Chrome on PATH (or in /usr/bin). */
-async function systemChromium(): Promise<string | undefined> {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  const dirs = [...new Set([...(process.env.PATH ?? "").split(delimiter).filter(Boolean), "/usr/bin"])];
-  for (const name of ["chromium", "chromium-browser", "google-chrome"]) {
-    for (const dir of dirs) if (await executable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
-
-/** A system Chromium when there is one, else the binary @sparticuz/chromium ships in its npm package. */
-async function launchBrowser(): Promise<Browser> {
-  // Without --disable-web-security: the page is on another origin and CORS must really let it in.
-  const quiet = "--disable-background-networking";
-  const system = await systemChromium();
-  if (system) {
-    const root = process.getuid?.() === 0;
-    return playwright.launch({
-      executablePath: system,
-      args: [quiet, ...(root ? ["--no-sandbox"] : [])],
-      headless: true,
-    });
-  }
-  const { default: chromium } = await import("@sparticuz/chromium");
-  return playwright.launch({
-    executablePath: await chromium.executablePath(),
-    args: [...chromium.args.filter((a) => a !== "--disable-web-security"), quiet],
-    headless: true,
-  });
 }
 
 beforeAll(async () => {
