@@ -1,5 +1,4 @@
 import { accountFacts } from "../accounts/facts";
-import type { CoreMetrics } from "../shared/metrics";
 import type { Services } from "../shared/services";
 import { findTemplate, type TemplateCopy } from "../templates/message-templates";
 import { sendEmail, trackedEmail } from "./channels/email";
@@ -13,6 +12,7 @@ import { pickLocale, renderMessage } from "./render";
 import { doneFor, recordGaveUp, release, reserve, settleSend } from "./reservations";
 import { loadRunContext, type RunContext } from "./run-context";
 import { domainOf, type Sender, senderFor } from "./sender";
+import { countTouch } from "./touch-metrics";
 import { claim, keepPending, outcomeOf, settle, type TouchOutcome, type TouchRow } from "./touch-record";
 
 /**
@@ -69,26 +69,9 @@ export async function deliverTouch(
   loaded?: RunContext,
 ): Promise<TouchOutcome> {
   const outcome = await carryOut(deps, req, loaded);
+  // A touch found done (a retry, a replay) was counted when it was carried out.
   if (deps.metrics && !outcome.duplicate) countTouch(deps.metrics, req.channel, outcome);
   return outcome;
-}
-
-/**
- * A touch found done (a retry, a replay) was counted when it was carried out. The reason is kept to
- * the arbiter's and the hold's fixed words: a failure's text goes to the trace, not to a label.
- */
-function countTouch(metrics: CoreMetrics, channel: string, outcome: TouchOutcome): void {
-  const decisions = outcome.decisions ?? [];
-  const reason =
-    outcome.status === "held"
-      ? (outcome.reason ?? "")
-      : outcome.status === "deferred"
-        ? (decisions.find((d) => d.decision === "quiet_hours")?.decision ?? "waiting_for_recipients")
-        : outcome.status === "skipped"
-          ? (decisions[0]?.decision ?? "no_recipient")
-          : "";
-  metrics.touches.inc({ channel, status: outcome.status, reason });
-  for (const d of decisions) metrics.decisions.inc({ channel, decision: d.decision });
 }
 
 async function carryOut(deps: DeliveryDeps, req: TouchRequest, loaded?: RunContext): Promise<TouchOutcome> {
