@@ -7,6 +7,7 @@ import { simpleParser } from "mailparser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser } from "../apps/core/workspace/users";
+import { seriousA11yViolations } from "./axe";
 import { launchBrowser } from "./browser";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
@@ -32,8 +33,11 @@ async function newPage(locale = "en-US"): Promise<Page> {
   return page;
 }
 
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+/** A screenshot for review, and axe-core's check of the same page: no serious or critical violation. */
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  expect(await seriousA11yViolations(page), `accessibility of ${name}`).toEqual([]);
+}
 
 beforeAll(async () => {
   const launching = launchBrowser();

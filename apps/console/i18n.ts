@@ -1,12 +1,20 @@
+import { accountsMessages } from "./messages/accounts";
+import { homeMessages } from "./messages/home";
+import { inboxMessages } from "./messages/inbox";
+import { profileMessages } from "./messages/profile";
+
 /**
- * The console's words in English and Japanese. `ja` is typed by `en`'s keys: a message missing in
- * either language fails the typecheck.
+ * The console's words in English and Japanese: the shared ones here, each area's in messages/. `ja` is
+ * typed by `en`'s keys: a message missing in either language fails the typecheck.
  */
-const en = {
+const common = {
   "app.name": "Volante console",
   "nav.label": "Main",
   "nav.home": "Home",
   "nav.users": "People",
+  "nav.inbox": "Inbox",
+  "nav.accounts": "Accounts",
+  "nav.profile": "Your profile",
   "nav.apiDocs": "API documentation",
   skip: "Skip to content",
   "language.label": "Language",
@@ -58,13 +66,24 @@ const en = {
   "forbidden.body": "This page needs another role. Ask an admin if you need it.",
 } as const;
 
+const en = {
+  ...common,
+  ...homeMessages.en,
+  ...inboxMessages.en,
+  ...accountsMessages.en,
+  ...profileMessages.en,
+};
+
 export type MessageKey = keyof typeof en;
 
-const ja: Record<MessageKey, string> = {
+const commonJa: Record<keyof typeof common, string> = {
   "app.name": "Volante コンソール",
   "nav.label": "メイン",
   "nav.home": "ホーム",
   "nav.users": "メンバー",
+  "nav.inbox": "受信トレイ",
+  "nav.accounts": "アカウント",
+  "nav.profile": "プロフィール",
   "nav.apiDocs": "API ドキュメント",
   skip: "本文へ移動",
   "language.label": "言語",
@@ -114,6 +133,14 @@ const ja: Record<MessageKey, string> = {
   "setPassword.done": "パスワードを設定しました。サインインしてください。",
   "forbidden.title": "このロールでは利用できません",
   "forbidden.body": "このページには別のロールが必要です。必要な場合は管理者に依頼してください。",
+};
+
+const ja: Record<MessageKey, string> = {
+  ...commonJa,
+  ...homeMessages.ja,
+  ...inboxMessages.ja,
+  ...accountsMessages.ja,
+  ...profileMessages.ja,
 };
 
 export const LOCALES = ["en", "ja"] as const;

@@ -23,6 +23,8 @@ export function Layout({ t, locale, title, user, path, children }: Page) {
         <title>{`${title} · ${t("app.name")}`}</title>
         <link rel="stylesheet" href="/app/static/console.css" />
         <script src="/app/static/htmx.min.js" defer />
+        <script src="/app/static/chart.umd.min.js" defer />
+        <script src="/app/static/charts.js" defer />
       </head>
       <body>
         <a class="skip" href="#main">
@@ -33,18 +35,10 @@ export function Layout({ t, locale, title, user, path, children }: Page) {
           {user && (
             <nav aria-label={t("nav.label")}>
               <ul>
-                <li>
-                  <a href="/app" aria-current={path === "/app" ? "page" : undefined}>
-                    {t("nav.home")}
-                  </a>
-                </li>
-                {user.role === "admin" && (
-                  <li>
-                    <a href="/app/users" aria-current={path === "/app/users" ? "page" : undefined}>
-                      {t("nav.users")}
-                    </a>
-                  </li>
-                )}
+                <NavLink href="/app" path={path} label={t("nav.home")} />
+                <NavLink href="/app/inbox" path={path} label={t("nav.inbox")} />
+                <NavLink href="/app/accounts" path={path} label={t("nav.accounts")} />
+                {user.role === "admin" && <NavLink href="/app/users" path={path} label={t("nav.users")} />}
                 <li>
                   <a href="/docs">{t("nav.apiDocs")}</a>
                 </li>
@@ -52,6 +46,11 @@ export function Layout({ t, locale, title, user, path, children }: Page) {
             </nav>
           )}
           <LanguageSwitch t={t} locale={locale} path={path} />
+          {user && (
+            <a href="/app/profile" aria-current={path === "/app/profile" ? "page" : undefined}>
+              {t("nav.profile")}
+            </a>
+          )}
           {user && (
             <form method="post" action="/app/sign-out" class="inline">
               <button type="submit" class="secondary">
@@ -66,6 +65,18 @@ export function Layout({ t, locale, title, user, path, children }: Page) {
         </main>
       </body>
     </html>
+  );
+}
+
+/** A navigation entry, marked current on its page and the pages under it. */
+function NavLink({ href, path, label }: { href: string; path: string; label: string }) {
+  const current = path === href || (href !== "/app" && path.startsWith(`${href}/`));
+  return (
+    <li>
+      <a href={href} aria-current={current ? "page" : undefined}>
+        {label}
+      </a>
+    </li>
   );
 }
 

@@ -1,14 +1,13 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
-import type { Child } from "hono/jsx";
 import { clientAddressOf } from "../api/client-address";
 import type { AppDeps } from "../api/context";
 import { createTokenBuckets } from "../api/token-buckets";
-import { type Role, roleAtLeast } from "../core/workspace/roles";
 import {
   acceptInvitation,
   findInvitation,
@@ -22,10 +21,13 @@ import {
 import { createUser, listUsers, NewUser, Password, UserPatch, updateUser } from "../core/workspace/users";
 import type { ConsoleEnv } from "./context";
 import { chooseLocale, isLocale, translator } from "./i18n";
-import { Layout } from "./layout";
-import { Home } from "./pages/home";
+import { page, requireRole, signedIn } from "./page";
 import { SetPasswordForm, SignInForm } from "./pages/sign-in";
 import { UserRow, UsersPage } from "./pages/users";
+import { accountsRoutes } from "./routes/accounts";
+import { homeRoutes } from "./routes/home";
+import { inboxRoutes } from "./routes/inbox";
+import { profileRoutes } from "./routes/profile";
 
 const SESSION_COOKIE = "volante_session";
 const LANGUAGE_COOKIE = "volante_lang";
@@ -38,6 +40,14 @@ const require = createRequire(import.meta.url);
 const staticFiles: Record<string, { body: string; type: string }> = {
   "htmx.min.js": {
     body: readFileSync(require.resolve("htmx.org/dist/htmx.min.js"), "utf8"),
+    type: "text/javascript; charset=utf-8",
+  },
+  "chart.umd.min.js": {
+    body: readFileSync(join(dirname(require.resolve("chart.js")), "chart.umd.min.js"), "utf8"),
+    type: "text/javascript; charset=utf-8",
+  },
+  "charts.js": {
+    body: readFileSync(new URL("./static/charts.js", import.meta.url), "utf8"),
     type: "text/javascript; charset=utf-8",
   },
   "console.css": {
@@ -76,27 +86,6 @@ export function consoleRouter(deps: AppDeps) {
   app.use("/app", securityHeaders());
   app.use("/app/*", session(deps));
   app.use("/app", session(deps));
-
-  const page = (
-    c: Context<ConsoleEnv>,
-    title: string,
-    body: Child,
-    status: 200 | 401 | 403 | 404 | 409 | 422 | 429 = 200,
-  ) =>
-    c.html(
-      <Layout t={c.var.t} locale={c.var.locale} title={title} user={c.var.user} path={c.req.path}>
-        {body}
-      </Layout>,
-      status,
-    );
-
-  app.get("/app", (c) => {
-    const user = c.var.user;
-    if (!user) return c.redirect("/app/sign-in", 302);
-    const notice =
-      c.req.query("signed-out-everywhere") !== undefined ? c.var.t("signedOutEverywhere") : undefined;
-    return page(c, c.var.t("home.title"), <Home t={c.var.t} user={user} {...(notice ? { notice } : {})} />);
-  });
 
   app.get("/app/sign-in", (c) => {
     if (c.var.user) return c.redirect("/app", 302);
@@ -201,7 +190,7 @@ export function consoleRouter(deps: AppDeps) {
   app.use("/app/users", requireRole("admin"));
 
   app.get("/app/users", async (c) => {
-    const user = c.var.user as NonNullable<ConsoleEnv["Variables"]["user"]>;
+    const user = signedIn(c);
     const invited = c.req.query("invited");
     return page(
       c,
@@ -216,7 +205,7 @@ export function consoleRouter(deps: AppDeps) {
   });
 
   app.post("/app/users", async (c) => {
-    const user = c.var.user as NonNullable<ConsoleEnv["Variables"]["user"]>;
+    const user = signedIn(c);
     const form = await c.req.parseBody();
     const t = c.var.t;
     const input = {
@@ -244,7 +233,7 @@ export function consoleRouter(deps: AppDeps) {
   });
 
   app.post("/app/users/:id", async (c) => {
-    const user = c.var.user as NonNullable<ConsoleEnv["Variables"]["user"]>;
+    const user = signedIn(c);
     const form = await c.req.parseBody();
     const patch = UserPatch.safeParse({
       ...(form.role !== undefined ? { role: form.role } : {}),
@@ -279,17 +268,11 @@ export function consoleRouter(deps: AppDeps) {
     return c.redirect("/app/users", 303);
   });
 
+  app.route("/", homeRoutes(deps));
+  app.route("/", inboxRoutes(deps));
+  app.route("/", accountsRoutes(deps));
+  app.route("/", profileRoutes(deps));
   return app;
-
-  function requireRole(minimum: Role): MiddlewareHandler<ConsoleEnv> {
-    return async function requireConsoleRole(c, next) {
-      const user = c.var.user;
-      if (!user) return c.redirect("/app/sign-in", 302);
-      if (!roleAtLeast(user.role, minimum))
-        return page(c, c.var.t("forbidden.title"), <p>{c.var.t("forbidden.body")}</p>, 403);
-      await next();
-    };
-  }
 }
 
 /** Who is signed in (a live session cookie) and which language the page speaks. */

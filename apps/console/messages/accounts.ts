@@ -1,0 +1,4 @@
+import { catalog } from "./catalog";
+
+/** The accounts pages' words (keys start with "accounts."). */
+export const accountsMessages = catalog({}, {});

@@ -1,0 +1,4 @@
+import { catalog } from "./catalog";
+
+/** The inbox pages' words (keys start with "inbox."). */
+export const inboxMessages = catalog({}, {});

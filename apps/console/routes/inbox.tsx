@@ -1,0 +1,9 @@
+import { Hono } from "hono";
+import type { AppDeps } from "../../api/context";
+import type { ConsoleEnv } from "../context";
+
+/** The inbox pages, mounted by router.tsx behind the console's session and security headers. */
+export function inboxRoutes(_deps: AppDeps) {
+  const app = new Hono<ConsoleEnv>();
+  return app;
+}
