@@ -28,6 +28,7 @@ import { accountsRoutes } from "./routes/accounts";
 import { homeRoutes } from "./routes/home";
 import { inboxRoutes } from "./routes/inbox";
 import { profileRoutes } from "./routes/profile";
+import { traceRoutes } from "./routes/trace";
 
 const SESSION_COOKIE = "volante_session";
 const LANGUAGE_COOKIE = "volante_lang";
@@ -272,6 +273,7 @@ export function consoleRouter(deps: AppDeps) {
   app.route("/", inboxRoutes(deps));
   app.route("/", accountsRoutes(deps));
   app.route("/", profileRoutes(deps));
+  app.route("/", traceRoutes(deps));
   return app;
 }
 
