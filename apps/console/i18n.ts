@@ -1,6 +1,7 @@
 import { accountsMessages } from "./messages/accounts";
 import { homeMessages } from "./messages/home";
 import { inboxMessages } from "./messages/inbox";
+import { journeysMessages } from "./messages/journeys";
 import { profileMessages } from "./messages/profile";
 
 /**
@@ -14,6 +15,7 @@ const common = {
   "nav.users": "People",
   "nav.inbox": "Inbox",
   "nav.accounts": "Accounts",
+  "nav.journeys": "Journeys",
   "nav.profile": "Your profile",
   "nav.apiDocs": "API documentation",
   skip: "Skip to content",
@@ -72,6 +74,7 @@ const en = {
   ...inboxMessages.en,
   ...accountsMessages.en,
   ...profileMessages.en,
+  ...journeysMessages.en,
 };
 
 export type MessageKey = keyof typeof en;
@@ -83,6 +86,7 @@ const commonJa: Record<keyof typeof common, string> = {
   "nav.users": "メンバー",
   "nav.inbox": "受信トレイ",
   "nav.accounts": "アカウント",
+  "nav.journeys": "ジャーニー",
   "nav.profile": "プロフィール",
   "nav.apiDocs": "API ドキュメント",
   skip: "本文へ移動",
@@ -141,6 +145,7 @@ const ja: Record<MessageKey, string> = {
   ...inboxMessages.ja,
   ...accountsMessages.ja,
   ...profileMessages.ja,
+  ...journeysMessages.ja,
 };
 
 export const LOCALES = ["en", "ja"] as const;

@@ -38,6 +38,7 @@ export function Layout({ t, locale, title, user, path, children }: Page) {
                 <NavLink href="/app" path={path} label={t("nav.home")} />
                 <NavLink href="/app/inbox" path={path} label={t("nav.inbox")} />
                 <NavLink href="/app/accounts" path={path} label={t("nav.accounts")} />
+                <NavLink href="/app/journeys" path={path} label={t("nav.journeys")} />
                 {user.role === "admin" && <NavLink href="/app/users" path={path} label={t("nav.users")} />}
                 <li>
                   <a href="/docs">{t("nav.apiDocs")}</a>

@@ -27,6 +27,7 @@ import { UserRow, UsersPage } from "./pages/users";
 import { accountsRoutes } from "./routes/accounts";
 import { homeRoutes } from "./routes/home";
 import { inboxRoutes } from "./routes/inbox";
+import { journeysRoutes } from "./routes/journeys";
 import { profileRoutes } from "./routes/profile";
 import { traceRoutes } from "./routes/trace";
 
@@ -274,6 +275,7 @@ export function consoleRouter(deps: AppDeps) {
   app.route("/", accountsRoutes(deps));
   app.route("/", profileRoutes(deps));
   app.route("/", traceRoutes(deps));
+  app.route("/", journeysRoutes(deps));
   return app;
 }
 

@@ -3,30 +3,37 @@ import { didYouMean, type Found, type Path, toPointer } from "./validate-problem
 
 /** The step graph: ids, targets, reachability, and loops without a wait. */
 
-type Link = { path: Path; id: string };
+/** A way out of a step: the field that names it, the target id, and which way it is (for drawings). */
+export type Link = { path: Path; id: string; way: "next" | "then" | "else" | "timeout" | "branch" };
 
 /** Where a step can go next: named targets, and whether it falls through to the following step. */
-function linksOf(step: Step, index: number): { named: Link[]; fallsThrough: boolean } {
+export function linksOf(step: Step, index: number): { named: Link[]; fallsThrough: boolean } {
   const at = (...rest: Path): Path => ["steps", index, ...rest];
   switch (step.type) {
     case "branch":
       return {
         named: [
-          { path: at("then"), id: step.then },
-          { path: at("else"), id: step.else },
+          { path: at("then"), id: step.then, way: "then" },
+          { path: at("else"), id: step.else, way: "else" },
         ],
         fallsThrough: false,
       };
     case "split":
       return {
-        named: step.branches.map((branch, k) => ({ path: at("branches", k, "next"), id: branch.next })),
+        named: step.branches.map((branch, k) => ({
+          path: at("branches", k, "next"),
+          id: branch.next,
+          way: "branch" as const,
+        })),
         fallsThrough: false,
       };
     case "exit":
       return { named: [], fallsThrough: false };
     default: {
-      const named: Link[] = typeof step.next === "string" ? [{ path: at("next"), id: step.next }] : [];
-      if (step.type === "wait_for_event") named.push({ path: at("onTimeout"), id: step.onTimeout });
+      const named: Link[] =
+        typeof step.next === "string" ? [{ path: at("next"), id: step.next, way: "next" }] : [];
+      if (step.type === "wait_for_event")
+        named.push({ path: at("onTimeout"), id: step.onTimeout, way: "timeout" });
       return { named, fallsThrough: step.next === undefined };
     }
   }
