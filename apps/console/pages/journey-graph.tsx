@@ -44,7 +44,9 @@ export function JourneyGraphSvg({
         width={graph.width}
         height={graph.height}
         viewBox={`0 0 ${graph.width} ${graph.height}`}
+        aria-labelledby="journey-graph-title"
       >
+        <title id="journey-graph-title">{t("journey.graph")}</title>
         <defs>
           <marker
             id="arrow"
