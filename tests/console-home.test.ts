@@ -97,12 +97,21 @@ beforeAll(async () => {
       dueInHours: 3,
     },
     { account: "sora", assignee: null, reason: "No login in 30 days", priority: "medium", dueInHours: 30 },
+    // More than Home shows for one CSM.
+    ...Array.from({ length: 26 }, (_, i) => ({
+      account: "yama",
+      assignee: "max@home.example",
+      reason: `Follow-up ${i + 1}`,
+      priority: "low" as const,
+      dueInHours: 100 + i,
+    })),
   ]);
   await seedCsm(stack, ws, "cal@home.example", "Asia/Tokyo");
   await person(ws, "ada@home.example", "admin");
   await person(ws, "vic@home.example", "viewer");
   await person(ws, "cal@home.example", "csm");
   await person(ws, "pia@home.example", "csm");
+  await person(ws, "max@home.example", "csm");
   await person(empty, "eve@empty.example", "viewer");
 }, 180_000);
 
@@ -219,12 +228,20 @@ describe("console Home", () => {
     expect(mine).toContain("Nothing open for you.");
   });
 
+  it("shows a CSM the 25 soonest of their escalations and says the inbox has the rest", async () => {
+    const mine = section((await home("max@home.example")).html, "home-mine");
+    expect(mine).toContain("Follow-up 25<");
+    expect(mine).not.toContain("Follow-up 26<");
+    expect(mine).toContain("The 25 soonest are shown; the inbox has them all.");
+    expect(mine).toContain("Times in UTC");
+  });
+
   it("shows other roles the workspace's open escalations by tier and the 5 nearest deadlines", async () => {
     const all = section((await home("ada@home.example")).html, "home-all");
     const tiers = [
       ...all.matchAll(/<th scope="row">([^<]+)<\/th><td class="num">(\d+)<\/td><td class="num">(\d+)<\/td>/g),
     ].map((m) => m.slice(1).join(" "));
-    expect(tiers).toEqual(["High touch 2 1", "Low touch 2 0", "Tech touch 1 0"]);
+    expect(tiers).toEqual(["High touch 28 1", "Low touch 2 0", "Tech touch 1 0"]);
     const order = [
       "Champion left",
       "Asked for a call",

@@ -7,7 +7,7 @@ import type { T } from "../i18n";
 
 /** The escalations part: a CSM's own, or the workspace's for everyone else. */
 export type EscalationsView =
-  | { kind: "mine"; list: OpenEscalation[]; timeZone: string }
+  | { kind: "mine"; list: OpenEscalation[]; shown: number; timeZone: string }
   | {
       kind: "all";
       counts: { tier: OpenEscalation["account"]["tier"]; open: number; breached: number }[];
@@ -31,7 +31,14 @@ export function Home({ t, f, now, escalations, bands, renewals, retention }: Hom
   return (
     <div class="home">
       {escalations.kind === "mine" ? (
-        <MyEscalations t={t} f={f} now={now} list={escalations.list} timeZone={escalations.timeZone} />
+        <MyEscalations
+          t={t}
+          f={f}
+          now={now}
+          list={escalations.list}
+          shown={escalations.shown}
+          timeZone={escalations.timeZone}
+        />
       ) : (
         <AllEscalations t={t} f={f} now={now} counts={escalations.counts} nearest={escalations.nearest} />
       )}
@@ -47,12 +54,15 @@ function MyEscalations({
   f,
   now,
   list,
+  shown,
   timeZone,
 }: {
   t: T;
   f: Format;
   now: Date;
+  /** Up to one more than `shown`: the extra one says there are more. */
   list: OpenEscalation[];
+  shown: number;
   timeZone: string;
 }) {
   return (
@@ -65,7 +75,8 @@ function MyEscalations({
           <p class="muted">
             {t("home.esc.timezone")} {timeZone}
           </p>
-          <EscalationTable t={t} f={f} now={now} list={list} owner={false} />
+          <EscalationTable t={t} f={f} now={now} list={list.slice(0, shown)} owner={false} />
+          {list.length > shown && <p>{fill(t("home.mine.more"), { shown: f.number(shown) })}</p>}
         </>
       )}
       <p>

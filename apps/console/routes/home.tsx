@@ -67,12 +67,14 @@ async function escalationsFor(deps: AppDeps, user: SignedIn, now: Date): Promise
   if (csm || user.role === "csm")
     return {
       kind: "mine",
+      // One more than shown tells whether there are more.
       list: await openEscalationsByDeadline(
         deps.db,
         user.workspaceId,
-        { assignee: user.email, limit: MINE },
+        { assignee: user.email, limit: MINE + 1 },
         now,
       ),
+      shown: MINE,
       timeZone: csm?.timezone ?? "UTC",
     };
   const [counts, nearest] = await Promise.all([
