@@ -10,6 +10,7 @@ import { createUser } from "../apps/core/workspace/users";
 import { seriousA11yViolations } from "./axe";
 import { launchBrowser } from "./browser";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
+import { seedAccounts, seedCsm, seedEscalations } from "./home-seed";
 
 /** The console in real Chromium: one browser, one stack, one server for the file. Screenshots go to .volante/screenshots/. */
 
@@ -21,11 +22,18 @@ let ws: TestWorkspace;
 let browser: Browser;
 let server: Server;
 let url: string;
+/** The little of the DOM these tests read inside the page (the tests compile without the DOM's types). */
+type Browsing = {
+  document: {
+    activeElement: { textContent: string | null } | null;
+    documentElement: { scrollWidth: number };
+  };
+};
 /** What the pages said about Content-Security-Policy violations (there must be none). */
 const cspViolations: string[] = [];
 
-async function newPage(locale = "en-US"): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport: { width: 1100, height: 760 } });
+async function newPage(locale = "en-US", viewport = { width: 1100, height: 760 }): Promise<Page> {
+  const context = await browser.newContext({ locale, viewport });
   const page = await context.newPage();
   page.on("console", (message) => {
     if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
@@ -51,6 +59,48 @@ beforeAll(async () => {
     password: PASSWORD,
   });
   expect(ada.ok).toBe(true);
+  const cal = await createUser(stack.deps, ws.workspaceId, {
+    email: "cal@kappa.example",
+    name: "Cal Csm",
+    role: "csm",
+    password: PASSWORD,
+  });
+  expect(cal.ok).toBe(true);
+  // A workspace with a history, so Home has something to show (and the screenshots look real).
+  const now = new Date();
+  await seedAccounts(stack, ws, now);
+  await seedEscalations(stack, ws, now, [
+    {
+      account: "acme",
+      assignee: "cal@kappa.example",
+      reason: "Champion left",
+      priority: "urgent",
+      dueInHours: -5,
+    },
+    {
+      account: "nami",
+      assignee: "cal@kappa.example",
+      reason: "Usage dropped 40%",
+      priority: "high",
+      dueInHours: 6,
+    },
+    {
+      account: "hoshi",
+      assignee: "cal@kappa.example",
+      reason: "Renewal at risk",
+      priority: "medium",
+      dueInHours: 50,
+    },
+    {
+      account: "kumo",
+      assignee: "ben@kappa.example",
+      reason: "Asked for a call",
+      priority: "low",
+      dueInHours: 3,
+    },
+    { account: "sora", assignee: null, reason: "No login in 30 days", priority: "medium", dueInHours: 30 },
+  ]);
+  await seedCsm(stack, ws, "cal@kappa.example", "Asia/Tokyo");
   server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
   await new Promise<void>((resolve) =>
     server.listening ? resolve() : server.once("listening", () => resolve()),
@@ -74,20 +124,42 @@ describe("console in Chromium", () => {
     await page.getByLabel("Email").fill("ada@kappa.example");
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Welcome" }).waitFor();
+    await page.getByRole("heading", { name: "Home", level: 1 }).waitFor();
     expect(new URL(page.url()).pathname).toBe("/app");
     const main = page.getByRole("main");
-    expect(await main.textContent()).toContain("Ada Admin");
-    expect(await main.textContent()).toContain("Kappa Cloud CS");
+    for (const name of [
+      "Open escalations by deadline",
+      "Accounts by health band",
+      "Renewals in the next 120 days",
+      "Revenue retention by quarter",
+    ])
+      await main.getByRole("heading", { name, level: 2 }).waitFor();
+    const renewals = main.getByRole("region", { name: "Renewals in the next 120 days" });
+    expect(await renewals.getByRole("row", { name: /Acme Logistics/ }).textContent()).toContain("240,000");
+    await page.locator('canvas[data-drawn="true"]').waitFor();
+    expect(await page.getByRole("img", { name: /GRR and NRR/ }).count()).toBe(1);
     expect(await page.getByRole("banner").textContent()).toContain("Kappa Cloud CS");
     await shot(page, "home-en");
 
     await page.getByLabel("Language").selectOption("ja");
     await page.getByRole("button", { name: "Change language" }).click();
-    await page.getByRole("heading", { name: "ようこそ" }).waitFor();
+    await page.getByRole("heading", { name: "ホーム", level: 1 }).waitFor();
     expect(await page.locator("html").getAttribute("lang")).toBe("ja");
-    expect(await main.textContent()).toContain("サインイン中のユーザー");
-    expect(await main.textContent()).toContain("管理者");
+    for (const name of [
+      "未解決のエスカレーション(期限順)",
+      "ヘルスバンド別のアカウント",
+      "今後 120 日以内の更新",
+      "四半期ごとの収益維持率",
+    ])
+      await main.getByRole("heading", { name, level: 2 }).waitFor();
+    await page.locator('canvas[data-drawn="true"]').waitFor();
+    // A band links to the accounts in it, by keyboard too.
+    const red = main.getByRole("link", { name: "赤" });
+    expect(await red.getAttribute("href")).toBe("/app/accounts?band=red");
+    await red.focus();
+    expect(
+      await page.evaluate(() => (globalThis as unknown as Browsing).document.activeElement?.textContent),
+    ).toBe("赤");
     await shot(page, "home-ja");
 
     await page.getByRole("link", { name: "メンバー" }).click();
@@ -145,14 +217,38 @@ describe("console in Chromium", () => {
     await page.getByLabel("Email").fill("ivy@kappa.example");
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Welcome" }).waitFor();
-    expect(await page.getByRole("main").textContent()).toContain("CS Ops");
+    await page.getByRole("heading", { name: "Home", level: 1 }).waitFor();
+    await page.getByRole("heading", { name: "Open escalations by deadline" }).waitFor();
     // Not an admin: no People in the navigation.
     expect(await page.getByRole("link", { name: "People" }).count()).toBe(0);
     await shot(page, "home-cs-ops-en");
     // The link was used up.
     await page.goto(`${url}${target.pathname}${target.search}`);
     expect(await page.getByRole("alert").textContent()).toContain("expired or was already used");
+    expect(cspViolations).toEqual([]);
+  }, 120_000);
+
+  it("shows a CSM their own escalations by deadline on a tablet, in their CSM time zone", async () => {
+    const page = await newPage("en-US", { width: 768, height: 1024 });
+    await page.goto(`${url}/app/sign-in`);
+    await page.getByLabel("Email").fill("cal@kappa.example");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const mine = page.getByRole("region", { name: "Your open escalations by deadline" });
+    await mine.waitFor();
+    const rows = mine.getByRole("row");
+    expect(await rows.count()).toBe(4);
+    expect(await rows.nth(1).textContent()).toContain("Champion left");
+    expect(await rows.nth(1).textContent()).toContain("Breached");
+    expect(await rows.nth(3).textContent()).toContain("Renewal at risk");
+    expect(await mine.textContent()).toContain("Asia/Tokyo");
+    expect(await mine.textContent()).not.toContain("Asked for a call");
+    await page.locator('canvas[data-drawn="true"]').waitFor();
+    // Nothing wider than the tablet: no sideways scrolling.
+    expect(
+      await page.evaluate(() => (globalThis as unknown as Browsing).document.documentElement.scrollWidth),
+    ).toBeLessThanOrEqual(768);
+    await shot(page, "home-tablet");
     expect(cspViolations).toEqual([]);
   }, 120_000);
 });

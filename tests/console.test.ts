@@ -52,10 +52,14 @@ async function person(
   return created.user;
 }
 
+/** The system's time, held still while a test needs it to (the rate limit refills as time passes). */
+let heldAt: Date | undefined;
+const clock = { now: () => heldAt ?? new Date() };
+
 const get = (path: string, headers: Record<string, string> = {}) => stack.app.request(path, { headers });
 
 beforeAll(async () => {
-  stack = await startTestStack({ outboundAllow: [] });
+  stack = await startTestStack({ outboundAllow: [], clock });
   ws = await stack.newWorkspace("Console Co");
   await person("ada@console.example", "admin", "Ada Admin");
   await person("vic@console.example", "viewer", "Vic Viewer");
@@ -113,7 +117,7 @@ describe("console pages", () => {
     expect(res.headers.get("set-cookie")).toBeNull();
   });
 
-  it("signs in with the right password into an HttpOnly SameSite=Lax cookie and shows who, role and workspace", async () => {
+  it("signs in with the right password into an HttpOnly SameSite=Lax cookie and opens Home in the workspace", async () => {
     const wrong = await post("/app/sign-in", { email: "ada@console.example", password: "not the password" });
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toContain("The email or password is not right.");
@@ -130,9 +134,7 @@ describe("console pages", () => {
     expect(home.status).toBe(200);
     expect(home.headers.get("cache-control")).toBe("no-store");
     const html = await home.text();
-    expect(html).toContain("Ada Admin");
-    expect(html).toContain("ada@console.example");
-    expect(html).toContain("<dd>Admin</dd>");
+    expect(html).toContain("<h1>Home</h1>");
     expect(html).toContain("Console Co");
     expect(html).toContain('href="/docs"');
   });
@@ -198,7 +200,7 @@ describe("console pages", () => {
     expect(res.headers.get("location")).toBe("/app");
     const again = await signIn("jun@console.example");
     const html = await (await get("/app", { cookie: again, "accept-language": "en" })).text();
-    expect(html).toContain("サインイン中のユーザー");
+    expect(html).toContain("<h1>ホーム</h1>");
     // Never a redirect off the console.
     const away = await post("/app/language", { locale: "en", next: "https://evil.example/" }, cookie);
     expect(away.headers.get("location")).toBe("/app");
@@ -250,16 +252,22 @@ describe("console pages", () => {
 
   it("rate-limits failed sign-ins per email", async () => {
     await person("rex@console.example", "csm", "Rex");
-    const statuses: number[] = [];
-    for (let i = 0; i < 11; i++)
-      statuses.push(
-        (await post("/app/sign-in", { email: "rex@console.example", password: `wrong ${i}` })).status,
+    // Eleven password checks take seconds on a loaded machine; time stands still so none refills.
+    heldAt = new Date();
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++)
+        statuses.push(
+          (await post("/app/sign-in", { email: "rex@console.example", password: `wrong ${i}` })).status,
+        );
+      expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+      expect(statuses[10]).toBe(429);
+      // The right password is refused too while the email is limited.
+      expect((await post("/app/sign-in", { email: "rex@console.example", password: PASSWORD })).status).toBe(
+        429,
       );
-    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
-    expect(statuses[10]).toBe(429);
-    // The right password is refused too while the email is limited.
-    expect((await post("/app/sign-in", { email: "rex@console.example", password: PASSWORD })).status).toBe(
-      429,
-    );
+    } finally {
+      heldAt = undefined;
+    }
   }, 60_000);
 });
