@@ -111,7 +111,7 @@ describe("profile page", () => {
     expect(html).toContain("<dd>Profile Co</dd>");
     expect(html).not.toContain("Escalation emails");
     expect(html).toMatch(/<form method="post" action="\/app\/sign-out-everywhere">/);
-    expect(html).toContain('<label for="profile-current-password">Current password</label>');
+    expect(html).toMatch(/<label class="wrapping">Current password<input name="current" type="password"/);
     // A CSM form posted by someone who is no CSM finds nothing to change.
     const csm = await post(
       "/app/profile/csm",
@@ -179,6 +179,10 @@ describe("profile page", () => {
       capacity: 7,
       tiers: ["high_touch"],
     });
+    // Their time now, in their zone and language.
+    expect(await (await get("/app/profile?saved=csm", cookie)).text()).toMatch(
+      /Your time now: <time datetime="[^"]+">[^<]*GMT\+9<\/time>/,
+    );
     const elsewhere = (await (await other.request("GET", "/v1/csms")).json()) as {
       data: { timezone: string | null }[];
     };
@@ -192,7 +196,7 @@ describe("profile page", () => {
     const section = await fragment.text();
     expect(section).toMatch(/^<section class="card" id="profile-csm"/);
     expect(section).toContain("Your escalation email settings are saved.");
-    expect(section).toContain('<option value="" selected="">Workspace default</option>');
+    expect(section).toContain('<option value="" selected="">Workspace default (UTC)</option>');
   });
 
   it("changes the password with the current one, ending every other session of the person", async () => {

@@ -11,6 +11,9 @@ export function timeZones(current: string | null): string[] {
   return current && !zones.includes(current) ? [current, ...zones] : zones;
 }
 
+/** A CSM record as the profile shows it: its time zone falls back to the workspace's default. */
+export type CsmView = { csm: Csm; defaultZone: string };
+
 /** The signed-in person's page: who they are, their name and language, their CSM emails, password, browsers. */
 export function ProfilePage({
   t,
@@ -25,7 +28,7 @@ export function ProfilePage({
   t: T;
   locale: Locale;
   user: SignedIn;
-  csm: Csm | null;
+  csm: CsmView | null;
   now: Date;
   details?: Said;
   csmSaid?: Said;
@@ -47,7 +50,7 @@ export function ProfilePage({
         </dl>
       </section>
       <DetailsSection t={t} locale={locale} user={user} said={details} />
-      {csm && <CsmSection t={t} locale={locale} csm={csm} now={now} said={csmSaid} />}
+      {csm && <CsmSection t={t} locale={locale} view={csm} now={now} said={csmSaid} />}
       <PasswordSection t={t} said={passwordSaid} />
       <section class="card" aria-labelledby="profile-sessions">
         <h2 id="profile-sessions">{t("profile.sessions")}</h2>
@@ -118,21 +121,26 @@ function DetailsSection({ t, locale, user, said }: { t: T; locale: Locale; user:
 export function CsmSection({
   t,
   locale,
-  csm,
+  view,
   now,
   said = {},
 }: {
   t: T;
   locale: Locale;
-  csm: Csm;
+  view: CsmView;
   now: Date;
   said?: Said;
 }) {
+  const { csm, defaultZone } = view;
   const zone = csm.timezone ?? undefined;
   const time = new Intl.DateTimeFormat(locale, {
-    dateStyle: "medium",
-    timeStyle: "short",
-    ...(zone ? { timeZone: zone } : {}),
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+    timeZone: zone ?? defaultZone,
+    timeZoneName: "short",
   }).format(now);
   return (
     <section class="card" id="profile-csm" aria-labelledby="profile-csm-title">
@@ -151,7 +159,7 @@ export function CsmSection({
           <label for="profile-timezone">{t("profile.timezone")}</label>
           <select id="profile-timezone" name="timezone" aria-describedby="profile-timezone-hint">
             <option value="" selected={!zone}>
-              {t("profile.timezoneDefault")}
+              {`${t("profile.timezoneDefault")} (${defaultZone})`}
             </option>
             {timeZones(csm.timezone).map((tz) => (
               <option value={tz} selected={tz === zone}>
@@ -197,28 +205,25 @@ export function PasswordSection({ t, said = {} }: { t: T; said?: Said }) {
         hx-target="#profile-password"
         hx-swap="outerHTML"
       >
+        {/* Labels wrap their inputs, which carry no id: htmx's settle copies attributes between old and new
+            elements of one id, and Chromium's autofill leaves style="" on filled inputs (a CSP violation). */}
+        <label class="wrapping">
+          {t("profile.currentPassword")}
+          <input name="current" type="password" autocomplete="current-password" required />
+        </label>
         <div>
-          <label for="profile-current-password">{t("profile.currentPassword")}</label>
-          <input
-            id="profile-current-password"
-            name="current"
-            type="password"
-            autocomplete="current-password"
-            required
-          />
-        </div>
-        <div>
-          <label for="profile-new-password">{t("profile.newPassword")}</label>
-          <input
-            id="profile-new-password"
-            name="password"
-            type="password"
-            autocomplete="new-password"
-            minlength={12}
-            maxlength={200}
-            required
-            aria-describedby="profile-new-password-hint"
-          />
+          <label class="wrapping">
+            {t("profile.newPassword")}
+            <input
+              name="password"
+              type="password"
+              autocomplete="new-password"
+              minlength={12}
+              maxlength={200}
+              required
+              aria-describedby="profile-new-password-hint"
+            />
+          </label>
           <p id="profile-new-password-hint" class="hint">
             {t("profile.passwordHint")}
           </p>

@@ -4,7 +4,7 @@ import type { Said } from "./profile";
 /** "Forgot your password?": the email to mail a reset link to. */
 export function ResetRequestForm({ t, email, said = {} }: { t: T; email?: string; said?: Said }) {
   return (
-    <div class="card">
+    <div class="card profile">
       {said.error && (
         <p class="error" role="alert">
           {said.error}
@@ -41,7 +41,7 @@ export function ResetRequestForm({ t, email, said = {} }: { t: T; email?: string
 /** The mailed link's page: a new password. */
 export function NewPasswordForm({ t, token, error }: { t: T; token: string; error?: string }) {
   return (
-    <div class="card">
+    <div class="card profile">
       {error && (
         <p class="error" role="alert">
           {error}
@@ -74,7 +74,7 @@ export function NewPasswordForm({ t, token, error }: { t: T; token: string; erro
 /** A reset link that is used up, expired, or never was. */
 export function ResetExpired({ t }: { t: T }) {
   return (
-    <div class="card">
+    <div class="card profile">
       <p class="error" role="alert">
         {t("reset.expired")}
       </p>

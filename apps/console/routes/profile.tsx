@@ -8,11 +8,12 @@ import { CsmLocale, listCsms } from "../../core/escalations/csms";
 import { TimeZone } from "../../core/shared/validators";
 import { requestPasswordReset } from "../../core/workspace/password-reset";
 import { findPasswordReset, resetPassword, saveLocale } from "../../core/workspace/sessions";
+import { getSettings } from "../../core/workspace/settings";
 import { changePassword, Password, UserPatch, updateUser } from "../../core/workspace/users";
 import type { ConsoleEnv } from "../context";
 import { isLocale } from "../i18n";
 import { isHtmx, page, requireRole, signedIn } from "../page";
-import { CsmSection, PasswordSection, ProfilePage } from "../pages/profile";
+import { CsmSection, type CsmView, PasswordSection, ProfilePage, type Said } from "../pages/profile";
 import { NewPasswordForm, ResetExpired, ResetRequestForm } from "../pages/reset-password";
 
 /** Reset links asked for, per client address and per email: a few an hour, never a mail cannon. */
@@ -30,8 +31,12 @@ export function profileRoutes(deps: AppDeps) {
   const resetsByAddress = createTokenBuckets(RESETS_BY_ADDRESS, deps.clock);
   const resetsByEmail = createTokenBuckets(RESETS_BY_EMAIL, deps.clock);
 
-  const csmOf = async (workspaceId: string, email: string) =>
-    (await listCsms(deps.db, workspaceId, email))[0] ?? null;
+  /** The person's CSM record in this workspace (same email), if they are a CSM. */
+  const csmOf = async (workspaceId: string, email: string): Promise<CsmView | null> => {
+    const [csm] = await listCsms(deps.db, workspaceId, email);
+    if (!csm) return null;
+    return { csm, defaultZone: (await getSettings(deps.db, workspaceId)).delivery.defaultTimezone };
+  };
 
   app.use("/app/profile", requireRole("viewer"));
   app.use("/app/profile/*", requireRole("viewer"));
@@ -100,9 +105,9 @@ export function profileRoutes(deps: AppDeps) {
     const zone = String(form.timezone ?? "").trim();
     const timezone = zone === "" ? null : TimeZone.safeParse(zone);
     const locale = CsmLocale.safeParse(form.locale);
-    const again = (said: { error?: string; notice?: string }, shown = csm) =>
+    const again = (said: Said, shown = csm) =>
       isHtmx(c)
-        ? c.html(<CsmSection t={t} locale={c.var.locale} csm={shown} now={deps.clock.now()} said={said} />)
+        ? c.html(<CsmSection t={t} locale={c.var.locale} view={shown} now={deps.clock.now()} said={said} />)
         : page(
             c,
             t("profile.title"),
@@ -127,7 +132,7 @@ export function profileRoutes(deps: AppDeps) {
     );
     if (!saved) return c.notFound();
     if (!isHtmx(c)) return c.redirect("/app/profile?saved=csm", 303);
-    return again({ notice: t("profile.csmSaved") }, saved);
+    return again({ notice: t("profile.csmSaved") }, { ...csm, csm: saved });
   });
 
   app.post("/app/profile/password", async (c) => {
