@@ -141,6 +141,16 @@ describe("profile and password reset in Chromium", () => {
     expect(cspViolations).toEqual([]);
   }, 180_000);
 
+  it("offers the reset in Japanese from the Japanese sign-in page", async () => {
+    const page = await newPage("ja-JP");
+    await page.goto(`${url}/app/sign-in`);
+    await page.getByRole("link", { name: "パスワードをお忘れですか？" }).click();
+    await page.getByRole("heading", { name: "パスワードの再設定", level: 1 }).waitFor();
+    expect(await page.getByLabel("メールアドレス").getAttribute("type")).toBe("email");
+    await shot(page, "reset-password-ja");
+    expect(cspViolations).toEqual([]);
+  }, 60_000);
+
   it("resets a forgotten password through the mailed link and signs in with the new one", async () => {
     const page = await newPage();
     await page.goto(`${url}/app/sign-in`);

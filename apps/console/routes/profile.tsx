@@ -3,8 +3,8 @@ import { setCookie } from "hono/cookie";
 import { clientAddressOf } from "../../api/client-address";
 import type { AppDeps } from "../../api/context";
 import { createTokenBuckets } from "../../api/token-buckets";
-import { saveCsmPreferences } from "../../core/escalations/csm-preferences";
-import { CsmLocale, listCsms } from "../../core/escalations/csms";
+import { findCsmOfPerson, saveCsmPreferences } from "../../core/escalations/csm-preferences";
+import { CsmLocale } from "../../core/escalations/csms";
 import { TimeZone } from "../../core/shared/validators";
 import { requestPasswordReset } from "../../core/workspace/password-reset";
 import { findPasswordReset, resetPassword, saveLocale } from "../../core/workspace/sessions";
@@ -33,7 +33,7 @@ export function profileRoutes(deps: AppDeps) {
 
   /** The person's CSM record in this workspace (same email), if they are a CSM. */
   const csmOf = async (workspaceId: string, email: string): Promise<CsmView | null> => {
-    const [csm] = await listCsms(deps.db, workspaceId, email);
+    const csm = await findCsmOfPerson(deps.db, workspaceId, email);
     if (!csm) return null;
     return { csm, defaultZone: (await getSettings(deps.db, workspaceId)).delivery.defaultTimezone };
   };
