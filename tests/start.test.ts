@@ -77,6 +77,11 @@ describe("npm start", () => {
     const out = first.output();
     expect(out).toContain(`API docs      http://localhost:${first.port}/docs`);
     expect(out).toContain(`Console       http://localhost:${first.port}/app`);
+    // No one can sign in to a fresh console: the banner says how to make its first admin.
+    expect(out).toContain("no one can sign in yet");
+    expect(out).toContain(
+      'npm run volante -- users create --email you@example.com --name "Your Name" --role admin',
+    );
     expect(out).toMatch(/Temporal UI {3}http:\/\/127\.0\.0\.1:\d+/);
     // Output here is a pipe, not a terminal: the key is in a file only its owner reads, never printed.
     expect(out).not.toMatch(/vk_/);

@@ -27,6 +27,7 @@ import {
   ensureWorkspaceForKey,
   generateApiKey,
 } from "../core/workspace/api-keys";
+import { countPeople } from "../core/workspace/users";
 import type { Env } from "../env";
 import type { Logger } from "../logger";
 import { startDevServer } from "../temporal/dev-server";
@@ -232,6 +233,7 @@ export async function start(
     print(`  API           ${apiUrl}`);
     print(`  API docs      ${apiUrl}/docs`);
     print(`  Console       ${apiUrl}/app`);
+    for (const line of await firstAdminLines(database.db)) print(line);
     print(`  Health        ${apiUrl}/healthz`);
     print(`  Temporal      ${address} (namespace ${env.TEMPORAL_NAMESPACE})`);
     if (devServer?.uiUrl) print(`  Temporal UI   ${devServer.uiUrl}`);
@@ -289,6 +291,15 @@ async function claimHome(home: string): Promise<() => void> {
   };
   process.on("exit", release);
   return release;
+}
+
+/** Until someone can sign in to the console, how to make its first admin (the CLI prints their set-password link). */
+async function firstAdminLines(db: Parameters<typeof countPeople>[0]): Promise<string[]> {
+  if ((await countPeople(db)) > 0) return [];
+  return [
+    "                no one can sign in yet; make yourself its admin (prints a link to set your password):",
+    '                npm run volante -- users create --email you@example.com --name "Your Name" --role admin',
+  ];
 }
 
 async function bootstrapWorkspace(

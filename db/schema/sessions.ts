@@ -4,8 +4,8 @@ import { users } from "./users";
 
 /**
  * Console sign-ins, kept server-side: the cookie carries a random token, stored here only as its
- * SHA-256 hash; revoking a row signs that browser out at its next request. Invitation links are rows
- * of kind `invitation` (single use: revoked when used).
+ * SHA-256 hash; revoking a row signs that browser out at its next request. Invitation and password
+ * reset links are rows of kind `invitation` and `password_reset` (single use: revoked when used).
  */
 export const sessions = pgTable(
   "sessions",
@@ -14,7 +14,7 @@ export const sessions = pgTable(
     userId: uuid("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    kind: text("kind", { enum: ["session", "invitation"] })
+    kind: text("kind", { enum: ["session", "invitation", "password_reset"] })
       .notNull()
       .default("session"),
     tokenHash: text("token_hash").notNull(),

@@ -35,6 +35,9 @@ export function SignInForm({
         </div>
         <button type="submit">{t("signIn.submit")}</button>
       </form>
+      <p>
+        <a href="/app/reset-password">{t("reset.link")}</a>
+      </p>
     </div>
   );
 }

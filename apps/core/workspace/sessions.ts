@@ -1,15 +1,20 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { sessions, users, workspaces } from "../../../db/schema/index";
 import type { Clock } from "../shared/services";
 import { DUMMY_HASH, hashPassword, verifyPassword } from "./passwords";
 import type { Role } from "./roles";
 
-/** How long a console sign-in lasts, and an invitation link. */
+/** How long a console sign-in lasts, an invitation link, and a password reset link. */
 export const SESSION_DAYS = 14;
 export const INVITATION_DAYS = 7;
+export const PASSWORD_RESET_HOURS = 1;
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** The single-use links that set a password: an invitation, or a reset the person asked for. */
+type LinkKind = "invitation" | "password_reset";
 
 /** Who a console request comes from. */
 export type SignedIn = {
@@ -55,7 +60,7 @@ export async function signIn(
   }
   for (const user of withPassword) {
     if (await verifyPassword(password, user.passwordHash as string)) {
-      return { ...(await openSession(deps, user.id, "session", SESSION_DAYS)), userId: user.id };
+      return { ...(await openSession(deps, user.id, "session", SESSION_DAYS * DAY_MS)), userId: user.id };
     }
   }
   return null;
@@ -64,12 +69,12 @@ export async function signIn(
 async function openSession(
   deps: { db: Db; clock: Clock },
   userId: string,
-  kind: "session" | "invitation",
-  days: number,
+  kind: "session" | LinkKind,
+  lifetimeMs: number,
 ): Promise<{ token: string; expiresAt: Date }> {
   const { token, tokenHash } = newToken();
   const now = deps.clock.now();
-  const expiresAt = new Date(now.getTime() + days * DAY_MS);
+  const expiresAt = new Date(now.getTime() + lifetimeMs);
   await deps.db
     .insert(sessions)
     .values({ userId, kind, tokenHash, createdAt: now, lastSeenAt: now, expiresAt });
@@ -128,27 +133,50 @@ export async function signOutEverywhere(deps: { db: Db; clock: Clock }, userId: 
   return revoked.length;
 }
 
+/** Signs the person out of every other browser (and voids their open links), keeping this session. */
+export async function signOutOthers(
+  deps: { db: Db; clock: Clock },
+  userId: string,
+  keepSessionId: string,
+): Promise<number> {
+  const revoked = await deps.db
+    .update(sessions)
+    .set({ revokedAt: deps.clock.now() })
+    .where(and(eq(sessions.userId, userId), ne(sessions.id, keepSessionId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return revoked.length;
+}
+
 /** A single-use link token that lets the person set a password. */
 export async function createInvitation(
   deps: { db: Db; clock: Clock },
   userId: string,
 ): Promise<{ token: string; expiresAt: Date }> {
-  return openSession(deps, userId, "invitation", INVITATION_DAYS);
+  return openSession(deps, userId, "invitation", INVITATION_DAYS * DAY_MS);
 }
 
-/** Whether an invitation token is still good (for the set-password page), and whose it is. */
-export async function findInvitation(
+/** A single-use link token, good for an hour, that lets a person who forgot their password set a new one. */
+export async function createPasswordReset(
+  deps: { db: Db; clock: Clock },
+  userId: string,
+): Promise<{ token: string; expiresAt: Date }> {
+  return openSession(deps, userId, "password_reset", PASSWORD_RESET_HOURS * HOUR_MS);
+}
+
+/** Whether a link token of that kind is still good (for its set-password page), and whose it is. */
+async function findLink(
   deps: { db: Db; clock: Clock },
   token: string,
-): Promise<{ invitationId: string; userId: string; email: string } | null> {
+  kind: LinkKind,
+): Promise<{ linkId: string; userId: string; email: string } | null> {
   const [row] = await deps.db
-    .select({ invitationId: sessions.id, userId: users.id, email: users.email })
+    .select({ linkId: sessions.id, userId: users.id, email: users.email })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(
       and(
         eq(sessions.tokenHash, hashToken(token)),
-        eq(sessions.kind, "invitation"),
+        eq(sessions.kind, kind),
         isNull(sessions.revokedAt),
         gt(sessions.expiresAt, deps.clock.now()),
         eq(users.disabled, false),
@@ -157,29 +185,72 @@ export async function findInvitation(
   return row ?? null;
 }
 
-/**
- * Sets the password an invitation link asked for and uses the link up, in one transaction: the
- * revocation is conditional, so two submissions of one link set one password.
- */
-export async function acceptInvitation(
+/** Whether an invitation token is still good (for the set-password page), and whose it is. */
+export async function findInvitation(
   deps: { db: Db; clock: Clock },
   token: string,
+): Promise<{ invitationId: string; userId: string; email: string } | null> {
+  const link = await findLink(deps, token, "invitation");
+  return link && { invitationId: link.linkId, userId: link.userId, email: link.email };
+}
+
+/** Whether a password reset token is still good (for the new-password page), and whose it is. */
+export async function findPasswordReset(
+  deps: { db: Db; clock: Clock },
+  token: string,
+): Promise<{ userId: string; email: string } | null> {
+  const link = await findLink(deps, token, "password_reset");
+  return link && { userId: link.userId, email: link.email };
+}
+
+/**
+ * Sets the password a link asked for and uses the link up, in one transaction: the revocation is
+ * conditional, so two submissions of one link set one password. A reset also ends every session
+ * of the person (whoever knew the old password is out).
+ */
+async function useLink(
+  deps: { db: Db; clock: Clock },
+  token: string,
+  kind: LinkKind,
   password: string,
 ): Promise<{ ok: true; email: string } | { ok: false }> {
-  const invitation = await findInvitation(deps, token);
-  if (!invitation) return { ok: false };
+  const link = await findLink(deps, token, kind);
+  if (!link) return { ok: false };
   const passwordHash = await hashPassword(password);
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
     const used = await tx
       .update(sessions)
       .set({ revokedAt: now })
-      .where(and(eq(sessions.id, invitation.invitationId), isNull(sessions.revokedAt)))
+      .where(and(eq(sessions.id, link.linkId), isNull(sessions.revokedAt)))
       .returning({ id: sessions.id });
     if (used.length === 0) return { ok: false as const };
-    await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, invitation.userId));
-    return { ok: true as const, email: invitation.email };
+    await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, link.userId));
+    if (kind === "password_reset")
+      await tx
+        .update(sessions)
+        .set({ revokedAt: now })
+        .where(and(eq(sessions.userId, link.userId), isNull(sessions.revokedAt)));
+    return { ok: true as const, email: link.email };
   });
+}
+
+/** Sets the password an invitation link asked for, once. */
+export async function acceptInvitation(
+  deps: { db: Db; clock: Clock },
+  token: string,
+  password: string,
+): Promise<{ ok: true; email: string } | { ok: false }> {
+  return useLink(deps, token, "invitation", password);
+}
+
+/** Sets the password a reset link asked for, once, and signs the person out everywhere. */
+export async function resetPassword(
+  deps: { db: Db; clock: Clock },
+  token: string,
+  password: string,
+): Promise<{ ok: true; email: string } | { ok: false }> {
+  return useLink(deps, token, "password_reset", password);
 }
 
 /** The person's saved console language. */

@@ -9,9 +9,9 @@ import type { Refusal } from "../shared/refusal";
 import type { Services } from "../shared/services";
 import { isUuid } from "../shared/uuid";
 import { chooseWorkspace } from "./identity";
-import { hashPassword } from "./passwords";
+import { hashPassword, verifyPassword } from "./passwords";
 import { Role } from "./roles";
-import { createInvitation, INVITATION_DAYS, signOutEverywhere } from "./sessions";
+import { createInvitation, INVITATION_DAYS, signOutEverywhere, signOutOthers } from "./sessions";
 import { getSettings } from "./settings";
 
 /** At least what OWASP ASVS asks (12 characters); no composition rules, a long passphrase is fine. */
@@ -211,6 +211,46 @@ export async function deleteUser(
     await tx.delete(users).where(eq(users.id, userId));
     return { ok: true as const };
   });
+}
+
+/**
+ * A signed-in person changes their password: the current one must match. Every other session of
+ * theirs ends (and their open links), the one they changed it from stays.
+ */
+export async function changePassword(
+  deps: Pick<Services, "db" | "clock">,
+  signedIn: { userId: string; sessionId: string },
+  current: string,
+  next: string,
+): Promise<{ ok: true; signedOut: number } | { ok: false; refusal: "wrong_password" }> {
+  const [row] = await deps.db
+    .select({ passwordHash: users.passwordHash })
+    .from(users)
+    .where(eq(users.id, signedIn.userId));
+  if (!row?.passwordHash || !(await verifyPassword(current, row.passwordHash)))
+    return { ok: false, refusal: "wrong_password" };
+  const passwordHash = await hashPassword(next);
+  return deps.db.transaction(async (tx) => {
+    await tx
+      .update(users)
+      .set({ passwordHash, updatedAt: deps.clock.now() })
+      .where(eq(users.id, signedIn.userId));
+    const signedOut = await signOutOthers(
+      { db: tx as unknown as Db, clock: deps.clock },
+      signedIn.userId,
+      signedIn.sessionId,
+    );
+    return { ok: true as const, signedOut };
+  });
+}
+
+/** How many people can sign in to the console, in every workspace (none yet: the start banner says how to add one). */
+export async function countPeople(db: Db): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(users)
+    .where(eq(users.disabled, false));
+  return row?.n ?? 0;
 }
 
 async function otherAdmins(db: Db, workspaceId: string, userId: string): Promise<boolean> {
