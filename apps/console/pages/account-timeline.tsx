@@ -1,5 +1,5 @@
 import type { TimelineItem, TimelinePage } from "../../core/accounts/timeline";
-import type { Locale, T } from "../i18n";
+import type { Locale, MessageKey, T } from "../i18n";
 import { formatTime } from "./accounts-format";
 
 export type TimelineProps = { t: T; locale: Locale; path: string; page: TimelinePage };
@@ -76,8 +76,14 @@ function Entry({ t, item }: { t: T; item: TimelineItem }) {
     case "escalation":
       return (
         <span>
-          <strong>{t("account.escalation")}</strong> {item.reason} · {item.status}
+          <strong>{t("account.escalation")}</strong> {item.reason} ·{" "}
+          {known(t, `account.escalationStatus.${item.status}`, item.status)}
         </span>
       );
   }
+}
+
+/** The catalog's words for a value core may add to later, else the value itself. */
+function known(t: T, key: string, value: string): string {
+  return (t(key as MessageKey) as string | undefined) ?? value;
 }

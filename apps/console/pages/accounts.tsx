@@ -118,7 +118,8 @@ export function AccountResults({ t, locale, filters, list }: Props) {
   return (
     <section id="account-results" class="card" aria-labelledby="account-count">
       <p id="account-count" role="status">
-        <strong>{new Intl.NumberFormat(locale).format(list.total)}</strong> {t("accounts.count")} · {pageOf}
+        <strong>{new Intl.NumberFormat(locale).format(list.total)}</strong>{" "}
+        {t(list.total === 1 ? "accounts.countOne" : "accounts.count")} · {pageOf}
       </p>
       {list.rows.length === 0 ? (
         <p>{t("accounts.none")}</p>
