@@ -238,6 +238,9 @@ describe("accounts list", () => {
       "owner=",
       `q=${"x".repeat(500)}`,
       "tier=high_touch&tier=low_touch",
+      "q=%00",
+      "owner=a%00b",
+      "q=%E0%A4%A",
     ]) {
       const res = await get(`/app/accounts?${query}`, viewer);
       expect(res.status, query).toBe(200);
@@ -272,6 +275,10 @@ describe("account page", () => {
       expect(res.status, path).toBe(404);
     }
     expect(await (await get("/app/accounts/acme", stranger)).text()).toContain("Account not found");
+    for (const id of ["%", "a%00b", "%E0%A4%A", "x".repeat(3000), "..%2F..%2Fetc"]) {
+      const res = await get(`/app/accounts/${id}`, viewer);
+      expect(res.status, id).toBe(404);
+    }
   });
 
   it("shows the summary, health with its measures and chart, contacts, renewals and timeline", async () => {

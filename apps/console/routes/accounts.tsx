@@ -7,6 +7,7 @@ import { patchAccount } from "../../core/accounts/save-account";
 import { accountTimeline, TimelineQuery } from "../../core/accounts/timeline";
 import { accountHealthHistory } from "../../core/health/queries";
 import { getScorecard } from "../../core/health/scorecard-store";
+import { ExternalId } from "../../core/shared/validators";
 import { roleAtLeast } from "../../core/workspace/roles";
 import type { ConsoleEnv } from "../context";
 import { isHtmx, page, requireRole, signedIn } from "../page";
@@ -55,6 +56,7 @@ export function accountsRoutes(deps: AppDeps) {
     if (!query.success) return c.text(t("account.badCursor"), 400);
     if (!isHtmx(c)) return accountView(c, deps, query.data.cursor);
     const id = c.req.param("id");
+    if (!ExternalId.safeParse(id).success) return c.text(t("account.notFoundBody"), 404);
     const timeline = await accountTimeline(deps.db, workspaceId, id, query.data);
     if (!timeline) return c.text(t("account.notFoundBody"), 404);
     return c.html(<AccountTimeline t={t} locale={c.var.locale} path={accountPath(id)} page={timeline} />);
@@ -63,6 +65,7 @@ export function accountsRoutes(deps: AppDeps) {
   app.post("/app/accounts/:id/stage", requireRole("csm"), async (c) => {
     const { workspaceId } = signedIn(c);
     const id = c.req.param("id");
+    if (!ExternalId.safeParse(id).success) return notFound(c);
     const form = await c.req.parseBody();
     const stage = LifecycleStage.safeParse(form.stage);
     if (!stage.success) return c.text(c.var.t("account.badStage"), 422);
@@ -101,6 +104,8 @@ function notFound(c: Context<ConsoleEnv>) {
 async function accountView(c: Context<ConsoleEnv>, deps: AppDeps, cursor: string | undefined) {
   const user = signedIn(c);
   const id = c.req.param("id") ?? "";
+  // No account is named with control characters, and Postgres would refuse a NUL with an error.
+  if (!ExternalId.safeParse(id).success) return notFound(c);
   const data = await accountPage(deps.db, user.workspaceId, id);
   if (!data) return notFound(c);
   const [health, { scorecard }, timeline] = await Promise.all([

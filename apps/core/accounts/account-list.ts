@@ -2,6 +2,7 @@ import { and, asc, count, eq, gte, ilike, isNotNull, isNull, lte, type SQL } fro
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, lifecycleStages, tiers } from "../../../db/schema/index";
+import { storableText } from "../shared/validators";
 
 /** Accounts a console page shows. */
 export const ACCOUNT_PAGE_SIZE = 50;
@@ -21,9 +22,9 @@ export const AccountFilters = z.object({
   tier: optional(z.enum(tiers)),
   band: optional(z.enum(HEALTH_BANDS)),
   stage: optional(z.enum(lifecycleStages)),
-  owner: optional(z.string().trim().min(1).max(320)),
+  owner: optional(storableText(z.string().trim().min(1).max(320))),
   renewal: optional(z.enum(RENEWAL_WINDOWS)),
-  q: optional(z.string().trim().min(1).max(200)),
+  q: optional(storableText(z.string().trim().min(1).max(200))),
   page: z.coerce.number().int().min(1).max(MAX_PAGE).catch(1).default(1),
 });
 export type AccountFilters = z.infer<typeof AccountFilters>;
