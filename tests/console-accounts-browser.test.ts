@@ -18,6 +18,8 @@ import { eventually, startTestStack, type TestStack, type TestWorkspace } from "
 
 const SCREENSHOTS = new URL("../.volante/screenshots/", import.meta.url).pathname;
 const PASSWORD = "correct horse battery";
+/** On a PostgreSQL server people of earlier runs remain: this run's CSM has an address of her own. */
+const CARLA = `carla-${process.pid}-${Date.now().toString(36)}@kappa.example`;
 
 let stack: TestStack;
 let ws: TestWorkspace;
@@ -51,7 +53,7 @@ async function shot(page: Page, name: string) {
 
 async function signIn(page: Page) {
   await page.goto(`${url}/app/sign-in`);
-  await page.getByLabel("Email").fill("carla@kappa.example");
+  await page.getByLabel("Email").fill(CARLA);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   // Home, in the person's saved language.
@@ -98,7 +100,7 @@ beforeAll(async () => {
   stack = await startTestStack();
   ws = await stack.newWorkspace("Kappa Cloud CS");
   const carla = await createUser(stack.deps, ws.workspaceId, {
-    email: "carla@kappa.example",
+    email: CARLA,
     name: "Carla CSM",
     role: "csm",
     password: PASSWORD,

@@ -14,6 +14,11 @@ const PASSWORD = "correct horse battery";
 let viewer: string;
 let csm: string;
 let stranger: string;
+/** On a PostgreSQL server people of earlier runs remain: this run's people have addresses of their own. */
+const RUN = `${process.pid}-${Date.now().toString(36)}`;
+const VERA = `vera-${RUN}@accounts.example`;
+const CARL = `carl-${RUN}@accounts.example`;
+const OLGA = `olga-${RUN}@other.example`;
 
 async function signIn(email: string): Promise<string> {
   const res = await stack.app.request("/app/sign-in", {
@@ -71,12 +76,12 @@ beforeAll(async () => {
   stack = await startTestStack();
   ws = await stack.newWorkspace("Accounts Co");
   other = await stack.newWorkspace("Other Co");
-  await person(ws, "vera@accounts.example", "viewer");
-  await person(ws, "carl@accounts.example", "csm");
-  await person(other, "olga@other.example", "admin");
-  viewer = await signIn("vera@accounts.example");
-  csm = await signIn("carl@accounts.example");
-  stranger = await signIn("olga@other.example");
+  await person(ws, VERA, "viewer");
+  await person(ws, CARL, "csm");
+  await person(other, OLGA, "admin");
+  viewer = await signIn(VERA);
+  csm = await signIn(CARL);
+  stranger = await signIn(OLGA);
 
   await putAccount("acme", {
     name: "Acme Corp",
