@@ -250,6 +250,14 @@ describe("accounts in Chromium", () => {
     await eventually(async () => ((await rows.count()) === 2 ? true : undefined), "the two red accounts");
     expect(await page.getByRole("main").textContent()).toContain("ハイタッチ");
     await shot(page, "accounts-ja");
+    // By keyboard: Enter in the search field applies the filters, Enter on the focused link opens it.
+    await page.getByLabel("名前に含む").fill("Cedar");
+    await page.getByLabel("名前に含む").press("Enter");
+    await eventually(async () => ((await rows.count()) === 1 ? true : undefined), "Cedar alone");
+    const link = page.getByRole("link", { name: "Cedar Co" });
+    await link.focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Cedar Co", level: 1 }).waitFor();
 
     const tablet = await newPage({ width: 768, height: 1024 });
     await signIn(tablet);
