@@ -60,7 +60,8 @@ export function AccountsPage(props: Props) {
           name="owner"
           label={t("accounts.owner")}
           value={filters.owner}
-          options={owners.map((v) => [v, v])}
+          // An owner from a link that the list of owners does not hold still shows as chosen.
+          options={[...new Set([...owners, ...(filters.owner ? [filters.owner] : [])])].map((v) => [v, v])}
         />
         <Choice
           t={t}
