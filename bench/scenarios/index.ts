@@ -1,5 +1,6 @@
 import { apiLatency } from "./api";
 import { channels } from "./channels";
+import { consoleAccounts } from "./console-accounts";
 import { health } from "./health";
 import { ingestion } from "./ingestion";
 import { journeys } from "./journeys";
@@ -18,6 +19,7 @@ export const scenarios = {
   simulator,
   channels,
   api: apiLatency,
+  "console-accounts": consoleAccounts,
   latency: escalationLatency,
   journeys,
   memory,
