@@ -180,7 +180,7 @@ describe("profile and password reset in Chromium", () => {
 
     await signIn(page, "cleo@kappa.example", RESET);
     // Cleo chose Japanese on her profile: the console speaks it after sign-in.
-    await page.getByRole("heading", { name: "ようこそ" }).waitFor();
+    await page.getByRole("heading", { name: "ホーム", level: 1 }).waitFor();
     // The link was used up.
     await page.goto(`${url}${target.pathname}${target.search}`);
     expect(await page.getByRole("alert").textContent()).toContain("期限切れ");
