@@ -101,7 +101,8 @@ export function InboxPage({
       <p class="hint">
         {t("inbox.timesIn")} {ctx.reading.timeZone}
       </p>
-      <section id="inbox-list" aria-labelledby="inbox-list-title" aria-live="polite">
+      {/* hx-history="false": no snapshot of customers' data in localStorage (and no clone of the drawn charts). */}
+      <section id="inbox-list" aria-labelledby="inbox-list-title" aria-live="polite" hx-history="false">
         <h2 id="inbox-list-title" class="visually-hidden">
           {t("inbox.list")}
         </h2>
