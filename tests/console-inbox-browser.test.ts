@@ -3,12 +3,13 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
+import { eq } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findAccountRow } from "../apps/core/accounts/accounts";
 import type { Escalation } from "../apps/core/escalations/queries";
 import { createUser } from "../apps/core/workspace/users";
-import { accountHealth } from "../db/schema";
+import { accountHealth, accounts } from "../db/schema";
 import { seriousA11yViolations } from "./axe";
 import { launchBrowser } from "./browser";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
@@ -129,6 +130,10 @@ beforeAll(async () => {
       measures: {},
     })),
   );
+  await stack.database.db
+    .update(accounts)
+    .set({ healthScore: 44, healthBand: "red" })
+    .where(eq(accounts.id, acme?.id ?? ""));
   server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
   await new Promise<void>((resolve) =>
     server.listening ? resolve() : server.once("listening", () => resolve()),

@@ -60,8 +60,9 @@ async function person(w: TestWorkspace, email: string, role: "admin" | "csm" | "
 async function escalationFor(
   w: TestWorkspace,
   account: { externalId: string; name: string; tier?: string; arr?: number; renewalDate?: string },
-  assignee: string,
+  assignee: string | null,
   priority: "low" | "medium" | "high" = "medium",
+  at?: Date,
 ): Promise<Escalation> {
   await w.request("PUT", "/v1/journeys/hold", {
     name: "Hold",
@@ -87,7 +88,7 @@ async function escalationFor(
     sla: "P2D",
     assignee,
     holdsJourney: false,
-    at: new Date().toISOString(),
+    at: (at ?? new Date()).toISOString(),
   });
   return (await (await w.request("GET", `/v1/escalations/${opened.id}`)).json()) as Escalation;
 }
@@ -321,6 +322,29 @@ describe("console inbox", () => {
     expect(html).toContain("Bolt Inc");
     expect(html).toMatch(/\d+ 時間後/);
     expect(html).toContain("時刻のタイムゾーン: UTC");
+  });
+
+  it("marks an escalation past its deadline, and finds the unassigned ones", async () => {
+    const quiet = await stack.newWorkspace("Quiet Co");
+    const admin = await person(quiet, "ada@quiet.example", "admin");
+    // No CSM in this workspace: opened three days ago with a two-day SLA, nobody has it.
+    await escalationFor(
+      quiet,
+      { externalId: "late", name: "Late Ltd" },
+      null,
+      "low",
+      new Date(Date.now() - 3 * DAY_MS),
+    );
+    for (const query of ["", "?owner=none"]) {
+      const html = await (await get(`/app/inbox${query}`, admin)).text();
+      expect(html, query).toContain("Late Ltd");
+      expect(html, query).toContain("SLA breached");
+      expect(html, query).toMatch(/1 day ago|2\d hours ago/);
+      expect(html, query).toContain("Unassigned");
+    }
+    const someone = await (await get("/app/inbox?owner=nobody%40quiet.example", admin)).text();
+    expect(someone).not.toContain("Late Ltd");
+    expect(someone).toMatch(/<option value="nobody@quiet.example" selected/);
   });
 
   it("shows an enrollment's journey, account and status, and its trace as a timeline", async () => {

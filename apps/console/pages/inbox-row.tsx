@@ -77,8 +77,8 @@ export function EscalationCard({
                 spec={{
                   kind: "sparkline",
                   labels: item.health.map((h) => shortDate(reading, h.at)),
+                  // No fixed 0–100 axis: in a line this small the direction is what shows; the score is beside it.
                   series: [{ label: t("inbox.health"), data: item.health.map((h) => h.score) }],
-                  range: [0, 100],
                 }}
                 label={`${t("inbox.healthTrend")}: ${item.health.map((h) => h.score).join(", ")}`}
               />

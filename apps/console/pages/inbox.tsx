@@ -7,7 +7,7 @@ export type InboxView = {
   status: (typeof escalationStatuses)[number];
   priority: (typeof escalationPriorities)[number] | "any";
   tier: (typeof tiers)[number] | "any";
-  /** `mine`, `all` or a CSM's email. */
+  /** `mine`, `none`, `all` or a CSM's email. */
   owner: string;
   sort: (typeof inboxSorts)[number];
 };
@@ -86,7 +86,12 @@ export function InboxPage({
           options={[
             ["all", t("inbox.owner.all")],
             ...(isCsm ? [["mine", t("inbox.owner.mine")]] : []),
+            ["none", t("inbox.owner.none")],
             ...ctx.csms.map((c) => [c.email, c.name ? `${c.name} (${c.email})` : c.email]),
+            // A link may name someone who is no active CSM (any more): the select still says so.
+            ...(view.owner.includes("@") && !ctx.csms.some((c) => c.email === view.owner)
+              ? [[view.owner, view.owner]]
+              : []),
           ]}
         />
         <Select

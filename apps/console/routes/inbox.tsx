@@ -51,7 +51,8 @@ export function inboxRoutes(deps: AppDeps) {
       owner,
       sort: filter.sort ?? "deadline",
     };
-    const assignee = owner === "mine" ? user.email : owner === "all" ? undefined : owner;
+    const assignee =
+      owner === "mine" ? user.email : owner === "none" ? null : owner === "all" ? undefined : owner;
     const items = await listInbox(
       deps.db,
       user.workspaceId,
@@ -60,7 +61,7 @@ export function inboxRoutes(deps: AppDeps) {
         sort: view.sort,
         ...(filter.priority ? { priority: filter.priority } : {}),
         ...(filter.tier ? { tier: filter.tier } : {}),
-        ...(assignee ? { assignee } : {}),
+        ...(assignee !== undefined ? { assignee } : {}),
       },
       now,
     );

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import {
@@ -28,8 +28,8 @@ export const InboxFilter = z.object({
   status: loose(z.enum(escalationStatuses)),
   priority: loose(z.enum(escalationPriorities)),
   tier: loose(z.enum(tiers)),
-  /** A CSM's email, `mine`, or `all`; absent: `mine` for a CSM, else `all`. */
-  owner: loose(z.union([z.literal("mine"), z.literal("all"), z.email().max(254)])),
+  /** A CSM's email, `mine`, `none` (unassigned) or `all`; absent: `mine` for a CSM, else `all`. */
+  owner: loose(z.union([z.enum(["mine", "none", "all"]), z.email().max(254)])),
   sort: loose(z.enum(inboxSorts)),
 });
 export type InboxFilter = z.infer<typeof InboxFilter>;
@@ -81,7 +81,8 @@ export async function listInbox(
     status?: InboxItem["status"];
     priority?: string;
     tier?: string;
-    assignee?: string;
+    /** An email, or null for the unassigned ones. */
+    assignee?: string | null;
     sort: string;
     /** One escalation, whatever its status. */
     id?: string;
@@ -104,7 +105,11 @@ export async function listInbox(
         filter.id ? eq(escalations.id, filter.id) : eq(escalations.status, filter.status ?? "open"),
         filter.priority ? eq(escalations.priority, filter.priority as InboxItem["priority"]) : undefined,
         filter.tier ? eq(accounts.tier, filter.tier as InboxItem["account"]["tier"]) : undefined,
-        filter.assignee ? eq(escalations.assignee, filter.assignee) : undefined,
+        filter.assignee === null
+          ? isNull(escalations.assignee)
+          : filter.assignee
+            ? eq(escalations.assignee, filter.assignee)
+            : undefined,
       ),
     )
     .orderBy(...order, asc(escalations.id))
@@ -134,32 +139,36 @@ export async function listInbox(
     line.push({ at: s.at, score: s.score });
     health.set(s.accountId, line);
   }
-  return rows.map(({ x, a }) => ({
-    id: x.id,
-    enrollmentId: x.enrollmentId,
-    stepId: x.stepId,
-    reason: x.reason,
-    priority: x.priority,
-    status: x.status,
-    assignee: x.assignee,
-    dueAt: x.dueAt,
-    breached: x.status !== "resolved" && (x.breachedAt !== null || x.dueAt.getTime() < now.getTime()),
-    outcome: x.outcome,
-    resolution: x.resolution,
-    notes: x.notes,
-    createdAt: x.createdAt,
-    account: {
-      externalId: a.externalId,
-      name: a.name,
-      tier: a.tier,
-      arr: a.arr,
-      renewalDate: a.renewalDate,
-      lastLoginAt: a.lastLoginAt,
-      healthScore: a.healthScore,
-      healthBand: a.healthBand,
-    },
-    health: health.get(a.id) ?? [],
-  }));
+  return rows.map(({ x, a }) => {
+    const line = health.get(a.id) ?? [];
+    return {
+      id: x.id,
+      enrollmentId: x.enrollmentId,
+      stepId: x.stepId,
+      reason: x.reason,
+      priority: x.priority,
+      status: x.status,
+      assignee: x.assignee,
+      dueAt: x.dueAt,
+      breached: x.status !== "resolved" && (x.breachedAt !== null || x.dueAt.getTime() < now.getTime()),
+      outcome: x.outcome,
+      resolution: x.resolution,
+      notes: x.notes,
+      createdAt: x.createdAt,
+      account: {
+        externalId: a.externalId,
+        name: a.name,
+        tier: a.tier,
+        arr: a.arr,
+        renewalDate: a.renewalDate,
+        lastLoginAt: a.lastLoginAt,
+        // The account keeps the latest run's score; its history is the fallback.
+        healthScore: a.healthScore ?? line.at(-1)?.score ?? null,
+        healthBand: a.healthBand,
+      },
+      health: line,
+    };
+  });
 }
 
 /** One escalation of the workspace as the inbox shows it (after an action), or null. */
