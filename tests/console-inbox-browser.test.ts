@@ -181,7 +181,9 @@ describe("the Inbox in Chromium", () => {
     await page.waitForURL(/status=acknowledged/);
     await page.getByText("Escalations shown: 1").waitFor();
     expect(await page.getByRole("article", { name: "Bolt Systems" }).count()).toBe(0);
-    await acmeCard.locator("summary", { hasText: "Resolve" }).click();
+    // The keyboard opens the resolution form.
+    await acmeCard.locator("summary", { hasText: "Resolve" }).focus();
+    await page.keyboard.press("Enter");
     await acmeCard.getByLabel("Resume the journey").check();
     await acmeCard.getByLabel("Resolution label").fill("saved");
     await acmeCard.getByLabel("Notes").fill("Called the admin; the team logs in again.");
@@ -223,6 +225,10 @@ describe("the Inbox in Chromium", () => {
     expect(await bolt.getByRole("button", { name: "対応開始" }).count()).toBe(1);
     expect(await page.getByText("時刻のタイムゾーン: Asia/Tokyo").count()).toBe(1);
     await shot(page, "inbox-ja");
+    // The CSM's actions on a tablet: nothing wider than the screen.
+    await page.setViewportSize(TABLET);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(TABLET.width);
+    await shot(page, "inbox-tablet-csm-ja");
     expect(cspViolations).toEqual([]);
   }, 180_000);
 

@@ -114,6 +114,10 @@ beforeAll(async () => {
   bolt = await escalationFor(ws, { externalId: "bolt", name: "Bolt Inc" }, "carl@inbox.example");
   await other.request("PUT", "/v1/csms/cara@inbox.example", {});
   elsewhere = await escalationFor(other, { externalId: "far", name: "Far Away" }, "cara@inbox.example");
+  const login = await ws.request("POST", "/v1/events", {
+    events: [{ id: "acme-login-1", account: "acme", name: "login", occurredAt: "2026-11-20T09:00:00Z" }],
+  });
+  expect(login.status).toBeLessThan(300);
   // A health line for Acme: three runs over a fortnight.
   const acmeRow = await findAccountRow(stack.database.db, ws.workspaceId, "acme");
   const now = Date.now();
@@ -157,6 +161,8 @@ describe("console inbox", () => {
     expect(html).toContain("Call Acme KK: no login for a week");
     expect(html).toContain("1,234,567");
     expect(html).toContain("Mar 31, 2027");
+    // The last login, in Tokyo: 09:00 UTC is 18:00 there.
+    expect(html).toContain("Nov 20, 2026, 6:00 PM");
     expect(html).toContain(`href="/app/enrollments/${acme.enrollmentId}"`);
     expect(html).toMatch(/<option value="mine" selected/);
     expect(html).toContain("Times are in Asia/Tokyo");

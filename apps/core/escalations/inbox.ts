@@ -8,6 +8,7 @@ import {
   escalationPriorities,
   escalationStatuses,
   escalations,
+  events,
   tiers,
 } from "../../../db/schema/index";
 import { isUuid } from "../shared/uuid";
@@ -95,8 +96,12 @@ export async function listInbox(
       : filter.sort === "tier"
         ? [asc(tierRank), asc(escalations.dueAt)]
         : [asc(escalations.dueAt)];
+  // As the journeys' facts read it (accounts/facts.ts): the account's own, or a login event not yet applied to it.
+  const lastLogin = sql<
+    string | Date | null
+  >`greatest(${accounts.lastLoginAt}, (select max(${events.occurredAt}) from ${events} where ${events.workspaceId} = ${accounts.workspaceId} and ${events.accountId} = ${accounts.id} and ${events.name} = 'login'))`;
   const rows = await db
-    .select({ x: escalations, a: accounts })
+    .select({ x: escalations, a: accounts, lastLogin })
     .from(escalations)
     .innerJoin(accounts, eq(accounts.id, escalations.accountId))
     .where(
@@ -139,7 +144,7 @@ export async function listInbox(
     line.push({ at: s.at, score: s.score });
     health.set(s.accountId, line);
   }
-  return rows.map(({ x, a }) => {
+  return rows.map(({ x, a, lastLogin }) => {
     const line = health.get(a.id) ?? [];
     return {
       id: x.id,
@@ -161,7 +166,7 @@ export async function listInbox(
         tier: a.tier,
         arr: a.arr,
         renewalDate: a.renewalDate,
-        lastLoginAt: a.lastLoginAt,
+        lastLoginAt: lastLogin === null ? null : new Date(lastLogin),
         // The account keeps the latest run's score; its history is the fallback.
         healthScore: a.healthScore ?? line.at(-1)?.score ?? null,
         healthBand: a.healthBand,
