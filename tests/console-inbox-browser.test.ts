@@ -162,11 +162,18 @@ describe("the Inbox in Chromium", () => {
     await acmeCard.locator('canvas[data-drawn="true"]').waitFor();
     await shot(page, "inbox-en");
 
-    // A second escalation while the page is open: the poll brings it, the page is not reloaded.
+    // The keyboard opens the resolution form; Cara starts writing.
+    await acmeCard.locator("summary", { hasText: "Resolve" }).focus();
+    await page.keyboard.press("Enter");
+    await acmeCard.getByLabel("Resolution label").fill("draft");
+
+    // A second escalation while the page is open: the poll brings it, the page is not reloaded, and
+    // what Cara was writing is still there.
     await page.evaluate(() => Object.assign(globalThis, { stillHere: true }));
     await raiseEscalation("bolt");
     await page.getByRole("article", { name: "Bolt Systems" }).waitFor({ timeout: 15_000 });
     expect(await page.evaluate(() => (globalThis as { stillHere?: boolean }).stillHere)).toBe(true);
+    expect(await acmeCard.getByLabel("Resolution label").inputValue()).toBe("draft");
 
     await acmeCard.getByRole("button", { name: "Acknowledge" }).click();
     // In place: the card says so at once (the next poll drops it from the open ones).
@@ -181,9 +188,6 @@ describe("the Inbox in Chromium", () => {
     await page.waitForURL(/status=acknowledged/);
     await page.getByText("Escalations shown: 1").waitFor();
     expect(await page.getByRole("article", { name: "Bolt Systems" }).count()).toBe(0);
-    // The keyboard opens the resolution form.
-    await acmeCard.locator("summary", { hasText: "Resolve" }).focus();
-    await page.keyboard.press("Enter");
     await acmeCard.getByLabel("Resume the journey").check();
     await acmeCard.getByLabel("Resolution label").fill("saved");
     await acmeCard.getByLabel("Notes").fill("Called the admin; the team logs in again.");

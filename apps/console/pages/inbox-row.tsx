@@ -175,7 +175,8 @@ function Actions({ ctx, item }: { ctx: RowContext; item: InboxItem }) {
           </button>
         </form>
       )}
-      <details class="resolve">
+      {/* Kept as it is when the list is polled or the card swapped: a half-written resolution survives. */}
+      <details class="resolve" id={`${id}-resolve`} hx-preserve="true">
         <summary>{t("inbox.resolve")}</summary>
         <form {...action("resolve")} class="stack">
           {back}
