@@ -233,6 +233,14 @@ describe("the Inbox in Chromium", () => {
     await page.setViewportSize(TABLET);
     expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(TABLET.width);
     await shot(page, "inbox-tablet-csm-ja");
+
+    // The trace in Japanese.
+    await page.setViewportSize(LAPTOP);
+    await page.goto(`${url}/app/enrollments/${acme.enrollmentId}`);
+    await page.getByRole("heading", { name: "トレース" }).waitFor();
+    const ja = (await page.getByRole("main").textContent()) ?? "";
+    for (const words of ["エスカレーションを解決", "ステージを設定", "完了"]) expect(ja).toContain(words);
+    await shot(page, "trace-ja");
     expect(cspViolations).toEqual([]);
   }, 180_000);
 

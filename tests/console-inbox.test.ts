@@ -184,6 +184,10 @@ describe("console inbox", () => {
     const all = await (await get("/app/inbox?owner=all&sort=priority", cara)).text();
     expect(all.indexOf("Acme KK")).toBeGreaterThan(0);
     expect(all.indexOf("Acme KK")).toBeLessThan(all.indexOf("Bolt Inc"));
+    // By tier: Acme (low touch) before Bolt (tech touch).
+    const byTier = await (await get("/app/inbox?owner=all&sort=tier", cara)).text();
+    expect(byTier.indexOf("Acme KK")).toBeLessThan(byTier.indexOf("Bolt Inc"));
+    expect(byTier).toMatch(/<option value="tier" selected/);
     const carls = await (await get("/app/inbox?owner=carl%40inbox.example", cara)).text();
     expect(carls).toContain("Bolt Inc");
     expect(carls).not.toContain("Acme KK");
