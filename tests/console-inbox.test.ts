@@ -357,6 +357,16 @@ describe("console inbox", () => {
     expect(someone).toMatch(/<option value="nobody@quiet.example" selected/);
   });
 
+  it("opens on everyone's escalations for an admin who is also a CSM, who may still pick their own", async () => {
+    await ws.request("PUT", "/v1/csms/ada@inbox.example", { name: "Ada" });
+    const html = await (await get("/app/inbox", ada)).text();
+    expect(html).toMatch(/<option value="all" selected/);
+    expect(html).toContain('<option value="mine"');
+    const mine = await (await get("/app/inbox?owner=mine", ada)).text();
+    expect(mine).toMatch(/<option value="mine" selected/);
+    expect(mine).not.toContain("Bolt Inc");
+  });
+
   it("shows an enrollment's journey, account and status, and its trace as a timeline", async () => {
     // The worker records the trace as the run goes: the wait is its last entry.
     const html = await eventually(async () => {

@@ -36,14 +36,30 @@ export function inboxRoutes(deps: AppDeps) {
   app.use("/app/inbox", requireRole("viewer"));
   app.use("/app/inbox/*", requireRole("viewer"));
 
-  /** What the page needs to read: the view from the query, the reader's zone, the CSMs, the list. */
+  /** How the signed-in person reads the cards: language, zone, whether they may act, whom to reassign to. */
+  async function rowContext(c: C, back: string) {
+    const user = signedIn(c);
+    const reader = await inboxReader(deps.db, user.workspaceId, user.email);
+    const ctx: RowContext = {
+      t: c.var.t,
+      reading: { locale: c.var.locale, timeZone: reader.timeZone, now: deps.clock.now() },
+      canAct: roleAtLeast(user.role, "csm"),
+      csms: reader.csms,
+      back,
+    };
+    return { ctx, isCsm: reader.isCsm };
+  }
+
+  /** What the page needs to read: the view from the query (defaults applied), the cards' context, the list. */
   async function load(c: C, query: Record<string, string>) {
     const user = signedIn(c);
-    const now = deps.clock.now();
-    const reader = await inboxReader(deps.db, user.workspaceId, user.email);
     const filter = InboxFilter.parse(query);
+    const { ctx: base, isCsm } = await rowContext(c, "/app/inbox");
+    // A CSM opens on their own escalations; anyone who is a CSM may ask for theirs.
     const owner =
-      filter.owner === "mine" && !reader.isCsm ? "all" : (filter.owner ?? (reader.isCsm ? "mine" : "all"));
+      filter.owner === "mine" && !isCsm
+        ? "all"
+        : (filter.owner ?? (isCsm && user.role === "csm" ? "mine" : "all"));
     const view: InboxView = {
       status: filter.status ?? "open",
       priority: filter.priority ?? "any",
@@ -63,16 +79,10 @@ export function inboxRoutes(deps: AppDeps) {
         ...(filter.tier ? { tier: filter.tier } : {}),
         ...(assignee !== undefined ? { assignee } : {}),
       },
-      now,
+      base.reading.now,
     );
-    const ctx: RowContext = {
-      t: c.var.t,
-      reading: { locale: c.var.locale, timeZone: reader.timeZone, now },
-      canAct: roleAtLeast(user.role, "csm"),
-      csms: reader.csms,
-      back: `/app/inbox?${viewQuery(view)}`,
-    };
-    return { view, items, ctx, isCsm: reader.isCsm };
+    const ctx: RowContext = { ...base, back: `/app/inbox?${viewQuery(view)}` };
+    return { view, items, ctx, isCsm };
   }
 
   async function inboxPage(
@@ -128,10 +138,10 @@ export function inboxRoutes(deps: AppDeps) {
     const user = signedIn(c);
     const item = await getInboxItem(deps.db, user.workspaceId, id, deps.clock.now());
     if (!item) return c.notFound();
-    const { ctx } = await load(c, {});
+    const { ctx } = await rowContext(c, back);
     return c.html(
       <EscalationCard
-        ctx={{ ...ctx, back }}
+        ctx={ctx}
         item={item}
         {...(error ? { error: error.message } : { notice: t("inbox.done") })}
       />,
