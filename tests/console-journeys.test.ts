@@ -288,6 +288,77 @@ describe("journey studio pages", () => {
     expect((await get("/app/journeys/welcome?from=9&to=x", cookie)).status).toBe(200);
   });
 
+  it("simulates the draft over synthetic accounts, beside the live version, with escalations per CSM against capacity", async () => {
+    expect(
+      (await ws.request("PUT", "/v1/csms/cara@studio.example", { name: "Cara", capacity: 1 })).status,
+    ).toBeLessThan(300);
+    const definition = {
+      name: "Onboarding call",
+      trigger: { type: "stage_entered", stage: "onboarding" },
+      steps: [
+        { id: "hello", type: "email", template: "onboarding-welcome", to: "role:admin" },
+        { id: "later", type: "wait", duration: "P3D" },
+        {
+          id: "call",
+          type: "escalate",
+          reason: "Kick-off call",
+          sla: "P2D",
+          assignee: "cara@studio.example",
+        },
+      ],
+    };
+    expect((await ws.request("PUT", "/v1/journeys/onboarding-call", definition)).status).toBeLessThan(300);
+    const cookie = cookies.viewer as string;
+    expect((await get("/app/journeys/onboarding-call/simulate")).status).toBe(302);
+    const form = await get("/app/journeys/onboarding-call/simulate", cookie);
+    expect(form.status).toBe(200);
+    expect(await form.text()).not.toContain('id="results"');
+    const bad = await get("/app/journeys/onboarding-call/simulate?run=1&count=0", cookie);
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("Check the numbers");
+    const noLive = await get("/app/journeys/onboarding-call/simulate?run=1&count=20&compare=1", cookie);
+    expect(noLive.status).toBe(422);
+    expect(await noLive.text()).toContain("no live version");
+
+    const run = await get(
+      "/app/journeys/onboarding-call/simulate?run=1&population=synthetic&count=300&days=60",
+      cookie,
+    );
+    expect(run.status).toBe(200);
+    const html = await run.text();
+    expect(html).toContain('id="results"');
+    expect(html).toContain('data-chart="');
+    // Every synthetic account entering onboarding gets the welcome; the call lands on Cara, over her capacity of 1 a week.
+    const welcomes = Number(/<th scope="row">hello<\/th><td class="num">(\d+)<\/td>/.exec(html)?.[1]);
+    expect(welcomes).toBeGreaterThan(0);
+    expect(html).toMatch(/<tr class="over"><th scope="row">cara@studio.example<\/th><td class="num">1<\/td>/);
+
+    // Published, then changed: the draft beside the live version on the same population.
+    expect(
+      (await post("/app/journeys/onboarding-call/publish", { confirmed: "yes" }, cookies.cs_ops as string))
+        .status,
+    ).toBe(303);
+    definition.steps.splice(2, 1);
+    expect((await ws.request("PUT", "/v1/journeys/onboarding-call", definition)).status).toBeLessThan(300);
+    const compared = await (
+      await get("/app/journeys/onboarding-call/simulate?run=1&count=300&days=60&compare=1", cookie)
+    ).text();
+    const escalations = /<th scope="row">Escalations<\/th><td class="num">(\d+) \/ (\d+)<\/td>/.exec(
+      compared,
+    );
+    expect(escalations?.[1]).toBe("0");
+    expect(Number(escalations?.[2])).toBeGreaterThan(0);
+    const [, other] =
+      /<th scope="row">hello<\/th><td class="num">(\d+)<\/td><td class="num">(\d+)<\/td>/.exec(compared) ??
+      [];
+    expect(Number(other)).toBe(welcomes);
+    // Another workspace's journey is not found.
+    expect(
+      (await get("/app/journeys/onboarding-call/simulate?run=1", await signIn("oscar@elsewhere.example")))
+        .status,
+    ).toBe(404);
+  });
+
   it("is used in Chromium: create from a playbook, read the map, pause with confirmation, compare versions, in English and Japanese", async () => {
     const page = await newPage();
     await page.goto(`${url}/app/sign-in`);
@@ -333,12 +404,28 @@ describe("journey studio pages", () => {
     await page.getByRole("columnheader", { name: "ゴール達成率" }).waitFor();
     await shot(page, "journeys-ja");
 
+    // Simulate from the journey page and read the per-step counts.
+    await page.goto(`${url}/app/journeys/onboarding-call`);
+    await page.getByRole("link", { name: "誰に何が届くかをシミュレーション" }).click();
+    await page.getByLabel("シミュレーションする合成アカウント数").fill("200");
+    await page.getByLabel("公開中のバージョンと比較").check();
+    await page.getByRole("button", { name: "シミュレーションを実行" }).click();
+    await page.getByRole("heading", { name: "ステップごとのタッチ" }).waitFor();
+    await page.locator('#touches-per-day[data-drawn="true"]').waitFor();
+    // The draft dropped the call: no escalations now, the welcome per step beside the live version.
+    await page.getByText("この期間のエスカレーションはありません。").waitFor();
+    expect(await page.getByRole("row", { name: /^hello/ }).count()).toBe(1);
+    await shot(page, "journey-simulate-ja");
+
     const tablet = await newPage("en-US", { width: 768, height: 1024 });
     await tablet.goto(`${url}/app/sign-in`);
     await tablet.getByLabel("Email").fill("vera@studio.example");
     await tablet.getByLabel("Password").fill(PASSWORD);
     await tablet.getByRole("button", { name: "Sign in" }).click();
     await tablet.getByRole("navigation").waitFor();
+    await tablet.goto(`${url}/app/journeys/onboarding-call/simulate?run=1&count=200&days=60&compare=1`);
+    await tablet.locator('#touches-per-day[data-drawn="true"]').waitFor();
+    await shot(tablet, "journey-simulate-tablet-en");
     await tablet.goto(`${url}/app/journeys/every-step`);
     await tablet.getByRole("heading", { name: "Journey map" }).waitFor();
     await shot(tablet, "journey-every-step-tablet");

@@ -1,6 +1,7 @@
 import { accountsMessages } from "./messages/accounts";
 import { homeMessages } from "./messages/home";
 import { inboxMessages } from "./messages/inbox";
+import { simulateMessages } from "./messages/journey-simulate";
 import { journeysMessages } from "./messages/journeys";
 import { profileMessages } from "./messages/profile";
 
@@ -68,6 +69,7 @@ const en = {
   ...accountsMessages.en,
   ...profileMessages.en,
   ...journeysMessages.en,
+  ...simulateMessages.en,
 };
 
 export type MessageKey = keyof typeof en;
@@ -132,6 +134,7 @@ const ja: Record<MessageKey, string> = {
   ...accountsMessages.ja,
   ...profileMessages.ja,
   ...journeysMessages.ja,
+  ...simulateMessages.ja,
 };
 
 export const LOCALES = ["en", "ja"] as const;

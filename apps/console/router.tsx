@@ -27,6 +27,7 @@ import { UserRow, UsersPage } from "./pages/users";
 import { accountsRoutes } from "./routes/accounts";
 import { homeRoutes } from "./routes/home";
 import { inboxRoutes } from "./routes/inbox";
+import { journeySimulateRoutes } from "./routes/journey-simulate";
 import { journeysRoutes } from "./routes/journeys";
 import { profileRoutes } from "./routes/profile";
 import { traceRoutes } from "./routes/trace";
@@ -276,6 +277,7 @@ export function consoleRouter(deps: AppDeps) {
   app.route("/", profileRoutes(deps));
   app.route("/", traceRoutes(deps));
   app.route("/", journeysRoutes(deps));
+  app.route("/", journeySimulateRoutes(deps));
   return app;
 }
 

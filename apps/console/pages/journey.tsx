@@ -174,6 +174,9 @@ export function JourneyPage({
           </div>
         )}
       </section>
+      <p>
+        <a href={`/app/journeys/${encodeURIComponent(journey.key)}/simulate`}>{t("simulate.link")}</a>
+      </p>
       <section class="card" aria-labelledby="map">
         <h2 id="map">{t("journey.graph")}</h2>
         {graph ? (
