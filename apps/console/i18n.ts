@@ -3,6 +3,7 @@ import { homeMessages } from "./messages/home";
 import { inboxMessages } from "./messages/inbox";
 import { journeysMessages } from "./messages/journeys";
 import { profileMessages } from "./messages/profile";
+import { templatesMessages } from "./messages/templates";
 
 /**
  * The console's words in English and Japanese: the shared ones here, each area's in messages/. `ja` is
@@ -16,6 +17,7 @@ const common = {
   "nav.inbox": "Inbox",
   "nav.accounts": "Accounts",
   "nav.journeys": "Journeys",
+  "nav.templates": "Templates",
   "nav.profile": "Your profile",
   "nav.apiDocs": "API documentation",
   skip: "Skip to content",
@@ -75,6 +77,7 @@ const en = {
   ...accountsMessages.en,
   ...profileMessages.en,
   ...journeysMessages.en,
+  ...templatesMessages.en,
 };
 
 export type MessageKey = keyof typeof en;
@@ -87,6 +90,7 @@ const commonJa: Record<keyof typeof common, string> = {
   "nav.inbox": "受信トレイ",
   "nav.accounts": "アカウント",
   "nav.journeys": "ジャーニー",
+  "nav.templates": "テンプレート",
   "nav.profile": "プロフィール",
   "nav.apiDocs": "API ドキュメント",
   skip: "本文へ移動",
@@ -146,6 +150,7 @@ const ja: Record<MessageKey, string> = {
   ...accountsMessages.ja,
   ...profileMessages.ja,
   ...journeysMessages.ja,
+  ...templatesMessages.ja,
 };
 
 export const LOCALES = ["en", "ja"] as const;

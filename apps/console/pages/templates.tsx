@@ -1,0 +1,52 @@
+import type { TemplateSummary } from "../../core/templates/message-templates";
+import type { Locale, T } from "../i18n";
+import { formatWhen } from "./journeys";
+
+export type TemplateRow = TemplateSummary & { lastChanged: Date | null };
+
+/** Every message template of the workspace: shipped ones and its own, with what each is. */
+export function TemplatesPage({ t, locale, templates }: { t: T; locale: Locale; templates: TemplateRow[] }) {
+  return (
+    <>
+      <p>{t("templates.intro")}</p>
+      {templates.length === 0 ? (
+        <p>{t("templates.empty")}</p>
+      ) : (
+        <div class="table-scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t("templates.key")}</th>
+                <th scope="col">{t("templates.channel")}</th>
+                <th scope="col">{t("templates.category")}</th>
+                <th scope="col">{t("templates.languages")}</th>
+                <th scope="col">{t("templates.source")}</th>
+                <th scope="col">{t("templates.lastChanged")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {templates.map((row) => (
+                <tr>
+                  <th scope="row">
+                    <a href={`/app/templates/${encodeURIComponent(row.key)}`}>{row.key}</a>
+                  </th>
+                  <td>{t(`template.channel.${row.channel}`)}</td>
+                  <td>{row.category}</td>
+                  <td>{row.locales.join(", ")}</td>
+                  <td>
+                    <span class={`badge source-${row.source}`}>
+                      {row.source === "file" ? t("templates.shipped") : t("templates.own")}
+                    </span>
+                  </td>
+                  <td>
+                    {row.lastChanged ? formatWhen(locale, row.lastChanged) : t("templates.neverChanged")}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
