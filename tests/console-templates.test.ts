@@ -145,6 +145,7 @@ describe("templates pages", () => {
     const list = await (await get("/app/templates", cookies.viewer)).text();
     expect(list).toContain('href="/app/templates/letters-own"');
     expect(list).toContain("Your workspace&#39;s");
+    expect(list).not.toContain("Shipped, changed here");
     expect((await get("/app/templates/letters-own", cookies.other)).status).toBe(404);
     expect((await get("/app/templates/letters-own/preview?locale=en", cookies.other)).status).toBe(404);
     expect(
@@ -200,6 +201,8 @@ describe("templates pages", () => {
       subject: string;
     }[];
     expect(saved.find((r) => r.locale === "ja")?.subject).toBe("確認 {{account.name}}");
+    const list = await (await get("/app/templates", cookie)).text();
+    expect(list).toMatch(/onboarding-check-in<\/a>[\s\S]*?Shipped, changed here/);
   });
 
   it("serves the preview frame with its own sandbox policy and lists the variables left empty", async () => {
@@ -311,7 +314,7 @@ describe("templates pages", () => {
     await tablet.getByRole("button", { name: "Sign in" }).click();
     await tablet.getByRole("navigation").first().waitFor();
     await tablet.goto(`${url}/app/templates/onboarding-welcome`);
-    await tablet.locator("iframe.preview-frame").waitFor();
+    await tablet.frameLocator("iframe.preview-frame").getByText("Acme KK").first().waitFor();
     await shot(tablet, "template-tablet");
     expect(cspViolations).toEqual([]);
   }, 180_000);

@@ -1,4 +1,5 @@
 import type { T } from "../i18n";
+import { OriginBadge, type TemplateOrigin } from "./templates";
 
 /** Problems of a typed template by field; `other` for those of no field shown (channel, locale). */
 export type FieldProblems = { subject: string[]; body: string[]; other: string[] };
@@ -11,7 +12,7 @@ export type TemplateView = {
   key: string;
   channel: "email" | "in_app";
   category: string;
-  source: "workspace" | "file";
+  origin: TemplateOrigin;
   /** The languages offered as tabs: the template's and the console's. */
   locales: string[];
 };
@@ -60,7 +61,7 @@ export function TemplatePage({
     <>
       <p>
         <a href="/app/templates">{t("template.back")}</a> · {t(`template.channel.${template.channel}`)} ·{" "}
-        {template.category} · {template.source === "file" ? t("templates.shipped") : t("templates.own")}
+        {template.category} · <OriginBadge t={t} origin={template.origin} />
       </p>
       {notice && (
         <p class="notice" role="status">

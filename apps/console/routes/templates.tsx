@@ -26,7 +26,7 @@ import {
   type TemplateView,
   TestResult,
 } from "../pages/template";
-import { TemplatesPage } from "../pages/templates";
+import { originOf, TemplatesPage } from "../pages/templates";
 
 /**
  * The rendered email's own headers: it runs nothing, loads nothing but images, keeps its inline
@@ -63,7 +63,11 @@ export function templatesRoutes(deps: AppDeps) {
       listTemplates(deps.db, user.workspaceId, deps.fileTemplates),
       templatesLastChanged(deps.db, user.workspaceId),
     ]);
-    const templates = summaries.map((s) => ({ ...s, lastChanged: changed.get(s.key) ?? null }));
+    const templates = summaries.map((s) => ({
+      ...s,
+      origin: originOf(s.source, isShipped(s.key)),
+      lastChanged: changed.get(s.key) ?? null,
+    }));
     return page(
       c,
       c.var.t("templates.title"),
@@ -188,6 +192,10 @@ export function templatesRoutes(deps: AppDeps) {
 
   return app;
 
+  function isShipped(key: string) {
+    return deps.fileTemplates.some((f) => f.key === key);
+  }
+
   function notFound(c: Context<ConsoleEnv>) {
     return page(c, c.var.t("templates.title"), <p>{c.var.t("forbidden.body")}</p>, 404);
   }
@@ -221,7 +229,7 @@ export function templatesRoutes(deps: AppDeps) {
       key,
       channel: copy.channel,
       category: copy.category,
-      source: copy.source,
+      origin: originOf(copy.source, isShipped(key)),
       locales,
     };
     return page(
