@@ -260,6 +260,9 @@ describe("templates pages", () => {
       );
       if (again.status === 429) limited = again;
     }
+    const inApp = await post("/app/templates/invite-your-team/test", { locale: "en" }, cookie);
+    expect(inApp.status).toBe(422);
+    expect(await inApp.text()).toContain("In-app messages are not sent by email.");
     expect(limited?.status).toBe(429);
     expect(await limited?.text()).toContain("Too many tests");
   });

@@ -187,6 +187,7 @@ export function templatesRoutes(deps: AppDeps) {
         200,
       );
     if (sent.refusal === "not_found") return notFound(c);
+    if (sent.refusal === "not_email") return answer(false, t("template.notEmail"), 422);
     return answer(false, `${t("template.sendFailed")} ${sent.reason}`, 422);
   });
 

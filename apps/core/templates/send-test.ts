@@ -8,6 +8,8 @@ import { previewTemplate } from "./message-templates";
 export type TestSendResult =
   | { ok: true; to: string; via: "smtp" | "outbox" }
   | { ok: false; refusal: "not_found" }
+  /** An in-app template: it has no email to send. */
+  | { ok: false; refusal: "not_email" }
   | { ok: false; refusal: "invalid"; reason: string };
 
 /**
@@ -31,8 +33,7 @@ export async function sendTemplateTest(
       ? rendered
       : { ok: false, refusal: "invalid", reason: rendered.message };
   const { preview } = rendered;
-  if (preview.channel !== "email")
-    return { ok: false, refusal: "invalid", reason: "in-app messages are not sent by email" };
+  if (preview.channel !== "email") return { ok: false, refusal: "not_email" };
   const settings = await getSettings(deps.db, workspaceId);
   const from = settings.email.from;
   const id = randomUUID();
