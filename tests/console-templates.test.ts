@@ -239,6 +239,24 @@ describe("templates pages", () => {
     expect(frame.headers.get("content-security-policy")).toContain("sandbox");
     // Another person cannot open that draft.
     expect((await get(src, cookies.viewer)).status).toBe(404);
+
+    // Without script, "Preview changes" answers the whole page with what was typed and its frame.
+    const whole = await post(
+      "/app/templates/onboarding-welcome/preview",
+      { locale: "ja", subject: "件名のテスト", body: "<p>本文のテスト {{contact.firstName}}</p>" },
+      cookies.cs_ops as string,
+    );
+    expect(whole.status).toBe(200);
+    const page = await whole.text();
+    expect(page).toContain("<html");
+    expect(page).toContain('value="件名のテスト"');
+    expect(page).toContain("本文のテスト");
+    expect(page).toMatch(/<iframe sandbox="" src="[^"]*draft=/);
+    // An in-app template previews too, without a subject.
+    const inApp = await get("/app/templates/invite-your-team", cookies.viewer);
+    expect(inApp.status).toBe(200);
+    expect(await inApp.text()).not.toContain('id="subject"');
+    expect((await get("/app/templates/invite-your-team/preview?locale=ja", cookies.viewer)).status).toBe(200);
   });
 
   it("sends a test to the signed-in person into the outbox, at most ten a minute", async () => {
