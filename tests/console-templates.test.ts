@@ -336,6 +336,8 @@ describe("templates pages", () => {
     await tablet.getByRole("navigation").first().waitFor();
     await tablet.goto(`${url}/app/templates/onboarding-welcome`);
     await tablet.frameLocator("iframe.preview-frame").getByText("Acme KK").first().waitFor();
+    // A frame below the fold is painted once it has been in view (Chromium draws it out of process).
+    await tablet.locator("iframe.preview-frame").scrollIntoViewIfNeeded();
     await shot(tablet, "template-tablet");
     expect(cspViolations).toEqual([]);
   }, 180_000);
