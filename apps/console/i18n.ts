@@ -4,6 +4,7 @@ import { inboxMessages } from "./messages/inbox";
 import { simulateMessages } from "./messages/journey-simulate";
 import { journeysMessages } from "./messages/journeys";
 import { profileMessages } from "./messages/profile";
+import { templatesMessages } from "./messages/templates";
 
 /**
  * The console's words in English and Japanese: the shared ones here, each area's in messages/. `ja` is
@@ -17,6 +18,7 @@ const common = {
   "nav.inbox": "Inbox",
   "nav.accounts": "Accounts",
   "nav.journeys": "Journeys",
+  "nav.templates": "Templates",
   "nav.profile": "Your profile",
   "nav.apiDocs": "API documentation",
   skip: "Skip to content",
@@ -70,6 +72,7 @@ const en = {
   ...profileMessages.en,
   ...journeysMessages.en,
   ...simulateMessages.en,
+  ...templatesMessages.en,
 };
 
 export type MessageKey = keyof typeof en;
@@ -82,6 +85,7 @@ const commonJa: Record<keyof typeof common, string> = {
   "nav.inbox": "受信トレイ",
   "nav.accounts": "アカウント",
   "nav.journeys": "ジャーニー",
+  "nav.templates": "テンプレート",
   "nav.profile": "プロフィール",
   "nav.apiDocs": "API ドキュメント",
   skip: "本文へ移動",
@@ -135,6 +139,7 @@ const ja: Record<MessageKey, string> = {
   ...profileMessages.ja,
   ...journeysMessages.ja,
   ...simulateMessages.ja,
+  ...templatesMessages.ja,
 };
 
 export const LOCALES = ["en", "ja"] as const;

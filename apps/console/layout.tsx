@@ -39,6 +39,7 @@ export function Layout({ t, locale, title, user, path, children }: Page) {
                 <NavLink href="/app/inbox" path={path} label={t("nav.inbox")} />
                 <NavLink href="/app/accounts" path={path} label={t("nav.accounts")} />
                 <NavLink href="/app/journeys" path={path} label={t("nav.journeys")} />
+                <NavLink href="/app/templates" path={path} label={t("nav.templates")} />
                 {user.role === "admin" && <NavLink href="/app/users" path={path} label={t("nav.users")} />}
                 <li>
                   <a href="/docs">{t("nav.apiDocs")}</a>

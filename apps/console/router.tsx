@@ -30,6 +30,7 @@ import { inboxRoutes } from "./routes/inbox";
 import { journeySimulateRoutes } from "./routes/journey-simulate";
 import { journeysRoutes } from "./routes/journeys";
 import { profileRoutes } from "./routes/profile";
+import { templatesRoutes } from "./routes/templates";
 import { traceRoutes } from "./routes/trace";
 
 const SESSION_COOKIE = "volante_session";
@@ -278,6 +279,7 @@ export function consoleRouter(deps: AppDeps) {
   app.route("/", traceRoutes(deps));
   app.route("/", journeysRoutes(deps));
   app.route("/", journeySimulateRoutes(deps));
+  app.route("/", templatesRoutes(deps));
   return app;
 }
 
@@ -299,11 +301,14 @@ function session(deps: AppDeps): MiddlewareHandler<ConsoleEnv> {
 function securityHeaders(): MiddlewareHandler<ConsoleEnv> {
   return async function consoleSecurityHeaders(c, next) {
     await next();
-    c.header(
-      "Content-Security-Policy",
-      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    );
-    c.header("X-Frame-Options", "DENY");
+    // A response with its own policy keeps it: the template preview frame (routes/templates.tsx).
+    if (!c.res.headers.has("Content-Security-Policy")) {
+      c.header(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      );
+      c.header("X-Frame-Options", "DENY");
+    }
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Referrer-Policy", "same-origin");
     c.header("Cache-Control", "no-store");
