@@ -1,6 +1,7 @@
 import { accountsMessages } from "./messages/accounts";
 import { homeMessages } from "./messages/home";
 import { inboxMessages } from "./messages/inbox";
+import { journeyEditorMessages } from "./messages/journey-editor";
 import { journeysMessages } from "./messages/journeys";
 import { profileMessages } from "./messages/profile";
 
@@ -75,6 +76,7 @@ const en = {
   ...accountsMessages.en,
   ...profileMessages.en,
   ...journeysMessages.en,
+  ...journeyEditorMessages.en,
 };
 
 export type MessageKey = keyof typeof en;
@@ -146,6 +148,7 @@ const ja: Record<MessageKey, string> = {
   ...accountsMessages.ja,
   ...profileMessages.ja,
   ...journeysMessages.ja,
+  ...journeyEditorMessages.ja,
 };
 
 export const LOCALES = ["en", "ja"] as const;
