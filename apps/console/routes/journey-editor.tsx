@@ -6,6 +6,7 @@ import type { ConsoleEnv } from "../context";
 import { type JsonText, parseJsonText } from "../json-text";
 import { type PageStatus, page, requireRole, signedIn } from "../page";
 import { type EditorProblem, JourneyEditorPage } from "../pages/journey-editor";
+import { prettyDefinition } from "../pretty-definition";
 
 /**
  * The journey editor (issue 18 item 3): CS Ops edit a draft's JSON, checked as they type against the
@@ -58,7 +59,7 @@ export function journeyEditorRoutes(deps: AppDeps) {
       : undefined;
     return editorPage(c, {
       key,
-      text: JSON.stringify(journey.draft, null, 2),
+      text: prettyDefinition(journey.draft),
       problems: journey.problems,
       ...(notice ? { notice } : {}),
     });
