@@ -284,6 +284,36 @@ describe("journey editor routes", () => {
     expect(await (await get("/app/journeys/welcome/edit?saved", cookie)).text()).toContain("Draft saved.");
     expect(await (await get("/app/journeys/welcome", cookie)).text()).toContain("Publish the draft");
   });
+
+  it("simulates the saved draft over a synthetic population: touches per step and per day, bad numbers refused", async () => {
+    const cookie = cookies.cs_ops as string;
+    expect(
+      (await post("/app/journeys/welcome/simulate", { accounts: "20", days: "30" }, cookies.viewer as string))
+        .status,
+    ).toBe(403);
+    expect(
+      (await post("/app/journeys/welcome/simulate", { accounts: "20", days: "30" }, cookies.other as string))
+        .status,
+    ).toBe(404);
+    const bads: Record<string, string>[] = [
+      { accounts: "many", days: "30" },
+      { accounts: "20", days: "9999" },
+      {},
+    ];
+    for (const fields of bads) {
+      const bad = await post("/app/journeys/welcome/simulate", fields, cookie);
+      expect(bad.status).toBe(422);
+      expect(await bad.text()).toContain("Use 1 to 10,000 accounts and 1 to 365 days.");
+    }
+    const res = await post("/app/journeys/welcome/simulate", { accounts: "20", days: "30" }, cookie);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain("Touches per step");
+    expect(html).toContain('<canvas role="img" aria-label="Touches per day"');
+    expect(html).toMatch(
+      /<th scope="row">hello<div class="muted">hello<\/div><\/th><td class="num">\d+<\/td>/,
+    );
+  });
 });
 
 describe("journey editor in Chromium", () => {
@@ -349,6 +379,13 @@ describe("journey editor in Chromium", () => {
     await shot(page, "journey-edited-en");
 
     await page.getByRole("link", { name: "Edit the draft" }).click();
+    await page.getByLabel("Synthetic accounts").fill("50");
+    await page.getByLabel("Days").fill("60");
+    await page.getByRole("button", { name: "Simulate", exact: true }).click();
+    await page.locator("#simulate canvas[data-drawn=true]").waitFor();
+    await page.getByRole("columnheader", { name: "Step" }).waitFor();
+    await shot(page, "journey-simulate-en");
+    await page.goto(`${url}/app/journeys/onboarding-tech-touch/edit`);
     await page.getByLabel("Language").selectOption("ja");
     await page.getByRole("button", { name: "Change language" }).click();
     await page.getByRole("textbox", { name: "定義" }).waitFor();

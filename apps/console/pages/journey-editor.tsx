@@ -1,6 +1,20 @@
-import type { T } from "../i18n";
+import { Chart } from "../chart";
+import type { Locale, T } from "../i18n";
 
 export type EditorProblem = { pointer: string; message: string };
+
+/** What a simulation of the saved draft found, ready to show. */
+export type SimulationView = {
+  accounts: number;
+  days: number;
+  enrolled: number;
+  touches: number;
+  escalations: number;
+  goals: number;
+  steps: { id: string; label: string; touches: number }[];
+  perDay: { day: string; touches: number }[];
+  sampled: boolean;
+};
 
 /**
  * The draft's JSON in a plain form (a labelled textarea and a save button) that works without script;
@@ -8,19 +22,26 @@ export type EditorProblem = { pointer: string; message: string };
  */
 export function JourneyEditorPage({
   t,
+  locale,
   journeyKey,
   text,
   problems,
   notice,
   error,
+  simulation,
+  simulate = { accounts: 100, days: 90 },
 }: {
   t: T;
+  locale: Locale;
   journeyKey: string;
   text: string;
   problems: EditorProblem[];
   notice?: string;
   error?: string;
+  simulation?: SimulationView;
+  simulate?: { accounts: number; days: number };
 }) {
+  const number = new Intl.NumberFormat(locale);
   const path = `/app/journeys/${encodeURIComponent(journeyKey)}`;
   return (
     <>
@@ -79,6 +100,77 @@ export function JourneyEditorPage({
           <a href={path}>{t("journeyEditor.back")}</a>
         </div>
       </form>
+      <section class="card" aria-labelledby="simulate-heading" id="simulate">
+        <h2 id="simulate-heading">{t("journeyEditor.simulate")}</h2>
+        <p class="muted">{t("journeyEditor.simulateHint")}</p>
+        <form method="post" action={`${path}/simulate#simulate`} class="inline wrap">
+          <label for="sim-accounts">{t("journeyEditor.simAccounts")}</label>
+          <input
+            id="sim-accounts"
+            name="accounts"
+            type="number"
+            min={1}
+            max={10000}
+            value={String(simulate.accounts)}
+          />
+          <label for="sim-days">{t("journeyEditor.simDays")}</label>
+          <input id="sim-days" name="days" type="number" min={1} max={365} value={String(simulate.days)} />
+          <button type="submit" class="secondary">
+            {t("journeyEditor.simSubmit")}
+          </button>
+        </form>
+        {simulation && (
+          <div class="simulation">
+            <dl>
+              <dt>{t("journeyEditor.simEnrolled")}</dt>
+              <dd>{number.format(simulation.enrolled)}</dd>
+              <dt>{t("journeyEditor.simTouches")}</dt>
+              <dd>{number.format(simulation.touches)}</dd>
+              <dt>{t("journeyEditor.simEscalations")}</dt>
+              <dd>{number.format(simulation.escalations)}</dd>
+              <dt>{t("journeyEditor.simGoals")}</dt>
+              <dd>{number.format(simulation.goals)}</dd>
+            </dl>
+            <h3>{t("journeyEditor.simPerDay")}</h3>
+            <Chart
+              spec={{
+                kind: "bar",
+                labels: simulation.perDay.map((d) => d.day),
+                series: [
+                  { label: t("journeyEditor.simTouches"), data: simulation.perDay.map((d) => d.touches) },
+                ],
+              }}
+              label={t("journeyEditor.simPerDay")}
+              table={t("journeyEditor.simPerDayTable")}
+            />
+            {simulation.sampled && <p class="muted">{t("journeyEditor.simSample")}</p>}
+            <h3>{t("journeyEditor.simPerStep")}</h3>
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">{t("journeyEditor.simStep")}</th>
+                    <th scope="col" class="num">
+                      {t("journeyEditor.simTouches")}
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {simulation.steps.map((s) => (
+                    <tr>
+                      <th scope="row">
+                        {s.label}
+                        <div class="muted">{s.id}</div>
+                      </th>
+                      <td class="num">{number.format(s.touches)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </div>
+        )}
+      </section>
       <script src="/app/static/editor.js" defer />
     </>
   );
