@@ -206,7 +206,8 @@ describe("accounts in Chromium", () => {
     const chart = page.locator('canvas#health-chart[data-drawn="true"]');
     await chart.waitFor();
     // Drawn, not blank: some pixels of the line are painted.
-    const painted = await chart.evaluate((canvas: Canvas) => {
+    const painted = await chart.evaluate((element) => {
+      const canvas = element as unknown as Canvas;
       const { width, height } = canvas;
       const data = canvas.getContext("2d")?.getImageData(0, 0, width, height).data ?? [];
       let n = 0;

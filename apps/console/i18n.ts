@@ -1,6 +1,7 @@
 import { accountsMessages } from "./messages/accounts";
 import { homeMessages } from "./messages/home";
 import { inboxMessages } from "./messages/inbox";
+import { journeyEditorMessages } from "./messages/journey-editor";
 import { simulateMessages } from "./messages/journey-simulate";
 import { journeysMessages } from "./messages/journeys";
 import { profileMessages } from "./messages/profile";
@@ -73,6 +74,7 @@ const en = {
   ...journeysMessages.en,
   ...simulateMessages.en,
   ...templatesMessages.en,
+  ...journeyEditorMessages.en,
 };
 
 export type MessageKey = keyof typeof en;
@@ -140,6 +142,7 @@ const ja: Record<MessageKey, string> = {
   ...journeysMessages.ja,
   ...simulateMessages.ja,
   ...templatesMessages.ja,
+  ...journeyEditorMessages.ja,
 };
 
 export const LOCALES = ["en", "ja"] as const;

@@ -74,6 +74,8 @@ export function layoutJourney(journey: JourneyDefinition): JourneyGraph {
     }
   });
   if (ends) g.setNode(END, { ...size(), height: 44 });
+  // A draft may name a step that does not exist (the editor saves it with the problem): no edge there.
+  edges.splice(0, edges.length, ...edges.filter((e) => g.hasNode(e.to)));
   edges.forEach((e, k) => {
     const labelled = e.way !== "next" && e.way !== "start";
     g.setEdge(e.from, e.to, labelled ? { width: 64, height: 20, labelpos: "c" } : {}, String(k));

@@ -19,6 +19,7 @@ import {
   signOutEverywhere,
 } from "../core/workspace/sessions";
 import { createUser, listUsers, NewUser, Password, UserPatch, updateUser } from "../core/workspace/users";
+import { clientBundle } from "./client-bundle";
 import type { ConsoleEnv } from "./context";
 import { chooseLocale, isLocale, translator } from "./i18n";
 import { page, requireRole, signedIn } from "./page";
@@ -27,6 +28,7 @@ import { UserRow, UsersPage } from "./pages/users";
 import { accountsRoutes } from "./routes/accounts";
 import { homeRoutes } from "./routes/home";
 import { inboxRoutes } from "./routes/inbox";
+import { journeyEditorRoutes } from "./routes/journey-editor";
 import { journeySimulateRoutes } from "./routes/journey-simulate";
 import { journeysRoutes } from "./routes/journeys";
 import { profileRoutes } from "./routes/profile";
@@ -41,7 +43,8 @@ const FORM_BYTES = 64 * 1024;
 const SIGN_IN_FAILURES = { limit: 10, windowMs: 60_000 };
 
 const require = createRequire(import.meta.url);
-const staticFiles: Record<string, { body: string; type: string }> = {
+/** Files served at /app/static/: read at start, or built on first request (the browser code). */
+const staticFiles: Record<string, { body: string | (() => Promise<string>); type: string }> = {
   "htmx.min.js": {
     body: readFileSync(require.resolve("htmx.org/dist/htmx.min.js"), "utf8"),
     type: "text/javascript; charset=utf-8",
@@ -54,6 +57,7 @@ const staticFiles: Record<string, { body: string; type: string }> = {
     body: readFileSync(new URL("./static/charts.js", import.meta.url), "utf8"),
     type: "text/javascript; charset=utf-8",
   },
+  "editor.js": { body: clientBundle("editor.ts"), type: "text/javascript; charset=utf-8" },
   "console.css": {
     body: readFileSync(new URL("./static/console.css", import.meta.url), "utf8"),
     type: "text/css; charset=utf-8",
@@ -73,12 +77,13 @@ export function consoleRouter(deps: AppDeps) {
 
   app.get("/", (c) => c.redirect("/app", 302));
 
-  app.get("/app/static/:file", (c) => {
+  app.get("/app/static/:file", async (c) => {
     const file = staticFiles[c.req.param("file")];
     if (!file) return c.notFound();
+    const body = typeof file.body === "string" ? file.body : await file.body();
     c.header("Cache-Control", "public, max-age=3600");
     c.header("X-Content-Type-Options", "nosniff");
-    return c.body(file.body, 200, { "Content-Type": file.type });
+    return c.body(body, 200, { "Content-Type": file.type });
   });
 
   app.use(
@@ -277,6 +282,8 @@ export function consoleRouter(deps: AppDeps) {
   app.route("/", accountsRoutes(deps));
   app.route("/", profileRoutes(deps));
   app.route("/", traceRoutes(deps));
+  // Before journeysRoutes: its POST /app/journeys/:key/:action would answer edit and validate with 404.
+  app.route("/", journeyEditorRoutes(deps));
   app.route("/", journeysRoutes(deps));
   app.route("/", journeySimulateRoutes(deps));
   app.route("/", templatesRoutes(deps));

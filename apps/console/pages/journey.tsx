@@ -151,6 +151,11 @@ export function JourneyPage({
         )}
         {canEdit && (
           <div class="actions">
+            {journey.status !== "archived" && (
+              <a class="button-link" href={`/app/journeys/${encodeURIComponent(journey.key)}/edit`}>
+                {t("journeyEditor.edit")}
+              </a>
+            )}
             {journey.draftChanged && journey.problems.length === 0 && journey.status !== "archived" && (
               <form
                 method="post"
