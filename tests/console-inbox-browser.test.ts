@@ -59,7 +59,7 @@ async function signIn(page: Page, email: string) {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Welcome" }).waitFor();
+  await page.getByRole("heading", { name: "Home", level: 1 }).waitFor();
 }
 
 /** Enrolls an account in the escalating journey and waits for the escalation it raises. */
