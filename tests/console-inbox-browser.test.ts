@@ -153,7 +153,7 @@ describe("the Inbox in Chromium", () => {
     const acme = await raiseEscalation("acme");
     const page = await newPage();
     await signIn(page, "cara@kappa.example");
-    await page.getByRole("link", { name: "Inbox" }).click();
+    await page.getByRole("link", { name: "Inbox", exact: true }).click();
     await page.getByRole("heading", { name: "Inbox", level: 1 }).waitFor();
     const acmeCard = page.getByRole("article", { name: "Acme KK" });
     await acmeCard.waitFor();
