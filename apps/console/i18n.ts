@@ -3,6 +3,7 @@ import { homeMessages } from "./messages/home";
 import { inboxMessages } from "./messages/inbox";
 import { journeysMessages } from "./messages/journeys";
 import { profileMessages } from "./messages/profile";
+import { settingsMessages } from "./messages/settings";
 
 /**
  * The console's words in English and Japanese: the shared ones here, each area's in messages/. `ja` is
@@ -16,6 +17,7 @@ const common = {
   "nav.inbox": "Inbox",
   "nav.accounts": "Accounts",
   "nav.journeys": "Journeys",
+  "nav.settings": "Settings",
   "nav.profile": "Your profile",
   "nav.apiDocs": "API documentation",
   skip: "Skip to content",
@@ -68,6 +70,7 @@ const en = {
   ...accountsMessages.en,
   ...profileMessages.en,
   ...journeysMessages.en,
+  ...settingsMessages.en,
 };
 
 export type MessageKey = keyof typeof en;
@@ -80,6 +83,7 @@ const commonJa: Record<keyof typeof common, string> = {
   "nav.inbox": "受信トレイ",
   "nav.accounts": "アカウント",
   "nav.journeys": "ジャーニー",
+  "nav.settings": "設定",
   "nav.profile": "プロフィール",
   "nav.apiDocs": "API ドキュメント",
   skip: "本文へ移動",
@@ -132,6 +136,7 @@ const ja: Record<MessageKey, string> = {
   ...accountsMessages.ja,
   ...profileMessages.ja,
   ...journeysMessages.ja,
+  ...settingsMessages.ja,
 };
 
 export const LOCALES = ["en", "ja"] as const;

@@ -29,6 +29,7 @@ import { homeRoutes } from "./routes/home";
 import { inboxRoutes } from "./routes/inbox";
 import { journeysRoutes } from "./routes/journeys";
 import { profileRoutes } from "./routes/profile";
+import { settingsRoutes } from "./routes/settings";
 import { traceRoutes } from "./routes/trace";
 
 const SESSION_COOKIE = "volante_session";
@@ -276,6 +277,7 @@ export function consoleRouter(deps: AppDeps) {
   app.route("/", profileRoutes(deps));
   app.route("/", traceRoutes(deps));
   app.route("/", journeysRoutes(deps));
+  app.route("/", settingsRoutes(deps));
   return app;
 }
 
