@@ -33,14 +33,19 @@ const cookies: Record<string, string> = {};
 let otherAdmin: string;
 const cspViolations: string[] = [];
 
-async function post(path: string, fields: Record<string, string | string[]>, cookie: string) {
+async function post(
+  path: string,
+  fields: Record<string, string | string[]>,
+  cookie: string,
+  headers: Record<string, string> = {},
+) {
   const body = new URLSearchParams();
   for (const [name, value] of Object.entries(fields))
     for (const one of Array.isArray(value) ? value : [value]) body.append(name, one);
   return stack.app.request(path, {
     method: "POST",
     body,
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, cookie },
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, cookie, ...headers },
   });
 }
 const get = (path: string, cookie?: string) => stack.app.request(path, { headers: cookie ? { cookie } : {} });
@@ -58,6 +63,11 @@ const fieldValue = (html: string, id: string) =>
   new RegExp(`<input[^>]*value="([^"]*)"[^>]*id="${id}"`).exec(html)?.[1];
 const invalid = (html: string, id: string) =>
   new RegExp(`<(input|select|textarea)[^>]*id="${id}"[^>]*aria-invalid="true"`).test(html);
+/** The scorecard's inputs have no id (htmx settles them): found by name. */
+const named = (html: string, name: string) =>
+  new RegExp(`<input[^>]*name="${name.replaceAll(".", "\\.")}"[^>]*>`).exec(html)?.[0] ?? "";
+const namedValue = (html: string, name: string) => /value="([^"]*)"/.exec(named(html, name))?.[1];
+const namedInvalid = (html: string, name: string) => named(html, name).includes('aria-invalid="true"');
 
 /**
  * Accounts whose last health run knew one measure, licenses activated (curve 0 → 0.8), so each one's
@@ -423,7 +433,29 @@ describe("settings page", () => {
     expect(html).toContain("middle KK");
     expect(html).toContain("fine KK");
     expect(html).not.toContain(">top KK<");
-    expect(fieldValue(html, "scorecard-red")).toBe("60");
+    expect(namedValue(html, "bands.red")).toBe("60");
+    // With htmx, the scorecard section alone, a refusal included (htmx swaps 2xx answers only).
+    const htmx = { "HX-Request": "true" };
+    const fragment = await post(
+      "/app/settings/scorecard",
+      { ...weights, "bands.red": "60", "bands.yellow": "80", intent: "preview" },
+      cookie,
+      htmx,
+    );
+    expect(fragment.status).toBe(200);
+    const part = await fragment.text();
+    expect(part.startsWith('<section class="card" id="settings-scorecard"')).toBe(true);
+    expect(part).toContain('data-changed="2"');
+    const refusedPart = await post(
+      "/app/settings/scorecard",
+      { ...weights, "bands.red": "x", "bands.yellow": "80", intent: "preview" },
+      cookie,
+      htmx,
+    );
+    expect(refusedPart.status).toBe(200);
+    const refusedHtml = await refusedPart.text();
+    expect(refusedHtml).not.toContain("<html");
+    expect(namedInvalid(refusedHtml, "bands.red")).toBe(true);
     // Nothing saved by a preview.
     const stored = await json<{ scorecard: { bands: unknown }; isDefault: boolean }>(
       await ws.request("GET", "/v1/health/scorecard"),
@@ -444,10 +476,10 @@ describe("settings page", () => {
     );
     expect(bad.status).toBe(422);
     const badHtml = await bad.text();
-    expect(invalid(badHtml, "scorecard-red")).toBe(true);
-    expect(invalid(badHtml, "weight-active")).toBe(true);
-    expect(invalid(badHtml, "weight-deployed")).toBe(false);
-    expect(fieldValue(badHtml, "weight-active")).toBe("500");
+    expect(namedInvalid(badHtml, "bands.red")).toBe(true);
+    expect(namedInvalid(badHtml, "measures.1.weight")).toBe(true);
+    expect(namedInvalid(badHtml, "measures.0.weight")).toBe(false);
+    expect(namedValue(badHtml, "measures.1.weight")).toBe("500");
     const saved = await post(
       "/app/settings/scorecard",
       { ...weights, "bands.red": "45", "bands.yellow": "70", "measures.0.weight": "30", intent: "save" },

@@ -576,32 +576,56 @@ export function ConfirmRevoke({ t, apiKey: key }: { t: T; apiKey: ApiKeyInfo }) 
   );
 }
 
-function ScorecardSection({ t, locale, view }: { t: T; locale: Locale; view: SettingsView }) {
+/** A band threshold: its label wraps the input, which has no id (see ScorecardSection). */
+function BandField({ t, form, name, label }: { t: T; form: FormState; name: string; label: MessageKey }) {
+  const value = form.values[name];
+  const invalid = form.errors[name] === true;
+  const errorId = `${name.replace(".", "-")}-error`;
+  return (
+    <div class="field">
+      <label class="wrapping">
+        {t(label)}
+        <input
+          name={name}
+          type="number"
+          min={0}
+          max={100}
+          step="any"
+          required
+          value={typeof value === "string" ? value : ""}
+          aria-invalid={invalid ? "true" : undefined}
+          aria-describedby={invalid ? errorId : undefined}
+        />
+      </label>
+      {invalid && (
+        <p id={errorId} class="error field-error">
+          {t("settings.fieldInvalid")}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The scorecard: htmx swaps the section in place (preview, refusal, save); without script it posts. */
+export function ScorecardSection({ t, locale, view }: { t: T; locale: Locale; view: SettingsView }) {
   const form = view.forms.scorecard;
   return (
     <Card t={t} view={view} section="scorecard">
       <p>{t("settings.scorecard.intro")}</p>
       {view.scorecardIsDefault && <p class="hint">{t("settings.scorecard.default")}</p>}
-      <form method="post" action="/app/settings/scorecard" class="settings-form">
+      <form
+        method="post"
+        action="/app/settings/scorecard"
+        class="settings-form"
+        hx-post="/app/settings/scorecard"
+        hx-target="#settings-scorecard"
+        hx-swap="outerHTML"
+      >
+        {/* Inputs here carry no id: htmx's settle copies attributes between old and new elements of one
+            id, and Chromium leaves style="" on filled inputs (a CSP violation once copied). */}
         <div class="pair">
-          <Field
-            t={t}
-            form={form}
-            id="scorecard-red"
-            name="bands.red"
-            label="settings.scorecard.red"
-            type="number"
-            required
-          />
-          <Field
-            t={t}
-            form={form}
-            id="scorecard-yellow"
-            name="bands.yellow"
-            label="settings.scorecard.yellow"
-            type="number"
-            required
-          />
+          <BandField t={t} form={form} name="bands.red" label="settings.scorecard.red" />
+          <BandField t={t} form={form} name="bands.yellow" label="settings.scorecard.yellow" />
         </div>
         <div class="table-scroll">
           <table class="weights">
@@ -619,12 +643,12 @@ function ScorecardSection({ t, locale, view }: { t: T; locale: Locale; view: Set
                 const value = form.values[name];
                 return (
                   <tr>
-                    <th scope="row">
-                      <label for={`weight-${m.key}`}>{m.label ?? m.key}</label>
+                    <th scope="row" id={`weight-${m.key}-label`}>
+                      {m.label ?? m.key}
                     </th>
                     <td>
                       <input
-                        id={`weight-${m.key}`}
+                        aria-labelledby={`weight-${m.key}-label`}
                         name={name}
                         type="number"
                         min={0}

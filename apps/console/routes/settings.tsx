@@ -17,10 +17,11 @@ import {
 import { Role } from "../../core/workspace/roles";
 import { putSettings, Settings, showSettings } from "../../core/workspace/settings";
 import type { ConsoleEnv } from "../context";
-import { page, requireRole, signedIn } from "../page";
+import { isHtmx, page, requireRole, signedIn } from "../page";
 import {
   ConfirmRevoke,
   type FormState,
+  ScorecardSection,
   SECTIONS,
   type Section,
   SettingsPage,
@@ -81,6 +82,9 @@ export function settingsRoutes(deps: AppDeps) {
       scorecardIsDefault: card.isDefault,
       ...rest,
     };
+    // htmx asked for the scorecard section alone; it swaps 2xx answers only, so a refusal is a 200 too.
+    if (isHtmx(c) && c.req.path === "/app/settings/scorecard")
+      return c.html(<ScorecardSection t={c.var.t} locale={c.var.locale} view={view} />, 200);
     return page(
       c,
       c.var.t("settings.title"),
@@ -218,6 +222,7 @@ export function settingsRoutes(deps: AppDeps) {
       return render(c, { forms: { scorecard: { values, errors: {} } }, preview });
     }
     await saveScorecard(deps, user.workspaceId, parsed.data, deps.clock.now());
+    if (isHtmx(c)) return render(c, { notice: { section: "scorecard", text: c.var.t("settings.saved") } });
     return c.redirect("/app/settings?saved=scorecard#settings-scorecard", 303);
   });
 
