@@ -493,6 +493,32 @@ describe("settings page", () => {
     expect(after.isDefault).toBe(false);
     expect(after.scorecard.bands).toEqual({ red: 45, yellow: 70 });
     expect(after.scorecard.measures[0]?.weight).toBe(30);
+
+    // The full scorecard as JSON: what the fields do not show, refused with the failing path named.
+    const textarea = (html: string) => /<textarea[^>]*name="json"[^>]*>/.exec(html)?.[0] ?? "";
+    const broken = await post("/app/settings/scorecard", { json: "{not json", intent: "preview" }, cookie);
+    expect(broken.status).toBe(422);
+    const brokenHtml = await broken.text();
+    expect(textarea(brokenHtml)).toContain('aria-invalid="true"');
+    expect(brokenHtml).toContain("{not json</textarea>");
+    const full = { ...after.scorecard, every: "P1D", bands: { red: 45, yellow: 200 } };
+    const outOfRange = await post(
+      "/app/settings/scorecard",
+      { json: JSON.stringify(full), intent: "save" },
+      cookie,
+    );
+    expect(outOfRange.status).toBe(422);
+    expect(await outOfRange.text()).toContain("<code> bands.yellow</code>");
+    const savedJson = await post(
+      "/app/settings/scorecard",
+      { json: JSON.stringify({ ...full, bands: { red: 45, yellow: 70 } }), intent: "save" },
+      cookie,
+    );
+    expect(savedJson.status).toBe(303);
+    const fromJson = await json<{ scorecard: { every: string } }>(
+      await ws.request("GET", "/v1/health/scorecard"),
+    );
+    expect(fromJson.scorecard.every).toBe("P1D");
   });
 
   it("is used in Chromium by an admin: brand colour and sender, a new CSM, a band preview then save, in English and Japanese", async () => {

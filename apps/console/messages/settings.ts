@@ -96,6 +96,11 @@ export const settingsMessages = catalog(
     "settings.scorecard.yellow": "Yellow below",
     "settings.scorecard.measure": "Measure",
     "settings.scorecard.weight": "Weight",
+    "settings.scorecard.json": "Edit the full scorecard as JSON",
+    "settings.scorecard.jsonHint":
+      "Curves, tier profiles, event names and the recompute interval, as PUT /v1/health/scorecard takes them. Its own Preview and Save use this text, not the fields above.",
+    "settings.scorecard.jsonLabel": "Scorecard JSON",
+    "settings.scorecard.jsonInvalid": "This is not a valid scorecard. Check:",
     "settings.scorecard.preview": "Preview bands",
     "settings.scorecard.save": "Save scorecard",
     "settings.scorecard.previewTitle": "Bands with the edited scorecard",
@@ -209,6 +214,11 @@ export const settingsMessages = catalog(
     "settings.scorecard.yellow": "黄の閾値(未満)",
     "settings.scorecard.measure": "指標",
     "settings.scorecard.weight": "重み",
+    "settings.scorecard.json": "スコアカード全体を JSON で編集",
+    "settings.scorecard.jsonHint":
+      "カーブ、ティア別の重み、イベント名、再計算の間隔を PUT /v1/health/scorecard と同じ形式で編集します。この欄のプレビューと保存は上の項目ではなくこのテキストを使います。",
+    "settings.scorecard.jsonLabel": "スコアカードの JSON",
+    "settings.scorecard.jsonInvalid": "スコアカードとして正しくありません。確認してください:",
     "settings.scorecard.preview": "バンドをプレビュー",
     "settings.scorecard.save": "スコアカードを保存",
     "settings.scorecard.previewTitle": "編集後のスコアカードでのバンド",

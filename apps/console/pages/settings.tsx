@@ -576,6 +576,58 @@ export function ConfirmRevoke({ t, apiKey: key }: { t: T; apiKey: ApiKeyInfo }) 
   );
 }
 
+/** The whole scorecard as JSON, for what the fields do not show (curves, tier profiles, events, interval). */
+function JsonForm({ t, form }: { t: T; form: FormState }) {
+  const invalid = form.errors.json === true;
+  const problems = form.values.jsonProblems;
+  const text = form.values.json;
+  return (
+    <details class="scorecard-json" open={invalid}>
+      <summary>{t("settings.scorecard.json")}</summary>
+      <form
+        method="post"
+        action="/app/settings/scorecard"
+        class="settings-form"
+        hx-post="/app/settings/scorecard"
+        hx-target="#settings-scorecard"
+        hx-swap="outerHTML"
+      >
+        <p id="scorecard-json-hint" class="hint">
+          {t("settings.scorecard.jsonHint")}
+        </p>
+        {/* No id on the textarea, as on the inputs above. */}
+        <label class="wrapping">
+          {t("settings.scorecard.jsonLabel")}
+          <textarea
+            name="json"
+            rows={16}
+            spellcheck={false}
+            class="json"
+            aria-invalid={invalid ? "true" : undefined}
+            aria-describedby={invalid ? "scorecard-json-hint scorecard-json-error" : "scorecard-json-hint"}
+          >
+            {typeof text === "string" ? text : ""}
+          </textarea>
+        </label>
+        {invalid && (
+          <p id="scorecard-json-error" class="error field-error">
+            {t("settings.scorecard.jsonInvalid")}
+            {Array.isArray(problems) && problems.length > 0 && <code>{` ${problems.join(", ")}`}</code>}
+          </p>
+        )}
+        <div class="actions">
+          <button type="submit" name="intent" value="preview" class="secondary">
+            {t("settings.scorecard.preview")}
+          </button>
+          <button type="submit" name="intent" value="save">
+            {t("settings.scorecard.save")}
+          </button>
+        </div>
+      </form>
+    </details>
+  );
+}
+
 /** A band threshold: its label wraps the input, which has no id (see ScorecardSection). */
 function BandField({ t, form, name, label }: { t: T; form: FormState; name: string; label: MessageKey }) {
   const value = form.values[name];
@@ -680,6 +732,7 @@ export function ScorecardSection({ t, locale, view }: { t: T; locale: Locale; vi
           </button>
         </div>
       </form>
+      <JsonForm t={t} form={form} />
       {view.preview && <PreviewTable t={t} locale={locale} preview={view.preview} />}
     </Card>
   );

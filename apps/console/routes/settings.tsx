@@ -205,28 +205,56 @@ export function settingsRoutes(deps: AppDeps) {
   app.post("/app/settings/scorecard", async (c) => {
     const user = signedIn(c);
     const { scorecard: current } = await getScorecard(deps.db, user.workspaceId);
-    const weightFields = current.measures.map((_, i) => `measures.${i}.weight`);
     const body = await c.req.parseBody();
-    const values = texts(body, ["bands.red", "bands.yellow", ...weightFields]);
-    const parsed = Scorecard.safeParse({
-      ...current,
-      bands: { red: numberOf(String(values["bands.red"])), yellow: numberOf(String(values["bands.yellow"])) },
-      measures: current.measures.map((m, i) => ({
-        ...m,
-        weight: numberOf(String(values[`measures.${i}.weight`])),
-      })),
-    });
-    if (!parsed.success) return refuse(c, "scorecard", values, errorsOf(parsed.error));
+    const edited = typeof body.json === "string" ? fromJson(current, body.json) : fromFields(current, body);
+    if (!edited.ok) return refuse(c, "scorecard", edited.values, edited.errors);
     if (body.intent === "preview") {
-      const preview = await previewBands(deps.db, user.workspaceId, current, parsed.data);
-      return render(c, { forms: { scorecard: { values, errors: {} } }, preview });
+      const preview = await previewBands(deps.db, user.workspaceId, current, edited.scorecard);
+      return render(c, { forms: { scorecard: { values: edited.values, errors: {} } }, preview });
     }
-    await saveScorecard(deps, user.workspaceId, parsed.data, deps.clock.now());
+    await saveScorecard(deps, user.workspaceId, edited.scorecard, deps.clock.now());
     if (isHtmx(c)) return render(c, { notice: { section: "scorecard", text: c.var.t("settings.saved") } });
     return c.redirect("/app/settings?saved=scorecard#settings-scorecard", 303);
   });
 
   return app;
+}
+
+type Edited =
+  | { ok: true; scorecard: Scorecard; values: Values }
+  | { ok: false; values: Values; errors: FormState["errors"] };
+
+/** The stored scorecard with the form's band thresholds and weights. */
+function fromFields(current: Scorecard, body: Body): Edited {
+  const weightFields = current.measures.map((_, i) => `measures.${i}.weight`);
+  const typed = texts(body, ["bands.red", "bands.yellow", ...weightFields]);
+  const values = { ...scorecardValues(current), ...typed };
+  const parsed = Scorecard.safeParse({
+    ...current,
+    bands: { red: numberOf(String(typed["bands.red"])), yellow: numberOf(String(typed["bands.yellow"])) },
+    measures: current.measures.map((m, i) => ({
+      ...m,
+      weight: numberOf(String(typed[`measures.${i}.weight`])),
+    })),
+  });
+  return parsed.success
+    ? { ok: true, scorecard: parsed.data, values }
+    : { ok: false, values, errors: errorsOf(parsed.error) };
+}
+
+/** The whole scorecard as typed JSON; a refusal names the paths that failed, the fields keep what is stored. */
+function fromJson(current: Scorecard, text: string): Edited {
+  const values = { ...scorecardValues(current), json: text.slice(0, 60_000) };
+  let candidate: unknown;
+  try {
+    candidate = JSON.parse(text);
+  } catch {
+    return { ok: false, values, errors: { json: true } };
+  }
+  const parsed = Scorecard.safeParse(candidate);
+  if (parsed.success) return { ok: true, scorecard: parsed.data, values };
+  const paths = Object.keys(errorsOf(parsed.error)).map((path) => path || "/");
+  return { ok: false, values: { ...values, jsonProblems: paths }, errors: { json: true } };
 }
 
 const IDENTITY_FIELDS = [
@@ -314,6 +342,7 @@ function csmValues(csm: Csm): Values {
 
 function scorecardValues(card: Scorecard): Values {
   return {
+    json: JSON.stringify(card, null, 2),
     "bands.red": String(card.bands.red),
     "bands.yellow": String(card.bands.yellow),
     ...Object.fromEntries(card.measures.map((m, i) => [`measures.${i}.weight`, String(m.weight)])),
