@@ -299,6 +299,32 @@ describe("settings page", () => {
     ).toBeNull();
   });
 
+  it("lists the paused journeys with links to their pages, where they are resumed", async () => {
+    const cookie = cookies.cs_ops as string;
+    expect(await (await get("/app/settings", cookie)).text()).toContain("No journey is paused.");
+    const definition = {
+      name: "Quiet one",
+      trigger: { type: "manual" },
+      steps: [{ id: "hello", type: "email", template: "onboarding-welcome", to: "role:admin" }],
+    };
+    expect((await ws.request("PUT", "/v1/journeys/quiet-one", definition)).status).toBeLessThan(300);
+    expect((await ws.request("POST", "/v1/journeys/quiet-one/publish", {})).status).toBeLessThan(300);
+    expect((await ws.request("POST", "/v1/journeys/quiet-one/pause", {})).status).toBeLessThan(300);
+    const html = await (await get("/app/settings", cookie)).text();
+    expect(html).toContain('<a href="/app/journeys/quiet-one">Quiet one</a>');
+    expect(await (await get("/app/settings", otherAdmin)).text()).not.toContain("Quiet one");
+  });
+
+  it("speaks Japanese, refusals included", async () => {
+    const cookie = `${cookies.cs_ops}; volante_lang=ja`;
+    const html = await (await get("/app/settings", cookie)).text();
+    for (const words of ["ワークスペース情報", "配信ポリシー", "ヘルススコアカード", "バンドをプレビュー"])
+      expect(html, words).toContain(words);
+    const bad = await post("/app/settings/identity", { name: "" }, cookie);
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("この値は正しくありません。");
+  });
+
   it("lists CSMs with their open load, adds one with a capacity, edits it, and refuses a negative capacity at its field", async () => {
     const cookie = cookies.cs_ops as string;
     expect(

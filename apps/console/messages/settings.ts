@@ -40,8 +40,10 @@ export const settingsMessages = catalog(
     "settings.delivery.fallbackOwner": "Fallback escalation owner",
     "settings.delivery.managerEmail": "Manager told of missed SLAs",
     "settings.delivery.save": "Save delivery policy",
+    "settings.delivery.paused": "Paused journeys",
+    "settings.delivery.nonePaused": "No journey is paused.",
     "settings.delivery.noCategories":
-      "This version has no message categories or per-journey pause in the settings: pause a journey on its page.",
+      "The settings hold no message categories; pause or resume a journey on its page.",
     "settings.tier.high_touch": "High touch",
     "settings.tier.low_touch": "Low touch",
     "settings.tier.tech_touch": "Tech touch",
@@ -158,8 +160,10 @@ export const settingsMessages = catalog(
     "settings.delivery.fallbackOwner": "エスカレーションの代替担当者",
     "settings.delivery.managerEmail": "SLA 超過を通知するマネージャー",
     "settings.delivery.save": "配信ポリシーを保存",
+    "settings.delivery.paused": "一時停止中のジャーニー",
+    "settings.delivery.nonePaused": "一時停止中のジャーニーはありません。",
     "settings.delivery.noCategories":
-      "このバージョンの設定にはメッセージカテゴリやジャーニーごとの一時停止はありません。ジャーニーの一時停止は各ジャーニーのページで行います。",
+      "設定にはメッセージカテゴリはありません。ジャーニーの一時停止と再開は各ジャーニーのページで行います。",
     "settings.tier.high_touch": "ハイタッチ",
     "settings.tier.low_touch": "ロータッチ",
     "settings.tier.tech_touch": "テックタッチ",

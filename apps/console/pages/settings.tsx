@@ -17,6 +17,8 @@ export type FormState = { values: Record<string, string | string[]>; errors: Rec
 export type SettingsView = {
   forms: Record<Section, FormState>;
   csms: Csm[];
+  /** Journeys paused now: the settings hold no pause of their own, each journey's page does. */
+  paused: { key: string; name: string }[];
   defaultZone: string;
   /** Null for a person who is not an admin: the section is not theirs. */
   keys: ApiKeyInfo[] | null;
@@ -307,6 +309,18 @@ function DeliverySection({ t, view }: { t: T; view: SettingsView }) {
         />
         <button type="submit">{t("settings.delivery.save")}</button>
       </form>
+      <h3>{t("settings.delivery.paused")}</h3>
+      {view.paused.length === 0 ? (
+        <p>{t("settings.delivery.nonePaused")}</p>
+      ) : (
+        <ul class="plain">
+          {view.paused.map((j) => (
+            <li>
+              <a href={`/app/journeys/${encodeURIComponent(j.key)}`}>{j.name}</a>
+            </li>
+          ))}
+        </ul>
+      )}
       <p class="hint">{t("settings.delivery.noCategories")}</p>
     </Card>
   );

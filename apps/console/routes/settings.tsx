@@ -5,6 +5,7 @@ import { type Csm, CsmInput, listCsms, upsertCsm } from "../../core/escalations/
 import { previewBands } from "../../core/health/band-preview";
 import { Scorecard } from "../../core/health/scorecard";
 import { getScorecard, saveScorecard } from "../../core/health/scorecard-store";
+import { pausedJourneys } from "../../core/journeys/paused";
 import { EmailAddress } from "../../core/shared/addresses";
 import { isUuid } from "../../core/shared/uuid";
 import { addApiKey, listApiKeys, revokeApiKey } from "../../core/workspace/api-keys";
@@ -56,12 +57,13 @@ export function settingsRoutes(deps: AppDeps) {
   const render = async (c: Context<ConsoleEnv>, shown: Shown = {}, status: 200 | 422 = 200) => {
     const user = signedIn(c);
     const ws = user.workspaceId;
-    const [identity, settings, csms, card, keys] = await Promise.all([
+    const [identity, settings, csms, card, keys, paused] = await Promise.all([
       getIdentity(deps.db, ws),
       showSettings(deps.db, ws),
       listCsms(deps.db, ws),
       getScorecard(deps.db, ws),
       user.role === "admin" ? listApiKeys(deps.db, ws) : Promise.resolve(null),
+      pausedJourneys(deps.db, ws),
     ]);
     if (!identity) throw new Error(`workspace ${ws} not found`);
     const editing = csms.find((x) => x.email === c.req.query("csm"));
@@ -76,6 +78,7 @@ export function settingsRoutes(deps: AppDeps) {
     const view: SettingsView = {
       forms: { ...stored, ...forms },
       csms,
+      paused,
       defaultZone: settings.delivery.defaultTimezone,
       keys,
       scorecard: card.scorecard,
