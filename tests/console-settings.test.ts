@@ -606,7 +606,7 @@ describe("settings page", () => {
     // Keyboard: the section links reach the scorecard.
     await tablet.getByRole("link", { name: "Health scorecard" }).focus();
     await tablet.keyboard.press("Enter");
-    expect(new URL(tablet.url()).hash).toBe("#settings-scorecard");
+    await tablet.waitForURL(/#settings-scorecard$/);
     await shot(tablet, "settings-tablet");
     expect(cspViolations).toEqual([]);
   }, 180_000);
