@@ -6,6 +6,7 @@ import { simulateMessages } from "./messages/journey-simulate";
 import { journeysMessages } from "./messages/journeys";
 import { profileMessages } from "./messages/profile";
 import { templatesMessages } from "./messages/templates";
+import { settingsMessages } from "./messages/settings";
 
 /**
  * The console's words in English and Japanese: the shared ones here, each area's in messages/. `ja` is
@@ -20,6 +21,7 @@ const common = {
   "nav.accounts": "Accounts",
   "nav.journeys": "Journeys",
   "nav.templates": "Templates",
+  "nav.settings": "Settings",
   "nav.profile": "Your profile",
   "nav.apiDocs": "API documentation",
   skip: "Skip to content",
@@ -75,6 +77,7 @@ const en = {
   ...simulateMessages.en,
   ...templatesMessages.en,
   ...journeyEditorMessages.en,
+  ...settingsMessages.en,
 };
 
 export type MessageKey = keyof typeof en;
@@ -88,6 +91,7 @@ const commonJa: Record<keyof typeof common, string> = {
   "nav.accounts": "アカウント",
   "nav.journeys": "ジャーニー",
   "nav.templates": "テンプレート",
+  "nav.settings": "設定",
   "nav.profile": "プロフィール",
   "nav.apiDocs": "API ドキュメント",
   skip: "本文へ移動",
@@ -143,6 +147,7 @@ const ja: Record<MessageKey, string> = {
   ...simulateMessages.ja,
   ...templatesMessages.ja,
   ...journeyEditorMessages.ja,
+  ...settingsMessages.ja,
 };
 
 export const LOCALES = ["en", "ja"] as const;

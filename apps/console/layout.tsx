@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import { roleAtLeast } from "../core/workspace/roles";
 import type { SignedIn } from "../core/workspace/sessions";
 import type { Locale, T } from "./i18n";
 
@@ -41,6 +42,9 @@ export function Layout({ t, locale, title, user, path, children }: Page) {
                 <NavLink href="/app/journeys" path={path} label={t("nav.journeys")} />
                 <NavLink href="/app/templates" path={path} label={t("nav.templates")} />
                 {user.role === "admin" && <NavLink href="/app/users" path={path} label={t("nav.users")} />}
+                {roleAtLeast(user.role, "cs_ops") && (
+                  <NavLink href="/app/settings" path={path} label={t("nav.settings")} />
+                )}
                 <li>
                   <a href="/docs">{t("nav.apiDocs")}</a>
                 </li>

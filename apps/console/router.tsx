@@ -33,6 +33,7 @@ import { journeySimulateRoutes } from "./routes/journey-simulate";
 import { journeysRoutes } from "./routes/journeys";
 import { profileRoutes } from "./routes/profile";
 import { templatesRoutes } from "./routes/templates";
+import { settingsRoutes } from "./routes/settings";
 import { traceRoutes } from "./routes/trace";
 
 const SESSION_COOKIE = "volante_session";
@@ -287,6 +288,7 @@ export function consoleRouter(deps: AppDeps) {
   app.route("/", journeysRoutes(deps));
   app.route("/", journeySimulateRoutes(deps));
   app.route("/", templatesRoutes(deps));
+  app.route("/", settingsRoutes(deps));
   return app;
 }
 
