@@ -5,8 +5,8 @@ import { journeyEditorMessages } from "./messages/journey-editor";
 import { simulateMessages } from "./messages/journey-simulate";
 import { journeysMessages } from "./messages/journeys";
 import { profileMessages } from "./messages/profile";
-import { templatesMessages } from "./messages/templates";
 import { settingsMessages } from "./messages/settings";
+import { templatesMessages } from "./messages/templates";
 
 /**
  * The console's words in English and Japanese: the shared ones here, each area's in messages/. `ja` is

@@ -32,8 +32,8 @@ import { journeyEditorRoutes } from "./routes/journey-editor";
 import { journeySimulateRoutes } from "./routes/journey-simulate";
 import { journeysRoutes } from "./routes/journeys";
 import { profileRoutes } from "./routes/profile";
-import { templatesRoutes } from "./routes/templates";
 import { settingsRoutes } from "./routes/settings";
+import { templatesRoutes } from "./routes/templates";
 import { traceRoutes } from "./routes/trace";
 
 const SESSION_COOKIE = "volante_session";
