@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -175,6 +175,34 @@ describe("the trace viewer's routes", () => {
     expect(sent).toContain("Hello Ann Abe, here is how to start.");
     // Reading the message in the console is not the contact opening it: no open-tracking pixel.
     expect(sent).not.toContain("/t/o/");
+  });
+
+  it("renders the template again, and says so, when the sent message was not stored", async () => {
+    await ws.request("PUT", "/v1/accounts/cleo", { name: "Cleo Labs", tier: "tech_touch" });
+    await ws.request("PUT", "/v1/accounts/cleo/contacts/cy", {
+      email: "cy@cleo.example",
+      name: "Cy Cho",
+      role: "admin",
+    });
+    const done = await enroll(ws, "cleo");
+    const [row] = await stack.database.db
+      .select()
+      .from(touches)
+      .where(eq(touches.enrollmentId, done.enrollment.id));
+    // As over SMTP: no outbox file names the message.
+    const files = (row?.delivery as { files?: string[] } | undefined)?.files ?? [];
+    expect(files.length).toBe(1);
+    for (const file of files) await rm(file);
+    const get = signedInRequest(await sessionCookie("vic@kappa.example"));
+    const base = `/app/enrollments/${done.enrollment.id}/touches/${encodeURIComponent(String(row?.touchKey))}`;
+    const html = await (await get(base)).text();
+    expect(html).toContain("Rendered again now; the sent message was not stored.");
+    expect(html).toContain("Welcome aboard, Cleo Labs");
+    expect(html).toContain("cy@cleo.example");
+    const frame = await get(`${base}/frame`);
+    expect(frame.status).toBe(200);
+    expect(frame.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    expect(await frame.text()).toContain("Hello Cy Cho, here is how to start.");
   });
 
   it("answers 404 for another workspace's enrollment or touch, another enrollment's touch, and nonsense ids", async () => {

@@ -144,6 +144,9 @@ export const inboxMessages = catalog(
     "trace.message.asSent":
       "Exactly as sent (from the outbox), without the open-tracking pixel: reading it here is not an opening.",
     "trace.message.notStored": "The sent message was not stored.",
+    "trace.message.renderedAgain":
+      "Rendered again now; the sent message was not stored. Today's data may differ from what was sent.",
+    "trace.message.frameAgain": "The message rendered again now",
     "trace.message.frame": "The message as sent",
     "trace.message.text": "Plain-text part",
     "trace.message.inApp": "In-app message",
@@ -290,6 +293,9 @@ export const inboxMessages = catalog(
     "trace.message.asSent":
       "送信されたとおり（アウトボックスから）。開封トラッキング画像は除いています（ここでの閲覧は開封に数えません）。",
     "trace.message.notStored": "送信されたメッセージは保存されていません。",
+    "trace.message.renderedAgain":
+      "今のデータで再レンダリングしたものです。送信されたメッセージは保存されていません。送信時と内容が異なる場合があります。",
+    "trace.message.frameAgain": "今のデータで再レンダリングしたメッセージ",
     "trace.message.frame": "送信されたメッセージ",
     "trace.message.text": "テキスト版",
     "trace.message.inApp": "アプリ内メッセージ",

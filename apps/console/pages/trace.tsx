@@ -251,7 +251,7 @@ export function TouchMessagePage({
             </>
           )}
           <dt>{t("trace.message.recipients")}</dt>
-          <dd>{m.kind === "email" && m.to ? m.to : touch.recipients.join(", ") || t("trace.noValue")}</dd>
+          <dd>{(m.kind === "email" && m.to) || touch.recipients.join(", ") || t("trace.noValue")}</dd>
           <dt>{t("trace.message.subject")}</dt>
           <dd>{(m.kind === "email" ? m.subject : touch.subject) ?? t("trace.noValue")}</dd>
           {m.kind === "email" && m.from && (
@@ -293,6 +293,23 @@ export function TouchMessagePage({
                 <pre>{m.text}</pre>
               </details>
             )}
+          </>
+        )}
+        {m.kind === "rendered_again" && (
+          <>
+            <p class="notice" role="note">
+              {t("trace.message.renderedAgain")}
+            </p>
+            <iframe
+              class="trace-message-frame"
+              title={t("trace.message.frameAgain")}
+              sandbox=""
+              src={`${base}/touches/${encodeURIComponent(touch.touchKey)}/frame`}
+            />
+            <details>
+              <summary>{t("trace.message.text")}</summary>
+              <pre>{m.text}</pre>
+            </details>
           </>
         )}
         {m.kind === "in_app" &&

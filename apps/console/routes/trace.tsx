@@ -49,12 +49,7 @@ export function traceRoutes(deps: AppDeps) {
   app.get("/app/enrollments/:id/touches/:touch", async (c) => {
     const user = signedIn(c);
     const t = c.var.t;
-    const touch = await findEnrollmentTouch(
-      deps.db,
-      user.workspaceId,
-      c.req.param("id"),
-      c.req.param("touch"),
-    );
+    const touch = await findEnrollmentTouch(deps, user.workspaceId, c.req.param("id"), c.req.param("touch"));
     if (!touch)
       return page(
         c,
@@ -80,13 +75,9 @@ export function traceRoutes(deps: AppDeps) {
   // The frame: the sent HTML under its own policy (the templates preview's), never the console's.
   app.get("/app/enrollments/:id/touches/:touch/frame", async (c) => {
     const user = signedIn(c);
-    const touch = await findEnrollmentTouch(
-      deps.db,
-      user.workspaceId,
-      c.req.param("id"),
-      c.req.param("touch"),
-    );
-    const html = touch?.message.kind === "email" ? touch.message.html : null;
+    const touch = await findEnrollmentTouch(deps, user.workspaceId, c.req.param("id"), c.req.param("touch"));
+    const m = touch?.message;
+    const html = m?.kind === "email" || m?.kind === "rendered_again" ? m.html : null;
     if (html === null) return c.text(c.var.t("trace.message.notFound"), 404);
     return c.html(html, 200, { "Content-Security-Policy": FRAME_POLICY, "X-Frame-Options": "SAMEORIGIN" });
   });

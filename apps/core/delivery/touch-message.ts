@@ -1,9 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { and, eq } from "drizzle-orm";
 import { simpleParser } from "mailparser";
-import type { Db } from "../../../db/client";
 import { inAppMessages, touches } from "../../../db/schema/index";
+import type { Services } from "../shared/services";
 import { isUuid } from "../shared/uuid";
+import { type RenderedAgain, renderTouchAgain } from "./touch-rerender";
+
+type Deps = Pick<Services, "db" | "fileTemplates" | "renderer" | "publicUrl" | "clock">;
 
 /** One touch of one enrollment, as the trace's "View the message" page shows it. */
 export type TouchView = {
@@ -23,7 +26,8 @@ export type TouchView = {
 
 /**
  * What was sent: the dev outbox's .eml as it left (subject, sender, recipients, HTML); the in-app
- * messages stored for the contacts; or nothing, when the content was not stored (SMTP).
+ * messages stored for the contacts; a sent email whose content was not stored (SMTP) rendered again
+ * now (touch-rerender.ts); or nothing, when there is no message to show.
  */
 export type TouchMessage =
   | {
@@ -36,16 +40,18 @@ export type TouchMessage =
       text: string | null;
     }
   | { kind: "in_app"; messages: { title: string | null; body: string }[] }
+  | ({ kind: "rendered_again" } & RenderedAgain)
   | { kind: "not_stored" };
 
 /** A touch by its key (or id) within one enrollment of one workspace; null when there is none. */
 export async function findEnrollmentTouch(
-  db: Db,
+  deps: Deps,
   workspaceId: string,
   enrollmentId: string,
   keyOrId: string,
 ): Promise<TouchView | null> {
   if (!isUuid(enrollmentId)) return null;
+  const { db } = deps;
   const scope = and(eq(touches.workspaceId, workspaceId), eq(touches.enrollmentId, enrollmentId));
   let [row] = await db
     .select()
@@ -75,18 +81,20 @@ export async function findEnrollmentTouch(
     messageIds: delivery.messageIds ?? [],
     subject: delivery.subject ?? null,
     createdAt: row.createdAt.toISOString(),
-    message: await messageOf(db, workspaceId, row.id, row.channel, delivery.files ?? []),
+    message: await messageOf(deps, workspaceId, row, delivery.files ?? [], delivery.recipients ?? []),
   };
 }
 
 async function messageOf(
-  db: Db,
+  deps: Deps,
   workspaceId: string,
-  touchId: string,
-  channel: string,
+  row: typeof touches.$inferSelect,
   files: string[],
+  sentTo: string[],
 ): Promise<TouchMessage> {
-  if (channel === "in_app") {
+  const { db } = deps;
+  const touchId = row.id;
+  if (row.channel === "in_app") {
     const rows = await db
       .select({ title: inAppMessages.title, body: inAppMessages.body })
       .from(inAppMessages)
@@ -95,7 +103,11 @@ async function messageOf(
   }
   const file = files[0];
   const raw = file ? await readFile(file).catch(() => null) : null;
-  if (!raw) return { kind: "not_stored" };
+  if (!raw) {
+    if (row.channel !== "email" || row.status !== "sent") return { kind: "not_stored" };
+    const again = await renderTouchAgain(deps, workspaceId, row.enrollmentId, { ...row, sentTo });
+    return again ? { kind: "rendered_again", ...again } : { kind: "not_stored" };
+  }
   const mail = await simpleParser(raw);
   const to = Array.isArray(mail.to) ? mail.to.map((a) => a.text).join(", ") : (mail.to?.text ?? "");
   return {
