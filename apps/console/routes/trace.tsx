@@ -46,10 +46,10 @@ export function traceRoutes(deps: AppDeps) {
   });
 
   // One touch of the trace (by its key, or its id): what was sent, to whom, and why or why not.
-  app.get("/app/enrollments/:id/touches/:touch", async (c) => {
+  app.get("/app/enrollments/:id/touches/:key", async (c) => {
     const user = signedIn(c);
     const t = c.var.t;
-    const touch = await findEnrollmentTouch(deps, user.workspaceId, c.req.param("id"), c.req.param("touch"));
+    const touch = await findEnrollmentTouch(deps, user.workspaceId, c.req.param("id"), c.req.param("key"));
     if (!touch)
       return page(
         c,
@@ -73,9 +73,9 @@ export function traceRoutes(deps: AppDeps) {
   });
 
   // The frame: the sent HTML under its own policy (the templates preview's), never the console's.
-  app.get("/app/enrollments/:id/touches/:touch/frame", async (c) => {
+  app.get("/app/enrollments/:id/touches/:key/frame", async (c) => {
     const user = signedIn(c);
-    const touch = await findEnrollmentTouch(deps, user.workspaceId, c.req.param("id"), c.req.param("touch"));
+    const touch = await findEnrollmentTouch(deps, user.workspaceId, c.req.param("id"), c.req.param("key"));
     const m = touch?.message;
     const html = m?.kind === "email" || m?.kind === "rendered_again" ? m.html : null;
     if (html === null) return c.text(c.var.t("trace.message.notFound"), 404);
