@@ -148,6 +148,14 @@ function Said({ t, reading, entry }: { t: T; reading: Reading; entry: TraceEntry
       if (text(d.status)) parts.push(touchStatus(t, reading, String(d.status)));
       if (why) parts.push(`${t("trace.because")}: ${why}`);
       break;
+    case "deferred":
+      // Each recipient's decision (quiet_hours, frequency_cap, …), as the delivery arbiter gave it.
+      if (Array.isArray(d.decisions) && d.decisions.length > 0)
+        parts.push(`${t("trace.because")}: ${d.decisions.map(decisionText).join(", ")}`);
+      break;
+    case "waiting_for_recipients":
+      if (text(d.to)) parts.push(`${t("trace.to")}: ${text(d.to)}`);
+      break;
     case "split":
     case "timed_out":
       if (text(d.result) !== undefined) parts.push(String(d.result));
@@ -170,6 +178,13 @@ function Said({ t, reading, entry }: { t: T; reading: Reading; entry: TraceEntry
   if (until && !Number.isNaN(Date.parse(until)))
     parts.push(`${t("trace.until")}: ${instant(reading, until)}`);
   return parts.length > 0 ? <p class="said">{parts.join(" · ")}</p> : null;
+}
+
+/** One recipient's delivery decision: "ann@acme.example quiet_hours". */
+function decisionText(value: unknown): string {
+  if (!value || typeof value !== "object") return String(value);
+  const { to, decision } = value as { to?: unknown; decision?: unknown };
+  return [to, decision].filter((v) => typeof v === "string").join(" ");
 }
 
 /** The facts a branch's condition read, each with the value it had then. */
