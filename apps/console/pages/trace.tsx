@@ -288,6 +288,9 @@ export function TouchMessagePage({
             <time datetime={touch.createdAt}>{instant(reading, touch.createdAt)}</time>
           </dd>
         </dl>
+        <p class="hint">
+          {t("inbox.timesIn")} {reading.timeZone}
+        </p>
       </section>
       <section class="card" aria-labelledby="touch-message">
         <h2 id="touch-message">{t("trace.message.title")}</h2>
