@@ -149,3 +149,29 @@ describe("console role matrix (issue 17)", () => {
     }
   });
 });
+
+// ---- Trace viewer (console-trace): the touch page and its frame ----
+// The matrix opens "/app/enrollments/:id/touches/:key" as /app/enrollments/<the enrollment>/touches/welcome:
+// a sent email touch with that key on the matrix's enrollment, its content not stored (as over SMTP),
+// so the frame renders it again for the account's admin contact.
+Object.assign(PAGES, {
+  "/app/enrollments/:id/touches/:key": "viewer",
+  "/app/enrollments/:id/touches/:key/frame": "viewer",
+});
+
+beforeAll(async () => {
+  const { touches } = await import("../../db/schema");
+  await ws.request("PUT", "/v1/accounts/acme/contacts/ann", { email: "ann@acme.example", role: "admin" });
+  await stack.database.db.insert(touches).values({
+    workspaceId: ws.workspaceId,
+    enrollmentId: ids.enrollment ?? "",
+    touchKey: "welcome",
+    stepId: "later",
+    channel: "email",
+    template: "onboarding-welcome",
+    recipient: "role:admin",
+    status: "sent",
+    delivery: { recipients: ["ann@acme.example"] },
+  });
+});
+// ---- end of trace viewer ----
