@@ -287,6 +287,8 @@ describe("the trace viewer in Chromium", () => {
     expect(await page.locator("main").textContent()).toContain(SUBJECT);
     const frame = page.frameLocator('iframe[title="The message as sent"]');
     await frame.getByText("Hello Ann Abe, here is how to start.").waitFor();
+    // Chromium paints a sandboxed (out-of-process) frame once it has been in view.
+    await page.locator('iframe[title="The message as sent"]').scrollIntoViewIfNeeded();
     await shot(page, "trace-message-en");
   });
 
