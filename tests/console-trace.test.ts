@@ -104,8 +104,8 @@ beforeAll(async () => {
   ws = await stack.newWorkspace("Kappa Cloud CS");
   other = await stack.newWorkspace("Other Co");
   for (const [email, name, role] of [
-    ["vic@kappa.example", "Vic Viewer", "viewer"],
-    ["cara@kappa.example", "Cara Sato", "csm"],
+    ["vic@trace.example", "Vic Viewer", "viewer"],
+    ["cara@trace.example", "Cara Sato", "csm"],
   ] as const) {
     const created = await createUser(stack.deps, ws.workspaceId, { email, name, role, password: PASSWORD });
     expect(created.ok).toBe(true);
@@ -142,7 +142,7 @@ describe("the trace viewer's routes", () => {
   });
 
   it("shows a viewer the branch's facts and the touch, with a link to the message", async () => {
-    const get = signedInRequest(await sessionCookie("vic@kappa.example"));
+    const get = signedInRequest(await sessionCookie("vic@trace.example"));
     const res = await get(`/app/enrollments/${enrollmentId}`);
     expect(res.status).toBe(200);
     const html = await res.text();
@@ -155,7 +155,7 @@ describe("the trace viewer's routes", () => {
   });
 
   it("shows the message exactly as the outbox kept it, and serves its HTML under the frame's own policy", async () => {
-    const get = signedInRequest(await sessionCookie("vic@kappa.example"));
+    const get = signedInRequest(await sessionCookie("vic@trace.example"));
     const base = `/app/enrollments/${enrollmentId}/touches/${encodeURIComponent(touchKey)}`;
     const res = await get(base);
     expect(res.status).toBe(200);
@@ -193,7 +193,7 @@ describe("the trace viewer's routes", () => {
     const files = (row?.delivery as { files?: string[] } | undefined)?.files ?? [];
     expect(files.length).toBe(1);
     for (const file of files) await rm(file);
-    const get = signedInRequest(await sessionCookie("vic@kappa.example"));
+    const get = signedInRequest(await sessionCookie("vic@trace.example"));
     const base = `/app/enrollments/${done.enrollment.id}/touches/${encodeURIComponent(String(row?.touchKey))}`;
     const html = await (await get(base)).text();
     expect(html).toContain("Rendered again now; the sent message was not stored.");
@@ -212,7 +212,7 @@ describe("the trace viewer's routes", () => {
     await ws.request("PUT", "/v1/accounts/bolt", { name: "Bolt Systems", tier: "tech_touch" });
     await ws.request("PUT", "/v1/accounts/bolt/contacts/bo", { email: "bo@bolt.example", role: "admin" });
     const mine = await enroll(ws, "bolt");
-    const get = signedInRequest(await sessionCookie("cara@kappa.example"));
+    const get = signedInRequest(await sessionCookie("cara@trace.example"));
     const id = theirs.enrollment.id;
     for (const path of [
       `/app/enrollments/${id}`,
@@ -271,7 +271,7 @@ async function signIn(
 describe("the trace viewer in Chromium", () => {
   it("leads from the account to its enrollment's trace, to the touch, to the message as sent", async () => {
     const page = await newPage();
-    await signIn(page, "vic@kappa.example");
+    await signIn(page, "vic@trace.example");
     await page.goto(`${url}/app/accounts/acme`);
     await page.getByRole("link", { name: "welcome" }).first().click();
     await page.getByRole("heading", { name: "Trace", level: 2 }).waitFor();
@@ -294,7 +294,7 @@ describe("the trace viewer in Chromium", () => {
 
   it("reads in Japanese on a tablet", async () => {
     const page = await newPage(TABLET, "ja-JP");
-    await signIn(page, "vic@kappa.example", {
+    await signIn(page, "vic@trace.example", {
       email: "メールアドレス",
       password: "パスワード",
       go: "サインイン",
