@@ -29,6 +29,7 @@ import {
 } from "../workflows/contracts";
 import { eventsOfInterest } from "../workflows/journey/relevant-events";
 import { JourneyDefinition } from "../workflows/journey/schema";
+import { eventually } from "./harness";
 import { DAY, startTimeSkippingStack, type TimeSkippingStack } from "./runtime-harness";
 
 // The journey runtime end to end on Temporal's time-skipping server: renewal windows, holds, exits and
@@ -308,9 +309,11 @@ describe("journey runtime on the time-skipping server", () => {
     const second = await again(afterExit.id);
     if (!second.enrolled) throw new Error(second.reason);
     expect(second.enrollment).toMatchObject({ entry: 2, workflowId: `${first.workflowId}:2` });
-    expect(await s.handle(second.enrollment.workflowId).query(stateQuery)).toMatchObject({
-      status: "waiting",
-    });
+    // The run answers its state once its first workflow task has run (null before: a race under load).
+    const secondHandle = s.handle(second.enrollment.workflowId);
+    expect(
+      await eventually(async () => (await secondHandle.query(stateQuery)) ?? undefined, "entry 2's state"),
+    ).toMatchObject({ status: "waiting" });
     expect(await s.enrollment(first.id)).toMatchObject({ status: "exited", exitReason: "csm_requested" });
     await s.recordHistory("exit-signal", first.workflowId);
     await exitEnrollment(s.deps, second.enrollment, "test_done");
