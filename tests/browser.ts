@@ -42,3 +42,14 @@ export async function launchBrowser(): Promise<Browser> {
     headless: true,
   });
 }
+
+/**
+ * The packaged Chromium's binary, unpacked to /tmp on first use. The global setup unpacks it before
+ * the test files start: files unpacking it at once would launch a binary another is still writing
+ * (ETXTBSY). Nothing to do with a system Chromium.
+ */
+export async function packagedChromium(): Promise<string | undefined> {
+  if (await systemChromium()) return undefined;
+  const { default: chromium } = await import("@sparticuz/chromium");
+  return chromium.executablePath();
+}

@@ -1,8 +1,6 @@
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
 import { and, eq } from "drizzle-orm";
 import { simpleParser } from "mailparser";
 import type { Browser, Page } from "playwright-core";
@@ -10,14 +8,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Enrollment, TraceEntry } from "../apps/core/enrollments/schemas";
 import { createUser } from "../apps/core/workspace/users";
 import { accountHealth, accounts } from "../db/schema";
-import { seriousA11yViolations } from "./axe";
 import { launchBrowser } from "./browser";
+import {
+  LAPTOP,
+  PASSWORD,
+  pageOpener,
+  SCREENSHOTS,
+  serveOnLoopback,
+  shot,
+  signInWithForm,
+} from "./console-harness";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 /** The accounts list and the account page in real Chromium, in English and Japanese, laptop and tablet. */
 
-const SCREENSHOTS = new URL("../.volante/screenshots/", import.meta.url).pathname;
-const PASSWORD = "correct horse battery";
 /** On a PostgreSQL server people of earlier runs remain: this run's CSM has an address of her own. */
 const CARLA = `carla-${process.pid}-${Date.now().toString(36)}@kappa.example`;
 
@@ -26,7 +30,6 @@ let ws: TestWorkspace;
 let browser: Browser;
 let server: Server;
 let url: string;
-const cspViolations: string[] = [];
 
 /** The little of a canvas element the test reads (the suites are typed without the DOM library). */
 type Canvas = {
@@ -37,28 +40,12 @@ type Canvas = {
   ): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
 };
 
-async function newPage(viewport = { width: 1100, height: 760 }): Promise<Page> {
-  const context = await browser.newContext({ locale: "en-US", viewport });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
-  return page;
-}
+const pages = pageOpener(() => browser);
+const newPage = (viewport = LAPTOP) => pages.open("en-US", viewport);
+const cspViolations = pages.cspViolations;
 
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  expect(await seriousA11yViolations(page), `accessibility of ${name}`).toEqual([]);
-}
-
-async function signIn(page: Page) {
-  await page.goto(`${url}/app/sign-in`);
-  await page.getByLabel("Email").fill(CARLA);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  // Home, in the person's saved language.
-  await page.waitForURL(`${url}/app`);
-}
+/** Carla signs in, landing on Home in her saved language. */
+const signIn = (page: Page) => signInWithForm(page, url, CARLA);
 
 async function json<T>(response: Promise<Response>): Promise<T> {
   return (await (await response).json()) as T;
@@ -163,11 +150,7 @@ beforeAll(async () => {
     return page.data.some((i) => i.type === "touch" && i.opens === 1) ? true : undefined;
   }, "the open on the timeline");
 
-  server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
-  await new Promise<void>((resolve) =>
-    server.listening ? resolve() : server.once("listening", () => resolve()),
-  );
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 180_000);
 

@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser } from "../apps/core/workspace/users";
 import { accountHealth, accounts, contacts, suppressions } from "../db/schema";
+import { addPerson, ORIGIN, type Role, sessionCookie } from "./console-harness";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 /** The accounts list and the account page through `app.request`: access, filters, paging, content. */
@@ -9,8 +9,6 @@ import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 let stack: TestStack;
 let ws: TestWorkspace;
 let other: TestWorkspace;
-const ORIGIN = "http://localhost";
-const PASSWORD = "correct horse battery";
 let viewer: string;
 let csm: string;
 let stranger: string;
@@ -20,25 +18,10 @@ const VERA = `vera-${RUN}@accounts.example`;
 const CARL = `carl-${RUN}@accounts.example`;
 const OLGA = `olga-${RUN}@other.example`;
 
-async function signIn(email: string): Promise<string> {
-  const res = await stack.app.request("/app/sign-in", {
-    method: "POST",
-    body: new URLSearchParams({ email, password: PASSWORD }),
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
-  });
-  expect(res.status).toBe(303);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
-}
+const signIn = (email: string) => sessionCookie(stack.app, email);
 
-async function person(workspace: TestWorkspace, email: string, role: "admin" | "csm" | "viewer") {
-  const created = await createUser(stack.deps, workspace.workspaceId, {
-    email,
-    name: email.split("@")[0] ?? email,
-    role,
-    password: PASSWORD,
-  });
-  if (!created.ok) throw new Error(created.detail);
-}
+const person = (workspace: TestWorkspace, email: string, role: Role) =>
+  addPerson(stack, workspace.workspaceId, email, role);
 
 const get = (path: string, cookie: string, headers: Record<string, string> = {}) =>
   stack.app.request(path, { headers: { cookie, ...headers } });

@@ -1,21 +1,16 @@
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
 import { simpleParser } from "mailparser";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser } from "../apps/core/workspace/users";
-import { seriousA11yViolations } from "./axe";
 import { launchBrowser } from "./browser";
+import { PASSWORD, pageOpener, SCREENSHOTS, serveOnLoopback, shot } from "./console-harness";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 import { seedAccounts, seedCsm, seedEscalations } from "./home-seed";
 
 /** The console in real Chromium: one browser, one stack, one server for the file. Screenshots go to .volante/screenshots/. */
-
-const SCREENSHOTS = new URL("../.volante/screenshots/", import.meta.url).pathname;
-const PASSWORD = "correct horse battery";
 
 let stack: TestStack;
 let ws: TestWorkspace;
@@ -30,22 +25,12 @@ type Browsing = {
   };
 };
 /** What the pages said about Content-Security-Policy violations (there must be none). */
-const cspViolations: string[] = [];
 
-async function newPage(locale = "en-US", viewport = { width: 1100, height: 760 }): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
-  return page;
-}
+const pages = pageOpener(() => browser);
+const newPage = pages.open;
+const cspViolations = pages.cspViolations;
 
 /** A screenshot for review, and axe-core's check of the same page: no serious or critical violation. */
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  expect(await seriousA11yViolations(page), `accessibility of ${name}`).toEqual([]);
-}
 
 beforeAll(async () => {
   const launching = launchBrowser();
@@ -101,11 +86,7 @@ beforeAll(async () => {
     { account: "sora", assignee: null, reason: "No login in 30 days", priority: "medium", dueInHours: 30 },
   ]);
   await seedCsm(stack, ws, "cal@kappa.example", "Asia/Tokyo");
-  server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
-  await new Promise<void>((resolve) =>
-    server.listening ? resolve() : server.once("listening", () => resolve()),
-  );
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Escalation } from "../apps/core/escalations/queries";
-import { createUser } from "../apps/core/workspace/users";
+import { addPerson, ORIGIN, type Role, sessionCookie } from "./console-harness";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 import { seedAccounts, seedCsm, seedEscalations } from "./home-seed";
 
@@ -9,28 +9,11 @@ import { seedAccounts, seedCsm, seedEscalations } from "./home-seed";
 let stack: TestStack;
 let ws: TestWorkspace;
 let empty: TestWorkspace;
-const ORIGIN = "http://localhost";
-const PASSWORD = "correct horse battery";
 
-async function signIn(email: string): Promise<string> {
-  const res = await stack.app.request("/app/sign-in", {
-    method: "POST",
-    body: new URLSearchParams({ email, password: PASSWORD }),
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
-  });
-  expect(res.status).toBe(303);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
-}
+const signIn = (email: string) => sessionCookie(stack.app, email);
 
-async function person(w: TestWorkspace, email: string, role: "admin" | "cs_ops" | "csm" | "viewer") {
-  const created = await createUser(stack.deps, w.workspaceId, {
-    email,
-    name: email,
-    role,
-    password: PASSWORD,
-  });
-  if (!created.ok) throw new Error(created.detail);
-}
+const person = (w: TestWorkspace, email: string, role: Role) =>
+  addPerson(stack, w.workspaceId, email, role, email);
 
 async function home(email: string, path = "/app", language = "en") {
   const cookie = await signIn(email);

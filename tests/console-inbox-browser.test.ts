@@ -1,8 +1,5 @@
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,8 +7,17 @@ import { findAccountRow } from "../apps/core/accounts/accounts";
 import type { Escalation } from "../apps/core/escalations/queries";
 import { createUser } from "../apps/core/workspace/users";
 import { accountHealth, accounts } from "../db/schema";
-import { seriousA11yViolations } from "./axe";
 import { launchBrowser } from "./browser";
+import {
+  LAPTOP,
+  PASSWORD,
+  pageOpener,
+  SCREENSHOTS,
+  shot as screenshot,
+  serveOnLoopback,
+  signInWithForm,
+  TABLET,
+} from "./console-harness";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 /**
@@ -19,33 +25,20 @@ import { eventually, startTestStack, type TestStack, type TestWorkspace } from "
  * an escalate step that holds the run until the CSM resolves it, then a stage change.
  */
 
-const SCREENSHOTS = new URL("../.volante/screenshots/", import.meta.url).pathname;
-const PASSWORD = "correct horse battery";
-const LAPTOP = { width: 1100, height: 760 };
-const TABLET = { width: 768, height: 1024 };
-
 let stack: TestStack;
 let ws: TestWorkspace;
 let browser: Browser;
 let server: Server;
 let url: string;
 /** What the pages said about Content-Security-Policy violations (there must be none). */
-const cspViolations: string[] = [];
 
-async function newPage(viewport = LAPTOP, locale = "en-US"): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (/Content Security Policy/i.test(message.text()))
-      cspViolations.push(`${page.url()}: ${message.text()}`);
-  });
-  return page;
-}
+const pages = pageOpener(() => browser);
+const newPage = (viewport = LAPTOP, locale = "en-US") => pages.open(locale, viewport);
+const cspViolations = pages.cspViolations;
 
 /** A screenshot for review, and axe-core's check of the same page: no serious or critical violation. */
 async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  expect(await seriousA11yViolations(page), `accessibility of ${name}`).toEqual([]);
+  await screenshot(page, name);
   // axe's colour checks leave `style=""` on the elements they looked at; htmx settles an old element's
   // style onto its swapped-in twin, which the CSP reports. The page itself sets none: take them off.
   const left = await page.evaluate(
@@ -55,10 +48,7 @@ async function shot(page: Page, name: string) {
 }
 
 async function signIn(page: Page, email: string) {
-  await page.goto(`${url}/app/sign-in`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInWithForm(page, url, email);
   await page.getByRole("heading", { name: "Home", level: 1 }).waitFor();
 }
 
@@ -134,11 +124,7 @@ beforeAll(async () => {
     .update(accounts)
     .set({ healthScore: 44, healthBand: "red" })
     .where(eq(accounts.id, acme?.id ?? ""));
-  server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
-  await new Promise<void>((resolve) =>
-    server.listening ? resolve() : server.once("listening", () => resolve()),
-  );
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findAccountRow } from "../apps/core/accounts/accounts";
 import { openEscalation } from "../apps/core/escalations/open";
 import type { Escalation } from "../apps/core/escalations/queries";
-import { createUser } from "../apps/core/workspace/users";
 import { accountHealth } from "../db/schema";
+import { addPerson, formPoster, type Role, sessionCookie } from "./console-harness";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 /** The inbox and the enrollment trace page through `app.request`: who may see and do what, and what they show. */
@@ -11,8 +11,6 @@ import { eventually, startTestStack, type TestStack, type TestWorkspace } from "
 let stack: TestStack;
 let ws: TestWorkspace;
 let other: TestWorkspace;
-const ORIGIN = "http://localhost";
-const PASSWORD = "correct horse battery";
 const DAY_MS = 86_400_000;
 
 let cara: string;
@@ -23,37 +21,15 @@ let acme: Escalation;
 let bolt: Escalation;
 let elsewhere: Escalation;
 
-async function post(path: string, fields: Record<string, string>, cookie: string, htmx = false) {
-  return stack.app.request(path, {
-    method: "POST",
-    body: new URLSearchParams(fields),
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      origin: ORIGIN,
-      cookie,
-      ...(htmx ? { "HX-Request": "true" } : {}),
-    },
-  });
-}
+const post = formPoster(() => stack.app);
 
 const get = (path: string, cookie?: string, headers: Record<string, string> = {}) =>
   stack.app.request(path, { headers: { ...(cookie ? { cookie } : {}), ...headers } });
 
-async function person(w: TestWorkspace, email: string, role: "admin" | "csm" | "viewer") {
-  const created = await createUser(stack.deps, w.workspaceId, {
-    email,
-    name: email.split("@")[0] ?? email,
-    role,
-    password: PASSWORD,
-  });
-  if (!created.ok) throw new Error(created.detail);
-  const res = await stack.app.request("/app/sign-in", {
-    method: "POST",
-    body: new URLSearchParams({ email, password: PASSWORD }),
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
-  });
-  expect(res.status).toBe(303);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
+/** A person of the workspace, signed in: their session cookie. */
+async function person(w: TestWorkspace, email: string, role: Role) {
+  await addPerson(stack, w.workspaceId, email, role);
+  return sessionCookie(stack.app, email);
 }
 
 /** An account enrolled in a long wait, and an escalation opened on it for `assignee`. */
@@ -247,9 +223,10 @@ describe("console inbox", () => {
     for (const id of [elsewhere.id, "not-a-uuid", "00000000-0000-4000-8000-000000000000"]) {
       const res = await post(`/app/inbox/${id}/acknowledge`, {}, cara);
       expect(res.status, id).toBe(404);
-      expect((await post(`/app/inbox/${id}/resolve`, { outcome: "resume" }, cara, true)).status, id).toBe(
-        404,
-      );
+      expect(
+        (await post(`/app/inbox/${id}/resolve`, { outcome: "resume" }, cara, { htmx: true })).status,
+        id,
+      ).toBe(404);
     }
     expect((await escalation(other, elsewhere.id)).status).toBe("open");
     for (const id of [elsewhere.enrollmentId, "nope"]) {
@@ -285,7 +262,7 @@ describe("console inbox", () => {
       `/app/inbox/${acme.id}/resolve`,
       { outcome: "resume", resolution: "Saved!" },
       cara,
-      true,
+      { htmx: true },
     );
     expect(bad.status).toBe(200);
     const badCard = await bad.text();
@@ -303,7 +280,7 @@ describe("console inbox", () => {
       `/app/inbox/${acme.id}/resolve`,
       { outcome: "resume", resolution: "saved", notes: "Called the admin; they log in again.", back },
       cara,
-      true,
+      { htmx: true },
     );
     expect(resolved.status).toBe(200);
     const card = await resolved.text();

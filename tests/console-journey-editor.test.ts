@@ -1,15 +1,21 @@
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { serve } from "@hono/node-server";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pointerRange, syntaxErrorAt } from "../apps/console/json-positions";
 import { parseJsonText } from "../apps/console/json-text";
 import { createUser } from "../apps/core/workspace/users";
-import { seriousA11yViolations } from "./axe";
 import { launchBrowser } from "./browser";
+import {
+  formPoster,
+  type LAPTOP,
+  PASSWORD,
+  pageOpener,
+  SCREENSHOTS,
+  serveOnLoopback,
+  sessionCookie,
+  shot,
+} from "./console-harness";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 /**
@@ -18,10 +24,6 @@ import { eventually, startTestStack, type TestStack, type TestWorkspace } from "
  * .volante/screenshots/.
  */
 
-const SCREENSHOTS = new URL("../.volante/screenshots/", import.meta.url).pathname;
-const ORIGIN = "http://localhost";
-const PASSWORD = "correct horse battery";
-
 let stack: TestStack;
 let ws: TestWorkspace;
 let other: TestWorkspace;
@@ -29,23 +31,12 @@ let browser: Browser;
 let server: Server;
 let url: string;
 const cookies: Record<string, string> = {};
-const cspViolations: string[] = [];
 const pageErrors: string[] = [];
 
-async function post(path: string, fields: Record<string, string>, cookie: string) {
-  return stack.app.request(path, {
-    method: "POST",
-    body: new URLSearchParams(fields),
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, cookie },
-  });
-}
+const post = formPoster(() => stack.app);
 const get = (path: string, cookie?: string) => stack.app.request(path, { headers: cookie ? { cookie } : {} });
 
-async function signIn(email: string): Promise<string> {
-  const res = await post("/app/sign-in", { email, password: PASSWORD }, "");
-  expect(res.status).toBe(303);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
-}
+const signIn = (email: string) => sessionCookie(stack.app, email);
 
 /** A small journey whose branch goes to "later" or "check". */
 const welcome = {
@@ -71,19 +62,12 @@ const withThen = (then: string) => ({
 
 type Problems = { problems: { pointer: string; message: string; at?: number }[] };
 
-async function newPage(locale = "en-US", viewport = { width: 1100, height: 760 }): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
+const pages = pageOpener(() => browser);
+const cspViolations = pages.cspViolations;
+async function newPage(locale?: string, viewport?: typeof LAPTOP): Promise<Page> {
+  const page = await pages.open(locale, viewport);
   page.on("pageerror", (error) => pageErrors.push(error.message));
   return page;
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  expect(await seriousA11yViolations(page), `accessibility of ${name}`).toEqual([]);
 }
 
 beforeAll(async () => {
@@ -114,11 +98,7 @@ beforeAll(async () => {
   expect(oscar.ok).toBe(true);
   cookies.other = await signIn("oscar@elsewhere.example");
   expect((await ws.request("PUT", "/v1/journeys/welcome", welcome)).status).toBeLessThan(300);
-  server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
-  await new Promise<void>((resolve) =>
-    server.listening ? resolve() : server.once("listening", () => resolve()),
-  );
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 

@@ -1,24 +1,25 @@
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { serve } from "@hono/node-server";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPlaybooks } from "../apps/core/templates/files";
 import { createUser } from "../apps/core/workspace/users";
-import { seriousA11yViolations } from "./axe";
 import { launchBrowser } from "./browser";
+import {
+  formPoster,
+  PASSWORD,
+  pageOpener,
+  SCREENSHOTS,
+  serveOnLoopback,
+  sessionCookie,
+  shot,
+} from "./console-harness";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 /**
  * The journey studio's list and journey pages (issue 18, items 1 and 2): through `app.request` for
  * access and content, and in real Chromium as CS Ops use them. Screenshots go to .volante/screenshots/.
  */
-
-const SCREENSHOTS = new URL("../.volante/screenshots/", import.meta.url).pathname;
-const ORIGIN = "http://localhost";
-const PASSWORD = "correct horse battery";
 
 let stack: TestStack;
 let ws: TestWorkspace;
@@ -27,22 +28,11 @@ let browser: Browser;
 let server: Server;
 let url: string;
 const cookies: Record<string, string> = {};
-const cspViolations: string[] = [];
 
-async function post(path: string, fields: Record<string, string>, cookie: string) {
-  return stack.app.request(path, {
-    method: "POST",
-    body: new URLSearchParams(fields),
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, cookie },
-  });
-}
+const post = formPoster(() => stack.app);
 const get = (path: string, cookie?: string) => stack.app.request(path, { headers: cookie ? { cookie } : {} });
 
-async function signIn(email: string): Promise<string> {
-  const res = await post("/app/sign-in", { email, password: PASSWORD }, "");
-  expect(res.status).toBe(303);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
-}
+const signIn = (email: string) => sessionCookie(stack.app, email);
 
 /** The step ids drawn as boxes in the page's journey map. */
 const drawnSteps = (html: string) =>
@@ -79,19 +69,9 @@ const everyStep = {
   ],
 };
 
-async function newPage(locale = "en-US", viewport = { width: 1100, height: 760 }): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
-  return page;
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  expect(await seriousA11yViolations(page), `accessibility of ${name}`).toEqual([]);
-}
+const pages = pageOpener(() => browser);
+const newPage = pages.open;
+const cspViolations = pages.cspViolations;
 
 beforeAll(async () => {
   const launching = launchBrowser();
@@ -112,11 +92,7 @@ beforeAll(async () => {
     expect(made.ok).toBe(true);
     cookies[role] = await signIn(email);
   }
-  server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
-  await new Promise<void>((resolve) =>
-    server.listening ? resolve() : server.once("listening", () => resolve()),
-  );
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 

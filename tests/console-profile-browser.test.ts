@@ -1,24 +1,26 @@
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
 import { simpleParser } from "mailparser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser } from "../apps/core/workspace/users";
-import { seriousA11yViolations } from "./axe";
 import { launchBrowser } from "./browser";
+import {
+  PASSWORD,
+  pageOpener,
+  SCREENSHOTS,
+  serveOnLoopback,
+  shot,
+  signInWithForm,
+  TABLET,
+} from "./console-harness";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 /** The profile and the password reset in real Chromium, as a CSM uses them. Screenshots go to .volante/screenshots/. */
 
-const SCREENSHOTS = new URL("../.volante/screenshots/", import.meta.url).pathname;
-const PASSWORD = "correct horse battery";
 const CHANGED = "a changed passphrase";
 const RESET = "the passphrase after reset";
-const LAPTOP = { width: 1100, height: 760 };
-const TABLET = { width: 768, height: 1024 };
 
 let stack: TestStack;
 let ws: TestWorkspace;
@@ -26,33 +28,14 @@ let browser: Browser;
 let server: Server;
 let url: string;
 /** What the pages said about Content-Security-Policy violations (there must be none). */
-const cspViolations: string[] = [];
 
-async function newPage(locale = "en-US", viewport = LAPTOP): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (/Content Security Policy/i.test(message.text()))
-      cspViolations.push(
-        `${page.url()} ${message.location().url}:${message.location().lineNumber} ${message.text().slice(0, 60)}`,
-      );
-  });
-  return page;
-}
+const pages = pageOpener(() => browser);
+const newPage = pages.open;
+const cspViolations = pages.cspViolations;
 
 /** A screenshot for review, and axe-core's check of the same page: no serious or critical violation. */
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  expect(await seriousA11yViolations(page), `accessibility of ${name}`).toEqual([]);
-}
 
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto(`${url}/app/sign-in`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${url}/app`);
-}
+const signIn = (page: Page, email: string, password: string) => signInWithForm(page, url, email, password);
 
 type CsmRow = { email: string; timezone: string | null; locale: string | null };
 
@@ -69,11 +52,7 @@ beforeAll(async () => {
   });
   expect(cleo.ok).toBe(true);
   expect((await ws.request("PUT", "/v1/csms/cleo@kappa.example", { name: "Cleo CSM" })).status).toBe(200);
-  server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
-  await new Promise<void>((resolve) =>
-    server.listening ? resolve() : server.once("listening", () => resolve()),
-  );
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clock } from "../apps/core/shared/services";
 import { createUser, updateUser } from "../apps/core/workspace/users";
 import { sessions } from "../db/schema/index";
+import { formPoster, ORIGIN, PASSWORD, sessionCookie } from "./console-harness";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 /** The profile page and the password change and reset through `app.request`. */
@@ -12,35 +13,18 @@ import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 let stack: TestStack;
 let ws: TestWorkspace;
 let other: TestWorkspace;
-const ORIGIN = "http://localhost";
-const PASSWORD = "correct horse battery";
 /** The stack's clock runs this far ahead of the system's: a test moves it to expire a link. */
 let ahead = 0;
 const clock: Clock = { now: () => new Date(Date.now() + ahead) };
 
-async function post(path: string, fields: Record<string, string>, cookie?: string, headers = {}) {
-  return stack.app.request(path, {
-    method: "POST",
-    body: new URLSearchParams(fields),
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      origin: ORIGIN,
-      ...(cookie ? { cookie } : {}),
-      ...headers,
-    },
-  });
-}
+const post = formPoster(() => stack.app);
 
 const get = (path: string, cookie?: string) =>
   stack.app.request(path, {
     headers: cookie ? { cookie, "accept-language": "en" } : { "accept-language": "en" },
   });
 
-async function signIn(email: string, password = PASSWORD): Promise<string> {
-  const res = await post("/app/sign-in", { email, password });
-  expect(res.status, `sign-in of ${email}`).toBe(303);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
-}
+const signIn = (email: string, password = PASSWORD) => sessionCookie(stack.app, email, password);
 
 async function person(
   email: string,
@@ -192,7 +176,7 @@ describe("profile page", () => {
 
     // htmx gets the section back in place; the workspace default is an empty choice.
     const fragment = await post("/app/profile/csm", { timezone: "", locale: "en" }, cookie, {
-      "hx-request": "true",
+      htmx: true,
     });
     expect(fragment.status).toBe(200);
     const section = await fragment.text();
@@ -219,9 +203,7 @@ describe("profile page", () => {
       "/app/profile/password",
       { current: "nope", password: "a brand new passphrase" },
       here,
-      {
-        "hx-request": "true",
-      },
+      { htmx: true },
     );
     expect(htmxWrong.status).toBe(200);
     expect(await htmxWrong.text()).toMatch(/^<section class="card" id="profile-password"/);

@@ -1,16 +1,21 @@
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findAccountRow } from "../apps/core/accounts/accounts";
 import { createUser } from "../apps/core/workspace/users";
 import { accountHealth, accounts } from "../db/schema";
-import { seriousA11yViolations } from "./axe";
 import { launchBrowser } from "./browser";
+import {
+  formPoster,
+  PASSWORD,
+  pageOpener,
+  SCREENSHOTS,
+  serveOnLoopback,
+  sessionCookie,
+  shot,
+} from "./console-harness";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 /**
@@ -18,10 +23,6 @@ import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
  * refusal at the field, API keys and the scorecard's band preview; and in real Chromium as an admin
  * uses it. Screenshots go to .volante/screenshots/.
  */
-
-const SCREENSHOTS = new URL("../.volante/screenshots/", import.meta.url).pathname;
-const ORIGIN = "http://localhost";
-const PASSWORD = "correct horse battery";
 
 let stack: TestStack;
 let ws: TestWorkspace;
@@ -31,31 +32,12 @@ let server: Server;
 let url: string;
 const cookies: Record<string, string> = {};
 let otherAdmin: string;
-const cspViolations: string[] = [];
 
-async function post(
-  path: string,
-  fields: Record<string, string | string[]>,
-  cookie: string,
-  headers: Record<string, string> = {},
-) {
-  const body = new URLSearchParams();
-  for (const [name, value] of Object.entries(fields))
-    for (const one of Array.isArray(value) ? value : [value]) body.append(name, one);
-  return stack.app.request(path, {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, cookie, ...headers },
-  });
-}
+const post = formPoster(() => stack.app);
 const get = (path: string, cookie?: string) => stack.app.request(path, { headers: cookie ? { cookie } : {} });
 const json = async <T>(res: Response) => (await res.json()) as T;
 
-async function signIn(email: string): Promise<string> {
-  const res = await post("/app/sign-in", { email, password: PASSWORD }, "");
-  expect(res.status).toBe(303);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
-}
+const signIn = (email: string) => sessionCookie(stack.app, email);
 
 /** The value attribute of the input with this id in a page. */
 const fieldValue = (html: string, id: string) =>
@@ -103,19 +85,9 @@ async function storeHealth(workspace: TestWorkspace) {
   }
 }
 
-async function newPage(locale = "en-US", viewport = { width: 1100, height: 760 }): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
-  return page;
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  expect(await seriousA11yViolations(page), `accessibility of ${name}`).toEqual([]);
-}
+const pages = pageOpener(() => browser);
+const newPage = pages.open;
+const cspViolations = pages.cspViolations;
 
 beforeAll(async () => {
   const launching = launchBrowser();
@@ -147,11 +119,7 @@ beforeAll(async () => {
   expect(oscar.ok).toBe(true);
   otherAdmin = await signIn("oscar@elsewhere.example");
   await storeHealth(ws);
-  server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
-  await new Promise<void>((resolve) =>
-    server.listening ? resolve() : server.once("listening", () => resolve()),
-  );
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 
@@ -461,7 +429,7 @@ describe("settings page", () => {
     expect(html).not.toContain(">top KK<");
     expect(namedValue(html, "bands.red")).toBe("60");
     // With htmx, the scorecard section alone, a refusal included (htmx swaps 2xx answers only).
-    const htmx = { "HX-Request": "true" };
+    const htmx = { htmx: true };
     const fragment = await post(
       "/app/settings/scorecard",
       { ...weights, "bands.red": "60", "bands.yellow": "80", intent: "preview" },

@@ -1,23 +1,25 @@
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser } from "../apps/core/workspace/users";
-import { seriousA11yViolations } from "./axe";
 import { launchBrowser } from "./browser";
+import {
+  formPoster,
+  PASSWORD,
+  pageOpener,
+  SCREENSHOTS,
+  serveOnLoopback,
+  sessionCookie,
+  shot,
+} from "./console-harness";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 /**
  * The templates pages (issue 18 item 4): through `app.request` for access and content, and in real
  * Chromium as CS Ops use them. Screenshots go to .volante/screenshots/.
  */
-
-const SCREENSHOTS = new URL("../.volante/screenshots/", import.meta.url).pathname;
-const ORIGIN = "http://localhost";
-const PASSWORD = "correct horse battery";
 
 let stack: TestStack;
 let ws: TestWorkspace;
@@ -26,27 +28,11 @@ let browser: Browser;
 let server: Server;
 let url: string;
 const cookies: Record<string, string> = {};
-const cspViolations: string[] = [];
 
-async function post(path: string, fields: Record<string, string>, cookie: string, htmx = false) {
-  return stack.app.request(path, {
-    method: "POST",
-    body: new URLSearchParams(fields),
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      origin: ORIGIN,
-      cookie,
-      ...(htmx ? { "HX-Request": "true" } : {}),
-    },
-  });
-}
+const post = formPoster(() => stack.app);
 const get = (path: string, cookie?: string) => stack.app.request(path, { headers: cookie ? { cookie } : {} });
 
-async function signIn(email: string): Promise<string> {
-  const res = await post("/app/sign-in", { email, password: PASSWORD }, "");
-  expect(res.status).toBe(303);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
-}
+const signIn = (email: string) => sessionCookie(stack.app, email);
 
 /** The dev outbox's messages of a workspace, as raw MIME. */
 async function outbox(workspaceId: string): Promise<string[]> {
@@ -55,21 +41,13 @@ async function outbox(workspaceId: string): Promise<string[]> {
   return Promise.all(files.map((f) => readFile(join(dir, f), "utf8")));
 }
 
-async function newPage(locale = "en-US", viewport = { width: 1100, height: 760 }): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    // Only the console's own pages count: the preview frame has its own, stricter policy.
-    if (message.location().url.includes("/preview")) return;
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
-  return page;
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  expect(await seriousA11yViolations(page), `accessibility of ${name}`).toEqual([]);
-}
+// Only the console's own pages count: the preview frame has its own, stricter policy.
+const pages = pageOpener(
+  () => browser,
+  (source) => source.includes("/preview"),
+);
+const newPage = pages.open;
+const cspViolations = pages.cspViolations;
 
 beforeAll(async () => {
   const launching = launchBrowser();
@@ -99,11 +77,7 @@ beforeAll(async () => {
   });
   expect(oscar.ok).toBe(true);
   cookies.other = await signIn("oscar@elsewhere.example");
-  server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
-  await new Promise<void>((resolve) =>
-    server.listening ? resolve() : server.once("listening", () => resolve()),
-  );
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 
@@ -224,7 +198,7 @@ describe("templates pages", () => {
       "/app/templates/onboarding-welcome/preview",
       { locale: "en", subject: "Hi {{contact.firstName}}", body: "<p>Hello {{account.attributes.plan}}</p>" },
       cookies.cs_ops as string,
-      true,
+      { htmx: true },
     );
     expect(draft.status).toBe(200);
     const fragment = await draft.text();
@@ -261,7 +235,9 @@ describe("templates pages", () => {
 
   it("sends a test to the signed-in person into the outbox, at most ten a minute", async () => {
     const cookie = cookies.cs_ops as string;
-    const res = await post("/app/templates/onboarding-welcome/test", { locale: "en" }, cookie, true);
+    const res = await post("/app/templates/onboarding-welcome/test", { locale: "en" }, cookie, {
+      htmx: true,
+    });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("Test sent to olga@letters.example");
     const mail = await eventually(

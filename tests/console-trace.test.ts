@@ -1,15 +1,22 @@
 import { mkdir, rm } from "node:fs/promises";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser } from "../apps/core/workspace/users";
 import { touches } from "../db/schema";
-import { seriousA11yViolations } from "./axe";
 import { launchBrowser } from "./browser";
+import {
+  LAPTOP,
+  PASSWORD,
+  pageOpener,
+  SCREENSHOTS,
+  serveOnLoopback,
+  sessionCookie,
+  shot,
+  signInWithForm,
+  TABLET,
+} from "./console-harness";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
 /**
@@ -17,11 +24,6 @@ import { eventually, startTestStack, type TestStack, type TestWorkspace } from "
  * message as sent, on the stack's Temporal worker with the dev outbox; route tests and Chromium.
  */
 
-const SCREENSHOTS = new URL("../.volante/screenshots/", import.meta.url).pathname;
-const PASSWORD = "correct horse battery";
-const LAPTOP = { width: 1100, height: 760 };
-const TABLET = { width: 768, height: 1024 };
-const ORIGIN = "http://localhost";
 const SUBJECT = "Welcome aboard, Acme KK";
 
 type Trace = {
@@ -38,7 +40,6 @@ let url: string;
 /** Acme's enrollment in the welcome journey, completed: a branch, then an email sent to its admin. */
 let enrollmentId: string;
 let touchKey: string;
-const cspViolations: string[] = [];
 
 async function enroll(w: TestWorkspace, account: string): Promise<Trace> {
   const res = await w.request("POST", "/v1/enrollments", { journey: "welcome", account });
@@ -86,17 +87,6 @@ function signedInRequest(cookie: string) {
   return (path: string) => stack.app.request(path, { headers: { cookie } });
 }
 
-async function sessionCookie(email: string): Promise<string> {
-  const res = await stack.app.request("/app/sign-in", {
-    method: "POST",
-    body: new URLSearchParams({ email, password: PASSWORD }),
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
-  });
-  const cookie = res.headers.get("set-cookie");
-  expect(cookie, `a session for ${email}`).toBeTruthy();
-  return String(cookie).split(";")[0] as string;
-}
-
 beforeAll(async () => {
   const launching = launchBrowser();
   await mkdir(SCREENSHOTS, { recursive: true });
@@ -114,11 +104,7 @@ beforeAll(async () => {
   const done = await enroll(ws, "acme");
   enrollmentId = done.enrollment.id;
   touchKey = String(done.trace.find((e) => e.kind === "sent")?.detail.touchKey);
-  server = serve({ fetch: stack.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
-  await new Promise<void>((resolve) =>
-    server.listening ? resolve() : server.once("listening", () => resolve()),
-  );
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 
@@ -142,7 +128,7 @@ describe("the trace viewer's routes", () => {
   });
 
   it("shows a viewer the branch's facts and the touch, with a link to the message", async () => {
-    const get = signedInRequest(await sessionCookie("vic@trace.example"));
+    const get = signedInRequest(await sessionCookie(stack.app, "vic@trace.example"));
     const res = await get(`/app/enrollments/${enrollmentId}`);
     expect(res.status).toBe(200);
     const html = await res.text();
@@ -155,7 +141,7 @@ describe("the trace viewer's routes", () => {
   });
 
   it("shows the message exactly as the outbox kept it, and serves its HTML under the frame's own policy", async () => {
-    const get = signedInRequest(await sessionCookie("vic@trace.example"));
+    const get = signedInRequest(await sessionCookie(stack.app, "vic@trace.example"));
     const base = `/app/enrollments/${enrollmentId}/touches/${encodeURIComponent(touchKey)}`;
     const res = await get(base);
     expect(res.status).toBe(200);
@@ -193,7 +179,7 @@ describe("the trace viewer's routes", () => {
     const files = (row?.delivery as { files?: string[] } | undefined)?.files ?? [];
     expect(files.length).toBe(1);
     for (const file of files) await rm(file);
-    const get = signedInRequest(await sessionCookie("vic@trace.example"));
+    const get = signedInRequest(await sessionCookie(stack.app, "vic@trace.example"));
     const base = `/app/enrollments/${done.enrollment.id}/touches/${encodeURIComponent(String(row?.touchKey))}`;
     const html = await (await get(base)).text();
     expect(html).toContain("Rendered again now; the sent message was not stored.");
@@ -212,7 +198,7 @@ describe("the trace viewer's routes", () => {
     await ws.request("PUT", "/v1/accounts/bolt", { name: "Bolt Systems", tier: "tech_touch" });
     await ws.request("PUT", "/v1/accounts/bolt/contacts/bo", { email: "bo@bolt.example", role: "admin" });
     const mine = await enroll(ws, "bolt");
-    const get = signedInRequest(await sessionCookie("cara@trace.example"));
+    const get = signedInRequest(await sessionCookie(stack.app, "cara@trace.example"));
     const id = theirs.enrollment.id;
     for (const path of [
       `/app/enrollments/${id}`,
@@ -240,33 +226,14 @@ describe("the trace viewer's routes", () => {
   });
 });
 
-async function newPage(viewport = LAPTOP, locale = "en-US"): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (/Content Security Policy/i.test(message.text()))
-      cspViolations.push(`${page.url()}: ${message.text()}`);
-  });
-  return page;
-}
+const pages = pageOpener(() => browser);
+const newPage = (viewport = LAPTOP, locale = "en-US") => pages.open(locale, viewport);
+const cspViolations = pages.cspViolations;
 
 /** A screenshot for review, and axe-core's check of the same page: no serious or critical violation. */
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  expect(await seriousA11yViolations(page), `accessibility of ${name}`).toEqual([]);
-}
 
-async function signIn(
-  page: Page,
-  email: string,
-  words = { email: "Email", password: "Password", go: "Sign in" },
-) {
-  await page.goto(`${url}/app/sign-in`);
-  await page.getByLabel(words.email).fill(email);
-  await page.getByLabel(words.password).fill(PASSWORD);
-  await page.getByRole("button", { name: words.go }).click();
-  await page.waitForURL((u) => !u.pathname.endsWith("/sign-in"));
-}
+const signIn = (page: Page, email: string, words?: Parameters<typeof signInWithForm>[4]) =>
+  signInWithForm(page, url, email, PASSWORD, words);
 
 describe("the trace viewer in Chromium", () => {
   it("leads from the account to its enrollment's trace, to the touch, to the message as sent", async () => {

@@ -8,6 +8,7 @@ import { provisionDevServer } from "../apps/temporal/provision";
 import { workflowsPath } from "../apps/worker/worker";
 import { openDatabase } from "../db/client";
 import { migrate } from "../db/migrate";
+import { packagedChromium } from "./browser";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -51,6 +52,7 @@ export default async function setup(project: TestProject) {
     const bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger("WARN") });
     const workflowBundlePath = join(tmp, "workflow-bundle.js");
     await writeFile(workflowBundlePath, bundle.code);
+    await packagedChromium();
 
     if (env.DATABASE_URL) {
       const database = await openDatabase({ url: env.DATABASE_URL, max: 1 });
