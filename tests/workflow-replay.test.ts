@@ -29,6 +29,8 @@ describe("workflow replay", () => {
         "onboarding-tech-touch.json",
         "renewal-prep.json",
         "run-failed.json",
+        // Touches as heartbeated regular activities, behind the sends-as-activities patch (0043).
+        "sends-as-activities.json",
         "step-types.json",
       ]),
     );

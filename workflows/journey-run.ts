@@ -19,6 +19,7 @@ import {
   type JourneyRunInput,
   type RunRef,
   resumeSignal,
+  SENDS_AS_ACTIVITIES,
   stateQuery,
   type TransitionResult,
 } from "./contracts";
@@ -49,9 +50,6 @@ const remote = proxyActivities<JourneyActivities>({
   heartbeatTimeout: "15 seconds",
   retry,
 });
-
-/** Runs recorded before it replay their slow transitions as local activities. */
-export const SENDS_AS_ACTIVITIES = "sends-as-activities";
 
 /** Effects that wait on someone else's server: email (a touch or the CSM's notice) and webhooks. */
 function waitsOnServers(commands: Command[]): boolean {
