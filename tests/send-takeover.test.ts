@@ -23,7 +23,7 @@ import {
 // reservations of the attempt before it at once; a local activity's retry keeps waiting out the lease.
 
 /** How long the slow SMTP server takes to answer each message. */
-const SLOW_REPLY_MS = 2_000;
+const SLOW_REPLY_MS = 3_000;
 
 const EventType = temporal.api.enums.v1.EventType;
 const historiesDir = new URL("./histories/", import.meta.url).pathname;
@@ -216,7 +216,8 @@ describe("a touch on Temporal with a slow mail server", () => {
       `slow mail (${SLOW_REPLY_MS} ms a reply): activities ${activitySpans.join(", ")} ms; ` +
         `workflow tasks ${taskSpans.join(", ")} ms; ${events.length} history events for 2 touches`,
     );
-    expect(Math.max(...taskSpans)).toBeLessThan(1_000);
+    // About a second at most (a cold first task on a loaded machine), and never one reply long.
+    expect(Math.max(...taskSpans)).toBeLessThan(SLOW_REPLY_MS / 2);
 
     await recordHistory("sends-as-activities", history);
   }, 60_000);
