@@ -89,8 +89,18 @@ describe("send reservations of the heartbeated delivery activity", () => {
     const { db, outboxDir, fileTemplates, renderer, publicUrl, clock, outbound } = stack.workerConfig;
     return { db, outboxDir, fileTemplates, renderer, publicUrl, transport, clock, outbound };
   }
-  /** The worker dies inside sendMail: the call never comes back, nothing after it runs. */
-  const dead = { sendMail: () => new Promise(() => {}) } as unknown as Transporter;
+  /** A worker that dies inside sendMail: the call never comes back, nothing after it runs. */
+  function dying(): { transport: Transporter; onWire: Promise<void> } {
+    let wire = () => {};
+    const onWire = new Promise<void>((resolve) => {
+      wire = resolve;
+    });
+    const sendMail = () => {
+      wire();
+      return new Promise(() => {});
+    };
+    return { transport: { sendMail } as unknown as Transporter, onWire };
+  }
 
   /**
    * An enrollment asleep before its touch (so only the test delivers it), and an attempt of that touch
@@ -116,7 +126,15 @@ describe("send reservations of the heartbeated delivery activity", () => {
       at: new Date().toISOString(),
       ...by,
     };
-    void deliverTouch(deps(dead), request); // never settles: that worker is gone
+    const dead = dying();
+    // Never settles once on the wire: that worker is gone.
+    const attempt = deliverTouch(deps(dead.transport), request);
+    await Promise.race([
+      dead.onWire,
+      attempt.then((outcome) => {
+        throw new Error(`the dying attempt ended before the wire: ${JSON.stringify(outcome)}`);
+      }),
+    ]);
     const reservation = await eventually(async () => {
       const [row] = await stack.database.db
         .select()
