@@ -63,7 +63,8 @@ const now = () => new Date(Date.now()).toISOString();
 
 /**
  * One enrollment: a thin driver of the pure interpreter. Timers and `condition()` for waits, one
- * local activity per transition for its effects and trace, signals for events, exits and resolutions.
+ * activity per transition for its effects and trace (local unless it waits on a mail server or a
+ * webhook), signals for events, exits and resolutions.
  */
 export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
   const ref: RunRef = { workspaceId: input.workspaceId, enrollmentId: input.enrollmentId };
