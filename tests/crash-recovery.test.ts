@@ -127,7 +127,8 @@ describe("a power cut mid-send", () => {
         return body.enrollment.status === "completed" ? body : undefined;
       },
       "the enrollment to complete after the restart",
-      // The retry waits out the dead attempt's send lease (SEND_LEASE_SECONDS) before resending.
+      // The retry starts once the dead attempt misses its heartbeats (15 s) and takes its reservation
+      // over (decision 0043); runs on the local-activity path wait out the lease (SEND_LEASE_SECONDS).
       200_000,
     );
     expect(done.enrollment.status).toBe("completed");

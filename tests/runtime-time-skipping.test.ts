@@ -740,7 +740,9 @@ describe("journey runtime on the time-skipping server", () => {
         `${(events.length / customer).toFixed(1)} per customer touch; ${JSON.stringify(byType)}`,
     );
     expect(touched).toBe(10);
-    expect(perTouch).toBeLessThanOrEqual(6);
+    // At most 6 with every transition a local activity; touches that wait on a mail server or a webhook are
+    // regular activities since decision 0043 (three events and a workflow task more each): 8.2.
+    expect(perTouch).toBeLessThanOrEqual(8.5);
   });
 
   it("starts a run whose workflow is not started yet with the event routed to it: the event is not lost", async () => {

@@ -1,27 +1,35 @@
+import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { temporal } from "@temporalio/proto";
 import { Worker } from "@temporalio/worker";
 import { describe, expect, inject, it } from "vitest";
 
-// Determinism guard: the workflow code of this commit must replay every committed history exactly.
+// Determinism guard (docs/decisions/0043-workflow-compatibility.md): the workflow code of this commit
+// must replay every history committed by this release and the releases before it, exactly.
 // Histories are recorded by tests/journey-time-skipping.test.ts and tests/runtime-time-skipping.test.ts
-// (recordHistory) and tests/bulk-operations.test.ts (batchProgress) when their file is missing; delete
-// one and run its test to re-record it after an intentional, patched() change.
+// (recordHistory), tests/bulk-operations.test.ts (batchProgress), tests/contacts-after-account.test.ts
+// and tests/send-takeover.test.ts when their file is missing. A history is never re-recorded or
+// deleted while a run of its release may be open: manifest.json holds each one's release and checksum.
 const dir = new URL("./histories/", import.meta.url).pathname;
+const MANIFEST = "manifest.json";
+
+type Manifest = Record<string, { release: string; sha256: string; note?: string }>;
 
 describe("workflow replay", () => {
-  it("replays the committed journey histories without a determinism error", async () => {
-    const files = (await readdir(dir)).filter((f) => f.endsWith(".json")).sort();
-    expect(files).toEqual(
+  it("keeps every committed history as it was recorded, each listed with its release", async () => {
+    const manifest = JSON.parse(await readFile(join(dir, MANIFEST), "utf8")) as Manifest;
+    const files = await historyFiles();
+    const found: Record<string, string> = {};
+    for (const file of files) found[file] = sha256(await readFile(join(dir, file)));
+    // Listed and unchanged (never overwritten, never deleted); a new file needs its line, printed here.
+    expect(found).toEqual(Object.fromEntries(Object.entries(manifest).map(([f, m]) => [f, m.sha256])));
+    expect(Object.keys(manifest)).toEqual(
       expect.arrayContaining([
         "adoption-feature-breadth.json",
-        // A bulk operation of five batches.
         "bulk-operation.json",
-        // A run that continues as new, and the run it continues into with the carried state.
         "continue-as-new.json",
         "continued-run.json",
-        // The SLA's checks as task-queue activities (before the patch) and as local activities.
         "escalation-sla.json",
         "escalation-sla-local.json",
         "exit-signal.json",
@@ -29,9 +37,15 @@ describe("workflow replay", () => {
         "onboarding-tech-touch.json",
         "renewal-prep.json",
         "run-failed.json",
+        // Touches as heartbeated regular activities, behind the sends-as-activities patch (0043).
+        "sends-as-activities.json",
         "step-types.json",
       ]),
     );
+  });
+
+  it("replays the committed journey histories without a determinism error", async () => {
+    const files = await historyFiles();
     const histories = await Promise.all(
       files.map(async (file) => ({
         workflowId: file.replace(/\.json$/, ""),
@@ -51,3 +65,11 @@ describe("workflow replay", () => {
     expect(results.filter((r) => r.error)).toEqual([]);
   });
 });
+
+async function historyFiles(): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => f.endsWith(".json") && f !== MANIFEST).sort();
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}

@@ -141,6 +141,12 @@ export const escalationResolvedSignal =
 /** Where the run is: its interpreter state, null while it loads. */
 export const stateQuery = defineQuery<RunState | null>("state");
 
+// ── Patches ────────────────────────────────────────────────────────────────────────────────────
+// Recorded as markers in the histories of the runs that took the new path (decision 0043).
+
+/** Transitions that send email, notify a CSM or call a webhook run as heartbeated regular activities. */
+export const SENDS_AS_ACTIVITIES = "sends-as-activities";
+
 // ── Activities ─────────────────────────────────────────────────────────────────────────────────
 // Implemented in apps/worker; workflows see only these types, so workflow code never imports I/O.
 

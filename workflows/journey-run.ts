@@ -2,6 +2,8 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  patched,
+  proxyActivities,
   proxyLocalActivities,
   rootCause,
   setHandler,
@@ -17,28 +19,52 @@ import {
   type JourneyRunInput,
   type RunRef,
   resumeSignal,
+  SENDS_AS_ACTIVITIES,
   stateQuery,
   type TransitionResult,
 } from "./contracts";
-import { enter, type Input, type RunState, step, type Transition } from "./journey/interpreter";
+import { type Command, enter, type Input, type RunState, step, type Transition } from "./journey/interpreter";
+
+const retry = { initialInterval: "1 second", maximumInterval: "5 minutes", backoffCoefficient: 2 };
 
 /**
  * Local activities: each records one marker in the history instead of three events and a workflow
  * task round trip, which keeps a touch at a handful of history events. Their effects are idempotent
  * (touch keys, trace positions), so a re-run after a worker crash changes nothing.
  */
-const { loadRun, applyTransition, closeFailedRun } = proxyLocalActivities<JourneyActivities>({
+const local = proxyLocalActivities<JourneyActivities>({
   startToCloseTimeout: "1 minute",
   localRetryThreshold: "10 seconds",
-  retry: { initialInterval: "1 second", maximumInterval: "5 minutes", backoffCoefficient: 2 },
+  retry,
 });
+const { loadRun, closeFailedRun } = local;
+
+/**
+ * A transition that talks to a mail server or a webhook runs as a regular activity (decision 0043): a
+ * slow server then never stretches a workflow task, and the heartbeat tells Temporal when its worker
+ * died, so the retry starts at once and takes over the dead attempt's send reservations. The
+ * start-to-close leaves room for several sends at the mailer's own timeouts (mailer.ts).
+ */
+const remote = proxyActivities<JourneyActivities>({
+  startToCloseTimeout: "10 minutes",
+  heartbeatTimeout: "15 seconds",
+  retry,
+});
+
+/** Effects that wait on someone else's server: email (a touch or the CSM's notice) and webhooks. */
+function waitsOnServers(commands: Command[]): boolean {
+  return commands.some(
+    (c) => (c.type === "send" && c.channel === "email") || c.type === "escalate" || c.type === "webhook",
+  );
+}
 
 const SEEN_EVENTS_KEPT = 500;
 const now = () => new Date(Date.now()).toISOString();
 
 /**
  * One enrollment: a thin driver of the pure interpreter. Timers and `condition()` for waits, one
- * local activity per transition for its effects and trace, signals for events, exits and resolutions.
+ * activity per transition for its effects and trace (local unless it waits on a mail server or a
+ * webhook), signals for events, exits and resolutions.
  */
 export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
   const ref: RunRef = { workspaceId: input.workspaceId, enrollmentId: input.enrollmentId };
@@ -168,6 +194,8 @@ export async function journeyRun(input: JourneyRunInput): Promise<RunState> {
         currentStep: t.state.cursor,
         ...(t.state.goalReachedAt ? { goalReachedAt: t.state.goalReachedAt } : {}),
       };
+      // patched() only when it matters: a transition without slow effects leaves no marker.
+      const { applyTransition } = waitsOnServers(effectful) && patched(SENDS_AS_ACTIVITIES) ? remote : local;
       // A resume (or new contacts) arriving while the activity runs must not be lost: clear before, never after.
       resumeRequested = false;
       contactsChanged = false;

@@ -1,4 +1,4 @@
-import { index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { id } from "./columns";
 import { contacts } from "./contacts";
 import { touches } from "./touches";
@@ -30,6 +30,11 @@ export const contactSends = pgTable(
     sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }).notNull(),
     /** When an attempt took the pending reservation: a lease, so a live attempt is never doubled. */
     reservedAt: timestamp("reserved_at", { withTimezone: true, mode: "date" }).defaultNow(),
+    /**
+     * The attempt of the heartbeated delivery activity that holds the pending reservation; null when a
+     * local activity took it (its lease is the only proof the holder is gone). Decision 0043.
+     */
+    attempt: integer("attempt"),
   },
   (t) => [
     uniqueIndex("contact_sends_touch_contact_key").on(t.touchId, t.contactId),

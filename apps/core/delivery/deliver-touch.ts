@@ -43,6 +43,8 @@ export type TouchRequest = {
   at: string;
   /** The activity attempt: a transient SMTP failure is retried until SMTP_ATTEMPTS, then recorded. */
   attempt?: number;
+  /** The attempt is the heartbeated activity's: it takes over lower attempts' reservations at once. */
+  heartbeated?: boolean;
   /** How long to wait for contacts that do not exist yet (recipient-wait.ts); unset: 24 h. */
   waitForRecipients?: string;
 };
@@ -282,11 +284,18 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
   const reservation = await reserve(
     db,
     { contactId, email: person.email },
-    { workspaceId: req.workspaceId, touchId: row.id, channel: req.channel, fresh: t.fresh },
+    {
+      workspaceId: req.workspaceId,
+      touchId: row.id,
+      channel: req.channel,
+      fresh: t.fresh,
+      by: { attempt: req.attempt ?? 1, heartbeated: req.heartbeated ?? false },
+    },
     facts,
   );
   if ("inFlight" in reservation)
-    // The activity retries with backoff; by then that attempt has settled or its lease has run out.
+    // The activity retries with backoff; by then that attempt has settled, its lease has run out, or
+    // (heartbeated) a higher attempt proves it gone.
     throw new Error(
       `a send to ${reservation.to} is in flight (reserved ${reservation.reservedAt}); retrying after its lease`,
     );

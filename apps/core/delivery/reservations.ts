@@ -25,6 +25,14 @@ const PENDING = "pending" as const;
  */
 export const SEND_LEASE_SECONDS = 90;
 
+/**
+ * Who asks for a reservation: the activity attempt, and whether it is an attempt of the heartbeated
+ * (regular) delivery activity. Temporal schedules attempt n+1 of such an activity only once attempt n
+ * failed or stopped heartbeating, so a higher attempt takes the reservation over at once instead of
+ * waiting out the lease (decision 0043). A local activity's retry proves nothing: it keeps the lease.
+ */
+export type SendAttempt = { attempt: number; heartbeated: boolean };
+
 /** Another attempt is sending to this contact right now: retry later, do not send. */
 export type InFlight = { inFlight: true; to: string; reservedAt: string | null };
 
@@ -49,6 +57,7 @@ export async function reserve(
     touchId: string;
     channel: "email" | "in_app";
     fresh?: boolean;
+    by?: SendAttempt;
   },
   facts: SendFacts,
 ): Promise<{ id: string } | Decision | InFlight> {
@@ -62,7 +71,8 @@ export async function reserve(
     return uncounted;
   }
   const cap = capFor(facts);
-  const row = { ...send, category: facts.category, at: facts.at };
+  const attempt = send.by?.heartbeated ? send.by.attempt : null;
+  const row = { ...send, attempt, category: facts.category, at: facts.at };
   if (send.fresh && !cap) return insertReservation(db, r, row, facts);
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`send:${r.contactId}`}))`);
@@ -71,16 +81,20 @@ export async function reserve(
         id: contactSends.id,
         status: contactSends.status,
         reservedAt: contactSends.reservedAt,
+        attempt: contactSends.attempt,
         leased: sql<boolean>`coalesce(${contactSends.reservedAt} > now() - make_interval(secs => ${SEND_LEASE_SECONDS}), false)`,
       })
       .from(contactSends)
       .where(and(eq(contactSends.touchId, send.touchId), eq(contactSends.contactId, r.contactId)));
     if (earlier && earlier.status !== PENDING) return decide({ ...facts, alreadySent: true });
-    if (earlier?.leased)
+    if (earlier?.leased && !supersedes(attempt, earlier.attempt))
       return { inFlight: true, to: r.email, reservedAt: earlier.reservedAt?.toISOString() ?? null };
     // Already counted by the cap: an interrupted send is resumed, not capped by its own reservation.
     if (earlier) {
-      await tx.update(contactSends).set({ reservedAt: sql`now()` }).where(eq(contactSends.id, earlier.id));
+      await tx
+        .update(contactSends)
+        .set({ reservedAt: sql`now()`, attempt })
+        .where(eq(contactSends.id, earlier.id));
       return { id: earlier.id };
     }
     if (!cap) return insertReservation(tx, r, row, facts);
@@ -103,11 +117,27 @@ export async function reserve(
   });
 }
 
+/**
+ * A later attempt of the heartbeated activity supersedes the one holding the reservation: Temporal
+ * started it only after that one was gone. A reservation a local activity took (no attempt recorded)
+ * is only ever taken over once its lease has run out.
+ */
+function supersedes(mine: number | null, holder: number | null): boolean {
+  return mine !== null && holder !== null && mine > holder;
+}
+
 /** The pending reservation; a concurrent attempt of the same touch that got there first wins. */
 async function insertReservation(
   db: Db,
   r: Recipient,
-  send: { workspaceId: string; touchId: string; channel: "email" | "in_app"; category: string; at: string },
+  send: {
+    workspaceId: string;
+    touchId: string;
+    channel: "email" | "in_app";
+    category: string;
+    at: string;
+    attempt: number | null;
+  },
   facts: SendFacts,
 ): Promise<{ id: string } | Decision> {
   const [row] = await db
@@ -120,6 +150,7 @@ async function insertReservation(
       category: send.category,
       status: PENDING,
       sentAt: new Date(send.at),
+      attempt: send.attempt,
     })
     .onConflictDoNothing({ target: [contactSends.touchId, contactSends.contactId] })
     .returning({ id: contactSends.id });

@@ -52,12 +52,13 @@ function positions(trace: TransitionInput["trace"]) {
 /**
  * Carries out one transition's effects (touches, escalations, stage changes, webhooks, facts) and
  * records its trace and the enrollment's state. `attempt` is the activity's attempt number (1 first):
- * sends and webhooks key their idempotency on it.
+ * sends and webhooks key their idempotency on it; `heartbeated` when it is a regular activity's (0043).
  */
 export async function applyTransition(
   deps: TransitionDeps,
   input: TransitionInput,
   attempt: number,
+  heartbeated = false,
 ): Promise<TransitionResult> {
   const { db } = deps;
   // Read once for every effect of the transition; kept current as the effects change the account.
@@ -90,6 +91,7 @@ export async function applyTransition(
             to: command.to,
             at: input.at,
             attempt,
+            heartbeated,
             ...(command.waitForRecipients !== undefined
               ? { waitForRecipients: command.waitForRecipients }
               : {}),

@@ -1,0 +1,1 @@
+ALTER TABLE "contact_sends" ADD COLUMN "attempt" integer;
