@@ -27,7 +27,7 @@ import type { TransitionInput } from "../workflows/contracts";
  * PostgreSQL (a write the client then waits on is one round trip, so postgres.js's parse-and-describe
  * before an unprepared statement counts), and as calls into the engine for PGlite.
  */
-const BOUND = 11;
+const BOUND = 4;
 
 type Counter = { trips: number };
 
