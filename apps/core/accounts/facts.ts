@@ -1,46 +1,55 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { accounts, events } from "../../../db/schema/index";
+import { accounts } from "../../../db/schema/index";
 import type { Facts } from "../../../workflows/journey/interpreter";
 import { calendarDaysUntil, wholeDaysSince } from "../../../workflows/journey/time";
 
 const DAY_MS = 86_400_000;
 
+type Account = typeof accounts.$inferSelect;
+
+/** What an account's events say at one instant: its last login, and the users active in 28 days. */
+export type Usage = { lastLogin: string | null; activeUsers: number };
+
+/**
+ * An account's usage at `at` as one jsonb value (Usage), in a select from `accounts`: a column of the
+ * run context's read (delivery/run-context.ts) or of a query of its own. One pass over its events.
+ * The account's columns are qualified by hand: in a one-table select drizzle leaves its own unqualified,
+ * and inside this subquery they would name the event's.
+ */
+export function usageSql(at: string): SQL<Usage> {
+  const since = new Date(Date.parse(at) - 28 * DAY_MS).toISOString();
+  return sql<Usage>`(select jsonb_build_object(
+      'lastLogin', max(e.occurred_at) filter (where e.name = 'login'),
+      'activeUsers', count(distinct coalesce(e.contact_id::text, e.properties->>'user')) filter (where e.occurred_at >= ${since}::timestamptz))
+    from events e
+    where e.workspace_id = "accounts"."workspace_id" and e.account_id = "accounts"."id"
+      and e.occurred_at <= ${at}::timestamptz)`;
+}
+
 /**
  * The facts journeys branch on, for one account at one instant: its fields, what its events say
- * (last login, users active in 28 days, deployment ratio) and its dates. Two queries, no loops.
+ * (last login, users active in 28 days, deployment ratio) and its dates. One query, no loops.
  */
 export async function loadFacts(db: Db, workspaceId: string, accountId: string, at: string): Promise<Facts> {
-  const [account] = await db
-    .select()
+  const [row] = await db
+    .select({ account: accounts, usage: usageSql(at) })
     .from(accounts)
     .where(and(eq(accounts.workspaceId, workspaceId), eq(accounts.id, accountId)));
-  return account ? accountFacts(db, account, at) : {};
+  return row ? factsOf(row.account, row.usage, at) : {};
 }
 
 /** The facts of an account row the caller already holds: one query, for what its events say. */
-export async function accountFacts(
-  db: Db,
-  account: typeof accounts.$inferSelect,
-  at: string,
-): Promise<Facts> {
-  const { workspaceId, id: accountId } = account;
-  const atDate = new Date(at);
-  const since = new Date(atDate.getTime() - 28 * DAY_MS);
-  const [usage] = await db
-    .select({
-      lastLogin: sql<string | null>`max(${events.occurredAt}) filter (where ${events.name} = 'login')`,
-      activeUsers: sql<number>`count(distinct coalesce(${events.contactId}::text, ${events.properties}->>'user')) filter (where ${events.occurredAt} >= ${since.toISOString()}::timestamptz)`,
-    })
-    .from(events)
-    .where(
-      and(
-        eq(events.workspaceId, workspaceId),
-        eq(events.accountId, accountId),
-        sql`${events.occurredAt} <= ${atDate.toISOString()}::timestamptz`,
-      ),
-    );
+export async function accountFacts(db: Db, account: Account, at: string): Promise<Facts> {
+  const [row] = await db
+    .select({ usage: usageSql(at) })
+    .from(accounts)
+    .where(eq(accounts.id, account.id));
+  return factsOf(account, row?.usage, at);
+}
 
+/** The facts of an account whose usage at `at` was read already (usageSql). */
+export function factsOf(account: Account, usage: Usage | undefined, at: string): Facts {
   const facts: Facts = {
     tier: account.tier,
     stage: account.lifecycleStage,

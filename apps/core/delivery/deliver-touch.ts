@@ -1,19 +1,22 @@
-import { accountFacts } from "../accounts/facts";
 import type { Services } from "../shared/services";
-import { findTemplate, type TemplateCopy } from "../templates/message-templates";
+import { type Delivered, fileOf, headersOf, type Reached, type Touch } from "./carried-touch";
 import { sendEmail, trackedEmail } from "./channels/email";
 import { storeInAppMessage } from "./channels/in-app";
 import { csmMailFacts, type Decision, decide, type SendFacts, TRANSACTIONAL } from "./decide";
 import { linksFor } from "./links";
-import { type MessageSubject, messageContext } from "./message-context";
+import { messageContext } from "./message-context";
+import { toOwnerCsm } from "./owner-csm-copy";
 import { recipientsOrWait } from "./recipient-wait";
-import { ownerCsmOf, type Person, recipients } from "./recipients";
+import type { Person } from "./recipients";
 import { pickLocale, renderMessage } from "./render";
-import { doneFor, recordGaveUp, release, reserve, settleSend } from "./reservations";
+import { doneFor, recordGaveUp, release, reserve } from "./reservations";
 import { loadRunContext, type RunContext } from "./run-context";
-import { domainOf, type Sender, senderFor } from "./sender";
+import { type SendResult, settleSendWrite } from "./send-settlement";
+import { domainOf, senderFor } from "./sender";
+import { copyOf, factsAt, ownerCsmFor, peopleOf } from "./touch-inputs";
 import { countTouch } from "./touch-metrics";
-import { claim, keepPending, outcomeOf, settle, type TouchOutcome, type TouchRow } from "./touch-record";
+import { claim, keepPending, outcomeOf, settle, settleLater, type TouchOutcome } from "./touch-record";
+import { WriteBatch } from "./write-batch";
 
 /**
  * The one path every touch takes. The `touches` row is the idempotency record (touch-record.ts);
@@ -63,20 +66,37 @@ export const SMTP_ATTEMPTS = 12;
  * exist yet, up to its bound (recipient-wait.ts). While the journey is paused the
  * touch is held: nothing is sent or recorded, and the run calls again once resumed.
  * `loaded`: the run's context when the caller already read it (a transition reads it once for all
- * its touches).
+ * its touches). `batch`: where the caller holds the touch's last writes (its settlement, its sends'),
+ * to write them with its own; without one they are written before this returns.
  */
 export async function deliverTouch(
   deps: DeliveryDeps,
   req: TouchRequest,
   loaded?: RunContext,
+  batch?: WriteBatch,
 ): Promise<TouchOutcome> {
-  const outcome = await carryOut(deps, req, loaded);
+  const writes = batch ?? new WriteBatch();
+  let outcome: TouchOutcome;
+  try {
+    outcome = await carryOut(deps, req, writes, loaded);
+  } catch (err) {
+    // What the touch did before the failure (a message to another contact) is written now: the retry
+    // must find it settled, not pending, or it would send it again.
+    await writes.flushAfter(deps.db, err, deps.log);
+    throw err;
+  }
+  if (!batch) await writes.flush(deps.db);
   // A touch found done (a retry, a replay) was counted when it was carried out.
   if (deps.metrics && !outcome.duplicate) countTouch(deps.metrics, req.channel, outcome);
   return outcome;
 }
 
-async function carryOut(deps: DeliveryDeps, req: TouchRequest, loaded?: RunContext): Promise<TouchOutcome> {
+async function carryOut(
+  deps: DeliveryDeps,
+  req: TouchRequest,
+  writes: WriteBatch,
+  loaded?: RunContext,
+): Promise<TouchOutcome> {
   const { db } = deps;
   const context = loaded ?? (await loadRunContext(db, req.workspaceId, req.enrollmentId, deps.log));
   // A paused journey's (or enrollment's) touch is decided before it is claimed: no touch record is
@@ -98,20 +118,21 @@ async function carryOut(deps: DeliveryDeps, req: TouchRequest, loaded?: RunConte
   if (!context) return settle(deps, row, "failed", "enrollment not found", {});
   const { account, settings } = context;
 
-  const found = await recipientsOrWait(deps, account, row, req);
+  const found = await recipientsOrWait(deps, account, row, req, await peopleOf(db, context, req.to));
   if ("outcome" in found) return found.outcome;
   const { people } = found;
 
-  const copy = await findTemplate(db, deps.fileTemplates, req.workspaceId, req.template);
+  const copy = await copyOf(db, deps.fileTemplates, context, req.template);
   if (!copy) return settle(deps, row, "failed", `unknown template ${req.template}`, {});
   // A touch this call claimed has reached no one yet.
   const done = claimed.fresh ? new Set<string>() : await doneFor(db, row.id);
-  const csm = await ownerCsmOf(db, account);
+  const csm = await ownerCsmFor(db, context);
   const touch: Touch = {
     deps,
     req,
     row,
     fresh: claimed.fresh,
+    writes,
     copy,
     sender: senderFor(settings, account, csm),
     secret: context.secret,
@@ -120,7 +141,7 @@ async function carryOut(deps: DeliveryDeps, req: TouchRequest, loaded?: RunConte
       workspace: context.workspace,
       journeyName: req.journeyName,
       csm,
-      facts: await accountFacts(db, account, req.at),
+      facts: await factsAt(db, context, req.at),
       at: req.at,
     },
   };
@@ -180,8 +201,8 @@ async function holdWhilePaused(
   req: TouchRequest,
   context: RunContext,
 ): Promise<TouchOutcome> {
-  const people = await recipients(deps.db, context.account, req.to);
-  const copy = await findTemplate(deps.db, deps.fileTemplates, req.workspaceId, req.template);
+  const people = await peopleOf(deps.db, context, req.to);
+  const copy = await copyOf(deps.db, deps.fileTemplates, context, req.template);
   const paused = { paused: true, alreadySent: false };
   const decisions = people.flatMap((person) => {
     if (person.id) return copy ? [decide(contactFacts(person, copy.category, req, context, paused))] : [];
@@ -195,80 +216,6 @@ async function holdWhilePaused(
     duplicate: false,
     messageIds: [],
   };
-}
-
-/** One touch being carried out: what each of its messages shares. */
-type Touch = {
-  deps: DeliveryDeps;
-  req: TouchRequest;
-  row: TouchRow;
-  /** This attempt created the touch row: no earlier attempt reached anyone. */
-  fresh: boolean;
-  copy: TemplateCopy;
-  sender: Sender;
-  secret: string;
-  about: MessageSubject;
-};
-
-/** What one message did: to whom, sent or failed, its Message-ID and outbox file. */
-type Delivered = Record<string, unknown>;
-
-/** For one recipient: the arbiter's decision (none when the send failed), and the delivery tried. */
-type Reached = { decision?: Decision; delivered?: Delivered };
-
-function headersOf(req: TouchRequest): Record<string, string> {
-  return { "X-Volante-Enrollment": req.enrollmentId, "X-Volante-Touch": req.touchKey };
-}
-
-/** The outbox file name of one message: the same on every attempt. */
-function fileOf(req: TouchRequest, suffix: string): string {
-  return `${req.enrollmentId}-${req.touchKey}-${suffix}`;
-}
-
-/** The owner CSM, copied on a touch: CSM mail, no tracking, no unsubscribe; and no widget to show it. */
-async function toOwnerCsm(
-  t: Touch,
-  person: Person,
-  state: { paused: boolean; alreadySent: boolean },
-): Promise<Reached> {
-  const { req, copy, sender } = t;
-  if (req.channel !== "email") return {};
-  const decision = decide(csmMailFacts(person.email, req.at, state));
-  if (decision.decision !== "send") return { decision };
-  const version = copy.locales[pickLocale(Object.keys(copy.locales), null) ?? "en"];
-  if (!version) return {};
-  const message = await renderMessage(
-    t.deps.renderer,
-    version,
-    messageContext(t.about, person, t.deps.publicUrl),
-  );
-  if (!message.ok) return { delivered: { to: person.email, status: "failed", reason: message.reason } };
-  const { rendered } = message;
-  const messageId = `<${t.row.id}.csm@${domainOf(sender.from)}>`;
-  const result = await sendEmail(t.deps, {
-    workspaceId: req.workspaceId,
-    name: fileOf(req, "csm"),
-    from: sender.from,
-    to: person.email,
-    subject: rendered.subject ?? req.template,
-    html: rendered.html,
-    text: rendered.text,
-    messageId,
-    at: req.at,
-    headers: headersOf(req),
-  });
-  return result.ok
-    ? {
-        decision,
-        delivered: {
-          to: person.email,
-          status: "sent",
-          messageId,
-          subject: rendered.subject ?? null,
-          ...(result.file ? { file: result.file } : {}),
-        },
-      }
-    : { delivered: { to: person.email, status: "failed", reason: result.reason } };
 }
 
 /**
@@ -312,7 +259,7 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
       layout: req.channel === "email",
     });
     if (!message.ok) {
-      await settleSend(db, reservation.id, { status: "failed", reason: message.reason });
+      settleSendLater(t, reservation.id, { status: "failed", reason: message.reason });
       return { delivered: { to: person.email, status: "failed", reason: message.reason } };
     }
     const { rendered } = message;
@@ -326,11 +273,14 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
         style: copy.style ?? "banner",
         text: rendered.text,
       });
-      await settleSend(db, reservation.id, { status: "sent" });
+      settleSendLater(t, reservation.id, { status: "sent" });
       return { decision: send, delivered: { to: person.email, status: "sent" } };
     }
     const messageId = `<${row.id}.${contactId}@${domainOf(t.sender.from)}>`;
     const email = trackedEmail(rendered, links, copy.category !== TRANSACTIONAL);
+    // What earlier messages of this transition did is written before this one leaves: a crash while
+    // it is on the wire must not leave them pending, to be sent again.
+    await t.writes.flush(db);
     const result = await sendEmail(deps, {
       workspaceId: req.workspaceId,
       name: fileOf(req, contactId),
@@ -345,10 +295,10 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
       headers: { ...headersOf(req), ...email.headers },
     });
     if (!result.ok) {
-      await settleSend(db, reservation.id, { status: "failed", reason: result.reason });
+      settleSendLater(t, reservation.id, { status: "failed", reason: result.reason });
       return { delivered: { to: person.email, status: "failed", reason: result.reason } };
     }
-    await settleSend(db, reservation.id, { status: "sent", messageId });
+    settleSendLater(t, reservation.id, { status: "sent", messageId });
     return {
       decision: send,
       delivered: {
@@ -412,5 +362,10 @@ async function conclude(t: Touch, decisions: Decision[], all: Delivered[]): Prom
     : failed.length > 0
       ? String(failed[0]?.reason)
       : decisions.map((d) => d.decision).join(", ") || `no contact for ${req.to}`;
-  return { ...(await settle(deps, row, status, reason, detail)), decisions };
+  return { ...settleLater(deps, t.writes, row, status, reason, detail), decisions };
+}
+
+/** A reservation's settlement, written with the transition's last writes (or before the next message leaves). */
+function settleSendLater(t: Touch, id: string, result: SendResult): void {
+  t.writes.add(settleSendWrite(t.deps.db, id, result));
 }

@@ -19,7 +19,7 @@ import { keepPending, settle, type TouchOutcome, type TouchRow } from "./touch-r
 type Waiting = { waitingForRecipients?: { until?: string } };
 
 /**
- * The people `to` names, or how the touch ends for now when there are none: deferred until the bound
+ * The people `to` names (`people`, as the touch first read them), or how the touch ends for now when there are none: deferred until the bound
  * (the first call sets it, later calls keep it), then skipped. The owner CSM is not waited for: no
  * contact write names one.
  */
@@ -28,8 +28,8 @@ export async function recipientsOrWait(
   account: typeof accounts.$inferSelect,
   row: TouchRow,
   req: { to: string; at: string; waitForRecipients?: string },
+  people: Person[],
 ): Promise<{ people: Person[] } | { outcome: TouchOutcome }> {
-  const people = await recipients(deps.db, account, req.to);
   if (people.length > 0) return { people };
   const reason = noRecipient(req.to);
   if (!waitsForRecipients(req.to)) return { outcome: await settle(deps, row, "skipped", reason, {}) };

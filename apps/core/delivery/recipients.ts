@@ -1,6 +1,6 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { type accounts, contacts, csms } from "../../../db/schema/index";
+import { accounts, csms } from "../../../db/schema/index";
 
 type Account = typeof accounts.$inferSelect;
 
@@ -18,53 +18,72 @@ export type Person = {
   suppressed?: Set<string>;
 };
 
+/** A contact as contactsSql reads it. */
+type ContactJson = Omit<Person, "suppressed" | "id"> & { id: string; suppressed: string[] };
+
+/** The role `to` names (`role:<role>`); undefined for every contact or the owner CSM. */
+function roleOf(to: string): string | undefined {
+  return to.startsWith("role:") ? to.slice("role:".length) : undefined;
+}
+
+/**
+ * The contacts of the account in a select from `accounts` (qualified by hand, as in facts.ts), each
+ * with its unsubscribes, as one jsonb array in external id order: every contact, or those of `roles`.
+ */
+export function contactsSql(roles: string[] | "all"): SQL<ContactJson[]> {
+  const ofRoles = roles === "all" ? sql`` : sql` and c.role in ${roles}`;
+  return sql<ContactJson[]>`(select coalesce(jsonb_agg(jsonb_build_object(
+      'id', c.id, 'email', c.email, 'name', c.name, 'role', c.role, 'locale', c.locale,
+      'timezone', c.timezone, 'attributes', c.attributes,
+      'suppressed', coalesce((select jsonb_agg(s.category) from suppressions s where s.contact_id = c.id), '[]'::jsonb)
+    ) order by c.external_id), '[]'::jsonb)
+    from contacts c where c.account_id = "accounts"."id"${ofRoles})`;
+}
+
+/** The contacts a set of `to`s needs read: every one, some roles, or none (only the owner CSM). */
+export function contactsNeeded(tos: string[]): string[] | "all" {
+  const contactTos = tos.filter((to) => to !== "owner_csm");
+  if (contactTos.some((to) => roleOf(to) === undefined)) return "all";
+  return [...new Set(contactTos.map((to) => roleOf(to) as string))];
+}
+
+/**
+ * The people `to` names (`owner_csm`, `role:<role>`, or every contact) among the account's contacts
+ * read with contactsSql (a superset: every contact, or those of the roles asked for).
+ */
+export function peopleFor(account: Account, contacts: ContactJson[], to: string): Person[] {
+  if (to === "owner_csm") return ownerCsmPerson(account);
+  const role = roleOf(to);
+  return contacts
+    .filter((c) => role === undefined || c.role === role)
+    .map((c) => ({ ...c, suppressed: new Set(c.suppressed) }));
+}
+
+function ownerCsmPerson(account: Account): Person[] {
+  if (!account.ownerCsm) return [];
+  const csm = { name: null, role: null, locale: null, timezone: null, attributes: {} };
+  return [{ id: null, email: account.ownerCsm, ...csm }];
+}
+
 /** The people `to` names (`owner_csm`, `role:<role>`, or every contact), each with its unsubscribes, in one query. */
 export async function recipients(db: Db, account: Account, to: string): Promise<Person[]> {
-  if (to === "owner_csm") {
-    return account.ownerCsm
-      ? [
-          {
-            id: null,
-            email: account.ownerCsm,
-            name: null,
-            role: null,
-            locale: null,
-            timezone: null,
-            attributes: {},
-          },
-        ]
-      : [];
-  }
-  const role = to.startsWith("role:") ? to.slice("role:".length) : undefined;
-  const rows = await db
-    .select({
-      contact: contacts,
-      // Qualified by hand: in a one-table select drizzle leaves the outer column unqualified.
-      suppressed: sql<
-        string[]
-      >`coalesce((select jsonb_agg(s.category) from suppressions s where s.contact_id = "contacts"."id"), '[]'::jsonb)`,
-    })
-    .from(contacts)
-    .where(
-      and(
-        eq(contacts.accountId, account.id),
-        role ? eq(contacts.role, role as typeof contacts.$inferSelect.role) : undefined,
-      ),
-    )
-    .orderBy(asc(contacts.externalId));
-  return rows.map(({ contact: c, suppressed }) => ({
-    id: c.id,
-    email: c.email,
-    name: c.name,
-    role: c.role,
-    locale: c.locale,
-    attributes: c.attributes,
-    timezone: c.timezone,
-    suppressed: new Set(suppressed),
-  }));
+  if (to === "owner_csm") return ownerCsmPerson(account);
+  const role = roleOf(to);
+  const [row] = await db
+    .select({ contacts: contactsSql(role ? [role] : "all") })
+    .from(accounts)
+    .where(eq(accounts.id, account.id));
+  return peopleFor(account, row?.contacts ?? [], to);
 }
 
 export type OwnerCsm = { name: string | null; email: string };
+
+/** The owner CSM's name from the CSM directory, in a select from `accounts`. */
+export function ownerCsmNameSql(): SQL<string | null> {
+  return sql<
+    string | null
+  >`(select c.name from csms c where c.workspace_id = "accounts"."workspace_id" and c.email = "accounts"."owner_csm" limit 1)`;
+}
 
 /** The account's owner CSM, with the name from the CSM directory when it has one. */
 export async function ownerCsmOf(db: Db, account: Account): Promise<OwnerCsm | null> {

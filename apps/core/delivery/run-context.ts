@@ -1,9 +1,12 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts, enrollments, journeys, workspaces } from "../../../db/schema/index";
 import type { Logger } from "../../logger";
+import { type Usage, usageSql } from "../accounts/facts";
+import { type TemplateRow, templateRowsSql } from "../templates/message-templates";
 import { identityOf, type WorkspaceIdentity } from "../workspace/identity";
 import { type Settings, settingsOf } from "../workspace/settings";
+import { contactsNeeded, contactsSql, ownerCsmNameSql, type peopleFor } from "./recipients";
 
 /** What a run's transition and every touch in it need to know: its journey, account and workspace. */
 export type RunContext = {
@@ -15,15 +18,41 @@ export type RunContext = {
   workspace: WorkspaceIdentity;
   secret: string;
   settings: Settings;
+  /** What the transition's touches and facts will need, read with the rest (ReadAhead). */
+  read?: ReadAhead;
 };
 
-/** The run context of an enrollment, in one query; undefined when the enrollment is not found. */
+/** What a transition's effects will ask for: its touches' `to`s and templates, and facts at `at`. */
+export type ReadAheadRequest = { tos: string[]; templates: string[]; at: string; usage: boolean };
+
+/**
+ * Read with the run context, so a touch reads nothing on its own (docs/decisions/0044): the account's
+ * contacts the touches name, the workspace's rows of their templates, the owner CSM's name, and the
+ * account's usage at the transition's time. A set_stage step changes none of these.
+ */
+export type ReadAhead = {
+  at: string;
+  /** The `to`s whose contacts were read. */
+  tos: string[];
+  contacts: Parameters<typeof peopleFor>[1] | null;
+  templates: Map<string, TemplateRow[]>;
+  csmName: string | null;
+  usage: Usage | null;
+};
+
+/**
+ * The run context of an enrollment, in one query; undefined when the enrollment is not found. With
+ * `ahead`, the same query reads what the transition's effects will need.
+ */
 export async function loadRunContext(
   db: Db,
   workspaceId: string,
   enrollmentId: string,
   log?: Pick<Logger, "warn">,
+  ahead?: ReadAheadRequest,
 ): Promise<RunContext | undefined> {
+  const contacts = ahead ? contactsNeeded(ahead.tos) : [];
+  const none = sql<null>`null`;
   const [row] = await db
     .select({
       journeyStatus: journeys.status,
@@ -34,6 +63,10 @@ export async function loadRunContext(
       identity: workspaces.identity,
       secret: workspaces.signingSecret,
       settings: workspaces.settings,
+      contacts: contacts.length > 0 ? contactsSql(contacts) : none,
+      templates: ahead && ahead.templates.length > 0 ? templateRowsSql(ahead.templates) : none,
+      csmName: ahead ? ownerCsmNameSql() : none,
+      usage: ahead?.usage ? usageSql(ahead.at) : none,
     })
     .from(enrollments)
     .innerJoin(journeys, eq(journeys.id, enrollments.journeyId))
@@ -41,7 +74,30 @@ export async function loadRunContext(
     .innerJoin(workspaces, eq(workspaces.id, enrollments.workspaceId))
     .where(and(eq(enrollments.id, enrollmentId), eq(enrollments.workspaceId, workspaceId)));
   if (!row) return undefined;
-  const { workspaceName, identity, ...rest } = row;
+  const { workspaceName, identity, contacts: people, templates, csmName, usage, ...rest } = row;
   const workspace = identityOf(workspaceName, identity);
-  return { ...rest, workspace, settings: settingsOf(row.settings, log, workspace) };
+  const context: RunContext = { ...rest, workspace, settings: settingsOf(row.settings, log, workspace) };
+  if (ahead) context.read = readAhead(ahead, { people, templates, csmName, usage });
+  return context;
+}
+
+function readAhead(
+  ahead: ReadAheadRequest,
+  read: {
+    people: ReadAhead["contacts"];
+    templates: TemplateRow[] | null;
+    csmName: string | null;
+    usage: Usage | null;
+  },
+): ReadAhead {
+  const templates = new Map<string, TemplateRow[]>(ahead.templates.map((key) => [key, []]));
+  for (const row of read.templates ?? []) templates.get(row.key)?.push(row);
+  return {
+    at: ahead.at,
+    tos: ahead.tos,
+    contacts: read.people,
+    templates,
+    csmName: read.csmName,
+    usage: read.usage,
+  };
 }

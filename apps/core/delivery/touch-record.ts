@@ -3,6 +3,7 @@ import type { Db } from "../../../db/client";
 import { touches } from "../../../db/schema/index";
 import type { Services } from "../shared/services";
 import type { Decision } from "./decide";
+import type { WriteBatch } from "./write-batch";
 
 /**
  * The idempotency record of a touch. The `touches` row, unique on (enrollment, touch key), is claimed
@@ -58,20 +59,47 @@ export async function claim(
   return { done: row.status === "pending" ? null : row, row, fresh: false };
 }
 
+type Ending = "sent" | "skipped" | "failed";
+
+function settlement(
+  deps: Pick<Services, "db" | "clock">,
+  row: TouchRow,
+  status: Ending,
+  reason: string | null,
+  delivery: Record<string, unknown>,
+) {
+  return deps.db
+    .update(touches)
+    .set({ status, reason, delivery, updatedAt: deps.clock.now() })
+    .where(eq(touches.id, row.id));
+}
+
 /** Records how the touch ended. */
 export async function settle(
   deps: Pick<Services, "db" | "clock">,
   row: TouchRow,
-  status: "sent" | "skipped" | "failed",
+  status: Ending,
   reason: string | null,
   delivery: Record<string, unknown>,
 ): Promise<TouchOutcome> {
-  const [updated] = await deps.db
-    .update(touches)
-    .set({ status, reason, delivery, updatedAt: deps.clock.now() })
-    .where(eq(touches.id, row.id))
-    .returning();
+  const [updated] = await settlement(deps, row, status, reason, delivery).returning();
   return outcomeOf(updated ?? row, false);
+}
+
+/**
+ * How the touch ended, held in `batch` to be written with the rest of its transition (write-batch.ts);
+ * the outcome is what the row will say.
+ */
+export function settleLater(
+  deps: Pick<Services, "db" | "clock">,
+  batch: WriteBatch,
+  row: TouchRow,
+  status: Ending,
+  reason: string | null,
+  delivery: Record<string, unknown>,
+): TouchOutcome {
+  batch.add(settlement(deps, row, status, reason, delivery));
+  return outcomeOf({ ...row, status, reason, delivery }, false);
 }
 
 /** Keeps a deferred touch pending with what it did so far; the run calls again later. */

@@ -14,10 +14,11 @@ import { WAITING_FOR_RECIPIENTS } from "../../../workflows/journey/recipient-wai
 import { addDuration } from "../../../workflows/journey/time";
 import type { LifecycleStage } from "../accounts/accounts";
 import { changeStage } from "../accounts/change-stage";
-import { accountFacts } from "../accounts/facts";
 import { type DeliveryDeps, deliverTouch } from "../delivery/deliver-touch";
-import { loadRunContext, type RunContext } from "../delivery/run-context";
+import { loadRunContext, type ReadAheadRequest, type RunContext } from "../delivery/run-context";
+import { factsAt } from "../delivery/touch-inputs";
 import { WEBHOOK_ATTEMPTS, webhookStepOnce } from "../delivery/webhooks";
+import { WriteBatch } from "../delivery/write-batch";
 import { notifyEscalation } from "../escalations/notify";
 import { openEscalation } from "../escalations/open";
 import { PermanentFailure } from "./permanent-failure";
@@ -62,7 +63,7 @@ export async function applyTransition(
 ): Promise<TransitionResult> {
   const { db } = deps;
   // Read once for every effect of the transition; kept current as the effects change the account.
-  const run = await loadRunContext(db, input.workspaceId, input.enrollmentId, deps.log);
+  const run = await loadRunContext(db, input.workspaceId, input.enrollmentId, deps.log, readAheadFor(input));
   if (!run) throw new PermanentFailure(`no enrollment ${input.enrollmentId}`);
 
   // The interpreter's entries first, then what the effects did (sent, held, notified…).
@@ -72,10 +73,15 @@ export async function applyTransition(
   let finished: Extract<Command, { type: "finish" }> | undefined;
   let heldAt: number | undefined;
   let deferredUntil: string | undefined;
+  // The touches' settlements, written with the trace and the enrollment's state in one statement.
+  const writes = new WriteBatch();
 
   for (let i = input.from ?? 0; i < input.commands.length; i++) {
     const command = input.commands[i];
     if (!command) continue;
+    // Whatever a send did is written before any other effect (another touch, a CSM notice, a webhook,
+    // the stage's journeys, facts): that effect may fail, and the retry must find the send settled.
+    if (command.type !== "wait" && command.type !== "finish") await writes.flush(db);
     switch (command.type) {
       case "send": {
         const outcome = await deliverTouch(
@@ -97,6 +103,7 @@ export async function applyTransition(
               : {}),
           },
           run,
+          writes,
         );
         if (outcome.status === "held") {
           // The journey is paused (delivery's decide()): the run holds here until it is resumed.
@@ -231,7 +238,7 @@ export async function applyTransition(
         break;
       }
       case "load_facts":
-        facts = await accountFacts(db, run.account, input.at);
+        facts = await factsAt(db, run, input.at);
         break;
       case "finish":
         finished = command;
@@ -242,7 +249,7 @@ export async function applyTransition(
     if (heldAt !== undefined) break;
   }
 
-  await recordTransition(deps, input, trace, {
+  await recordTransition(deps, input, trace, writes, {
     status: finished
       ? finished.status
       : heldAt !== undefined && deferredUntil === undefined
@@ -254,6 +261,18 @@ export async function applyTransition(
     ...(facts ? { facts } : {}),
     ...(heldAt !== undefined ? { heldAt } : {}),
     ...(deferredUntil ? { deferredUntil } : {}),
+  };
+}
+
+/** What the transition's touches and facts will read, read once with its run context. */
+function readAheadFor(input: TransitionInput): ReadAheadRequest {
+  const commands = input.commands.slice(input.from ?? 0);
+  const sends = commands.flatMap((c) => (c.type === "send" ? [c] : []));
+  return {
+    tos: [...new Set(sends.map((c) => c.to))],
+    templates: [...new Set(sends.map((c) => c.template))],
+    at: input.at,
+    usage: sends.length > 0 || commands.some((c) => c.type === "load_facts"),
   };
 }
 
@@ -286,13 +305,15 @@ async function setStageStep(
 }
 
 /**
- * The trace, then the enrollment's state. No transaction: each write is idempotent and a retry
- * redoes them all; the trace goes first, so an enrollment that reads as finished has its whole trace.
+ * The touches' settlements held in `writes`, the trace and the enrollment's state, in one statement
+ * (its parts are CTEs of the enrollment's update): all or nothing, so an enrollment that reads as
+ * finished has its whole trace. Each part is idempotent; a retry redoes them all.
  */
 async function recordTransition(
   deps: TransitionDeps,
   input: TransitionInput,
   trace: EffectTrace[],
+  writes: WriteBatch,
   state: {
     status: "active" | "held" | Extract<Command, { type: "finish" }>["status"];
     finished: Extract<Command, { type: "finish" }> | undefined;
@@ -301,22 +322,28 @@ async function recordTransition(
   const { db } = deps;
   const { finished } = state;
   if (trace.length > 0) {
-    await db
-      .insert(enrollmentTrace)
-      .values(
-        trace.map((t) => ({
-          enrollmentId: input.enrollmentId,
-          transition: input.transition,
-          position: t.position,
-          at: new Date(t.at),
-          stepId: t.stepId,
-          kind: t.kind,
-          detail: t.detail,
-        })),
-      )
-      .onConflictDoNothing();
+    writes.add(
+      db
+        .insert(enrollmentTrace)
+        .values(
+          trace.map((t) => ({
+            enrollmentId: input.enrollmentId,
+            transition: input.transition,
+            position: t.position,
+            at: new Date(t.at),
+            stepId: t.stepId,
+            kind: t.kind,
+            detail: t.detail,
+          })),
+        )
+        .onConflictDoNothing(),
+    );
   }
-  await db
+  if (finished)
+    writes.add(
+      db.delete(enrollmentListeners).where(eq(enrollmentListeners.enrollmentId, input.enrollmentId)),
+    );
+  const enrollmentState = db
     .update(enrollments)
     .set({
       status: state.status,
@@ -325,8 +352,7 @@ async function recordTransition(
       ...(finished ? { finishedAt: new Date(input.at), exitReason: finished.reason } : {}),
     })
     .where(eq(enrollments.id, input.enrollmentId));
-  if (finished)
-    await db.delete(enrollmentListeners).where(eq(enrollmentListeners.enrollmentId, input.enrollmentId));
+  await writes.flush(db, enrollmentState);
 }
 
 /** Starts an escalation's SLA workflow unless one with its id ever ran (a retried activity must not start a second). */

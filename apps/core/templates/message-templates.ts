@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { templates } from "../../../db/schema/index";
@@ -115,7 +115,22 @@ export async function upsertTemplate(
   return { created: Boolean(row?.created) };
 }
 
-type TemplateRow = typeof templates.$inferSelect;
+/** What a template row gives a message: its copy in one locale. */
+export type TemplateRow = Pick<
+  typeof templates.$inferSelect,
+  "key" | "locale" | "channel" | "category" | "subject" | "body"
+>;
+
+/**
+ * The workspace's rows of the templates `keys`, in a select from `accounts` (its workspace, qualified
+ * by hand as in facts.ts), as one jsonb array in key and locale order: read with the run context.
+ */
+export function templateRowsSql(keys: string[]): SQL<TemplateRow[]> {
+  return sql<TemplateRow[]>`(select coalesce(jsonb_agg(jsonb_build_object(
+      'key', t.key, 'locale', t.locale, 'channel', t.channel, 'category', t.category,
+      'subject', t.subject, 'body', t.body) order by t.key, t.locale), '[]'::jsonb)
+    from templates t where t.workspace_id = "accounts"."workspace_id" and t.key in ${keys})`;
+}
 
 /** A template as a workspace sends it: one channel and category, copy per locale. */
 export type TemplateCopy = {
