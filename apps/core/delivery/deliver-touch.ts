@@ -9,7 +9,7 @@ import { toOwnerCsm } from "./owner-csm-copy";
 import { recipientsOrWait } from "./recipient-wait";
 import type { Person } from "./recipients";
 import { pickLocale, renderMessage } from "./render";
-import { doneFor, recordGaveUp, release, reserve } from "./reservations";
+import { doneFor, recordGaveUp, release, reserve, type SendAttempt } from "./reservations";
 import { loadRunContext, type RunContext } from "./run-context";
 import { type SendResult, settleSendWrite } from "./send-settlement";
 import { domainOf, senderFor } from "./sender";
@@ -236,7 +236,7 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
       touchId: row.id,
       channel: req.channel,
       fresh: t.fresh,
-      by: { attempt: req.attempt ?? 1, heartbeated: req.heartbeated ?? false },
+      by: attemptOf(req),
     },
     facts,
   );
@@ -311,7 +311,7 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
     };
   } catch (err) {
     // Transient: give the reservation back; the activity retries and this contact is tried again.
-    await release(db, reservation.id);
+    await release(db, reservation.id, attemptOf(req));
     if ((req.attempt ?? 1) < SMTP_ATTEMPTS) throw err;
     const reason = (err as Error).message;
     // The last attempt: recorded as failed for that contact, never retried again.
@@ -368,4 +368,9 @@ async function conclude(t: Touch, decisions: Decision[], all: Delivered[]): Prom
 /** A reservation's settlement, written with the transition's last writes (or before the next message leaves). */
 function settleSendLater(t: Touch, id: string, result: SendResult): void {
   t.writes.add(settleSendWrite(t.deps.db, id, result));
+}
+
+/** The activity attempt carrying out the touch, as reservations know it. */
+function attemptOf(req: TouchRequest): SendAttempt {
+  return { attempt: req.attempt ?? 1, heartbeated: req.heartbeated ?? false };
 }

@@ -1,4 +1,4 @@
-import { and, count, eq, gt, ne, sql } from "drizzle-orm";
+import { and, count, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { contactSends } from "../../../db/schema/index";
 import { addDuration } from "../../../workflows/journey/time";
@@ -39,7 +39,7 @@ export type InFlight = { inFlight: true; to: string; reservedAt: string | null }
 /**
  * Decides for one contact of a touch; a send is reserved (written), a refusal returned. A send is reserved under a
  * per-contact lock: two journeys sending to one person at the same moment are serialised, so the cap
- * holds. The reservation is `pending` until the transport accepts the message (`settleSend`); a
+ * holds. The reservation is `pending` until the transport accepts the message (send-settlement.ts); a
  * pending reservation found by a retry means the attempt before died half-way, so it is handed back
  * to send again (same Message-ID): at least once, never zero times. Returns the reservation id, or
  * the decision not to send.
@@ -157,9 +157,21 @@ async function insertReservation(
   return row ? { id: row.id } : decide({ ...facts, alreadySent: true });
 }
 
-/** A transient failure: give the reservation back so the retry can take it again. */
-export async function release(db: Db, id: string): Promise<void> {
-  await db.delete(contactSends).where(eq(contactSends.id, id));
+/**
+ * A transient failure: give the reservation back so the retry can take it again. Only while it is
+ * still this attempt's: a superseded attempt that fails late must not drop the row a later attempt
+ * took over (the cap would stop counting that message).
+ */
+export async function release(db: Db, id: string, by?: SendAttempt): Promise<void> {
+  const attempt = by?.heartbeated ? by.attempt : null;
+  await db
+    .delete(contactSends)
+    .where(
+      and(
+        eq(contactSends.id, id),
+        attempt === null ? isNull(contactSends.attempt) : eq(contactSends.attempt, attempt),
+      ),
+    );
 }
 
 /**
@@ -176,21 +188,6 @@ export async function releasePending(db: Db, touchId: string, contactId: string)
         eq(contactSends.status, PENDING),
       ),
     );
-}
-
-export async function settleSend(
-  db: Db,
-  id: string,
-  result: { status: "sent"; messageId?: string } | { status: "failed"; reason: string },
-): Promise<void> {
-  await db
-    .update(contactSends)
-    .set(
-      result.status === "sent"
-        ? { status: "sent" as const, messageId: result.messageId ?? null }
-        : { status: "failed", reason: result.reason },
-    )
-    .where(eq(contactSends.id, id));
 }
 
 /**

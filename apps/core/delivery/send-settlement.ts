@@ -6,8 +6,8 @@ import { contactSends } from "../../../db/schema/index";
 export type SendResult = { status: "sent"; messageId?: string } | { status: "failed"; reason: string };
 
 /**
- * A reservation's settlement (pending → sent or failed) as a write to hold in a WriteBatch: the same
- * update as reservations.ts's settleSend, which runs it at once.
+ * A reservation's settlement (pending → sent or failed) as a write to hold in a WriteBatch, saved
+ * with the touch's own settlement.
  */
 export function settleSendWrite(db: Db, id: string, result: SendResult) {
   return db
