@@ -7,6 +7,7 @@ import type { Transporter } from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DeliveryDeps, deliverTouch, type TouchRequest } from "../apps/core/delivery/deliver-touch";
 import { createSmtpTransport } from "../apps/core/delivery/mailer";
+import { release } from "../apps/core/delivery/reservations";
 import type { Enrollment } from "../apps/core/enrollments/schemas";
 import { contactSends, touches } from "../db/schema";
 import { type JourneyRunWorkflow, SENDS_AS_ACTIVITIES } from "../workflows/contracts";
@@ -160,6 +161,21 @@ describe("send reservations of the heartbeated delivery activity", () => {
     const messageId = `<${reservation.touchId}.${reservation.contactId}@volante.local>`;
     expect((await simpleParser(received[0]?.raw ?? "")).messageId).toBe(messageId);
     expect(await reservationOf(reservation.id)).toMatchObject({ status: "sent", messageId, attempt: 2 });
+  });
+
+  it("keeps a taken-over reservation when the superseded attempt fails late and gives its own back", async () => {
+    const { request, reservation } = await diedHoldingReservation({ attempt: 1, heartbeated: true });
+    // Attempt 2 holds the row now (it dies on the wire too, so the row stays pending).
+    const second = dying();
+    void deliverTouch(deps(second.transport), { ...request, attempt: 2 });
+    await second.onWire;
+    expect(await reservationOf(reservation.id)).toMatchObject({ status: "pending", attempt: 2 });
+    // Attempt 1 was not dead after all: its send fails, and it releases what it thinks is its own.
+    await release(stack.database.db, reservation.id, { attempt: 1, heartbeated: true });
+    expect(await reservationOf(reservation.id)).toMatchObject({ status: "pending", attempt: 2 });
+    // Attempt 2's own release does give it back.
+    await release(stack.database.db, reservation.id, { attempt: 2, heartbeated: true });
+    expect(await reservationOf(reservation.id)).toBeUndefined();
   });
 
   it("finds a reservation of the same attempt in flight while its lease runs", async () => {
