@@ -87,7 +87,12 @@ export async function start(
     const adminToken = generateAdminToken();
     app.route(
       "/admin",
-      adminRouter({ token: adminToken, migrate: async () => void (await migrate(database)) }),
+      adminRouter({
+        token: adminToken,
+        migrate: async () => {
+          await migrate(database);
+        },
+      }),
     );
     await doStartupWork(deps, temporal, stack);
     const server = await listen(app.fetch, { port: env.PORT }, stack);
