@@ -214,6 +214,11 @@ describe("volante api ×2 and volante worker ×2 on one PostgreSQL and one Tempo
       up(workerB, workerPorts[1]),
     ]);
 
+    // The worker's probe serves its Prometheus text too: Volante's and the Temporal SDK's (worker slots).
+    const workerMetrics = await (await fetch(`http://127.0.0.1:${workerPorts[0]}/metrics`)).text();
+    expect(workerMetrics).toMatch(/^# HELP volante_smtp_send_duration_seconds /m);
+    expect(workerMetrics).toMatch(/^temporal_\w+/m);
+
     const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
     try {
       const [{ n: workspaces } = { n: -1 }] = await sql<
