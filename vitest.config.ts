@@ -12,6 +12,7 @@ const alone = [
   "tests/cli-server.test.ts",
   "tests/temporal-provisioning.test.ts",
   "tests/security/templates.test.ts",
+  "tests/topology.test.ts",
 ];
 
 export default defineConfig({

@@ -12,6 +12,12 @@ const optionalString = z
   .transform((v) => (v === "" ? undefined : v))
   .optional();
 
+/** A positive integer, or unset (empty counts as unset). */
+const positiveInt = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+  z.coerce.number().int().min(1).optional(),
+);
+
 const urlWithProtocol = (protocols: string[]) =>
   z
     .string()
@@ -120,6 +126,19 @@ export const EnvSchema = z.object({
   XDG_CACHE_HOME: optionalString,
   PATH: z.string().default(""),
   HOME: optionalString,
+  // Production topology (issue 19, task "topology"): worker tuning, the worker's probe port, Temporal mTLS.
+  /** Per worker process; unset, the Temporal SDK's defaults. */
+  TEMPORAL_MAX_CONCURRENT_ACTIVITIES: positiveInt,
+  TEMPORAL_MAX_CONCURRENT_LOCAL_ACTIVITIES: positiveInt,
+  TEMPORAL_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt,
+  /** mTLS client certificate and key (PEM files, both or neither), the server's CA, and its name when the address differs. */
+  TEMPORAL_TLS_CERT: optionalString,
+  TEMPORAL_TLS_KEY: optionalString,
+  TEMPORAL_TLS_CA: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  /** `volante worker`'s /healthz and /metrics for a process manager: loopback unless told otherwise. */
+  VOLANTE_WORKER_PORT: port.default(3001),
+  VOLANTE_WORKER_HOST: z.string().trim().min(1).default("127.0.0.1"),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {

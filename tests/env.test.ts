@@ -61,4 +61,22 @@ describe("environment", () => {
     expect(pick("")).toBeUndefined();
     expect(pick("xml")).toContain("  LOG_FORMAT:");
   });
+
+  it("reads the worker's slots, its probe address and Temporal's certificate paths, and names a bad slot count", () => {
+    const result = parseEnv({
+      TEMPORAL_MAX_CONCURRENT_ACTIVITIES: "40",
+      TEMPORAL_MAX_CONCURRENT_WORKFLOW_TASKS: "",
+      TEMPORAL_TLS_CERT: "/etc/volante/client.pem",
+      VOLANTE_WORKER_PORT: "9100",
+    });
+    expect(result.ok && result.env).toMatchObject({
+      TEMPORAL_MAX_CONCURRENT_ACTIVITIES: 40,
+      TEMPORAL_MAX_CONCURRENT_WORKFLOW_TASKS: undefined,
+      TEMPORAL_TLS_CERT: "/etc/volante/client.pem",
+      VOLANTE_WORKER_PORT: 9100,
+      VOLANTE_WORKER_HOST: "127.0.0.1",
+    });
+    const bad = parseEnv({ TEMPORAL_MAX_CONCURRENT_LOCAL_ACTIVITIES: "0" });
+    expect(bad.ok ? "" : bad.message).toContain("TEMPORAL_MAX_CONCURRENT_LOCAL_ACTIVITIES:");
+  });
 });

@@ -165,4 +165,26 @@ describe("npm start", () => {
     expect(err).toContain("Invalid environment configuration");
     for (const name of ["PORT", "DATABASE_URL", "LOG_LEVEL"]) expect(err).toContain(`  ${name}:`);
   }, 60_000);
+
+  it.each([
+    ["api", {}, ["DATABASE_URL", "TEMPORAL_ADDRESS", "VOLANTE_PUBLIC_URL", "SMTP_URL"]],
+    [
+      "worker",
+      { DATABASE_URL: "postgres://127.0.0.1:1/none" },
+      ["TEMPORAL_ADDRESS", "VOLANTE_PUBLIC_URL", "SMTP_URL"],
+    ],
+  ])(
+    "refuses `volante %s` without the setup every process must share, naming each missing variable and why, exit code 1",
+    async (role, set: Record<string, string>, missing) => {
+      const env: Record<string, string | undefined> = { ...process.env, ...set };
+      for (const name of ["DATABASE_URL", "TEMPORAL_ADDRESS", "VOLANTE_PUBLIC_URL", "SMTP_URL"])
+        if (!(name in set)) delete env[name];
+      const refused = runVolante([role], env);
+      expect(await refused.exited).toBe(1);
+      const err = refused.output();
+      for (const name of missing) expect(err).toMatch(new RegExp(`  ${name} is not set: \\S`));
+      for (const name of Object.keys(set)) expect(err).not.toContain(`${name} is not set`);
+    },
+    60_000,
+  );
 });

@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { loadEnv } from "../env";
-import { createLogger, defaultLogFormat } from "../logger";
+import { type Env, loadEnv } from "../env";
+import { createLogger, defaultLogFormat, type Logger } from "../logger";
 import { formatResolutionFailure, resolveTemporalCli, resolveTestServer } from "../temporal/binaries";
 import { registerApplyCommand } from "./apply";
 import { registerJourneyCommands } from "./journeys";
 import { registerKeyCommands, withStateStore } from "./keys";
+import { migrateServer } from "./migrate-server";
 import { stopOnSignals } from "./signals";
 import { registerUserCommands } from "./users";
 import { registerWorkspaceCommands } from "./workspace";
@@ -19,34 +20,77 @@ const program = new Command()
   .description("Volante: customer engagement journeys for Customer Success teams, on Temporal.")
   .version(version, "-V, --version", "print the version");
 
+/**
+ * Runs a long-lived process (`start`, `api`, `worker`) until SIGINT or SIGTERM. Listening before the
+ * start finishes: a Ctrl-C while booting stops cleanly once it is up.
+ */
+async function runUntilSignalled(
+  boot: (
+    env: Env,
+    log: Logger,
+    print: (line: string) => void,
+    terminal: boolean,
+  ) => Promise<{ stop(): Promise<void> }>,
+): Promise<void> {
+  const env = loadEnv();
+  const log = createLogger(
+    env.LOG_LEVEL,
+    undefined,
+    env.LOG_FORMAT ?? defaultLogFormat(process.stderr.isTTY),
+  );
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  const starting = boot(env, log, print, process.stdout.isTTY === true);
+  stopOnSignals({ stop: async () => (await starting).stop(), print, exit: (code) => process.exit(code) });
+  await starting;
+}
+
+// Loaded on demand: the Temporal SDK is heavy, and the offline commands do not need it.
 program
   .command("start")
   .description("run the API, the worker and (unless TEMPORAL_ADDRESS is set) an embedded Temporal dev server")
-  .action(async () => {
-    const env = loadEnv();
-    const log = createLogger(
-      env.LOG_LEVEL,
-      undefined,
-      env.LOG_FORMAT ?? defaultLogFormat(process.stderr.isTTY),
-    );
-    const print = (line: string) => process.stdout.write(`${line}\n`);
-    // Loaded on demand: the Temporal SDK is heavy, and the offline commands do not need it.
-    const { start } = await import("./start");
-    const starting = start(env, log, print, { terminal: process.stdout.isTTY === true });
-    // Listening before the start finishes: a Ctrl-C while booting stops cleanly once it is up.
-    stopOnSignals({ stop: async () => (await starting).stop(), print, exit: (code) => process.exit(code) });
-    await starting;
-  });
+  .action(() =>
+    runUntilSignalled(async (env, log, print, terminal) =>
+      (await import("./start")).start(env, log, print, { terminal }),
+    ),
+  );
+
+program
+  .command("api")
+  .description(
+    "run the HTTP API only (several behind a load balancer); needs DATABASE_URL, TEMPORAL_ADDRESS, VOLANTE_PUBLIC_URL, SMTP_URL",
+  )
+  .action(() =>
+    runUntilSignalled(async (env, log, print, terminal) =>
+      (await import("./roles")).startApi(env, log, print, terminal),
+    ),
+  );
+
+program
+  .command("worker")
+  .description(
+    "run the Temporal worker only (as many as needed), with /healthz and /metrics on VOLANTE_WORKER_HOST:VOLANTE_WORKER_PORT",
+  )
+  .action(() =>
+    runUntilSignalled(async (env, log, print) => (await import("./roles")).startWorker(env, log, print)),
+  );
 
 program
   .command("migrate")
-  .description("apply the database migrations and exit (through a running Volante when there is one)")
-  .action(() =>
-    withStateStore(async (store) => {
+  .description(
+    "apply the database migrations and exit (on PostgreSQL directly, under the startup lock; else through a running Volante when there is one)",
+  )
+  .action(async () => {
+    const env = loadEnv();
+    if (env.DATABASE_URL) {
+      await migrateServer(env.DATABASE_URL);
+      process.stdout.write("Database is up to date (PostgreSQL, DATABASE_URL).\n");
+      return;
+    }
+    await withStateStore(async (store) => {
       await store.migrate();
       process.stdout.write(`Database is up to date (${store.via}).\n`);
-    }),
-  );
+    });
+  });
 
 const workspaces = program.command("workspaces").description("manage workspaces");
 workspaces

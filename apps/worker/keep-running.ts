@@ -4,14 +4,15 @@ import type { Worker } from "@temporalio/worker";
 /**
  * Runs a worker and, should it stop on its own (a fatal poll error after a long Temporal outage),
  * makes a new one once `ready()` says Temporal is back. The SDK's worker already rides out a server
- * restart on the same address; this is the backstop. `stop()` shuts the current worker down.
+ * restart on the same address; this is the backstop. `stop()` shuts the current worker down;
+ * `running()` says whether one polls now (the worker's /healthz).
  */
 export function keepWorkerRunning(opts: {
   first: Worker;
   create: () => Promise<Worker>;
   ready: () => boolean;
   log: { warn(message: string, fields?: Record<string, unknown>): void };
-}): { stop(): Promise<void> } {
+}): { stop(): Promise<void>; running(): boolean } {
   let current: Worker | undefined = opts.first;
   let stopping = false;
   const stopped = new AbortController();
@@ -43,6 +44,7 @@ export function keepWorkerRunning(opts: {
     }
   })();
   return {
+    running: () => current?.getState() === "RUNNING",
     async stop() {
       stopping = true;
       stopped.abort();

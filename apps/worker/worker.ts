@@ -12,6 +12,15 @@ export type WorkerConfig = ActivityDeps & {
   workflowBundle?: { codePath: string } | { code: string };
   /** Runs kept in memory between tasks; see docs/decisions/0013-workflow-cache.md. */
   maxCachedWorkflows?: number;
+  /** Slots per process (`TEMPORAL_MAX_CONCURRENT_*`); one left unset keeps the SDK's default. */
+  tuning?: WorkerTuning;
+};
+
+export type WorkerTuning = {
+  [K in
+    | "maxConcurrentActivityTaskExecutions"
+    | "maxConcurrentLocalActivityExecutions"
+    | "maxConcurrentWorkflowTaskExecutions"]?: number | undefined;
 };
 
 /**
@@ -29,6 +38,7 @@ export function workerOptions(config: WorkerConfig): WorkerOptions {
     activities: createActivities(config),
     interceptors: { activity: [activityLogAttributes] },
     maxCachedWorkflows: config.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
+    ...definedOnly(config.tuning ?? {}),
     ...(config.workflowBundle ? { workflowBundle: config.workflowBundle } : { workflowsPath }),
   };
 }
@@ -36,4 +46,9 @@ export function workerOptions(config: WorkerConfig): WorkerOptions {
 /** The Temporal worker: journeys' workflows plus the activities that do all their I/O. */
 export async function createWorker(config: WorkerConfig): Promise<Worker> {
   return Worker.create(workerOptions(config));
+}
+
+/** Unset slots are left out of the options altogether, so the SDK applies its own defaults. */
+function definedOnly(tuning: WorkerTuning): WorkerTuning {
+  return Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined));
 }

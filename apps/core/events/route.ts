@@ -48,6 +48,8 @@ export async function startRouting(
     });
     return { workflowId };
   } catch (err) {
+    // Another process (an API catching up at the same start) routes this very batch already.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId };
     deps.log.error("could not start event routing", { workflowId, error: err });
     return null;
   }
