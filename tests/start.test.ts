@@ -67,7 +67,19 @@ beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), "volante-start-"));
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  // A start a failed test left running is stopped as an operator would (SIGTERM reaches tsx's child,
+  // which stops its dev server); SIGKILL of tsx alone would orphan both. Killed if it does not stop.
+  await Promise.all(
+    children
+      .filter((child) => child.exitCode === null)
+      .map(async (child) => {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+  );
   await rm(home, { recursive: true, force: true });
 });
 
