@@ -120,6 +120,10 @@ export const EnvSchema = z.object({
   XDG_CACHE_HOME: optionalString,
   PATH: z.string().default(""),
   HOME: optionalString,
+  // Throughput (issue 19, branch throughput): the SMTP pool, sized to what the relay accepts
+  // (apps/core/delivery/mailer.ts); each connection carries at most SMTP_MAX_MESSAGES before it is renewed.
+  SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+  SMTP_MAX_MESSAGES: z.coerce.number().int().min(1).default(100),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {
