@@ -1,4 +1,5 @@
-import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, is, isNull, lt, sql } from "drizzle-orm";
+import { PgTransaction } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, contacts, events } from "../../../db/schema/index";
@@ -220,10 +221,13 @@ async function insertEvents(
   workspaceId: string,
   rows: EventRow[],
 ): Promise<{ inserted: { id: string; eventId: string }[]; refused: Set<number> }> {
-  // Each statement in a (nested) transaction: inside a caller's transaction that is a savepoint, so a
-  // refused batch does not abort the caller's transaction before the rows are retried one by one.
+  // Inside a caller's transaction each statement gets a savepoint, so a refused batch does not abort
+  // that transaction before the rows are retried one by one. Outside one, a single statement is
+  // atomic already, and BEGIN and COMMIT would cost two more round trips a batch.
   const insert = (batch: EventRow[]) =>
-    db.transaction((tx) => insertBatch(tx as unknown as Db, workspaceId, batch));
+    is(db, PgTransaction)
+      ? db.transaction((tx) => insertBatch(tx as unknown as Db, workspaceId, batch))
+      : insertBatch(db, workspaceId, batch);
   const refused = new Set<number>();
   if (rows.length === 0) return { inserted: [], refused };
   try {
