@@ -25,7 +25,9 @@ export async function apiLatency({ stack, mode, log }: Ctx): Promise<Figure[]> {
     requests: shuffled(1000).map((i) => ({ method: "GET" as const, path: `/v1/accounts/api-${i}` })),
   });
   const cpu = process.cpuUsage(cpuBefore);
-  log(`api: ${round((cpu.user + cpu.system) / 1000 / result.requests.total, 2)} ms of this process's CPU a request`);
+  log(
+    `api: ${round((cpu.user + cpu.system) / 1000 / result.requests.total, 2)} ms of this process's CPU a request`,
+  );
   if (result.non2xx > 0) throw new Error(`${result.non2xx} non-2xx answers`);
   const achieved = round(result.requests.total / duration, 0);
   return [
