@@ -139,6 +139,10 @@ export const EnvSchema = z.object({
   /** `volante worker`'s /healthz and /metrics for a process manager: loopback unless told otherwise. */
   VOLANTE_WORKER_PORT: port.default(3001),
   VOLANTE_WORKER_HOST: z.string().trim().min(1).default("127.0.0.1"),
+  // Throughput (issue 19, branch throughput): the SMTP pool, sized to what the relay accepts
+  // (apps/core/delivery/mailer.ts); each connection carries at most SMTP_MAX_MESSAGES before it is renewed.
+  SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+  SMTP_MAX_MESSAGES: z.coerce.number().int().min(1).default(100),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {

@@ -17,8 +17,18 @@ const program = new Command()
   .option("--only <names>", `comma-separated scenarios: ${Object.keys(scenarios).join(", ")}`)
   .option("--out <file>", "where to write the results", "bench/results.json")
   .option("--render", "rewrite BENCHMARKS.md from the results in --out (after editing its prose), no run")
+  .option(
+    "--worker-node-flags <flags>",
+    "Node/V8 flags of the memory scenario's worker process, space-separated",
+  )
   .parse();
-const options = program.opts<{ quick?: boolean; only?: string; out: string; render?: boolean }>();
+const options = program.opts<{
+  quick?: boolean;
+  only?: string;
+  out: string;
+  render?: boolean;
+  workerNodeFlags?: string;
+}>();
 if (options.render) {
   const results = JSON.parse(await readFile(options.out, "utf8")) as Results;
   if (results.mode !== "full") program.error(`${options.out} holds a ${results.mode} run, not a full one`);
@@ -36,7 +46,9 @@ const log = (line: string) =>
   process.stdout.write(`[${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
 log(`Volante bench, ${mode} mode: ${chosen.join(", ")}`);
-const stack = await startBenchStack(env, log);
+const workerNodeFlags = options.workerNodeFlags?.split(" ").filter(Boolean) ?? [];
+if (workerNodeFlags.length > 0) log(`the worker process runs with ${workerNodeFlags.join(" ")}`);
+const stack = await startBenchStack(env, log, workerNodeFlags);
 const figures: Figure[] = [];
 const failures: { scenario: string; error: string }[] = [];
 try {

@@ -56,7 +56,11 @@ export type BenchStack = {
 
 export type WorkerProcess = { memory(): Promise<{ rss: number; peak: number }> };
 
-export async function startBenchStack(env: Env, log: (line: string) => void): Promise<BenchStack> {
+export async function startBenchStack(
+  env: Env,
+  log: (line: string) => void,
+  workerNodeFlags: string[] = [],
+): Promise<BenchStack> {
   Runtime.install({ logger: new DefaultLogger("ERROR"), shutdownSignals: [] });
   const stops: (() => Promise<unknown>)[] = [];
   const dir = await mkdtemp(join(tmpdir(), "volante-bench-"));
@@ -153,6 +157,9 @@ export async function startBenchStack(env: Env, log: (line: string) => void): Pr
     const child = spawn(
       process.execPath,
       [
+        // Node/V8 flags for the worker's process alone (--worker-node-flags), to measure what a
+        // deployment would give its worker processes.
+        ...workerNodeFlags,
         ...["--import", "tsx", "bench/worker-process.ts"],
         ...["--database-url", databaseUrl, "--temporal-address", temporal.server.address],
         ...["--task-queue", taskQueue, "--outbox", outboxDir],

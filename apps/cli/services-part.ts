@@ -21,7 +21,12 @@ export async function buildServices(
   log: Logger,
   stack: Stack,
 ): Promise<Services & { metrics: Metrics }> {
-  const transport = env.SMTP_URL ? createSmtpTransport(env.SMTP_URL) : undefined;
+  const transport = env.SMTP_URL
+    ? createSmtpTransport(env.SMTP_URL, {
+        maxConnections: env.SMTP_POOL_SIZE,
+        maxMessages: env.SMTP_MAX_MESSAGES,
+      })
+    : undefined;
   if (transport) stack.push("smtp", async () => transport.close());
   const renderer = await loadRenderer();
   stack.push("renderer", () => renderer.close());

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { accounts, events } from "../../db/schema";
-import { type Ctx, type Figure, pool, round, seconds, seedAccounts } from "./shared";
+import { type Ctx, type Figure, pool, RAW_ENGINE_GOAL, round, seconds, seedAccounts } from "./shared";
 
 /** Ingestion: events/s through POST /v1/events against raw INSERTs of the same rows. */
 export async function ingestion({ stack, mode, log }: Ctx): Promise<Figure[]> {
@@ -51,15 +51,16 @@ export async function ingestion({ stack, mode, log }: Ctx): Promise<Figure[]> {
   const rawSeconds = seconds(performance.now() - started);
   const api = total / apiSeconds;
   const rawRate = total / rawSeconds;
+  const goal = RAW_ENGINE_GOAL * rawRate;
   return [
     {
       scenario: "ingestion",
       name: "events/s through the API",
       value: round(api, 0),
       unit: "events/s",
-      limit: round(rawRate, 0),
-      ratio: round(api / rawRate, 2),
-      note: "limit = raw INSERT of the same rows",
+      limit: round(goal, 0),
+      ratio: round(api / goal, 2),
+      note: `limit = ${RAW_ENGINE_GOAL} × raw INSERT of the same rows (${round(rawRate, 0)} events/s); ${round(api / rawRate, 2)}× raw`,
     },
   ];
 }

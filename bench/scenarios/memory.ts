@@ -4,6 +4,9 @@ import { accounts, enrollments, journeyVersions } from "../../db/schema";
 import { journeyWorkflowId } from "../../workflows/contracts";
 import { type Ctx, type Figure, pool, round, rowsOf, seedAccounts } from "./shared";
 
+/** Issue 19: the worker's resident set with 10,000 sleeping runs stays under 600 MiB. */
+const MEMORY_GOAL_MIB = 600;
+
 /** Worker memory: peak RSS with thousands of runs asleep in a 30-day wait. */
 export async function memory({ stack, mode, log }: Ctx): Promise<Figure[]> {
   const n = mode === "quick" ? 500 : 10_000;
@@ -88,8 +91,8 @@ export async function memory({ stack, mode, log }: Ctx): Promise<Figure[]> {
       name: `peak RSS (${alone ? "worker process" : "API + worker"}) with ${n.toLocaleString("en")} runs sleeping`,
       value: mib(peak),
       unit: "MiB",
-      limit: 1024,
-      ratio: round(1024 / mib(peak), 2),
+      limit: MEMORY_GOAL_MIB,
+      ratio: round(MEMORY_GOAL_MIB / mib(peak), 2),
       note: `${mib(peak - base)} MiB above the ${mib(base)} MiB before`,
     },
   ];

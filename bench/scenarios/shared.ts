@@ -25,6 +25,9 @@ export const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/** Issue 19: Volante at 0.8× the raw engine's rate in the same run (ingestion, journeys) at least. */
+export const RAW_ENGINE_GOAL = 0.8;
+
 /** The references the issue names: Gainsight's 500k journey participants a day per tenant… */
 export const GAINSIGHT_PER_SECOND = round(500_000 / 86_400, 2);
 /** …and Customer.io's "about one million emails an hour". */

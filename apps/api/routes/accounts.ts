@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { accountDetail } from "../../core/accounts/account-detail";
 import {
   Account,
   AccountDetail,
@@ -10,7 +11,6 @@ import {
 import { eraseAccount } from "../../core/accounts/erasure";
 import { patchAccount, putAccount } from "../../core/accounts/save-account";
 import { accountTimeline, TimelinePage, TimelineQuery } from "../../core/accounts/timeline";
-import { getAccountDetail } from "../../core/health/queries";
 import { ExternalId } from "../../core/shared/validators";
 import { bearerSecurity, createRouter, problemResponses } from "../openapi";
 import { ProblemError, statusOfRefusal } from "../problem";
@@ -151,7 +151,7 @@ export function accountsRouter() {
     })
     .openapi(getAccountRoute, async (c) => {
       const { externalId } = c.req.valid("param");
-      const account = await getAccountDetail(c.var.deps.db, c.var.workspaceId, externalId);
+      const account = await accountDetail(c.var.deps.db, c.var.workspaceId, externalId);
       if (!account) throw notFound(externalId);
       return c.json(account, 200);
     })

@@ -90,8 +90,8 @@ export const Account = accountObject.meta({ id: "Account" });
 export type Account = z.infer<typeof Account>;
 
 /**
- * One account as GET returns it: health with its trend and measures (a few more queries). Built by
- * `getAccountDetail` in health/queries.ts: health reads accounts, never the other way round.
+ * One account as GET returns it: health with its trend and measures. Built by `accountDetail`
+ * (account-detail.ts) in one statement over the account_health table.
  */
 export const AccountDetail = accountObject
   .extend({

@@ -1,10 +1,35 @@
+import type { Services } from "../shared/services";
 import type { TemplateCopy } from "../templates/message-templates";
 import type { Decision } from "./decide";
-import type { DeliveryDeps, TouchRequest } from "./deliver-touch";
 import type { MessageSubject } from "./message-context";
 import type { Sender } from "./sender";
 import type { TouchRow } from "./touch-record";
 import type { WriteBatch } from "./write-batch";
+
+/** What delivering needs: the database, the mail transport or outbox, the templates, links' base URL. */
+export type DeliveryDeps = Pick<
+  Services,
+  "db" | "outboxDir" | "fileTemplates" | "renderer" | "publicUrl" | "transport" | "clock" | "outbound"
+> &
+  Partial<Pick<Services, "log" | "metrics">>;
+
+export type TouchRequest = {
+  workspaceId: string;
+  enrollmentId: string;
+  journeyName: string;
+  touchKey: string;
+  stepId: string;
+  channel: "email" | "in_app";
+  template: string;
+  to: string;
+  at: string;
+  /** The activity attempt: a transient SMTP failure is retried until SMTP_ATTEMPTS, then recorded. */
+  attempt?: number;
+  /** The attempt is the heartbeated activity's: it takes over lower attempts' reservations at once. */
+  heartbeated?: boolean;
+  /** How long to wait for contacts that do not exist yet (recipient-wait.ts); unset: 24 h. */
+  waitForRecipients?: string;
+};
 
 /** One touch being carried out: what each of its messages shares. */
 export type Touch = {

@@ -1,5 +1,12 @@
-import type { Services } from "../shared/services";
-import { type Delivered, fileOf, headersOf, type Reached, type Touch } from "./carried-touch";
+import {
+  type Delivered,
+  type DeliveryDeps,
+  fileOf,
+  headersOf,
+  type Reached,
+  type Touch,
+  type TouchRequest,
+} from "./carried-touch";
 import { sendEmail, trackedEmail } from "./channels/email";
 import { storeInAppMessage } from "./channels/in-app";
 import { csmMailFacts, type Decision, decide, type SendFacts, TRANSACTIONAL } from "./decide";
@@ -27,30 +34,7 @@ import { WriteBatch } from "./write-batch";
  * (channels/in-app.ts).
  */
 
-/** What delivering needs: the database, the mail transport or outbox, the templates, links' base URL. */
-export type DeliveryDeps = Pick<
-  Services,
-  "db" | "outboxDir" | "fileTemplates" | "renderer" | "publicUrl" | "transport" | "clock" | "outbound"
-> &
-  Partial<Pick<Services, "log" | "metrics">>;
-
-export type TouchRequest = {
-  workspaceId: string;
-  enrollmentId: string;
-  journeyName: string;
-  touchKey: string;
-  stepId: string;
-  channel: "email" | "in_app";
-  template: string;
-  to: string;
-  at: string;
-  /** The activity attempt: a transient SMTP failure is retried until SMTP_ATTEMPTS, then recorded. */
-  attempt?: number;
-  /** The attempt is the heartbeated activity's: it takes over lower attempts' reservations at once. */
-  heartbeated?: boolean;
-  /** How long to wait for contacts that do not exist yet (recipient-wait.ts); unset: 24 h. */
-  waitForRecipients?: string;
-};
+export type { DeliveryDeps, TouchRequest } from "./carried-touch";
 
 /**
  * Attempts of a transient SMTP failure before the contact is recorded as failed: with the journey's

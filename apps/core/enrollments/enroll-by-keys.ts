@@ -21,14 +21,17 @@ export async function enrollByKeys(
   input: { workspaceId: string; journey: string; account: string },
 ): Promise<EnrollByKeys> {
   const { db } = deps;
-  const [journey] = await db
-    .select({ id: journeys.id })
-    .from(journeys)
-    .where(and(eq(journeys.workspaceId, input.workspaceId), eq(journeys.key, input.journey)));
-  const [account] = await db
-    .select({ id: accounts.id })
-    .from(accounts)
-    .where(and(eq(accounts.workspaceId, input.workspaceId), eq(accounts.externalId, input.account)));
+  // Both lookups at once: neither needs the other.
+  const [[journey], [account]] = await Promise.all([
+    db
+      .select({ id: journeys.id })
+      .from(journeys)
+      .where(and(eq(journeys.workspaceId, input.workspaceId), eq(journeys.key, input.journey))),
+    db
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(and(eq(accounts.workspaceId, input.workspaceId), eq(accounts.externalId, input.account))),
+  ]);
   if (!journey || !account) {
     return {
       ok: false,

@@ -91,12 +91,17 @@ async function liveJourney(
   workspaceId: string,
   journeyId: string,
 ): Promise<{ ok: true; journey: LiveJourney } | { ok: false; outcome: EnrollOutcome }> {
-  const [journey] = await db
-    .select()
+  // The journey and its latest version in one round trip: every manual enrollment starts here.
+  const [row] = await db
+    .select({ journey: journeys, version: { id: journeyVersions.id, version: journeyVersions.version } })
     .from(journeys)
+    .leftJoin(
+      journeyVersions,
+      and(eq(journeyVersions.journeyId, journeys.id), eq(journeyVersions.version, journeys.latestVersion)),
+    )
     .where(and(eq(journeys.workspaceId, workspaceId), eq(journeys.id, journeyId)));
-  if (!journey)
-    return { ok: false, outcome: { enrolled: false, code: "not_found", reason: "no such journey" } };
+  if (!row) return { ok: false, outcome: { enrolled: false, code: "not_found", reason: "no such journey" } };
+  const { journey, version } = row;
   if ((journey.status !== "active" && journey.status !== "paused") || journey.latestVersion === null) {
     return {
       ok: false,
@@ -107,12 +112,6 @@ async function liveJourney(
       },
     };
   }
-  const [version] = await db
-    .select()
-    .from(journeyVersions)
-    .where(
-      and(eq(journeyVersions.journeyId, journey.id), eq(journeyVersions.version, journey.latestVersion)),
-    );
   if (!version)
     return { ok: false, outcome: { enrolled: false, code: "not_found", reason: "no such journey version" } };
   return {
@@ -120,10 +119,28 @@ async function liveJourney(
     journey: {
       id: journey.id,
       key: journey.key,
-      version: { id: version.id, version: version.version },
-      definition: JourneyDefinition.parse(version.definition),
+      version,
+      definition: await publishedDefinition(db, version.id),
     },
   };
+}
+
+/** Parsed definitions by version id: a published version never changes, and parsing costs CPU. */
+const definitions = new Map<string, JourneyDefinition>();
+/** Enough for every live journey of a large deployment; the oldest parsed is dropped beyond it. */
+const DEFINITIONS_KEPT = 256;
+
+async function publishedDefinition(db: Db, versionId: string): Promise<JourneyDefinition> {
+  const known = definitions.get(versionId);
+  if (known) return known;
+  const [row] = await db
+    .select({ definition: journeyVersions.definition })
+    .from(journeyVersions)
+    .where(eq(journeyVersions.id, versionId));
+  const definition = JourneyDefinition.parse(row?.definition);
+  if (definitions.size >= DEFINITIONS_KEPT) definitions.delete(definitions.keys().next().value as string);
+  definitions.set(versionId, definition);
+  return definition;
 }
 
 type AccountRow = typeof accounts.$inferSelect;
@@ -146,21 +163,24 @@ async function decideBatch(
   at: Date,
 ): Promise<Decisions> {
   const unique = [...new Set(input.accountIds)];
-  const accountRows = await db
-    .select()
-    .from(accounts)
-    .where(and(eq(accounts.workspaceId, input.workspaceId), inArray(accounts.id, unique)));
+  // Both reads at once: neither needs the other.
+  const [accountRows, pastRows] = await Promise.all([
+    db
+      .select()
+      .from(accounts)
+      .where(and(eq(accounts.workspaceId, input.workspaceId), inArray(accounts.id, unique))),
+    db
+      .select({
+        accountId: enrollments.accountId,
+        enteredAt: enrollments.enteredAt,
+        finishedAt: enrollments.finishedAt,
+        entry: enrollments.entry,
+      })
+      .from(enrollments)
+      .where(and(eq(enrollments.journeyId, journey.id), inArray(enrollments.accountId, unique)))
+      .orderBy(asc(enrollments.entry)),
+  ]);
   const byId = new Map(accountRows.map((a) => [a.id, a]));
-  const pastRows = await db
-    .select({
-      accountId: enrollments.accountId,
-      enteredAt: enrollments.enteredAt,
-      finishedAt: enrollments.finishedAt,
-      entry: enrollments.entry,
-    })
-    .from(enrollments)
-    .where(and(eq(enrollments.journeyId, journey.id), inArray(enrollments.accountId, unique)))
-    .orderBy(asc(enrollments.entry));
   const pastOf = new Map<string, typeof pastRows>();
   for (const p of pastRows) pastOf.set(p.accountId, [...(pastOf.get(p.accountId) ?? []), p]);
   const facts = await audienceFacts(db, journey.definition, accountRows, at);

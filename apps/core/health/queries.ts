@@ -1,27 +1,9 @@
 import { and, asc, desc, eq, gte, lte } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accountHealth } from "../../../db/schema/index";
-import {
-  type AccountDetail,
-  type AccountHealth,
-  findAccountRow,
-  toAccountDetail,
-} from "../accounts/accounts";
+import { type AccountHealth, findAccountRow } from "../accounts/accounts";
 
 const DAY_MS = 86_400_000;
-
-/**
- * One account as GET /accounts/{externalId} shows it: with its health trend and measures. It lives
- * here because health reads accounts, never the other way round. Null when there is no such account.
- */
-export async function getAccountDetail(
-  db: Db,
-  workspaceId: string,
-  externalId: string,
-): Promise<AccountDetail | null> {
-  const row = await findAccountRow(db, workspaceId, externalId);
-  return row ? toAccountDetail(row, await currentHealth(db, row.id)) : null;
-}
 
 export type HealthWithHistory = {
   current: AccountHealth | null;
