@@ -22,6 +22,7 @@ import { createLogger } from "../apps/logger";
 import { provisionDevServer } from "../apps/temporal/provision";
 import { type Database, openDatabase } from "../db/client";
 import { migrate } from "../db/migrate";
+import { type ApiProcess, startApiProcess } from "./api-process";
 import { bundleBenchWorkflows, createBenchWorker } from "./worker";
 
 /** Everything a scenario needs: a fresh database, the embedded Temporal dev server, a worker, the API. */
@@ -51,6 +52,8 @@ export type BenchStack = {
    * PGlite has one writer), whose memory can then be read apart from the API's and the bench's.
    */
   workerProcess(maxCachedWorkflows: number): Promise<WorkerProcess>;
+  /** `volante api` in a process of its own on this database and Temporal server (PostgreSQL only). */
+  apiProcess(): Promise<ApiProcess>;
   close(): Promise<void>;
 };
 
@@ -257,6 +260,18 @@ export async function startBenchStack(
       const { handle, stop } = await startWorkerProcess(maxCachedWorkflows);
       stopWorkers.push(stop);
       return handle;
+    },
+    async apiProcess() {
+      if (!databaseUrl) throw new Error("an API process needs DATABASE_URL (PGlite has one writer)");
+      const api = await startApiProcess({
+        databaseUrl,
+        temporalAddress: temporal.server.address,
+        taskQueue,
+        apiKey,
+        home: join(dir, "api-home"),
+      });
+      stops.push(api.stop);
+      return api;
     },
     async close() {
       for (const stop of stops.reverse()) await stop().catch(() => {});
