@@ -16,14 +16,17 @@ export async function startApiProcess(options: {
   taskQueue: string;
   apiKey: string;
   home: string;
+  /** The bench's own PATH and HOME (apps/env.ts), for tsx and the SDK. */
+  path: string;
+  userHome: string | undefined;
 }): Promise<ApiProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ["--import", "tsx", "apps/cli/main.ts", "api"], {
     cwd: fileURLToPath(new URL("..", import.meta.url)),
     env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
+      PATH: options.path,
+      ...(options.userHome ? { HOME: options.userHome } : {}),
       PORT: String(port),
       VOLANTE_HOME: options.home,
       DATABASE_URL: options.databaseUrl,

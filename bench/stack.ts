@@ -269,6 +269,8 @@ export async function startBenchStack(
         taskQueue,
         apiKey,
         home: join(dir, "api-home"),
+        path: env.PATH,
+        userHome: env.HOME,
       });
       stops.push(api.stop);
       return api;
