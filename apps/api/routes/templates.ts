@@ -3,13 +3,11 @@ import { TemplateKey } from "../../../workflows/journey/schema";
 import {
   findTemplateRows,
   listTemplates,
-  Preview,
-  PreviewInput,
-  previewTemplate,
   TemplateInput,
   TemplateSummary,
 } from "../../core/templates/message-templates";
 import { saveTemplate } from "../../core/templates/save-template";
+import { Preview, PreviewInput, previewTemplate } from "../../core/templates/template-preview";
 import { bearerSecurity, createRouter, pathParam, problemResponses } from "../openapi";
 import { ProblemError, statusOfRefusal } from "../problem";
 

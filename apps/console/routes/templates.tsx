@@ -6,14 +6,13 @@ import { templatesLastChanged } from "../../core/templates/last-changed";
 import {
   findTemplate,
   listTemplates,
-  type Preview,
-  previewTemplate,
   TemplateInput,
   type TemplateProblem,
 } from "../../core/templates/message-templates";
 import { previewDraft } from "../../core/templates/preview-draft";
 import { saveTemplate } from "../../core/templates/save-template";
 import { sendTemplateTest } from "../../core/templates/send-test";
+import { type Preview, previewTemplate } from "../../core/templates/template-preview";
 import { roleAtLeast } from "../../core/workspace/roles";
 import type { ConsoleEnv } from "../context";
 import { LOCALES, type T } from "../i18n";

@@ -3,10 +3,9 @@ import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { templates } from "../../../db/schema/index";
 import { isSuppliedVariable, type TemplateInfo } from "../../../workflows/journey/variables";
-import { workspaceContext } from "../delivery/message-context";
-import { pickLocale, RenderError, type Rendered, type Renderer } from "../delivery/render";
-import { getIdentity } from "../workspace/identity";
+import type { Renderer } from "../delivery/render";
 import { extractVariables, type FileTemplate, toTemplateInfo } from "./files";
+import { sampleData } from "./sample-data";
 
 /**
  * Message templates of a workspace: the file templates under templates/messages are the defaults for
@@ -241,166 +240,11 @@ export async function findTemplateRows(db: Db, workspaceId: string, key: string)
     .orderBy(asc(templates.locale));
 }
 
-function safeVariables(source: string): string[] {
+/** The variables a template's text uses; none when it does not parse (its check says why). */
+export function safeVariables(source: string): string[] {
   try {
     return extractVariables(source);
   } catch {
     return [];
   }
-}
-
-export const PreviewInput = z
-  .strictObject({
-    locale: z.string().min(2).max(10).optional().meta({ description: "Default: en (else the first locale)" }),
-    data: z
-      .record(z.string(), z.unknown())
-      .default({})
-      .meta({
-        description:
-          "Values merged over the sample data, e.g. { contact: { name: null } } to see the fallback",
-        example: { account: { name: "Globex KK" }, contact: { locale: "ja", timezone: "Asia/Tokyo" } },
-      }),
-  })
-  .meta({ id: "TemplatePreviewInput" });
-export type PreviewInput = z.infer<typeof PreviewInput>;
-
-export const Preview = z
-  .object({
-    key: z.string(),
-    channel: z.enum(["email", "in_app"]),
-    locale: z.string(),
-    subject: z.string().nullable(),
-    html: z.string(),
-    text: z.string(),
-    missing: z
-      .array(z.string())
-      .meta({ description: "Variables the template uses that the data leaves empty" }),
-  })
-  .meta({ id: "TemplatePreview" });
-export type Preview = z.infer<typeof Preview>;
-
-/** What a template renders to for a plausible contact, before any journey sends it. */
-export const sampleData = {
-  account: {
-    name: "Acme KK",
-    externalId: "acme",
-    tier: "tech_touch",
-    arr: 1_200_000,
-    licenses: 25,
-    renewalDate: "2027-03-31",
-    contractStart: "2026-04-01",
-    lifecycleStage: "onboarding",
-    ownerCsm: "hanako@vendor.example",
-    timezone: "Asia/Tokyo",
-    attributes: {},
-  },
-  contact: {
-    name: "Taro Yamada",
-    firstName: "Taro",
-    email: "taro@acme.example",
-    role: "admin",
-    locale: "en",
-    timezone: "Asia/Tokyo",
-    attributes: {},
-  },
-  csm: { name: "Hanako Sato", email: "hanako@vendor.example" },
-  usage: { activeUsers28d: 9, deploymentRatio: 0.36, daysSinceLastLogin: 4, licenses: 25 },
-  health: { score: 58, band: "yellow" },
-  renewal: { date: "2027-03-31", daysToRenewal: 120 },
-  links: {
-    unsubscribe: "https://volante.example/u/preview",
-    preferences: "https://volante.example/u/preview",
-    app: "https://app.example",
-  },
-  workspace: {
-    name: "Acme",
-    productName: "Acme Cloud",
-    senderName: "Acme Customer Success",
-    appUrl: "https://app.example",
-    logoUrl: null,
-    brandColor: null,
-    postalAddress: "Acme KK\n1-2-3 Marunouchi, Chiyoda-ku, Tokyo",
-    supportUrl: "https://app.example/support",
-  },
-  journey: { name: "Preview" },
-};
-
-function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    const b = base[k];
-    out[k] =
-      v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" && !Array.isArray(b)
-        ? merge(b as Record<string, unknown>, v as Record<string, unknown>)
-        : v;
-  }
-  return out;
-}
-
-function valueAt(data: Record<string, unknown>, path: string): unknown {
-  return path
-    .split(".")
-    .reduce<unknown>(
-      (v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined),
-      data,
-    );
-}
-
-export type PreviewResult =
-  | { ok: true; preview: Preview }
-  | { ok: false; refusal: "not_found" }
-  /**
-   * Not renderable with the caller's data (a helper given an object where it needs text, a list that
-   * renders past the output limit), or a template stored before the limits: at `/data`.
-   */
-  | { ok: false; refusal: "invalid"; message: string };
-
-/**
- * Renders the workspace's template (or the file default) for a sample contact of a sample account,
- * from the workspace as it really is (its identity: name, app link, footer), with the given values over.
- */
-export async function previewTemplate(
-  db: Db,
-  files: FileTemplate[],
-  renderer: Renderer,
-  workspaceId: string,
-  key: string,
-  input: PreviewInput,
-): Promise<PreviewResult> {
-  const template = await findTemplate(db, files, workspaceId, key);
-  const channel = template?.channel;
-  const locales = template?.locales ?? {};
-  const identity = await getIdentity(db, workspaceId);
-  const real = identity && { workspace: workspaceContext(identity), links: { app: identity.appUrl } };
-  const data = merge(real ? merge(sampleData, real) : sampleData, input.data);
-  const contact = data.contact as { locale?: string } | undefined;
-  const locale = pickLocale(Object.keys(locales), input.locale ?? contact?.locale);
-  const version = locale ? locales[locale] : undefined;
-  if (!channel || !locale || !version) return { ok: false, refusal: "not_found" };
-  const context = merge(data, { contact: { locale } });
-  // Saved templates render on the sample data (`checkTemplate`), so a failure here mostly comes from
-  // the caller's data, e.g. a helper given an object where it needs text.
-  let rendered: Rendered;
-  try {
-    rendered = await renderer.render(version, context, { layout: channel === "email" });
-  } catch (err) {
-    if (!(err instanceof RenderError)) throw err;
-    return { ok: false, refusal: "invalid", message: err.message };
-  }
-  const used = [...new Set([...safeVariables(version.subject ?? ""), ...safeVariables(version.body)])];
-  const preview: Preview = {
-    key,
-    channel,
-    locale,
-    subject: rendered.subject ?? null,
-    html: rendered.html,
-    text: rendered.text,
-    missing: used
-      .filter((v) => {
-        const value = valueAt(data, v);
-        return value === undefined || value === null || value === "";
-      })
-      .sort(),
-  };
-  return { ok: true, preview };
 }

@@ -3,13 +3,9 @@ import { RenderError } from "../delivery/render";
 import type { Services } from "../shared/services";
 import { getIdentity } from "../workspace/identity";
 import { extractVariables } from "./files";
-import {
-  checkTemplate,
-  findTemplate,
-  type Preview,
-  sampleData,
-  type TemplateProblem,
-} from "./message-templates";
+import { checkTemplate, findTemplate, type TemplateProblem } from "./message-templates";
+import { sampleData } from "./sample-data";
+import type { Preview } from "./template-preview";
 
 export type TemplateDraft = { locale: string; subject?: string | undefined; body: string };
 

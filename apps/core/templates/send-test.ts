@@ -3,7 +3,7 @@ import { sendMail } from "../delivery/mailer";
 import { domainOf } from "../delivery/sender";
 import type { Services } from "../shared/services";
 import { getSettings } from "../workspace/settings";
-import { previewTemplate } from "./message-templates";
+import { previewTemplate } from "./template-preview";
 
 export type TestSendResult =
   | { ok: true; to: string; via: "smtp" | "outbox" }
