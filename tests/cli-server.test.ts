@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { eventually, freePort, runVolante, type VolanteProcess } from "./harness";
+import { eventually, freePort, runVolante, stopVolante, type VolanteProcess } from "./harness";
 
 // The CLI beside a running Volante on the same embedded database (docs/decisions/0033-one-writer.md):
 // one real `volante start` for the file (PGlite in a temporary home, the suite's Temporal server),
@@ -66,7 +66,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (server.child.exitCode === null) server.child.kill("SIGKILL");
+  await stopVolante(server.child);
   await rm(home, { recursive: true, force: true });
 });
 

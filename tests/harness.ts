@@ -291,6 +291,20 @@ export async function freePort(): Promise<number> {
 
 const root = new URL("..", import.meta.url).pathname;
 
+/**
+ * Stops a `volante` child a test left running, as an operator would: SIGTERM reaches tsx's child,
+ * which stops its dev server and database; SIGKILL of tsx alone would orphan both. Killed if it has
+ * not stopped within `graceMs`.
+ */
+export async function stopVolante(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 export type VolanteProcess = {
   child: ChildProcess;
   /** stdout and stderr so far, interleaved. */

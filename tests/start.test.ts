@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, Connection } from "@temporalio/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, freePort, runVolante } from "./harness";
+import { eventually, freePort, runVolante, stopVolante } from "./harness";
 
 // `npm start` as a user runs it: a real child process on embedded defaults (PGlite, dev server).
 let home: string;
@@ -67,19 +67,7 @@ beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), "volante-start-"));
 });
 afterAll(async () => {
-  // A start a failed test left running is stopped as an operator would (SIGTERM reaches tsx's child,
-  // which stops its dev server); SIGKILL of tsx alone would orphan both. Killed if it does not stop.
-  await Promise.all(
-    children
-      .filter((child) => child.exitCode === null)
-      .map(async (child) => {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }),
-  );
+  await Promise.all(children.map((child) => stopVolante(child)));
   await rm(home, { recursive: true, force: true });
 });
 
