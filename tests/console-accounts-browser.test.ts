@@ -6,12 +6,12 @@ import { simpleParser } from "mailparser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Enrollment, TraceEntry } from "../apps/core/enrollments/schemas";
-import { createUser } from "../apps/core/workspace/users";
 import { accountHealth, accounts } from "../db/schema";
 import { launchBrowser } from "./browser";
 import {
+  addPerson,
+  closeBrowserSuite,
   LAPTOP,
-  PASSWORD,
   pageOpener,
   SCREENSHOTS,
   serveOnLoopback,
@@ -86,13 +86,7 @@ beforeAll(async () => {
   await mkdir(SCREENSHOTS, { recursive: true });
   stack = await startTestStack();
   ws = await stack.newWorkspace("Kappa Cloud CS");
-  const carla = await createUser(stack.deps, ws.workspaceId, {
-    email: CARLA,
-    name: "Carla CSM",
-    role: "csm",
-    password: PASSWORD,
-  });
-  expect(carla.ok).toBe(true);
+  await addPerson(stack, ws.workspaceId, CARLA, "csm", "Carla CSM");
   const soon = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
   const put = async (id: string, body: Record<string, unknown>) =>
     expect((await ws.request("PUT", `/v1/accounts/${id}`, body)).status).toBe(201);
@@ -154,11 +148,7 @@ beforeAll(async () => {
   browser = await launching;
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await stack?.close();
-});
+afterAll(() => closeBrowserSuite({ browser, server, stack }));
 
 describe("accounts in Chromium", () => {
   it("filters the list by band and tier, opens an account with its drawn health chart, timeline and contacts, in English and Japanese", async () => {

@@ -4,9 +4,16 @@ import { join } from "node:path";
 import { simpleParser } from "mailparser";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser } from "../apps/core/workspace/users";
 import { launchBrowser } from "./browser";
-import { PASSWORD, pageOpener, SCREENSHOTS, serveOnLoopback, shot } from "./console-harness";
+import {
+  addPerson,
+  closeBrowserSuite,
+  PASSWORD,
+  pageOpener,
+  SCREENSHOTS,
+  serveOnLoopback,
+  shot,
+} from "./console-harness";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "./harness";
 import { seedAccounts, seedCsm, seedEscalations } from "./home-seed";
 
@@ -37,20 +44,8 @@ beforeAll(async () => {
   await mkdir(SCREENSHOTS, { recursive: true });
   stack = await startTestStack();
   ws = await stack.newWorkspace("Kappa Cloud CS");
-  const ada = await createUser(stack.deps, ws.workspaceId, {
-    email: "ada@kappa.example",
-    name: "Ada Admin",
-    role: "admin",
-    password: PASSWORD,
-  });
-  expect(ada.ok).toBe(true);
-  const cal = await createUser(stack.deps, ws.workspaceId, {
-    email: "cal@kappa.example",
-    name: "Cal Csm",
-    role: "csm",
-    password: PASSWORD,
-  });
-  expect(cal.ok).toBe(true);
+  await addPerson(stack, ws.workspaceId, "ada@kappa.example", "admin", "Ada Admin");
+  await addPerson(stack, ws.workspaceId, "cal@kappa.example", "csm", "Cal Csm");
   // A workspace with a history, so Home has something to show (and the screenshots look real).
   const now = new Date();
   await seedAccounts(stack, ws, now);
@@ -90,11 +85,7 @@ beforeAll(async () => {
   browser = await launching;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await stack?.close();
-});
+afterAll(() => closeBrowserSuite({ browser, server, stack }));
 
 describe("console in Chromium", () => {
   it("signs in through the labelled fields, switches to Japanese, manages people in place and signs out", async () => {

@@ -105,6 +105,17 @@ export async function serveOnLoopback(app: App): Promise<{ server: Server; url: 
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
+/** What a browser test file started, closed in reverse at its end (each may be missing after a failed start). */
+export async function closeBrowserSuite(parts: {
+  browser?: Browser;
+  server?: Server;
+  stack?: TestStack;
+}): Promise<void> {
+  await parts.browser?.close();
+  await new Promise<void>((resolve) => (parts.server ? parts.server.close(() => resolve()) : resolve()));
+  await parts.stack?.close();
+}
+
 /** Signs in through the form as a person does, in the page's language, and waits to leave the form. */
 export async function signInWithForm(
   page: Page,

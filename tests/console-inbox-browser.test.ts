@@ -5,12 +5,12 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findAccountRow } from "../apps/core/accounts/accounts";
 import type { Escalation } from "../apps/core/escalations/queries";
-import { createUser } from "../apps/core/workspace/users";
 import { accountHealth, accounts } from "../db/schema";
 import { launchBrowser } from "./browser";
 import {
+  addPerson,
+  closeBrowserSuite,
   LAPTOP,
-  PASSWORD,
   pageOpener,
   SCREENSHOTS,
   shot as screenshot,
@@ -72,8 +72,7 @@ beforeAll(async () => {
     ["cara@kappa.example", "Cara Sato", "csm"],
     ["vic@kappa.example", "Vic Viewer", "viewer"],
   ] as const) {
-    const created = await createUser(stack.deps, ws.workspaceId, { email, name, role, password: PASSWORD });
-    expect(created.ok).toBe(true);
+    await addPerson(stack, ws.workspaceId, email, role, name);
   }
   await ws.request("PUT", "/v1/csms/cara@kappa.example", { name: "Cara Sato", timezone: "Asia/Tokyo" });
   await ws.request("PUT", "/v1/csms/ken@kappa.example", { name: "Ken Mori", timezone: "Asia/Tokyo" });
@@ -128,11 +127,7 @@ beforeAll(async () => {
   browser = await launching;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await stack?.close();
-});
+afterAll(() => closeBrowserSuite({ browser, server, stack }));
 
 describe("the Inbox in Chromium", () => {
   it("shows a journey's escalation to its CSM, brings new ones without reload, and resolves it so the journey goes on", async () => {

@@ -4,9 +4,10 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pointerRange, syntaxErrorAt } from "../apps/console/json-positions";
 import { parseJsonText } from "../apps/console/json-text";
-import { createUser } from "../apps/core/workspace/users";
 import { launchBrowser } from "./browser";
 import {
+  addPerson,
+  closeBrowserSuite,
   formPoster,
   type LAPTOP,
   PASSWORD,
@@ -80,33 +81,17 @@ beforeAll(async () => {
     ["olga@editor.example", "cs_ops"],
     ["vera@editor.example", "viewer"],
   ] as const) {
-    const made = await createUser(stack.deps, ws.workspaceId, {
-      email,
-      name: email.split("@")[0] as string,
-      role,
-      password: PASSWORD,
-    });
-    expect(made.ok).toBe(true);
+    await addPerson(stack, ws.workspaceId, email, role);
     cookies[role] = await signIn(email);
   }
-  const oscar = await createUser(stack.deps, other.workspaceId, {
-    email: "oscar@elsewhere.example",
-    name: "Oscar",
-    role: "admin",
-    password: PASSWORD,
-  });
-  expect(oscar.ok).toBe(true);
+  await addPerson(stack, other.workspaceId, "oscar@elsewhere.example", "admin", "Oscar");
   cookies.other = await signIn("oscar@elsewhere.example");
   expect((await ws.request("PUT", "/v1/journeys/welcome", welcome)).status).toBeLessThan(300);
   ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await stack?.close();
-});
+afterAll(() => closeBrowserSuite({ browser, server, stack }));
 
 describe("locating problems in the text", () => {
   const text = JSON.stringify(withThen("nowhere"), null, 2);

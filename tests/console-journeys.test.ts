@@ -3,9 +3,10 @@ import type { Server } from "node:http";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPlaybooks } from "../apps/core/templates/files";
-import { createUser } from "../apps/core/workspace/users";
 import { launchBrowser } from "./browser";
 import {
+  addPerson,
+  closeBrowserSuite,
   formPoster,
   PASSWORD,
   pageOpener,
@@ -83,24 +84,14 @@ beforeAll(async () => {
     ["olga@studio.example", "cs_ops"],
     ["vera@studio.example", "viewer"],
   ] as const) {
-    const made = await createUser(stack.deps, ws.workspaceId, {
-      email,
-      name: email.split("@")[0] as string,
-      role,
-      password: PASSWORD,
-    });
-    expect(made.ok).toBe(true);
+    await addPerson(stack, ws.workspaceId, email, role);
     cookies[role] = await signIn(email);
   }
   ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await stack?.close();
-});
+afterAll(() => closeBrowserSuite({ browser, server, stack }));
 
 describe("journey studio pages", () => {
   it("sends a signed-out visitor to sign in, and lets a viewer read but not change", async () => {
@@ -173,13 +164,7 @@ describe("journey studio pages", () => {
     for (const label of [">yes<", ">no<", ">timeout<", ">A 50%<", ">B 50%<"])
       expect(html, label).toContain(label);
     // Another workspace's people never see it.
-    const otherUser = await createUser(stack.deps, other.workspaceId, {
-      email: "oscar@elsewhere.example",
-      name: "Oscar",
-      role: "admin",
-      password: PASSWORD,
-    });
-    expect(otherUser.ok).toBe(true);
+    await addPerson(stack, other.workspaceId, "oscar@elsewhere.example", "admin", "Oscar");
     const oscar = await signIn("oscar@elsewhere.example");
     expect((await get("/app/journeys/every-step", oscar)).status).toBe(404);
     expect((await post("/app/journeys/every-step/archive", { confirmed: "yes" }, oscar)).status).toBe(404);

@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { simpleParser } from "mailparser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser } from "../apps/core/workspace/users";
 import { launchBrowser } from "./browser";
 import {
+  addPerson,
+  closeBrowserSuite,
   PASSWORD,
   pageOpener,
   SCREENSHOTS,
@@ -44,23 +45,13 @@ beforeAll(async () => {
   await mkdir(SCREENSHOTS, { recursive: true });
   stack = await startTestStack();
   ws = await stack.newWorkspace("Kappa Cloud CS");
-  const cleo = await createUser(stack.deps, ws.workspaceId, {
-    email: "cleo@kappa.example",
-    name: "Cleo CSM",
-    role: "csm",
-    password: PASSWORD,
-  });
-  expect(cleo.ok).toBe(true);
+  await addPerson(stack, ws.workspaceId, "cleo@kappa.example", "csm", "Cleo CSM");
   expect((await ws.request("PUT", "/v1/csms/cleo@kappa.example", { name: "Cleo CSM" })).status).toBe(200);
   ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await stack?.close();
-});
+afterAll(() => closeBrowserSuite({ browser, server, stack }));
 
 describe("profile and password reset in Chromium", () => {
   it("changes a CSM's time zone, language and password from the profile, then signs out", async () => {

@@ -4,10 +4,11 @@ import { eq } from "drizzle-orm";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findAccountRow } from "../apps/core/accounts/accounts";
-import { createUser } from "../apps/core/workspace/users";
 import { accountHealth, accounts } from "../db/schema";
 import { launchBrowser } from "./browser";
 import {
+  addPerson,
+  closeBrowserSuite,
   formPoster,
   PASSWORD,
   pageOpener,
@@ -101,33 +102,17 @@ beforeAll(async () => {
     ["carl@settings.example", "csm"],
     ["vera@settings.example", "viewer"],
   ] as const) {
-    const made = await createUser(stack.deps, ws.workspaceId, {
-      email,
-      name: email.split("@")[0] as string,
-      role,
-      password: PASSWORD,
-    });
-    expect(made.ok).toBe(true);
+    await addPerson(stack, ws.workspaceId, email, role);
     cookies[role] = await signIn(email);
   }
-  const oscar = await createUser(stack.deps, other.workspaceId, {
-    email: "oscar@elsewhere.example",
-    name: "Oscar",
-    role: "admin",
-    password: PASSWORD,
-  });
-  expect(oscar.ok).toBe(true);
+  await addPerson(stack, other.workspaceId, "oscar@elsewhere.example", "admin", "Oscar");
   otherAdmin = await signIn("oscar@elsewhere.example");
   await storeHealth(ws);
   ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await stack?.close();
-});
+afterAll(() => closeBrowserSuite({ browser, server, stack }));
 
 describe("settings page", () => {
   it("sends a signed-out visitor to sign in, refuses viewers and CSMs, and keeps API keys to admins", async () => {

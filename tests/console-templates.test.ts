@@ -3,9 +3,10 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser } from "../apps/core/workspace/users";
 import { launchBrowser } from "./browser";
 import {
+  addPerson,
+  closeBrowserSuite,
   formPoster,
   PASSWORD,
   pageOpener,
@@ -60,32 +61,16 @@ beforeAll(async () => {
     ["vera@letters.example", "viewer"],
     ["carl@letters.example", "admin"],
   ] as const) {
-    const made = await createUser(stack.deps, ws.workspaceId, {
-      email,
-      name: email.split("@")[0] as string,
-      role,
-      password: PASSWORD,
-    });
-    expect(made.ok).toBe(true);
+    await addPerson(stack, ws.workspaceId, email, role);
     cookies[role] = await signIn(email);
   }
-  const oscar = await createUser(stack.deps, other.workspaceId, {
-    email: "oscar@elsewhere.example",
-    name: "Oscar",
-    role: "admin",
-    password: PASSWORD,
-  });
-  expect(oscar.ok).toBe(true);
+  await addPerson(stack, other.workspaceId, "oscar@elsewhere.example", "admin", "Oscar");
   cookies.other = await signIn("oscar@elsewhere.example");
   ({ server, url } = await serveOnLoopback(stack.app));
   browser = await launching;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await stack?.close();
-});
+afterAll(() => closeBrowserSuite({ browser, server, stack }));
 
 describe("templates pages", () => {
   it("sends a signed-out visitor to sign in, and lets a viewer read but neither save nor send", async () => {

@@ -3,10 +3,11 @@ import type { Server } from "node:http";
 import { eq } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser } from "../apps/core/workspace/users";
 import { touches } from "../db/schema";
 import { launchBrowser } from "./browser";
 import {
+  addPerson,
+  closeBrowserSuite,
   LAPTOP,
   PASSWORD,
   pageOpener,
@@ -97,8 +98,7 @@ beforeAll(async () => {
     ["vic@trace.example", "Vic Viewer", "viewer"],
     ["cara@trace.example", "Cara Sato", "csm"],
   ] as const) {
-    const created = await createUser(stack.deps, ws.workspaceId, { email, name, role, password: PASSWORD });
-    expect(created.ok).toBe(true);
+    await addPerson(stack, ws.workspaceId, email, role, name);
   }
   await setUp(ws);
   const done = await enroll(ws, "acme");
@@ -108,11 +108,7 @@ beforeAll(async () => {
   browser = await launching;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await stack?.close();
-});
+afterAll(() => closeBrowserSuite({ browser, server, stack }));
 
 describe("the trace viewer's routes", () => {
   it("sends a signed-out person to sign in, for the trace, the message and its frame", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Role, roleAtLeast } from "../../apps/core/workspace/roles";
-import { createUser } from "../../apps/core/workspace/users";
 import { ROLES } from "../../db/schema/users";
+import { addPerson, sessionCookie } from "../console-harness";
 import { eventually, startTestStack, type TestStack, type TestWorkspace } from "../harness";
 
 /**
@@ -9,9 +9,6 @@ import { eventually, startTestStack, type TestStack, type TestWorkspace } from "
  * a person of each role, signed out, and from another workspace. A page missing from PAGES fails the
  * test, so a new page must say who may open it.
  */
-
-const PASSWORD = "correct horse battery";
-const ORIGIN = "http://localhost";
 
 /** Each console page's minimum role, or "public" for the pages of signing in. */
 const PAGES: Record<string, Role | "public"> = {
@@ -47,15 +44,7 @@ const cookies = {} as Record<Role, string>;
 let otherAdmin = "";
 const ids: Record<string, string> = {};
 
-async function signIn(email: string): Promise<string> {
-  const res = await stack.app.request("/app/sign-in", {
-    method: "POST",
-    body: new URLSearchParams({ email, password: PASSWORD }),
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
-  });
-  expect(res.status, email).toBe(303);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
-}
+const signIn = (email: string) => sessionCookie(stack.app, email);
 
 /** The page's path with this workspace's ids in it. */
 const pathOf = (pattern: string) =>
@@ -70,22 +59,10 @@ beforeAll(async () => {
   ws = await stack.newWorkspace("Console roles");
   other = await stack.newWorkspace("Elsewhere");
   for (const role of ROLES) {
-    const made = await createUser(stack.deps, ws.workspaceId, {
-      email: `${role}@roles.example`,
-      name: role,
-      role,
-      password: PASSWORD,
-    });
-    expect(made.ok).toBe(true);
+    await addPerson(stack, ws.workspaceId, `${role}@roles.example`, role, role);
     cookies[role] = await signIn(`${role}@roles.example`);
   }
-  const made = await createUser(stack.deps, other.workspaceId, {
-    email: "admin@elsewhere.example",
-    name: "Other admin",
-    role: "admin",
-    password: PASSWORD,
-  });
-  expect(made.ok).toBe(true);
+  await addPerson(stack, other.workspaceId, "admin@elsewhere.example", "admin", "Other admin");
   otherAdmin = await signIn("admin@elsewhere.example");
   await ws.request("PUT", "/v1/accounts/acme", { name: "Acme KK", tier: "tech_touch" });
   await ws.request("PUT", "/v1/journeys/welcome", {
