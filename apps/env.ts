@@ -143,6 +143,10 @@ export const EnvSchema = z.object({
   // (apps/core/delivery/mailer.ts); each connection carries at most SMTP_MAX_MESSAGES before it is renewed.
   SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
   SMTP_MAX_MESSAGES: z.coerce.number().int().min(1).default(100),
+  // Behind a load balancer (issue 19): an idle keep-alive connection stays open longer than the
+  // balancer's own idle timeout (60 s for most), so the balancer never sends on a socket the API is
+  // closing, which it would answer with a 502.
+  VOLANTE_HTTP_KEEP_ALIVE_SECONDS: z.coerce.number().int().min(1).max(3600).default(65),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {

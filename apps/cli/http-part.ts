@@ -25,16 +25,25 @@ export function apiDeps(
   };
 }
 
-/** Listens with `fetch` on host:port (all interfaces when no host); the stack closes it, draining first. */
+/**
+ * Listens with `fetch` on host:port (all interfaces when no host); the stack closes it, draining first.
+ * Idle keep-alive connections stay open `keepAliveSeconds` (Node's own 5 s is shorter than a load
+ * balancer's idle timeout: the balancer then reuses a socket the server is closing, and answers 502).
+ */
 export async function listen(
   fetch: (request: Request) => Response | Promise<Response>,
   address: { port: number; hostname?: string },
   stack: Stack,
+  keepAliveSeconds: number,
 ): Promise<HttpServer> {
   const server = await new Promise<HttpServer>((resolve, reject) => {
     const s = serve({ fetch, ...address }, () => resolve(s));
     s.once("error", reject);
   });
+  const http = server as Server;
+  http.keepAliveTimeout = keepAliveSeconds * 1000;
+  // Headers of a request on a kept connection must be allowed as long as the connection is kept.
+  http.headersTimeout = keepAliveSeconds * 1000 + 1000;
   stack.push("http server", () => closeHttp(server));
   return server;
 }

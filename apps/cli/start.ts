@@ -95,7 +95,7 @@ export async function start(
       }),
     );
     await doStartupWork(deps, temporal, stack);
-    const server = await listen(app.fetch, { port: env.PORT }, stack);
+    const server = await listen(app.fetch, { port: env.PORT }, stack, env.VOLANTE_HTTP_KEEP_ALIVE_SECONDS);
     // Admin access: published once the server answers, withdrawn first at stop.
     await writeAdminAccess(env.home, adminToken, (server.address() as AddressInfo).port);
     stack.push("admin access", () => removeAdminAccess(env.home));
