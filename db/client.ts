@@ -78,3 +78,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const db = drizzlePglite(client, { schema, casing: "snake_case" }) as unknown as Db;
   return { db, driver: "pglite", pglite: client, close: () => client.close() };
 }
+
+/**
+ * A statement built by drizzle once per database handle, on its first use, then only executed: for
+ * the hottest reads, whose SQL building cost more CPU and garbage than the round trip (decision 0045).
+ */
+export function builtOnce<T>(build: (db: Db) => T): (db: Db) => T {
+  const built = new WeakMap<Db, T>();
+  return (db) => {
+    let statement = built.get(db);
+    if (!statement) {
+      statement = build(db);
+      built.set(db, statement);
+    }
+    return statement;
+  };
+}

@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import { builtOnce, type Db } from "../../../db/client";
 import { accounts } from "../../../db/schema/index";
 import { type AccountDetail, type AccountHealth, toAccountDetail } from "./accounts";
 
@@ -32,8 +32,9 @@ const latestHealth = sql<LatestHealth | null>`(
   from account_health h where h.account_id = "accounts"."id"
   order by h.computed_at desc limit 1)`;
 
-function buildQuery(db: Db) {
-  return db
+/** GET /v1/accounts/{id} is the API's hottest read: built and prepared once. */
+const detailQuery = builtOnce((db) =>
+  db
     .select({ account: accounts, health: latestHealth })
     .from(accounts)
     .where(
@@ -43,11 +44,8 @@ function buildQuery(db: Db) {
       ),
     )
     .limit(1)
-    .prepare("account_detail");
-}
-
-/** Built once per database: GET /v1/accounts/{id} is the API's hottest read, and building costs CPU. */
-const prepared = new WeakMap<Db, ReturnType<typeof buildQuery>>();
+    .prepare("account_detail"),
+);
 
 /**
  * One account as GET /v1/accounts/{externalId} shows it, with its health trend and measures: one
@@ -59,12 +57,7 @@ export async function accountDetail(
   workspaceId: string,
   externalId: string,
 ): Promise<AccountDetail | null> {
-  let query = prepared.get(db);
-  if (!query) {
-    query = buildQuery(db);
-    prepared.set(db, query);
-  }
-  const [row] = await query.execute({ workspaceId, externalId });
+  const [row] = await detailQuery(db).execute({ workspaceId, externalId });
   if (!row) return null;
   // Drivers differ: postgres.js parses json, a driver that does not hands the text over.
   const h = typeof row.health === "string" ? (JSON.parse(row.health) as LatestHealth) : row.health;
