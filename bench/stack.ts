@@ -12,6 +12,7 @@ import postgres from "postgres";
 import { createApp } from "../apps/api/app";
 import type { AppDeps } from "../apps/api/context";
 import { createMetrics } from "../apps/api/metrics";
+import { workerProcess } from "../apps/cli/process-settings.mjs";
 import { loadRenderer } from "../apps/core/delivery/render";
 import type { RuntimeDeps } from "../apps/core/enrollments/runtime";
 import { type Services, systemClock } from "../apps/core/shared/services";
@@ -57,7 +58,14 @@ export type BenchStack = {
   close(): Promise<void>;
 };
 
-export type WorkerProcess = { memory(): Promise<{ rss: number; peak: number }> };
+/** The worker's resident set now and at its peak; `breakdown`, what its highest sample held (bytes). */
+export type WorkerProcess = {
+  memory(): Promise<{
+    rss: number;
+    peak: number;
+    breakdown: { heap: number; external: number; sampled: number };
+  }>;
+};
 
 export async function startBenchStack(
   env: Env,
@@ -160,16 +168,20 @@ export async function startBenchStack(
     const child = spawn(
       process.execPath,
       [
-        // Node/V8 flags for the worker's process alone (--worker-node-flags), to measure what a
-        // deployment would give its worker processes.
-        ...workerNodeFlags,
+        // What `volante worker` runs with (apps/cli/process-settings.mjs), or the flags given with
+        // --worker-node-flags instead, to measure what a deployment would give its worker processes.
+        ...(workerNodeFlags.length > 0 ? workerNodeFlags : workerProcess.nodeFlags),
         ...["--import", "tsx", "bench/worker-process.ts"],
         ...["--database-url", databaseUrl, "--temporal-address", temporal.server.address],
         ...["--task-queue", taskQueue, "--outbox", outboxDir],
         ...["--workflow-bundle", workflowBundle.codePath],
         ...["--max-cached-workflows", String(maxCachedWorkflows)],
       ],
-      { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["pipe", "pipe", "pipe"] },
+      {
+        cwd: fileURLToPath(new URL("..", import.meta.url)),
+        stdio: ["pipe", "pipe", "pipe"],
+        env: { ...workerProcess.env, PATH: env.PATH, ...(env.HOME ? { HOME: env.HOME } : {}) },
+      },
     );
     let errors = "";
     child.stderr?.on("data", (d) => {

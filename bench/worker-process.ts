@@ -55,11 +55,21 @@ const worker = await createBenchWorker({
 });
 process.once("SIGTERM", () => worker.shutdown());
 const running = worker.run();
+// What the resident set held at its highest sample: V8's heap, buffers outside it, and the rest
+// (the SDK's Rust core, the allocator, code), so a figure says where the memory went.
+let atPeak = process.memoryUsage();
+setInterval(() => {
+  const now = process.memoryUsage();
+  if (now.rss > atPeak.rss) atPeak = now;
+}, 100).unref();
 createInterface({ input: process.stdin }).on("line", (line) => {
   if (line.trim() !== "memory") return;
   const rss = process.memoryUsage().rss;
+  const breakdown = { heap: atPeak.heapTotal, external: atPeak.external, sampled: atPeak.rss };
   // maxRSS is in KiB.
-  process.stdout.write(`${JSON.stringify({ rss, peak: process.resourceUsage().maxRSS * 1024 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ rss, peak: process.resourceUsage().maxRSS * 1024, breakdown })}\n`,
+  );
 });
 process.stdout.write("ready\n");
 await running;

@@ -37,7 +37,12 @@ export async function startApi(env: Env, log: Logger, print: (line: string) => v
     const common = await openCommon(env, log, stack, { bootstrap: true, terminal });
     const deps = apiDeps(env, common.services, common);
     await doStartupWork(deps, common.temporal, stack);
-    const server = await listen(createApp(deps).fetch, { port: env.PORT }, stack, env.VOLANTE_HTTP_KEEP_ALIVE_SECONDS);
+    const server = await listen(
+      createApp(deps).fetch,
+      { port: env.PORT },
+      stack,
+      env.VOLANTE_HTTP_KEEP_ALIVE_SECONDS,
+    );
     const port = (server.address() as AddressInfo).port;
     print(`Volante API is listening on port ${port} (public URL ${deps.publicUrl})`);
     for (const line of common.keyNote) print(line);

@@ -83,8 +83,14 @@ export async function memory({ stack, mode, log }: Ctx): Promise<Figure[]> {
   }
   await new Promise((r) => setTimeout(r, 2000));
   clearInterval(sampler);
-  const peak = alone ? (await alone.memory()).peak : sampled;
+  const measured = alone ? await alone.memory() : undefined;
+  const peak = measured?.peak ?? sampled;
   const mib = (b: number) => round(b / 1024 / 1024, 0);
+  const parts = measured?.breakdown;
+  if (parts)
+    log(
+      `memory: highest sample ${mib(parts.sampled)} MiB: V8 heap ${mib(parts.heap)}, external ${mib(parts.external)}, the rest (Rust core, allocator, code) ${mib(parts.sampled - parts.heap - parts.external)}`,
+    );
   return [
     {
       scenario: "memory",
@@ -93,7 +99,7 @@ export async function memory({ stack, mode, log }: Ctx): Promise<Figure[]> {
       unit: "MiB",
       limit: MEMORY_GOAL_MIB,
       ratio: round(MEMORY_GOAL_MIB / mib(peak), 2),
-      note: `${mib(peak - base)} MiB above the ${mib(base)} MiB before`,
+      note: `${mib(peak - base)} MiB above the ${mib(base)} MiB before${parts ? `; at the highest sample, V8's heap ${mib(parts.heap)} MiB, the rest outside it` : ""}`,
     },
   ];
 }

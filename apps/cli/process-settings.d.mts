@@ -1,0 +1,5 @@
+export declare const workerProcess: { nodeFlags: string[]; env: Record<string, string> };
+export declare function processSettings(
+  command: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { nodeFlags: string[]; env: NodeJS.ProcessEnv };
