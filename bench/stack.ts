@@ -12,7 +12,7 @@ import postgres from "postgres";
 import { createApp } from "../apps/api/app";
 import type { AppDeps } from "../apps/api/context";
 import { createMetrics } from "../apps/api/metrics";
-import { workerProcess } from "../apps/cli/process-settings.mjs";
+import { workerSettings } from "../apps/cli/process-settings.mjs";
 import { loadRenderer } from "../apps/core/delivery/render";
 import type { RuntimeDeps } from "../apps/core/enrollments/runtime";
 import { type Services, systemClock } from "../apps/core/shared/services";
@@ -165,12 +165,13 @@ export async function startBenchStack(
   const startWorkerProcess = async (maxCachedWorkflows: number) => {
     if (!databaseUrl) throw new Error("a worker process needs DATABASE_URL (PGlite has one writer)");
     // Node itself runs the script (tsx as a loader), so the child's memory is the worker's.
+    const settings = workerSettings(maxCachedWorkflows);
     const child = spawn(
       process.execPath,
       [
         // What `volante worker` runs with (apps/cli/process-settings.mjs), or the flags given with
         // --worker-node-flags instead, to measure what a deployment would give its worker processes.
-        ...(workerNodeFlags.length > 0 ? workerNodeFlags : workerProcess.nodeFlags),
+        ...(workerNodeFlags.length > 0 ? workerNodeFlags : settings.nodeFlags),
         ...["--import", "tsx", "bench/worker-process.ts"],
         ...["--database-url", databaseUrl, "--temporal-address", temporal.server.address],
         ...["--task-queue", taskQueue, "--outbox", outboxDir],
@@ -180,7 +181,7 @@ export async function startBenchStack(
       {
         cwd: fileURLToPath(new URL("..", import.meta.url)),
         stdio: ["pipe", "pipe", "pipe"],
-        env: { ...workerProcess.env, PATH: env.PATH, ...(env.HOME ? { HOME: env.HOME } : {}) },
+        env: { ...settings.env, PATH: env.PATH, ...(env.HOME ? { HOME: env.HOME } : {}) },
       },
     );
     let errors = "";

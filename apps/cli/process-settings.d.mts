@@ -1,4 +1,7 @@
-export declare const workerProcess: { nodeFlags: string[]; env: Record<string, string> };
+export declare function workerSettings(cachedWorkflows?: number): {
+  nodeFlags: string[];
+  env: Record<string, string>;
+};
 export declare function processSettings(
   command: string | undefined,
   env: NodeJS.ProcessEnv,
