@@ -1,7 +1,7 @@
 import type { AppDeps } from "../api/context";
 import { startAwaitingRuns } from "../core/enrollments/awaiting-runs";
-import { workspacesWithUnroutedEvents } from "../core/events/ingest";
 import { startRouting } from "../core/events/route";
+import { workspacesWithUnroutedEvents } from "../core/events/unrouted";
 import { ensureHealthSchedules } from "../core/health/schedules";
 import type { Stack } from "./stack";
 import type { TemporalPart } from "./temporal-part";

@@ -13,7 +13,8 @@ import { enrollMany } from "../enrollments/enroll";
 import { closeEnrollment, type RuntimeDeps } from "../enrollments/runtime";
 import { journeysTriggeredBy } from "../enrollments/triggers";
 import type { Services } from "../shared/services";
-import { applyEventFacts, markRouted, unroutedEventIds } from "./ingest";
+import { applyEventFacts } from "./ingest";
+import { finishRouting, idArray, unroutedEventIds } from "./unrouted";
 
 /** What starting a routing run needs: the API's and the CLI's services both fit. */
 export type RoutingDeps = Pick<Services, "db" | "client" | "taskQueue" | "log">;
@@ -57,8 +58,8 @@ export async function startRouting(
 
 /**
  * Routes a stored batch (the route-events workflow's one activity): folds the events into account
- * facts, signals and enrolls runs, then marks the events routed. Returns how many accounts' facts
- * were updated.
+ * facts, signals and enrolls runs, then deletes the batches they came in (the sweep's list). Returns
+ * how many accounts' facts were updated.
  */
 export async function routeStoredEvents(
   deps: RuntimeDeps & Partial<Pick<Services, "metrics">>,
@@ -67,7 +68,7 @@ export async function routeStoredEvents(
 ): Promise<number> {
   const updated = await applyEventFacts(deps.db, workspaceId, eventIds);
   await routeEventsToRuns(deps, workspaceId, eventIds);
-  for (const lag of await markRouted(deps.db, workspaceId, eventIds))
+  for (const lag of await finishRouting(deps.db, workspaceId, eventIds))
     deps.metrics?.eventRoutingLag.observe(lag);
   return updated;
 }
@@ -105,7 +106,7 @@ export async function routeEventsToRuns(
     .where(
       and(
         eq(events.workspaceId, workspaceId),
-        inArray(events.id, eventIds),
+        sql`${events.id} = any(${idArray(eventIds)})`,
         inArray(enrollments.status, ["active", "held"]),
         or(
           sql`${events.name} not in (${sql.join(
@@ -146,7 +147,7 @@ export async function routeEventsToRuns(
   const stored = await db
     .select({ accountId: events.accountId, name: events.name })
     .from(events)
-    .where(and(eq(events.workspaceId, workspaceId), inArray(events.id, eventIds)))
+    .where(and(eq(events.workspaceId, workspaceId), sql`${events.id} = any(${idArray(eventIds)})`))
     .groupBy(events.accountId, events.name);
   const names = [...new Set(stored.map((s) => s.name))];
   for (const name of names) {
