@@ -144,6 +144,10 @@ export async function routeEventsToRuns(
     }
   }
 
+  // The workspace's event-triggered journeys in one read, not one a name; none (the usual case for
+  // a batch of usage events) spares reading the batch's accounts.
+  const triggered = await journeysTriggeredBy(db, workspaceId, { type: "event" });
+  if (triggered.length === 0) return signalled;
   const stored = await db
     .select({ accountId: events.accountId, name: events.name })
     .from(events)
@@ -151,7 +155,9 @@ export async function routeEventsToRuns(
     .groupBy(events.accountId, events.name);
   const names = [...new Set(stored.map((s) => s.name))];
   for (const name of names) {
-    const matching = await journeysTriggeredBy(db, workspaceId, { type: "event", event: name });
+    const matching = triggered.filter(
+      (j) => j.definition.trigger.type === "event" && j.definition.trigger.event === name,
+    );
     const accountIds = stored.filter((x) => x.name === name).map((x) => x.accountId);
     for (const j of matching) {
       await enrollMany(deps, { workspaceId, journeyId: j.id, accountIds, trigger: `event:${name}` });
