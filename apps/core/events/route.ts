@@ -19,23 +19,30 @@ import { finishRouting, idArray, unroutedEventIds } from "./unrouted";
 /** What starting a routing run needs: the API's and the CLI's services both fit. */
 export type RoutingDeps = Pick<Services, "db" | "client" | "taskQueue" | "log">;
 
-/**
- * Starts the workflow that routes newly stored events (facts, runs, triggers). Events whose routing
- * never finished (Temporal was away) ride along. Never throws: the events are stored and routing can
- * be replayed from them, so a failure is logged and null returned.
- */
-export async function startRouting(
-  deps: RoutingDeps,
-  workspaceId: string,
-  eventIds: string[],
-): Promise<{ workflowId: string } | null> {
-  const swept = await unroutedEventIds(deps.db, workspaceId).catch((err: unknown) => {
+/** Events whose routing never finished, to ride along with a new batch. Never throws (logs, none). */
+export function sweepUnrouted(deps: Pick<RoutingDeps, "db" | "log">, workspaceId: string): Promise<string[]> {
+  return unroutedEventIds(deps.db, workspaceId).catch((err: unknown) => {
     deps.log.error("could not read the events left unrouted; routing the new ones only", {
       workspaceId,
       error: err,
     });
     return [];
   });
+}
+
+/**
+ * Starts the workflow that routes newly stored events (facts, runs, triggers). Events whose routing
+ * never finished (Temporal was away) ride along: `swept` when the caller read them already
+ * (sweepUnrouted), else read here. Never throws: the events are stored and routing can be replayed
+ * from them, so a failure is logged and null returned.
+ */
+export async function startRouting(
+  deps: RoutingDeps,
+  workspaceId: string,
+  eventIds: string[],
+  swept?: string[],
+): Promise<{ workflowId: string } | null> {
+  swept ??= await sweepUnrouted(deps, workspaceId);
   const fresh = new Set(eventIds);
   const ids = [...eventIds, ...swept.filter((id) => !fresh.has(id))];
   const first = ids[0];
