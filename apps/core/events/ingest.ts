@@ -42,8 +42,10 @@ export type IngestResult = {
   accepted: number;
   duplicates: number;
   rejected: number;
-  /** Internal ids of the newly stored events, for routing. */
+  /** Internal ids of the newly stored events. */
   storedIds: string[];
+  /** Their unrouted_batches rows (one a batch stored), which routing is started with. */
+  batchIds: string[];
 };
 
 /**
@@ -170,8 +172,11 @@ export async function ingestEvents(
     duplicates: count("duplicate"),
     rejected: count("rejected"),
     storedIds: inserted.map((r) => r.id),
+    batchIds: [...new Set(inserted.map((r) => r.batchId))],
   };
 }
+
+type StoredRow = { id: string; eventId: string; batchId: string };
 
 type EventRow = {
   index: number;
@@ -213,9 +218,10 @@ async function insertBatch(db: Db, workspaceId: string, batch: EventRow[]) {
     ), batch as (
       insert into unrouted_batches (workspace_id, event_ids)
       select ${workspaceId}::uuid, array_agg(id) from stored having count(*) > 0
+      returning id
     )
-    select id, event_id as "eventId" from stored`);
-  return rowsOf<{ id: string; eventId: string }>(result);
+    select id, event_id as "eventId", (select id from batch) as "batchId" from stored`);
+  return rowsOf<StoredRow>(result);
 }
 
 /** PGlite answers { rows }, postgres.js an array. */
@@ -229,7 +235,7 @@ async function insertEvents(
   db: Db,
   workspaceId: string,
   rows: EventRow[],
-): Promise<{ inserted: { id: string; eventId: string }[]; refused: Set<number> }> {
+): Promise<{ inserted: StoredRow[]; refused: Set<number> }> {
   // Inside a caller's transaction each statement gets a savepoint, so a refused batch does not abort
   // that transaction before the rows are retried one by one. Outside one, a single statement is
   // atomic already, and BEGIN and COMMIT would cost two more round trips a batch.
@@ -243,7 +249,7 @@ async function insertEvents(
     return { inserted: await insert(rows), refused };
   } catch (err) {
     if (!isRowRefusal(err)) throw err;
-    const inserted: { id: string; eventId: string }[] = [];
+    const inserted: StoredRow[] = [];
     for (const row of rows) {
       try {
         inserted.push(...(await insert([row])));

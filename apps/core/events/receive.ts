@@ -19,5 +19,5 @@ export async function receiveEvents(
     ingestEvents(deps.db, workspaceId, items, deps.clock.now()),
     sweepUnrouted(deps, workspaceId),
   ]);
-  return { ...result, routing: await startRouting(deps, workspaceId, result.storedIds, swept) };
+  return { ...result, routing: await startRouting(deps, workspaceId, result.batchIds, swept) };
 }

@@ -5,6 +5,7 @@ import {
   type AccountEventSignal,
   accountEventSignal,
   type JourneyRunWorkflow,
+  type RouteEventsInput,
   type RouteEventsWorkflow,
   routeEventsWorkflowId,
 } from "../../../workflows/contracts";
@@ -14,14 +15,14 @@ import { closeEnrollment, type RuntimeDeps } from "../enrollments/runtime";
 import { journeysTriggeredBy } from "../enrollments/triggers";
 import type { Services } from "../shared/services";
 import { applyEventFacts } from "./ingest";
-import { finishRouting, idArray, unroutedEventIds } from "./unrouted";
+import { eventsOfBatches, finishRouting, idArray, unroutedBatchIds } from "./unrouted";
 
 /** What starting a routing run needs: the API's and the CLI's services both fit. */
 export type RoutingDeps = Pick<Services, "db" | "client" | "taskQueue" | "log">;
 
-/** Events whose routing never finished, to ride along with a new batch. Never throws (logs, none). */
+/** Batches whose routing never finished, to ride along with a new one. Never throws (logs, none). */
 export function sweepUnrouted(deps: Pick<RoutingDeps, "db" | "log">, workspaceId: string): Promise<string[]> {
-  return unroutedEventIds(deps.db, workspaceId).catch((err: unknown) => {
+  return unroutedBatchIds(deps.db, workspaceId).catch((err: unknown) => {
     deps.log.error("could not read the events left unrouted; routing the new ones only", {
       workspaceId,
       error: err,
@@ -31,20 +32,20 @@ export function sweepUnrouted(deps: Pick<RoutingDeps, "db" | "log">, workspaceId
 }
 
 /**
- * Starts the workflow that routes newly stored events (facts, runs, triggers). Events whose routing
- * never finished (Temporal was away) ride along: `swept` when the caller read them already
- * (sweepUnrouted), else read here. Never throws: the events are stored and routing can be replayed
- * from them, so a failure is logged and null returned.
+ * Starts the workflow that routes newly stored batches of events (facts, runs, triggers), by their
+ * unrouted_batches ids. Batches whose routing never finished (Temporal was away) ride along: `swept`
+ * when the caller read them already (sweepUnrouted), else read here. Never throws: the events are
+ * stored and routing can be replayed from them, so a failure is logged and null returned.
  */
 export async function startRouting(
   deps: RoutingDeps,
   workspaceId: string,
-  eventIds: string[],
+  batchIds: string[],
   swept?: string[],
 ): Promise<{ workflowId: string } | null> {
   swept ??= await sweepUnrouted(deps, workspaceId);
-  const fresh = new Set(eventIds);
-  const ids = [...eventIds, ...swept.filter((id) => !fresh.has(id))];
+  const fresh = new Set(batchIds);
+  const ids = [...batchIds, ...swept.filter((id) => !fresh.has(id))];
   const first = ids[0];
   if (!first) return null;
   const workflowId = routeEventsWorkflowId(workspaceId, first);
@@ -52,7 +53,7 @@ export async function startRouting(
     await deps.client.workflow.start<RouteEventsWorkflow>("routeEvents", {
       taskQueue: deps.taskQueue,
       workflowId,
-      args: [{ workspaceId, eventIds: ids }],
+      args: [{ workspaceId, eventIds: [], batchIds: ids }],
     });
     return { workflowId };
   } catch (err) {
@@ -64,18 +65,18 @@ export async function startRouting(
 }
 
 /**
- * Routes a stored batch (the route-events workflow's one activity): folds the events into account
- * facts, signals and enrolls runs, then deletes the batches they came in (the sweep's list). Returns
- * how many accounts' facts were updated.
+ * Routes stored batches (the route-events workflow's one activity): folds their events into account
+ * facts, signals and enrolls runs, then deletes the batches (the sweep's list). A batch already
+ * deleted was routed by another run and is skipped. Returns how many accounts' facts were updated.
  */
 export async function routeStoredEvents(
   deps: RuntimeDeps & Partial<Pick<Services, "metrics">>,
-  workspaceId: string,
-  eventIds: string[],
+  { workspaceId, eventIds: named, batchIds = [] }: RouteEventsInput,
 ): Promise<number> {
+  const eventIds = [...new Set([...named, ...(await eventsOfBatches(deps.db, workspaceId, batchIds))])];
   const updated = await applyEventFacts(deps.db, workspaceId, eventIds);
   await routeEventsToRuns(deps, workspaceId, eventIds);
-  for (const lag of await finishRouting(deps.db, workspaceId, eventIds))
+  for (const lag of await finishRouting(deps.db, workspaceId, batchIds, named))
     deps.metrics?.eventRoutingLag.observe(lag);
   return updated;
 }

@@ -1,4 +1,4 @@
-import { and, eq, lt, type SQL, sql } from "drizzle-orm";
+import { and, eq, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { unroutedBatches } from "../../../db/schema/index";
 
@@ -8,18 +8,42 @@ import { unroutedBatches } from "../../../db/schema/index";
  */
 export const idArray = (ids: string[]): SQL => sql`${`{${ids.join(",")}}`}::uuid[]`;
 
+/** The events of those batches still unrouted (a batch deleted since was routed by another run). */
+export async function eventsOfBatches(db: Db, workspaceId: string, batchIds: string[]): Promise<string[]> {
+  if (batchIds.length === 0) return [];
+  const rows = await db
+    .select({ eventIds: unroutedBatches.eventIds })
+    .from(unroutedBatches)
+    .where(
+      and(
+        eq(unroutedBatches.workspaceId, workspaceId),
+        sql`${unroutedBatches.id} = any(${idArray(batchIds)})`,
+      ),
+    );
+  return rows.flatMap((r) => r.eventIds);
+}
+
 /**
- * Routing of these events finished: deletes the batches they cover (one row a stored batch, not a
- * write per event). Returns, for each event of a batch deleted now, seconds from its storing.
+ * Routing of these batches finished: deletes them (one row a batch, not a write per event), and any
+ * batch the events named one by one cover (runs started before batches). Returns, for each event of
+ * a batch deleted now, seconds from its storing.
  */
-export async function finishRouting(db: Db, workspaceId: string, eventIds: string[]): Promise<number[]> {
-  if (eventIds.length === 0) return [];
+export async function finishRouting(
+  db: Db,
+  workspaceId: string,
+  batchIds: string[],
+  eventIds: string[] = [],
+): Promise<number[]> {
+  if (batchIds.length === 0 && eventIds.length === 0) return [];
   const rows = await db
     .delete(unroutedBatches)
     .where(
       and(
         eq(unroutedBatches.workspaceId, workspaceId),
-        sql`${unroutedBatches.eventIds} <@ ${idArray(eventIds)}`,
+        or(
+          sql`${unroutedBatches.id} = any(${idArray(batchIds)})`,
+          eventIds.length > 0 ? sql`${unroutedBatches.eventIds} <@ ${idArray(eventIds)}` : undefined,
+        ),
       ),
     )
     .returning({
@@ -37,21 +61,26 @@ const stale = (workspaceId?: string) =>
   );
 
 /**
- * Stored events whose routing never finished (Temporal was away when they came in, or a routing run
- * failed), oldest batches first, whole batches up to about `limit` events. Routing them again is
- * safe: facts are folded with max() and runs ignore an event id they have seen.
+ * Batches whose routing never finished (Temporal was away when they came in, or a routing run
+ * failed), oldest first, whole batches up to about `limit` events. Routing them again is safe:
+ * facts are folded with max() and runs ignore an event id they have seen.
  */
-export async function unroutedEventIds(db: Db, workspaceId: string, limit = 1000): Promise<string[]> {
+export async function unroutedBatchIds(db: Db, workspaceId: string, limit = 1000): Promise<string[]> {
   const rows = await db
-    .select({ eventIds: unroutedBatches.eventIds })
+    .select({
+      id: unroutedBatches.id,
+      events: sql<number>`cardinality(${unroutedBatches.eventIds})`.mapWith(Number),
+    })
     .from(unroutedBatches)
     .where(stale(workspaceId))
     .orderBy(unroutedBatches.createdAt)
     .limit(limit);
   const ids: string[] = [];
+  let events = 0;
   for (const row of rows) {
-    if (ids.length > 0 && ids.length + row.eventIds.length > limit) break;
-    ids.push(...row.eventIds);
+    if (ids.length > 0 && events + row.events > limit) break;
+    ids.push(row.id);
+    events += row.events;
   }
   return ids;
 }
