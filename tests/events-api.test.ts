@@ -1,9 +1,9 @@
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IngestResponse } from "../apps/api/routes/events";
 import type { Account } from "../apps/core/accounts/accounts";
 import { ingestEvents } from "../apps/core/events/ingest";
-import { events } from "../db/schema";
+import { unroutedBatches } from "../db/schema";
 import type { RouteEventsResult } from "../workflows/contracts";
 import { startTestStack, type TestStack, type TestWorkspace } from "./harness";
 
@@ -193,20 +193,20 @@ describe("POST /v1/events", () => {
     }
   });
 
-  it("routes events stored while Temporal was away along with the next batch, and marks them routed", async () => {
+  it("routes events stored while Temporal was away along with the next batch, and clears their batch", async () => {
     const away = await stack.newWorkspace();
     await away.request("PUT", "/v1/accounts/initech", { name: "Initech" });
     // Stored, but the routing workflow could not be started: nothing folded the login in.
-    const stored = await ingestEvents(
+    await ingestEvents(
       stack.database.db,
       away.workspaceId,
       [event("lost-1", { account: "initech", name: "login", occurredAt: "2026-11-18T08:00:00Z" })],
       new Date(),
     );
     await stack.database.db
-      .update(events)
-      .set({ receivedAt: new Date(Date.now() - 5 * 60_000) })
-      .where(inArray(events.id, stored.storedIds));
+      .update(unroutedBatches)
+      .set({ createdAt: new Date(Date.now() - 5 * 60_000) })
+      .where(eq(unroutedBatches.workspaceId, away.workspaceId));
     const before = (await (await away.request("GET", "/v1/accounts/initech")).json()) as Account;
     expect(before.lastLoginAt).toBeNull();
 
@@ -217,9 +217,9 @@ describe("POST /v1/events", () => {
     const after = (await (await away.request("GET", "/v1/accounts/initech")).json()) as Account;
     expect(after.lastLoginAt).toBe("2026-11-18T08:00:00.000Z");
     const unrouted = await stack.database.db
-      .select({ id: events.id })
-      .from(events)
-      .where(and(eq(events.workspaceId, away.workspaceId), isNull(events.routedAt)));
+      .select({ eventIds: unroutedBatches.eventIds })
+      .from(unroutedBatches)
+      .where(eq(unroutedBatches.workspaceId, away.workspaceId));
     expect(unrouted).toEqual([]);
   });
 

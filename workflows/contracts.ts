@@ -49,7 +49,13 @@ export type BulkOperationInput = {
   progress?: BulkProgress;
 };
 
-export type RouteEventsInput = { workspaceId: string; eventIds: string[] };
+export type RouteEventsInput = {
+  workspaceId: string;
+  /** Events named one by one: runs started before batches (empty since). */
+  eventIds: string[];
+  /** unrouted_batches rows whose events to route: 1,000 event ids weighed 40 KB in every history. */
+  batchIds?: string[];
+};
 export type RouteEventsResult = { accountsUpdated: number };
 
 /**
@@ -98,9 +104,9 @@ export function escalationSlaWorkflowId(escalationId: string): string {
   return `escalation-sla:${escalationId}`;
 }
 
-/** Stable per batch, so a retried start never routes the same batch twice. */
-export function routeEventsWorkflowId(workspaceId: string, firstEventId: string): string {
-  return `route-events:${workspaceId}:${firstEventId}`;
+/** Stable per batch (its first unrouted_batches id), so a retried start never routes it twice. */
+export function routeEventsWorkflowId(workspaceId: string, firstBatchId: string): string {
+  return `route-events:${workspaceId}:${firstBatchId}`;
 }
 
 export function healthAlertsWorkflowId(workspaceId: string, computedAt: string): string {
@@ -152,7 +158,7 @@ export const SENDS_AS_ACTIVITIES = "sends-as-activities";
 
 export interface EventActivities {
   /** Folds stored events into account facts, enrolls event-triggered journeys and signals listening runs. */
-  applyEventFacts(input: { workspaceId: string; eventIds: string[] }): Promise<number>;
+  applyEventFacts(input: RouteEventsInput): Promise<number>;
 }
 
 export type RunRef = { workspaceId: string; enrollmentId: string };

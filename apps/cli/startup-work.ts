@@ -1,7 +1,7 @@
 import type { AppDeps } from "../api/context";
 import { startAwaitingRuns } from "../core/enrollments/awaiting-runs";
-import { workspacesWithUnroutedEvents } from "../core/events/ingest";
 import { startRouting } from "../core/events/route";
+import { workspacesWithUnroutedEvents } from "../core/events/unrouted";
 import { ensureHealthSchedules } from "../core/health/schedules";
 import type { Stack } from "./stack";
 import type { TemporalPart } from "./temporal-part";
@@ -10,7 +10,7 @@ import type { TemporalPart } from "./temporal-part";
  * The work an API process does once it can reach Temporal, safe when several start at once: each
  * workspace's health Schedule (one that exists is updated, not made twice), and the catch-up with
  * what was kept while Temporal was away, again each time it comes back. The catch-up's workflow ids
- * come from the data (`route-events:<workspace>:<first event>`, the enrollment's own id), so two
+ * come from the data (`route-events:<workspace>:<first batch>`, the enrollment's own id), so two
  * processes catching up together start each run once; the second finds the first's.
  */
 export async function doStartupWork(deps: AppDeps, temporal: TemporalPart, stack: Stack): Promise<void> {

@@ -31,7 +31,7 @@ export type Activities = EventActivities &
 export function createActivities(services: ActivityDeps): Activities {
   const deps = { ...services, log: withActivityIds(services.log) };
   return {
-    applyEventFacts: ({ workspaceId, eventIds }) => routeStoredEvents(deps, workspaceId, eventIds),
+    applyEventFacts: (input) => routeStoredEvents(deps, input),
     scanRenewalWindows: ({ workspaceId, at }) => scanRenewalWindows(deps, workspaceId, at),
     recomputeHealth: async ({ workspaceId, at }) =>
       (await recomputeHealth(deps, workspaceId, new Date(at), Context.current().heartbeat)).accounts,

@@ -34,11 +34,11 @@ export async function health({ stack, mode, log }: Ctx): Promise<Figure[]> {
           [half + 1, m],
         ].map(([from, to]) =>
           stack.database.db.execute(sql`
-            insert into events (workspace_id, event_id, account_id, name, occurred_at, properties, routed_at)
+            insert into events (workspace_id, event_id, account_id, name, occurred_at, properties)
             select ${workspaceId}, 'e' || g, a.ids[1 + (g % ${n})],
               (array['login','report_created','dashboard_shared','export','outcome_achieved','message_opened'])[1 + (g % 6)],
               now() - ((g % 90) || ' days')::interval - ((g % 24) || ' hours')::interval,
-              jsonb_build_object('user', 'u' || (g % 13)), now()
+              jsonb_build_object('user', 'u' || (g % 13))
             from generate_series(${from}::int, ${to}::int) g,
               (select array_agg(id) as ids from accounts where workspace_id = ${workspaceId}) a`),
         ),

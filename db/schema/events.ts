@@ -1,11 +1,13 @@
-import { sql } from "drizzle-orm";
 import { index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { accounts } from "./accounts";
 import { id } from "./columns";
 import { contacts } from "./contacts";
 import { workspaces } from "./workspaces";
 
-/** Product usage and engagement events; `eventId` is the sender's id and makes ingestion idempotent. */
+/**
+ * Product usage and engagement events; `eventId` is the sender's id and makes ingestion idempotent.
+ * Whether an event is routed yet is kept per batch in unrouted_batches, so storing is the one write.
+ */
 export const events = pgTable(
   "events",
   {
@@ -22,13 +24,9 @@ export const events = pgTable(
     occurredAt: timestamp("occurred_at", { withTimezone: true, mode: "date" }).notNull(),
     receivedAt: timestamp("received_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     properties: jsonb("properties").$type<Record<string, unknown>>().notNull().default({}),
-    /** When routing (facts folded, listening runs signalled) finished; null until then. */
-    routedAt: timestamp("routed_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [
     uniqueIndex("events_workspace_event_id_key").on(t.workspaceId, t.eventId),
     index("events_account_name_occurred_idx").on(t.accountId, t.name, t.occurredAt),
-    // Small: only events whose routing has not finished (Temporal was away, a worker died).
-    index("events_unrouted_idx").on(t.workspaceId, t.receivedAt).where(sql`${t.routedAt} is null`),
   ],
 );

@@ -19,6 +19,7 @@ export * from "./stage-changes";
 export * from "./suppressions";
 export * from "./templates";
 export * from "./touches";
+export * from "./unrouted-batches";
 export * from "./users";
 export * from "./webhook-secrets";
 export * from "./workspaces";

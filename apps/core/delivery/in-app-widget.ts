@@ -215,7 +215,7 @@ export async function markWidgetMessage(
     const happened: WidgetAction[] = action === "clicked" ? ["seen", "clicked"] : [action];
     const before = { seen: row.seenAt, clicked: row.clickedAt, dismissed: row.dismissedAt };
     const fresh = happened.filter((a) => before[a] === null);
-    if (fresh.length === 0) return { message: toMessage(row), storedEventIds: [] };
+    if (fresh.length === 0) return { message: toMessage(row), batchIds: [] };
     const at = { ...before };
     for (const a of fresh) at[a] = now;
 
@@ -247,10 +247,10 @@ export async function markWidgetMessage(
         `in-app events rejected: ${JSON.stringify(ingested.results.flatMap((r) => r.errors ?? []))}`,
       );
     }
-    return { message: toMessage(updated), storedEventIds: ingested.storedIds };
+    return { message: toMessage(updated), batchIds: ingested.batchIds };
   });
   if (!marked) return { ok: false, refusal: "not_found" };
-  await startRouting(deps, identity.workspaceId, marked.storedEventIds);
+  await startRouting(deps, identity.workspaceId, marked.batchIds);
   return { ok: true, message: marked.message };
 }
 

@@ -164,7 +164,7 @@ async function recordEngagement(deps: RoutingDeps, link: Verified, kind: Engagem
   const event = await trackingEvent(deps.db, link.workspaceId, link.data, kind, at);
   if (!event) return;
   const stored = await ingestEvents(deps.db, link.workspaceId, [event], at);
-  await startRouting(deps, link.workspaceId, stored.storedIds);
+  await startRouting(deps, link.workspaceId, stored.batchIds);
 }
 
 /** The event a tracked open, click or unsubscribe becomes, in the shape `POST /v1/events` takes. */

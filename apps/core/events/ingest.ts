@@ -1,9 +1,10 @@
-import { and, eq, inArray, is, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, is, sql } from "drizzle-orm";
 import { PgTransaction } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import { accounts, contacts, events } from "../../../db/schema/index";
 import { Attributes, ExternalId, Instant, storableText } from "../shared/validators";
+import { idArray } from "./unrouted";
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 
@@ -41,8 +42,10 @@ export type IngestResult = {
   accepted: number;
   duplicates: number;
   rejected: number;
-  /** Internal ids of the newly stored events, for routing. */
+  /** Internal ids of the newly stored events. */
   storedIds: string[];
+  /** Their unrouted_batches rows (one a batch stored), which routing is started with. */
+  batchIds: string[];
 };
 
 /**
@@ -169,8 +172,11 @@ export async function ingestEvents(
     duplicates: count("duplicate"),
     rejected: count("rejected"),
     storedIds: inserted.map((r) => r.id),
+    batchIds: [...new Set(inserted.map((r) => r.batchId))],
   };
 }
+
+type StoredRow = { id: string; eventId: string; batchId: string };
 
 type EventRow = {
   index: number;
@@ -199,14 +205,23 @@ async function insertBatch(db: Db, workspaceId: string, batch: EventRow[]) {
       properties: r.properties,
     })),
   );
+  // The new events' batch row (unrouted until routing deletes it) in the same statement, so no
+  // event is stored without it.
   const result = await db.execute(sql`
-    insert into events (workspace_id, event_id, account_id, contact_id, name, occurred_at, properties)
-    select ${workspaceId}::uuid, x.event_id, x.account_id, x.contact_id, x.name, x.occurred_at, x.properties
-    from jsonb_to_recordset(${rows}::jsonb) as x(
-      event_id text, account_id uuid, contact_id uuid, name text, occurred_at timestamptz, properties jsonb)
-    on conflict (workspace_id, event_id) do nothing
-    returning id, event_id as "eventId"`);
-  return rowsOf<{ id: string; eventId: string }>(result);
+    with stored as (
+      insert into events (workspace_id, event_id, account_id, contact_id, name, occurred_at, properties)
+      select ${workspaceId}::uuid, x.event_id, x.account_id, x.contact_id, x.name, x.occurred_at, x.properties
+      from jsonb_to_recordset(${rows}::jsonb) as x(
+        event_id text, account_id uuid, contact_id uuid, name text, occurred_at timestamptz, properties jsonb)
+      on conflict (workspace_id, event_id) do nothing
+      returning id, event_id
+    ), batch as (
+      insert into unrouted_batches (workspace_id, event_ids)
+      select ${workspaceId}::uuid, array_agg(id) from stored having count(*) > 0
+      returning id
+    )
+    select id, event_id as "eventId", (select id from batch) as "batchId" from stored`);
+  return rowsOf<StoredRow>(result);
 }
 
 /** PGlite answers { rows }, postgres.js an array. */
@@ -220,7 +235,7 @@ async function insertEvents(
   db: Db,
   workspaceId: string,
   rows: EventRow[],
-): Promise<{ inserted: { id: string; eventId: string }[]; refused: Set<number> }> {
+): Promise<{ inserted: StoredRow[]; refused: Set<number> }> {
   // Inside a caller's transaction each statement gets a savepoint, so a refused batch does not abort
   // that transaction before the rows are retried one by one. Outside one, a single statement is
   // atomic already, and BEGIN and COMMIT would cost two more round trips a batch.
@@ -234,7 +249,7 @@ async function insertEvents(
     return { inserted: await insert(rows), refused };
   } catch (err) {
     if (!isRowRefusal(err)) throw err;
-    const inserted: { id: string; eventId: string }[] = [];
+    const inserted: StoredRow[] = [];
     for (const row of rows) {
       try {
         inserted.push(...(await insert([row])));
@@ -302,7 +317,7 @@ export async function applyEventFacts(db: Db, workspaceId: string, eventIds: str
       ),
     })
     .from(events)
-    .where(and(eq(events.workspaceId, workspaceId), inArray(events.id, eventIds)))
+    .where(and(eq(events.workspaceId, workspaceId), sql`${events.id} = any(${idArray(eventIds)})`))
     .groupBy(events.accountId)
     .as("latest");
   const updated = await db
@@ -315,46 +330,4 @@ export async function applyEventFacts(db: Db, workspaceId: string, eventIds: str
     .where(eq(accounts.id, latest.accountId))
     .returning({ id: accounts.id });
   return updated.length;
-}
-
-/** Routing of these events finished: the sweep leaves them alone. */
-/** Marks the events routed; returns, for each one marked now, seconds from its receipt to its routing. */
-export async function markRouted(db: Db, workspaceId: string, eventIds: string[]): Promise<number[]> {
-  if (eventIds.length === 0) return [];
-  const rows = await db
-    .update(events)
-    .set({ routedAt: sql`now()` })
-    .where(and(eq(events.workspaceId, workspaceId), inArray(events.id, eventIds), isNull(events.routedAt)))
-    .returning({ receivedAt: events.receivedAt, routedAt: events.routedAt });
-  return rows.map((r) => Math.max(0, ((r.routedAt?.getTime() ?? 0) - r.receivedAt.getTime()) / 1000));
-}
-
-/**
- * Stored events whose routing never finished (Temporal was away when they came in, or a routing run
- * failed): older than a minute, so a batch still being routed is not taken. Routing them again is
- * safe: facts are folded with max() and runs ignore an event id they have seen.
- */
-export async function unroutedEventIds(db: Db, workspaceId: string, limit = 1000): Promise<string[]> {
-  const rows = await db
-    .select({ id: events.id })
-    .from(events)
-    .where(
-      and(
-        eq(events.workspaceId, workspaceId),
-        isNull(events.routedAt),
-        lt(events.receivedAt, sql`now() - interval '1 minute'`),
-      ),
-    )
-    .orderBy(events.receivedAt)
-    .limit(limit);
-  return rows.map((r) => r.id);
-}
-
-/** Workspaces holding events whose routing never finished (swept at start). */
-export async function workspacesWithUnroutedEvents(db: Db): Promise<string[]> {
-  const rows = await db
-    .selectDistinct({ workspaceId: events.workspaceId })
-    .from(events)
-    .where(and(isNull(events.routedAt), lt(events.receivedAt, sql`now() - interval '1 minute'`)));
-  return rows.map((r) => r.workspaceId);
 }

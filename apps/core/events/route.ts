@@ -5,6 +5,7 @@ import {
   type AccountEventSignal,
   accountEventSignal,
   type JourneyRunWorkflow,
+  type RouteEventsInput,
   type RouteEventsWorkflow,
   routeEventsWorkflowId,
 } from "../../../workflows/contracts";
@@ -13,30 +14,38 @@ import { enrollMany } from "../enrollments/enroll";
 import { closeEnrollment, type RuntimeDeps } from "../enrollments/runtime";
 import { journeysTriggeredBy } from "../enrollments/triggers";
 import type { Services } from "../shared/services";
-import { applyEventFacts, markRouted, unroutedEventIds } from "./ingest";
+import { applyEventFacts } from "./ingest";
+import { eventsOfBatches, finishRouting, idArray, unroutedBatchIds } from "./unrouted";
 
 /** What starting a routing run needs: the API's and the CLI's services both fit. */
 export type RoutingDeps = Pick<Services, "db" | "client" | "taskQueue" | "log">;
 
-/**
- * Starts the workflow that routes newly stored events (facts, runs, triggers). Events whose routing
- * never finished (Temporal was away) ride along. Never throws: the events are stored and routing can
- * be replayed from them, so a failure is logged and null returned.
- */
-export async function startRouting(
-  deps: RoutingDeps,
-  workspaceId: string,
-  eventIds: string[],
-): Promise<{ workflowId: string } | null> {
-  const swept = await unroutedEventIds(deps.db, workspaceId).catch((err: unknown) => {
+/** Batches whose routing never finished, to ride along with a new one. Never throws (logs, none). */
+export function sweepUnrouted(deps: Pick<RoutingDeps, "db" | "log">, workspaceId: string): Promise<string[]> {
+  return unroutedBatchIds(deps.db, workspaceId).catch((err: unknown) => {
     deps.log.error("could not read the events left unrouted; routing the new ones only", {
       workspaceId,
       error: err,
     });
     return [];
   });
-  const fresh = new Set(eventIds);
-  const ids = [...eventIds, ...swept.filter((id) => !fresh.has(id))];
+}
+
+/**
+ * Starts the workflow that routes newly stored batches of events (facts, runs, triggers), by their
+ * unrouted_batches ids. Batches whose routing never finished (Temporal was away) ride along: `swept`
+ * when the caller read them already (sweepUnrouted), else read here. Never throws: the events are
+ * stored and routing can be replayed from them, so a failure is logged and null returned.
+ */
+export async function startRouting(
+  deps: RoutingDeps,
+  workspaceId: string,
+  batchIds: string[],
+  swept?: string[],
+): Promise<{ workflowId: string } | null> {
+  swept ??= await sweepUnrouted(deps, workspaceId);
+  const fresh = new Set(batchIds);
+  const ids = [...batchIds, ...swept.filter((id) => !fresh.has(id))];
   const first = ids[0];
   if (!first) return null;
   const workflowId = routeEventsWorkflowId(workspaceId, first);
@@ -44,7 +53,7 @@ export async function startRouting(
     await deps.client.workflow.start<RouteEventsWorkflow>("routeEvents", {
       taskQueue: deps.taskQueue,
       workflowId,
-      args: [{ workspaceId, eventIds: ids }],
+      args: [{ workspaceId, eventIds: [], batchIds: ids }],
     });
     return { workflowId };
   } catch (err) {
@@ -56,18 +65,18 @@ export async function startRouting(
 }
 
 /**
- * Routes a stored batch (the route-events workflow's one activity): folds the events into account
- * facts, signals and enrolls runs, then marks the events routed. Returns how many accounts' facts
- * were updated.
+ * Routes stored batches (the route-events workflow's one activity): folds their events into account
+ * facts, signals and enrolls runs, then deletes the batches (the sweep's list). A batch already
+ * deleted was routed by another run and is skipped. Returns how many accounts' facts were updated.
  */
 export async function routeStoredEvents(
   deps: RuntimeDeps & Partial<Pick<Services, "metrics">>,
-  workspaceId: string,
-  eventIds: string[],
+  { workspaceId, eventIds: named, batchIds = [] }: RouteEventsInput,
 ): Promise<number> {
+  const eventIds = [...new Set([...named, ...(await eventsOfBatches(deps.db, workspaceId, batchIds))])];
   const updated = await applyEventFacts(deps.db, workspaceId, eventIds);
   await routeEventsToRuns(deps, workspaceId, eventIds);
-  for (const lag of await markRouted(deps.db, workspaceId, eventIds))
+  for (const lag of await finishRouting(deps.db, workspaceId, batchIds, named))
     deps.metrics?.eventRoutingLag.observe(lag);
   return updated;
 }
@@ -105,7 +114,7 @@ export async function routeEventsToRuns(
     .where(
       and(
         eq(events.workspaceId, workspaceId),
-        inArray(events.id, eventIds),
+        sql`${events.id} = any(${idArray(eventIds)})`,
         inArray(enrollments.status, ["active", "held"]),
         or(
           sql`${events.name} not in (${sql.join(
@@ -143,14 +152,20 @@ export async function routeEventsToRuns(
     }
   }
 
+  // The workspace's event-triggered journeys in one read, not one a name; none (the usual case for
+  // a batch of usage events) spares reading the batch's accounts.
+  const triggered = await journeysTriggeredBy(db, workspaceId, { type: "event" });
+  if (triggered.length === 0) return signalled;
   const stored = await db
     .select({ accountId: events.accountId, name: events.name })
     .from(events)
-    .where(and(eq(events.workspaceId, workspaceId), inArray(events.id, eventIds)))
+    .where(and(eq(events.workspaceId, workspaceId), sql`${events.id} = any(${idArray(eventIds)})`))
     .groupBy(events.accountId, events.name);
   const names = [...new Set(stored.map((s) => s.name))];
   for (const name of names) {
-    const matching = await journeysTriggeredBy(db, workspaceId, { type: "event", event: name });
+    const matching = triggered.filter(
+      (j) => j.definition.trigger.type === "event" && j.definition.trigger.event === name,
+    );
     const accountIds = stored.filter((x) => x.name === name).map((x) => x.accountId);
     for (const j of matching) {
       await enrollMany(deps, { workspaceId, journeyId: j.id, accountIds, trigger: `event:${name}` });
