@@ -307,7 +307,13 @@ export async function enrollRead(
   const inserted = await insertEnrollments(db, values, [...eventsOfInterest(journey.definition)]);
   const refused = await startRuns(deps, inserted, input.deferWhenTemporalAway ?? false);
   const enrolledOf = new Map(
-    inserted.map((row) => [row.accountId, refused.get(row.id) ?? enrolledOutcome(journey, row, byId)]),
+    inserted.map((row): [string, EnrollOutcome] => {
+      const reason = refused.get(row.id);
+      return [
+        row.accountId,
+        reason ? { enrolled: false, code: "refused", reason } : enrolledOutcome(journey, row, byId),
+      ];
+    }),
   );
   return outcomeOf.map((o) =>
     typeof o === "string"

@@ -3,7 +3,6 @@ import type { Db } from "../../../db/client";
 import { enrollments } from "../../../db/schema/index";
 import { inParallel } from "../shared/in-parallel";
 import { isTemporalUnavailable } from "../shared/temporal-unavailable";
-import type { EnrollOutcome } from "./enroll";
 import { RunOfAnotherEnrollment, type RuntimeDeps, runOwner, startEnrollmentRun } from "./runtime";
 
 /** Workflow starts in flight at once: one by one, but not each waiting for the last. */
@@ -88,14 +87,15 @@ export async function insertEnrollments(
  * Starts the run of each new row. A row whose start failed and whose run is not its own is deleted
  * (no run, no enrollment: the trigger may be retried); after every start is done, the first
  * unexpected failure is thrown, so a retried trigger enrolls what is left. With `defer`, a row whose
- * start failed because Temporal is away is kept, marked as awaiting its run.
+ * start failed because Temporal is away is kept, marked as awaiting its run. Answers why each row
+ * refused by its workflow id was not run, by row id.
  */
 export async function startRuns(
   deps: RuntimeDeps,
   rows: EnrollmentRow[],
   defer: boolean,
-): Promise<Map<string, EnrollOutcome>> {
-  const refused = new Map<string, EnrollOutcome>();
+): Promise<Map<string, string>> {
+  const refused = new Map<string, string>();
   const awaiting: string[] = [];
   let failure: { err: unknown } | undefined;
   await inParallel(rows, IN_FLIGHT, async (row) => {
@@ -110,7 +110,7 @@ export async function startRuns(
       if ((await runOwner(deps, row.workflowId)) === row.id) return;
       await deps.db.delete(enrollments).where(eq(enrollments.id, row.id));
       if (err instanceof RunOfAnotherEnrollment) {
-        refused.set(row.id, { enrolled: false, code: "refused", reason: err.message });
+        refused.set(row.id, err.message);
         return;
       }
       failure ??= { err };
