@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import { builtOnce } from "../../../db/client";
 import { accounts, journeys, journeyVersions } from "../../../db/schema/index";
 import type { Refusal } from "../shared/refusal";
 import { type EnrollOutcome, enrollRead, type PastEnrollment, toLiveJourney } from "./enroll";
@@ -25,9 +25,10 @@ const pastEnrollments = sql<{ enteredAt: string; finishedAt: string | null; entr
 /**
  * The journey by key with its latest version, the account by externalId and its past enrollments in
  * the journey: what enrolling reads, in one statement. Both are left joined to one row so that a
- * missing journey and a missing account are told apart (and told together).
+ * missing journey and a missing account are told apart (and told together). Built and prepared
+ * once: every manual enrollment starts with it.
  */
-function buildRead(db: Db) {
+const readQuery = builtOnce((db) => {
   const workspaceId = sql.placeholder("workspaceId");
   return db
     .select({
@@ -52,10 +53,7 @@ function buildRead(db: Db) {
       and(eq(accounts.workspaceId, workspaceId), eq(accounts.externalId, sql.placeholder("externalId"))),
     )
     .prepare("enroll_by_keys_read");
-}
-
-/** Built once per database: every manual enrollment starts with it, and building costs CPU. */
-const prepared = new WeakMap<Db, ReturnType<typeof buildRead>>();
+});
 
 /**
  * A manual enrollment (the API's POST /enrollments): journey by key, account by externalId. One read,
@@ -66,12 +64,7 @@ export async function enrollByKeys(
   input: { workspaceId: string; journey: string; account: string },
 ): Promise<EnrollByKeys> {
   const { db } = deps;
-  let read = prepared.get(db);
-  if (!read) {
-    read = buildRead(db);
-    prepared.set(db, read);
-  }
-  const [row] = await read.execute({
+  const [row] = await readQuery(db).execute({
     workspaceId: input.workspaceId,
     key: input.journey,
     externalId: input.account,

@@ -1,5 +1,5 @@
 import { eq, getTableColumns, inArray, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import { builtOnce, type Db } from "../../../db/client";
 import { enrollments } from "../../../db/schema/index";
 import { inParallel } from "../shared/in-parallel";
 import { isTemporalUnavailable } from "../shared/temporal-unavailable";
@@ -28,7 +28,7 @@ export type NewEnrollment = {
  * listeners a data-modifying CTE of the rows inserted. The text never changes, so it is built once
  * per database and prepared once per connection, for one row (a manual enrollment) as for 500.
  */
-function buildInsert(db: Db) {
+const insertQuery = builtOnce((db) => {
   const inserted = db.$with("inserted", getTableColumns(enrollments)).as(sql`
     insert into enrollments (workspace_id, journey_id, journey_version_id, version, account_id, entry,
       workflow_id, trigger, entered_at)
@@ -48,9 +48,7 @@ function buildInsert(db: Db) {
     from inserted i cross join jsonb_array_elements_text(${sql.placeholder("eventNames")}::jsonb) as n(name)
     on conflict do nothing`);
   return db.with(inserted, listened).select().from(inserted).prepare("insert_enrollments");
-}
-
-const prepared = new WeakMap<Db, ReturnType<typeof buildInsert>>();
+});
 
 /**
  * The enrollment rows and their listeners, all or nothing in one round trip; rows that already exist
@@ -62,11 +60,6 @@ export async function insertEnrollments(
   eventNames: string[],
 ): Promise<EnrollmentRow[]> {
   if (values.length === 0) return [];
-  let insert = prepared.get(db);
-  if (!insert) {
-    insert = buildInsert(db);
-    prepared.set(db, insert);
-  }
   const rows = JSON.stringify(
     values.map((v) => ({
       workspace_id: v.workspaceId,
@@ -80,7 +73,7 @@ export async function insertEnrollments(
       entered_at: v.enteredAt.toISOString(),
     })),
   );
-  return insert.execute({ rows, eventNames: JSON.stringify(eventNames) });
+  return insertQuery(db).execute({ rows, eventNames: JSON.stringify(eventNames) });
 }
 
 /**
