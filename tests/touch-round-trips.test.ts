@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@temporalio/client";
 import { and, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findAccountRow } from "../apps/core/accounts/accounts";
 import { upsertContact } from "../apps/core/accounts/contacts";
 import { upsertAccount } from "../apps/core/accounts/save-account";
@@ -16,10 +15,10 @@ import { systemClock } from "../apps/core/shared/services";
 import { loadFileTemplates } from "../apps/core/templates/files";
 import { fileTemplateCatalog } from "../apps/core/templates/message-templates";
 import { createWorkspace } from "../apps/core/workspace/api-keys";
-import { type Database, openDatabase } from "../db/client";
-import { migrate } from "../db/migrate";
+import type { Database } from "../db/client";
 import { contactSends, enrollments, enrollmentTrace, journeyVersions, touches } from "../db/schema";
 import type { TransitionInput } from "../workflows/contracts";
+import { type Counter, openCountingDatabase } from "./round-trips";
 
 /**
  * What one journey touch costs the database (issue 19: at most 4 round trips): the common case, one
@@ -28,66 +27,6 @@ import type { TransitionInput } from "../workflows/contracts";
  * before an unprepared statement counts), and as calls into the engine for PGlite.
  */
 const BOUND = 4;
-
-type Counter = { trips: number };
-
-/** A socket for postgres.js that counts round trips: the first data after the client wrote. */
-function countingSocket(url: string, counter: Counter) {
-  const { hostname, port } = new URL(url);
-  return () => {
-    const socket = net.connect(Number(port || 5432), hostname);
-    let awaiting = false;
-    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-    socket.write = ((...args: unknown[]) => {
-      awaiting = true;
-      return write(...args);
-    }) as typeof socket.write;
-    socket.on("data", () => {
-      if (awaiting) counter.trips++;
-      awaiting = false;
-    });
-    return socket;
-  };
-}
-
-/** PGlite answers in process: each query or exec is one call, a transaction its begin and commit besides. */
-function countPglite(database: Database, counter: Counter) {
-  type Runner = { query: (...a: unknown[]) => Promise<unknown>; exec: (...a: unknown[]) => Promise<unknown> };
-  const wrap = (target: Runner) => {
-    const query = target.query.bind(target);
-    const exec = target.exec.bind(target);
-    target.query = (...a) => {
-      counter.trips++;
-      return query(...a);
-    };
-    target.exec = (...a) => {
-      counter.trips++;
-      return exec(...a);
-    };
-  };
-  const pglite = database.pglite as unknown as Runner & {
-    transaction: (fn: (tx: Runner) => Promise<unknown>) => Promise<unknown>;
-  };
-  wrap(pglite);
-  const transaction = pglite.transaction.bind(pglite);
-  pglite.transaction = (fn) => {
-    counter.trips += 2;
-    return transaction((tx) => {
-      wrap(tx);
-      return fn(tx);
-    });
-  };
-}
-
-async function openCountingDatabase(counter: Counter): Promise<Database> {
-  const url = inject("databaseUrl");
-  // One connection: its prepared statements are those the warm-up transition prepared.
-  if (url) return openDatabase({ url, max: 1, socket: countingSocket(url, counter) });
-  const database = await openDatabase({});
-  await migrate(database);
-  countPglite(database, counter);
-  return database;
-}
 
 const counter: Counter = { trips: 0 };
 let database: Database;

@@ -1,12 +1,6 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import {
-  accounts,
-  enrollmentListeners,
-  enrollments,
-  journeys,
-  journeyVersions,
-} from "../../../db/schema/index";
+import { accounts, enrollments, journeys, journeyVersions } from "../../../db/schema/index";
 import { journeyWorkflowId } from "../../../workflows/contracts";
 import { mayEnter } from "../../../workflows/journey/entry";
 import type { Facts } from "../../../workflows/journey/interpreter";
@@ -14,8 +8,8 @@ import { eventsOfInterest } from "../../../workflows/journey/relevant-events";
 import { JourneyDefinition } from "../../../workflows/journey/schema";
 import { accountFacts } from "../accounts/facts";
 import { inParallel } from "../shared/in-parallel";
-import { isTemporalUnavailable } from "../shared/temporal-unavailable";
-import { RunOfAnotherEnrollment, type RuntimeDeps, runOwner, startEnrollmentRun } from "./runtime";
+import { type EnrollmentRow, insertEnrollments, type NewEnrollment, startRuns } from "./enrollment-rows";
+import type { RuntimeDeps } from "./runtime";
 import { type Enrollment, toEnrollment } from "./schemas";
 
 export type EnrollOutcome =
@@ -27,10 +21,8 @@ export type EnrollOutcome =
  * 65,535 parameters per statement.
  */
 const BATCH = 500;
-/** Workflow starts (or fact reads) in flight at once: one by one, but not each waiting for the last. */
+/** Fact reads in flight at once: one by one, but not each waiting for the last. */
 const IN_FLIGHT = 16;
-/** Listener rows per INSERT (3 parameters each). */
-const LISTENERS_PER_INSERT = 10_000;
 
 /**
  * Enrolls an account in the latest version of a live journey: audience and re-entry rules first,
@@ -49,9 +41,9 @@ export async function enroll(
 
 /**
  * `enroll` for many accounts at once, with the same rules and guarantees: per batch of accounts, one
- * read of the accounts and of their past enrollments, one multi-row INSERT … ON CONFLICT DO NOTHING
- * of the enrollments and one of their listeners; then one workflow start per enrolled account. One
- * outcome per account id, in order.
+ * read of the accounts and of their past enrollments, one statement inserting (ON CONFLICT DO NOTHING)
+ * the enrollments and their listeners; then one workflow start per enrolled account. One outcome per
+ * account id, in order.
  */
 export async function enrollMany(
   deps: RuntimeDeps,
@@ -73,17 +65,24 @@ export async function enrollMany(
   if (!live.ok) return input.accountIds.map(() => live.outcome);
   const outcomes: EnrollOutcome[] = [];
   for (let i = 0; i < input.accountIds.length; i += BATCH) {
-    const batch = input.accountIds.slice(i, i + BATCH);
-    outcomes.push(...(await enrollBatch(deps, live.journey, { ...input, accountIds: batch }, at)));
+    const batch = { ...input, accountIds: input.accountIds.slice(i, i + BATCH) };
+    const read = await readBatch(deps.db, live.journey.id, batch);
+    outcomes.push(...(await enrollRead(deps, live.journey, batch, read, at)));
   }
   return outcomes;
 }
 
-type LiveJourney = {
+export type LiveJourney = {
   id: string;
   key: string;
   version: { id: string; version: number };
   definition: JourneyDefinition;
+};
+
+/** The columns of a journey and of its latest version that enrolling reads. */
+export type JourneyWithVersion = {
+  journey: { id: string; key: string; status: string; latestVersion: number | null };
+  version: { id: string; version: number } | null;
 };
 
 async function liveJourney(
@@ -91,9 +90,17 @@ async function liveJourney(
   workspaceId: string,
   journeyId: string,
 ): Promise<{ ok: true; journey: LiveJourney } | { ok: false; outcome: EnrollOutcome }> {
-  // The journey and its latest version in one round trip: every manual enrollment starts here.
+  // The journey and its latest version in one round trip.
   const [row] = await db
-    .select({ journey: journeys, version: { id: journeyVersions.id, version: journeyVersions.version } })
+    .select({
+      journey: {
+        id: journeys.id,
+        key: journeys.key,
+        status: journeys.status,
+        latestVersion: journeys.latestVersion,
+      },
+      version: { id: journeyVersions.id, version: journeyVersions.version },
+    })
     .from(journeys)
     .leftJoin(
       journeyVersions,
@@ -101,7 +108,14 @@ async function liveJourney(
     )
     .where(and(eq(journeys.workspaceId, workspaceId), eq(journeys.id, journeyId)));
   if (!row) return { ok: false, outcome: { enrolled: false, code: "not_found", reason: "no such journey" } };
-  const { journey, version } = row;
+  return toLiveJourney(db, row);
+}
+
+/** A journey and its latest version as read: live, with its parsed definition, or why it is not. */
+export async function toLiveJourney(
+  db: Db,
+  { journey, version }: JourneyWithVersion,
+): Promise<{ ok: true; journey: LiveJourney } | { ok: false; outcome: EnrollOutcome }> {
   if ((journey.status !== "active" && journey.status !== "paused") || journey.latestVersion === null) {
     return {
       ok: false,
@@ -152,18 +166,19 @@ type Decisions = {
   byId: Map<string, AccountRow>;
 };
 
-/**
- * The entry rules over one batch, without writing: one read of the accounts and one of their past
- * enrollments in the journey; an account given twice is a duplicate the second time.
- */
-async function decideBatch(
+/** A past enrollment of an account in the journey, as the re-entry rules read it. */
+export type PastEnrollment = { accountId: string; enteredAt: Date; finishedAt: Date | null; entry: number };
+
+/** What the entry rules read of a batch: its accounts, and their past enrollments in the journey. */
+export type BatchRead = { accountRows: AccountRow[]; pastRows: PastEnrollment[] };
+
+/** One read of the batch's accounts and one of their past enrollments in the journey, at once. */
+async function readBatch(
   db: Db,
-  journey: { id: string; definition: JourneyDefinition },
+  journeyId: string,
   input: { workspaceId: string; accountIds: string[] },
-  at: Date,
-): Promise<Decisions> {
+): Promise<BatchRead> {
   const unique = [...new Set(input.accountIds)];
-  // Both reads at once: neither needs the other.
   const [accountRows, pastRows] = await Promise.all([
     db
       .select()
@@ -177,17 +192,31 @@ async function decideBatch(
         entry: enrollments.entry,
       })
       .from(enrollments)
-      .where(and(eq(enrollments.journeyId, journey.id), inArray(enrollments.accountId, unique)))
+      .where(and(eq(enrollments.journeyId, journeyId), inArray(enrollments.accountId, unique)))
       .orderBy(asc(enrollments.entry)),
   ]);
+  return { accountRows, pastRows };
+}
+
+/**
+ * The entry rules over one batch as read, without writing (only the audience's facts are read, when
+ * it has a condition); an account given twice is a duplicate the second time.
+ */
+async function decide(
+  db: Db,
+  journey: { definition: JourneyDefinition },
+  accountIds: string[],
+  { accountRows, pastRows }: BatchRead,
+  at: Date,
+): Promise<Decisions> {
   const byId = new Map(accountRows.map((a) => [a.id, a]));
-  const pastOf = new Map<string, typeof pastRows>();
+  const pastOf = new Map<string, PastEnrollment[]>();
   for (const p of pastRows) pastOf.set(p.accountId, [...(pastOf.get(p.accountId) ?? []), p]);
   const facts = await audienceFacts(db, journey.definition, accountRows, at);
 
   const refusedOf = new Map<string, EnrollOutcome>();
   const entering = new Map<string, { account: AccountRow; entry: number }>();
-  const outcomeOf: (string | EnrollOutcome)[] = input.accountIds.map((accountId) => {
+  const outcomeOf: (string | EnrollOutcome)[] = accountIds.map((accountId) => {
     const earlier = refusedOf.get(accountId);
     if (earlier) return earlier;
     if (entering.has(accountId)) return { enrolled: false, code: "duplicate", reason: "already enrolled" };
@@ -240,13 +269,9 @@ export async function previewEnrollMany(
 ): Promise<EnrollPreview> {
   const preview: EnrollPreview = { wouldEnroll: 0, refused: {} };
   for (let i = 0; i < input.accountIds.length; i += BATCH) {
-    const batch = input.accountIds.slice(i, i + BATCH);
-    const { outcomeOf } = await decideBatch(
-      db,
-      input.journey,
-      { workspaceId: input.workspaceId, accountIds: batch },
-      input.at,
-    );
+    const accountIds = input.accountIds.slice(i, i + BATCH);
+    const read = await readBatch(db, input.journey.id, { workspaceId: input.workspaceId, accountIds });
+    const { outcomeOf } = await decide(db, input.journey, accountIds, read, input.at);
     for (const o of outcomeOf) {
       if (typeof o === "string") preview.wouldEnroll++;
       else if (!o.enrolled) preview.refused[o.reason] = (preview.refused[o.reason] ?? 0) + 1;
@@ -255,33 +280,40 @@ export async function previewEnrollMany(
   return preview;
 }
 
-async function enrollBatch(
+/**
+ * One batch, its accounts and past enrollments read: the entry rules, then the rows that may enter
+ * and their listeners in one statement, then one workflow start per row inserted.
+ */
+export async function enrollRead(
   deps: RuntimeDeps,
   journey: LiveJourney,
   input: { workspaceId: string; accountIds: string[]; trigger: string; deferWhenTemporalAway?: boolean },
+  read: BatchRead,
   at: Date,
 ): Promise<EnrollOutcome[]> {
   const { db } = deps;
-  const { outcomeOf, entering, byId } = await decideBatch(db, journey, input, at);
-  // In account order: concurrent batches of one journey then take the unique index's locks in the
-  // same order, so overlapping triggers wait for each other instead of deadlocking.
-  const values: (typeof enrollments.$inferInsert)[] = [...entering.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([accountId, { account, entry }]) => ({
-      workspaceId: input.workspaceId,
-      journeyId: journey.id,
-      journeyVersionId: journey.version.id,
-      version: journey.version.version,
-      accountId,
-      entry,
-      workflowId: journeyWorkflowId(input.workspaceId, journey.key, account.externalId, entry),
-      trigger: input.trigger,
-      enteredAt: at,
-    }));
+  const { outcomeOf, entering, byId } = await decide(db, journey, input.accountIds, read, at);
+  const values: NewEnrollment[] = [...entering.entries()].map(([accountId, { account, entry }]) => ({
+    workspaceId: input.workspaceId,
+    journeyId: journey.id,
+    journeyVersionId: journey.version.id,
+    version: journey.version.version,
+    accountId,
+    entry,
+    workflowId: journeyWorkflowId(input.workspaceId, journey.key, account.externalId, entry),
+    trigger: input.trigger,
+    enteredAt: at,
+  }));
   const inserted = await insertEnrollments(db, values, [...eventsOfInterest(journey.definition)]);
   const refused = await startRuns(deps, inserted, input.deferWhenTemporalAway ?? false);
   const enrolledOf = new Map(
-    inserted.map((row) => [row.accountId, refused.get(row.id) ?? enrolledOutcome(journey, row, byId)]),
+    inserted.map((row): [string, EnrollOutcome] => {
+      const reason = refused.get(row.id);
+      return [
+        row.accountId,
+        reason ? { enrolled: false, code: "refused", reason } : enrolledOutcome(journey, row, byId),
+      ];
+    }),
   );
   return outcomeOf.map((o) =>
     typeof o === "string"
@@ -292,7 +324,7 @@ async function enrollBatch(
 
 function enrolledOutcome(
   journey: LiveJourney,
-  row: typeof enrollments.$inferSelect,
+  row: EnrollmentRow,
   byId: Map<string, AccountRow>,
 ): EnrollOutcome {
   return {
@@ -321,70 +353,4 @@ async function audienceFacts(
     facts.set(row.id, await accountFacts(db, row, at.toISOString()));
   });
   return facts;
-}
-
-/**
- * The enrollment rows and their listeners, in one transaction; rows that already exist (a duplicate
- * trigger, concurrent or repeated) are not returned.
- */
-async function insertEnrollments(
-  db: Db,
-  values: (typeof enrollments.$inferInsert)[],
-  eventNames: string[],
-): Promise<(typeof enrollments.$inferSelect)[]> {
-  if (values.length === 0) return [];
-  return db.transaction(async (tx) => {
-    const rows = await tx.insert(enrollments).values(values).onConflictDoNothing().returning();
-    const listeners = rows.flatMap((row) =>
-      eventNames.map((eventName) => ({ enrollmentId: row.id, accountId: row.accountId, eventName })),
-    );
-    for (let i = 0; i < listeners.length; i += LISTENERS_PER_INSERT) {
-      await tx
-        .insert(enrollmentListeners)
-        .values(listeners.slice(i, i + LISTENERS_PER_INSERT))
-        .onConflictDoNothing();
-    }
-    return rows;
-  });
-}
-
-/**
- * Starts the run of each new row. A row whose start failed and whose run is not its own is deleted
- * (no run, no enrollment: the trigger may be retried); after every start is done, the first
- * unexpected failure is thrown, so a retried trigger enrolls what is left. With `defer`, a row whose
- * start failed because Temporal is away is kept, marked as awaiting its run.
- */
-async function startRuns(
-  deps: RuntimeDeps,
-  rows: (typeof enrollments.$inferSelect)[],
-  defer: boolean,
-): Promise<Map<string, EnrollOutcome>> {
-  const refused = new Map<string, EnrollOutcome>();
-  const awaiting: string[] = [];
-  let failure: { err: unknown } | undefined;
-  await inParallel(rows, IN_FLIGHT, async (row) => {
-    try {
-      await startEnrollmentRun(deps, row);
-    } catch (err) {
-      if (defer && isTemporalUnavailable(err)) {
-        awaiting.push(row.id);
-        return;
-      }
-      // A start that timed out may still have happened: then the run is this enrollment's.
-      if ((await runOwner(deps, row.workflowId)) === row.id) return;
-      await deps.db.delete(enrollments).where(eq(enrollments.id, row.id));
-      if (err instanceof RunOfAnotherEnrollment) {
-        refused.set(row.id, { enrolled: false, code: "refused", reason: err.message });
-        return;
-      }
-      failure ??= { err };
-    }
-  });
-  if (awaiting.length > 0)
-    await deps.db
-      .update(enrollments)
-      .set({ awaitingRunSince: deps.clock.now() })
-      .where(inArray(enrollments.id, awaiting));
-  if (failure) throw failure.err;
-  return refused;
 }
