@@ -1,41 +1,23 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listCsms } from "../apps/core/escalations/csms";
 import { settingsOf } from "../apps/core/workspace/settings";
-import { type Database, openDatabase } from "../db/client";
-import { migrate, migrationsFolder } from "../db/migrate";
+import type { Database } from "../db/client";
+import { migrate } from "../db/migrate";
+import { databaseBefore } from "./migration-harness";
 
 /** Migration 0017 moves each CSM's language and zone from settings `escalations.csms` to its row. */
 
 const MOVE = "0017_csm_locale_timezone";
 
 let database: Database;
-let before: string;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  database = await openDatabase({});
-  // The migrations up to the one under test, so data can be stored as the previous version kept it.
-  before = mkdtempSync(join(tmpdir(), "volante-migrations-"));
-  cpSync(migrationsFolder, before, { recursive: true });
-  const journalPath = join(before, "meta", "_journal.json");
-  const journal = JSON.parse(readFileSync(journalPath, "utf8")) as {
-    entries: { idx: number; tag: string }[];
-  };
-  const at = journal.entries.findIndex((e) => e.tag === MOVE);
-  expect(at).toBeGreaterThan(0);
-  journal.entries = journal.entries.slice(0, at);
-  writeFileSync(journalPath, JSON.stringify(journal));
-  if (!database.pglite) throw new Error("an embedded database was expected");
-  await migratePglite(drizzle(database.pglite), { migrationsFolder: before });
+  ({ database, close } = await databaseBefore(MOVE));
 });
 afterAll(async () => {
-  await database?.close();
-  if (before) rmSync(before, { recursive: true, force: true });
+  await close?.();
 });
 
 async function workspace(name: string, settings: unknown): Promise<string> {
