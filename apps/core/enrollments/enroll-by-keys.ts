@@ -2,7 +2,14 @@ import { and, eq, sql } from "drizzle-orm";
 import { builtOnce } from "../../../db/client";
 import { accounts, journeys, journeyVersions } from "../../../db/schema/index";
 import type { Refusal } from "../shared/refusal";
-import { type EnrollOutcome, enrollRead, type PastEnrollment, toLiveJourney } from "./enroll";
+import {
+  type EnrollOutcome,
+  enrollRead,
+  journeyWithVersionColumns,
+  latestVersionOfJourney,
+  type PastEnrollment,
+  toLiveJourney,
+} from "./enroll";
 import type { RuntimeDeps } from "./runtime";
 import type { Enrollment } from "./schemas";
 
@@ -31,23 +38,10 @@ const pastEnrollments = sql<{ enteredAt: string; finishedAt: string | null; entr
 const readQuery = builtOnce((db) => {
   const workspaceId = sql.placeholder("workspaceId");
   return db
-    .select({
-      journey: {
-        id: journeys.id,
-        key: journeys.key,
-        status: journeys.status,
-        latestVersion: journeys.latestVersion,
-      },
-      version: { id: journeyVersions.id, version: journeyVersions.version },
-      account: accounts,
-      past: pastEnrollments,
-    })
+    .select({ ...journeyWithVersionColumns, account: accounts, past: pastEnrollments })
     .from(sql`(select 1) as one`)
     .leftJoin(journeys, and(eq(journeys.workspaceId, workspaceId), eq(journeys.key, sql.placeholder("key"))))
-    .leftJoin(
-      journeyVersions,
-      and(eq(journeyVersions.journeyId, journeys.id), eq(journeyVersions.version, journeys.latestVersion)),
-    )
+    .leftJoin(journeyVersions, latestVersionOfJourney)
     .leftJoin(
       accounts,
       and(eq(accounts.workspaceId, workspaceId), eq(accounts.externalId, sql.placeholder("externalId"))),

@@ -85,6 +85,23 @@ export type JourneyWithVersion = {
   version: { id: string; version: number } | null;
 };
 
+/** What enrolling selects of a journey and its latest version (a JourneyWithVersion once read). */
+export const journeyWithVersionColumns = {
+  journey: {
+    id: journeys.id,
+    key: journeys.key,
+    status: journeys.status,
+    latestVersion: journeys.latestVersion,
+  },
+  version: { id: journeyVersions.id, version: journeyVersions.version },
+};
+
+/** The join from a journey to its latest version. */
+export const latestVersionOfJourney = and(
+  eq(journeyVersions.journeyId, journeys.id),
+  eq(journeyVersions.version, journeys.latestVersion),
+);
+
 async function liveJourney(
   db: Db,
   workspaceId: string,
@@ -92,20 +109,9 @@ async function liveJourney(
 ): Promise<{ ok: true; journey: LiveJourney } | { ok: false; outcome: EnrollOutcome }> {
   // The journey and its latest version in one round trip.
   const [row] = await db
-    .select({
-      journey: {
-        id: journeys.id,
-        key: journeys.key,
-        status: journeys.status,
-        latestVersion: journeys.latestVersion,
-      },
-      version: { id: journeyVersions.id, version: journeyVersions.version },
-    })
+    .select(journeyWithVersionColumns)
     .from(journeys)
-    .leftJoin(
-      journeyVersions,
-      and(eq(journeyVersions.journeyId, journeys.id), eq(journeyVersions.version, journeys.latestVersion)),
-    )
+    .leftJoin(journeyVersions, latestVersionOfJourney)
     .where(and(eq(journeys.workspaceId, workspaceId), eq(journeys.id, journeyId)));
   if (!row) return { ok: false, outcome: { enrolled: false, code: "not_found", reason: "no such journey" } };
   return toLiveJourney(db, row);
