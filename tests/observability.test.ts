@@ -23,7 +23,9 @@ let ws: TestWorkspace;
 beforeAll(async () => {
   smtp = await smtpSink();
   const log = createLogger("debug", (line) => raw.push(line));
-  stack = await startTestStack({ smtpUrl: smtp.url, log, temporalLog: log });
+  // The open-escalations gauge counts every workspace's: a database of the file's own keeps other
+  // files' escalations out of it on a shared PostgreSQL server.
+  stack = await startTestStack({ smtpUrl: smtp.url, log, temporalLog: log, ownDatabase: true });
   ws = await stack.newWorkspace("Observability");
   await ws.request("PUT", "/v1/accounts/acme", { name: "Acme KK", tier: "low_touch" });
   await ws.request("PUT", "/v1/accounts/acme/contacts/admin", {

@@ -9,7 +9,7 @@ import { migrateAndBootstrap } from "../apps/cli/database-part";
 import { SEND_LEASE_SECONDS } from "../apps/core/delivery/reservations";
 import { parseEnv } from "../apps/env";
 import { openDatabase } from "../db/client";
-import { eventually, freePort, runVolante, type VolanteProcess } from "./harness";
+import { eventually, freePort, freshServerDatabase, runVolante, type VolanteProcess } from "./harness";
 
 // Issue 19's production layout as an operator runs it: `volante migrate`, two `volante api` and two
 // `volante worker` processes started at the same moment on an empty PostgreSQL database of the
@@ -24,35 +24,15 @@ const ENROLLMENTS = 1_000;
  */
 const COMPLETION_BOUND_MS = (SEND_LEASE_SECONDS + 30) * 1_000;
 const SMTP_REPLY_MS = 250;
-const adminUrl = serverAdminUrl();
-const made: string[] = [];
+const made: { drop(): Promise<void> }[] = [];
 const homes: string[] = [];
 const processes: VolanteProcess[] = [];
 
-/** The PostgreSQL server the suite uses (DATABASE_URL's), else the local one, at its `postgres` database. */
-function serverAdminUrl(): string {
-  const url = new URL(inject("databaseUrl") ?? "postgres://postgres@127.0.0.1:5432/postgres");
-  url.pathname = "/postgres";
-  return url.toString();
-}
-
-/** A fresh database on that server; the file fails here, loudly, when the server cannot be reached. */
+/** A fresh database on the suite's PostgreSQL server, dropped after the file. */
 async function freshDatabase(): Promise<string> {
-  const name = `volante_topology_${process.pid}_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
-  try {
-    await admin.unsafe(`create database ${name}`);
-  } catch (err) {
-    throw new Error(
-      `tests/topology.test.ts needs a PostgreSQL server it may create databases on (${adminUrl}): ${(err as Error).message}`,
-    );
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-  made.push(name);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const fresh = await freshServerDatabase("topology");
+  made.push(fresh);
+  return fresh.url;
 }
 
 /**
@@ -108,9 +88,7 @@ afterAll(async () => {
   await Promise.all(processes.map((p) => p.exited));
   await smtp?.close();
   for (const home of homes) await rm(home, { recursive: true, force: true });
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  for (const name of made) await admin.unsafe(`drop database if exists ${name} with (force)`);
-  await admin.end({ timeout: 5 });
+  for (const fresh of made) await fresh.drop();
 });
 
 /** SIGKILL to the process group: tsx runs Volante in a child of its own. */
