@@ -15,6 +15,8 @@ export async function startApiProcess(options: {
   temporalAddress: string;
   taskQueue: string;
   apiKey: string;
+  /** Node/V8 flags before the script (`--api-node-flags`), e.g. --cpu-prof. */
+  nodeFlags: string[];
   home: string;
   /** The bench's own PATH and HOME (apps/env.ts), for tsx and the SDK. */
   path: string;
@@ -22,25 +24,29 @@ export async function startApiProcess(options: {
 }): Promise<ApiProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ["--import", "tsx", "apps/cli/main.ts", "api"], {
-    cwd: fileURLToPath(new URL("..", import.meta.url)),
-    env: {
-      PATH: options.path,
-      ...(options.userHome ? { HOME: options.userHome } : {}),
-      PORT: String(port),
-      VOLANTE_HOME: options.home,
-      DATABASE_URL: options.databaseUrl,
-      TEMPORAL_ADDRESS: options.temporalAddress,
-      TEMPORAL_TASK_QUEUE: options.taskQueue,
-      VOLANTE_API_KEY: options.apiKey,
-      VOLANTE_PUBLIC_URL: url,
-      SMTP_URL: "smtp://127.0.0.1:2525",
-      VOLANTE_RATE_LIMIT_KEY: "off",
-      VOLANTE_RATE_LIMIT_ADDRESS: "off",
-      LOG_LEVEL: "warn",
+  const child = spawn(
+    process.execPath,
+    [...options.nodeFlags, "--import", "tsx", "apps/cli/main.ts", "api"],
+    {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      env: {
+        PATH: options.path,
+        ...(options.userHome ? { HOME: options.userHome } : {}),
+        PORT: String(port),
+        VOLANTE_HOME: options.home,
+        DATABASE_URL: options.databaseUrl,
+        TEMPORAL_ADDRESS: options.temporalAddress,
+        TEMPORAL_TASK_QUEUE: options.taskQueue,
+        VOLANTE_API_KEY: options.apiKey,
+        VOLANTE_PUBLIC_URL: url,
+        SMTP_URL: "smtp://127.0.0.1:2525",
+        VOLANTE_RATE_LIMIT_KEY: "off",
+        VOLANTE_RATE_LIMIT_ADDRESS: "off",
+        LOG_LEVEL: "warn",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
     },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  );
   let errors = "";
   child.stderr?.on("data", (d) => {
     errors += d;

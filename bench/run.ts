@@ -21,6 +21,10 @@ const program = new Command()
     "--worker-node-flags <flags>",
     "Node/V8 flags of the memory scenario's worker process, space-separated",
   )
+  .option(
+    "--api-node-flags <flags>",
+    "Node/V8 flags of the `volante api` processes (api, journeys), space-separated, e.g. --cpu-prof",
+  )
   .parse();
 const options = program.opts<{
   quick?: boolean;
@@ -28,6 +32,7 @@ const options = program.opts<{
   out: string;
   render?: boolean;
   workerNodeFlags?: string;
+  apiNodeFlags?: string;
 }>();
 if (options.render) {
   const results = JSON.parse(await readFile(options.out, "utf8")) as Results;
@@ -48,7 +53,9 @@ const log = (line: string) =>
 log(`Volante bench, ${mode} mode: ${chosen.join(", ")}`);
 const workerNodeFlags = options.workerNodeFlags?.split(" ").filter(Boolean) ?? [];
 if (workerNodeFlags.length > 0) log(`the worker process runs with ${workerNodeFlags.join(" ")}`);
-const stack = await startBenchStack(env, log, workerNodeFlags);
+const apiNodeFlags = options.apiNodeFlags?.split(" ").filter(Boolean) ?? [];
+if (apiNodeFlags.length > 0) log(`volante api runs with ${apiNodeFlags.join(" ")}`);
+const stack = await startBenchStack(env, log, { worker: workerNodeFlags, api: apiNodeFlags });
 const figures: Figure[] = [];
 const failures: { scenario: string; error: string }[] = [];
 try {

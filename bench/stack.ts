@@ -70,8 +70,9 @@ export type WorkerProcess = {
 export async function startBenchStack(
   env: Env,
   log: (line: string) => void,
-  workerNodeFlags: string[] = [],
+  nodeFlags: { worker: string[]; api: string[] } = { worker: [], api: [] },
 ): Promise<BenchStack> {
+  const workerNodeFlags = nodeFlags.worker;
   Runtime.install({ logger: new DefaultLogger("ERROR"), shutdownSignals: [] });
   const stops: (() => Promise<unknown>)[] = [];
   const dir = await mkdtemp(join(tmpdir(), "volante-bench-"));
@@ -281,6 +282,7 @@ export async function startBenchStack(
         temporalAddress: temporal.server.address,
         taskQueue,
         apiKey,
+        nodeFlags: nodeFlags.api,
         home: join(dir, "api-home"),
         path: env.PATH,
         userHome: env.HOME,

@@ -2,8 +2,12 @@ import { readFile } from "node:fs/promises";
 import proto from "@temporalio/proto";
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import { parse as parseDuration } from "tinyduration";
-import { accounts, enrollments } from "../../db/schema";
-import type { JourneyRunWorkflow } from "../../workflows/contracts";
+import { accounts, enrollments, escalations } from "../../db/schema";
+import {
+  escalationSlaWorkflowId,
+  type JourneyRunWorkflow,
+  type TransitionInput,
+} from "../../workflows/contracts";
 import type { BenchStack } from "../stack";
 import type { BenchBaselinePlan, BenchBaselineWorkflow } from "../workflows/contracts";
 import {
@@ -64,6 +68,34 @@ async function bareStartsPerSecond(stack: BenchStack, n: number): Promise<number
     },
   );
   return n / seconds(performance.now() - started);
+}
+
+type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
+
+/**
+ * A run's plan for the bare engine: its timers and activities in order, read from its history. A
+ * task-queue activity whose transition opened an escalation starts the next of `spawns` (the SLA
+ * workflows of the run's escalations, in the order they were opened), as the transition does.
+ */
+function planOf(events: HistoryEvent[], spawns: BenchBaselinePlan[]): BenchBaselinePlan {
+  const T = proto.temporal.api.enums.v1.EventType;
+  const steps: BenchBaselinePlan["steps"] = [];
+  let spawned = 0;
+  for (const e of events) {
+    if (e.eventType === T.EVENT_TYPE_TIMER_STARTED) {
+      const t = e.timerStartedEventAttributes?.startToFireTimeout;
+      steps.push({ timerMs: Number(t?.seconds ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6) });
+    } else if (e.eventType === T.EVENT_TYPE_MARKER_RECORDED) steps.push({ activity: true });
+    else if (e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      const data = e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data;
+      const input = data ? (JSON.parse(Buffer.from(data).toString("utf8")) as Partial<TransitionInput>) : {};
+      const opens = (input.commands ?? []).filter((c) => c.type === "escalate").length;
+      const spawn = opens > 0 ? spawns[spawned] : undefined;
+      spawned += opens;
+      steps.push({ activity: true, regular: true, ...(spawn ? { spawn } : {}) });
+    }
+  }
+  return { steps };
 }
 
 async function untilAllDone(stack: BenchStack, ids: string[], what: string, log: (l: string) => void) {
@@ -156,22 +188,25 @@ export async function journeys({ stack, mode, log }: Ctx): Promise<Figure[]> {
     .then((r) => rowsOf<{ n: number }>(r));
   const touchesDone = Number(touchCount?.n ?? 0);
 
-  // One run's history: its events per touch, and the plan the bare engine repeats.
+  // One run's history: its events per touch, and the plan the bare engine repeats, with the SLA
+  // workflows its escalations started.
   const [sample] = await stack.database.db
     .select()
     .from(enrollments)
     .where(eq(enrollments.id, ids[0] ?? ""));
   const history = await stack.deps.client.workflow.getHandle(sample?.workflowId ?? "").fetchHistory();
-  const T = proto.temporal.api.enums.v1.EventType;
-  const steps: BenchBaselinePlan["steps"] = [];
-  for (const e of history.events ?? []) {
-    if (e.eventType === T.EVENT_TYPE_TIMER_STARTED) {
-      const t = e.timerStartedEventAttributes?.startToFireTimeout;
-      steps.push({ timerMs: Number(t?.seconds ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6) });
-    } else if (e.eventType === T.EVENT_TYPE_MARKER_RECORDED) steps.push({ activity: true });
-    else if (e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
-      steps.push({ activity: true, regular: true });
+  const slaRuns = await stack.database.db
+    .select({ id: escalations.id })
+    .from(escalations)
+    .where(eq(escalations.enrollmentId, sample?.id ?? ""))
+    .orderBy(escalations.createdAt);
+  const slaPlans: BenchBaselinePlan[] = [];
+  for (const { id } of slaRuns) {
+    const sla = await stack.deps.client.workflow.getHandle(escalationSlaWorkflowId(id)).fetchHistory();
+    slaPlans.push(planOf(sla.events ?? [], []));
   }
+  const plan = planOf(history.events ?? [], slaPlans);
+  const steps = plan.steps;
   const sampleTouches = await stack.database.db
     .execute(sql`select count(*)::int as n from touches where enrollment_id = ${ids[0]}`)
     .then((r) => rowsOf<{ n: number }>(r));
@@ -180,14 +215,16 @@ export async function journeys({ stack, mode, log }: Ctx): Promise<Figure[]> {
   // The bare engine on a fresh server too: Volante's last SLA workflows and thousands of closed runs
   // stay on this one (in one run 2,000 bare workflows took 116 s after them, in another 192 s).
   await stack.freshTemporal(cache);
-  log(`journeys: the bare engine, ${n} workflows of ${steps.length} steps (same activities and timers)`);
+  log(
+    `journeys: the bare engine, ${n} workflows of ${steps.length} steps and ${slaPlans.length} SLA-shaped workflows each (same activities and timers)`,
+  );
   const baseStarted = performance.now();
   const handles = await Promise.all(
     Array.from({ length: n }, (_, i) =>
       stack.deps.client.workflow.start<BenchBaselineWorkflow>("benchBaseline", {
         taskQueue: stack.deps.taskQueue,
         workflowId: `bench-baseline-${process.pid}-${i}`,
-        args: [{ steps }],
+        args: [plan],
       }),
     ),
   );
@@ -220,7 +257,7 @@ export async function journeys({ stack, mode, log }: Ctx): Promise<Figure[]> {
       unit: "/s",
       limit: round(RAW_ENGINE_GOAL * bare, 1),
       ratio: round(completed / (RAW_ENGINE_GOAL * bare), 2),
-      note: `limit = ${RAW_ENGINE_GOAL} × bare Temporal workflows with the same activities and timers (${round(bare, 1)}/s); ${round(completed / bare, 2)}× bare; one worker, workflow cache ${cache}`,
+      note: `limit = ${RAW_ENGINE_GOAL} × bare Temporal workflows with the same activities and timers, each starting ${slaPlans.length} SLA-shaped workflows as its escalations did (${round(bare, 1)}/s); ${round(completed / bare, 2)}× bare; one worker, workflow cache ${cache}`,
     },
     {
       scenario: "journeys",

@@ -6,13 +6,13 @@ const remote = proxyActivities<BenchActivities>({ startToCloseTimeout: "1 minute
 
 /**
  * The benchmark's reference: the bare engine doing what one journey run did, as recorded in its
- * history (the same local activities, task-queue activities and timers in the same order), and
- * nothing else.
+ * history (the same local activities, task-queue activities and timers in the same order, and the
+ * workflows its activities started), and nothing else.
  */
 export async function benchBaseline(plan: BenchBaselinePlan): Promise<number> {
   for (const s of plan.steps) {
     if ("timerMs" in s) await sleep(s.timerMs);
-    else if (s.regular) await remote.noop();
+    else if (s.regular) await remote.noop(s.spawn);
     else await noop();
   }
   return plan.steps.length;
