@@ -224,6 +224,19 @@ describe("accounts in Chromium", () => {
     await eventually(async () => ((await rows.count()) === 2 ? true : undefined), "the two red accounts");
     expect(await page.getByRole("main").textContent()).toContain("ハイタッチ");
     await shot(page, "accounts-ja");
+    // A language switch keeps the list's filters: the same two red accounts, now in English.
+    await page.getByLabel("言語").selectOption("en");
+    await page.getByRole("button", { name: "言語を変更" }).click();
+    await page.getByRole("heading", { name: "Accounts", level: 1 }).waitFor();
+    expect(new URL(page.url()).searchParams.get("band")).toBe("red");
+    expect(await page.getByLabel("Health band").inputValue()).toBe("red");
+    await eventually(
+      async () => ((await rows.count()) === 2 ? true : undefined),
+      "the two red accounts in English",
+    );
+    await page.getByLabel("Language").selectOption("ja");
+    await page.getByRole("button", { name: "Change language" }).click();
+    await page.getByRole("heading", { name: "アカウント", level: 1 }).waitFor();
     // By keyboard: Enter in the search field applies the filters, Enter on the focused link opens it.
     await page.getByLabel("名前に含む").fill("Cedar");
     await page.getByLabel("名前に含む").press("Enter");

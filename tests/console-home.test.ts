@@ -239,6 +239,42 @@ describe("console Home", () => {
     expect(all).toContain("Nobody");
   });
 
+  it("shows times on every page in the person's zone: their CSM record's, else the workspace's default", async () => {
+    const { data } = (await (
+      await ws.request("GET", "/v1/escalations?assignee=cal@home.example")
+    ).json()) as { data: Escalation[] };
+    const due = new Date(data.find((e) => e.reason === "Renewal at risk")?.dueAt ?? "");
+    const inZone = (timeZone: string) =>
+      new Intl.DateTimeFormat("en", {
+        year: "numeric",
+        month: "short",
+        day: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+        timeZone,
+        timeZoneName: "short",
+      }).format(due);
+    const tokyo = inZone("Asia/Tokyo");
+    expect(tokyo).toContain("GMT+9");
+    expect((await home("cal@home.example", "/app/accounts/hoshi")).html).toContain(tokyo);
+    // Someone without a CSM record reads the workspace's default zone, named.
+    const before = await (await ws.request("GET", "/v1/settings")).json();
+    const put = await ws.request("PUT", "/v1/settings", {
+      delivery: { defaultTimezone: "America/New_York" },
+    });
+    expect(put.status).toBe(200);
+    try {
+      const account = (await home("ada@home.example", "/app/accounts/hoshi")).html;
+      expect(account).toContain(inZone("America/New_York"));
+      expect(account).not.toContain(tokyo);
+      expect(section((await home("ada@home.example")).html, "home-all")).toContain(
+        "Times in America/New_York",
+      );
+    } finally {
+      expect((await ws.request("PUT", "/v1/settings", before)).status).toBe(200);
+    }
+  });
+
   it("speaks Japanese with Japanese dates and numbers", async () => {
     const { html } = await home("cal@home.example", "/app", "ja");
     expect(html).toContain('<html lang="ja">');

@@ -156,9 +156,11 @@ describe("the Inbox in Chromium", () => {
     expect(await page.evaluate(() => (globalThis as { stillHere?: boolean }).stillHere)).toBe(true);
     expect(await acmeCard.getByLabel("Resolution label").inputValue()).toBe("draft");
 
+    expect(await page.getByLabel("Status").inputValue()).toBe("unresolved");
     await acmeCard.getByRole("button", { name: "Acknowledge" }).click();
-    // In place: the card says so at once (the next poll drops it from the open ones).
+    // In place: the card says so at once, and stays in the view of what is not resolved.
     await acmeCard.getByText("Saved.").waitFor();
+    expect(await acmeCard.textContent()).toContain("Acknowledged");
     expect(
       ((await (await ws.request("GET", `/v1/escalations/${acme.id}`)).json()) as Escalation).status,
     ).toBe("acknowledged");

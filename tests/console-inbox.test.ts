@@ -242,6 +242,13 @@ describe("console inbox", () => {
     expect(acked.status).toBe(303);
     expect(acked.headers.get("location")).toBe(back);
     expect((await escalation(ws, acme.id)).status).toBe("acknowledged");
+    // The inbox opens on what is not resolved: the acknowledged card stays, saying so; the Open
+    // view no longer lists it.
+    const working = await (await get("/app/inbox?owner=all", cara)).text();
+    expect(working).toContain('<option value="unresolved" selected="">Not resolved</option>');
+    expect(working).toContain("Acme KK");
+    expect(working).toContain('<span class="badge">Acknowledged</span>');
+    expect(await (await get("/app/inbox?owner=all&status=open", cara)).text()).not.toContain("Acme KK");
     // Again: the escalation is no longer open, the page says why.
     const again = await post(`/app/inbox/${acme.id}/acknowledge`, { back }, cara);
     expect(again.status).toBe(409);
@@ -297,6 +304,7 @@ describe("console inbox", () => {
     });
     const list = await (await get("/app/inbox?status=resolved&owner=all", cara)).text();
     expect(list).toContain("Acme KK");
+    expect(await (await get("/app/inbox?owner=all", cara)).text()).not.toContain("Acme KK");
   });
 
   it("speaks Japanese with dates in Japanese", async () => {

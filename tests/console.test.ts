@@ -204,6 +204,22 @@ describe("console pages", () => {
     // Never a redirect off the console.
     const away = await post("/app/language", { locale: "en", next: "https://evil.example/" }, cookie);
     expect(away.headers.get("location")).toBe("/app");
+    for (const next of [
+      "//evil.example/app",
+      "/\\evil.example/app",
+      "/app/../admin",
+      "javascript:alert(1)",
+    ]) {
+      const refused = await post("/app/language", { locale: "en", next }, cookie);
+      expect(refused.headers.get("location"), next).toBe("/app");
+    }
+    // Back to the same page with its query: a list keeps its filters.
+    const filtered = await post(
+      "/app/language",
+      { locale: "en", next: "/app/accounts?band=red&tier=low_touch" },
+      cookie,
+    );
+    expect(filtered.headers.get("location")).toBe("/app/accounts?band=red&tier=low_touch");
   });
 
   it("invites by mail with a single-use link that sets a password", async () => {

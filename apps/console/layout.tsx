@@ -9,11 +9,13 @@ type Page = {
   title: string;
   user?: SignedIn | undefined;
   path: string;
+  /** The path with its query, where a language switch comes back to; default `path`. */
+  here?: string;
   children: Child;
 };
 
 /** Every console page: skip link, header with the workspace and navigation, one main landmark, the language switch. */
-export function Layout({ t, locale, title, user, path, children }: Page) {
+export function Layout({ t, locale, title, user, path, here, children }: Page) {
   return (
     <html lang={locale}>
       <head>
@@ -51,7 +53,7 @@ export function Layout({ t, locale, title, user, path, children }: Page) {
               </ul>
             </nav>
           )}
-          <LanguageSwitch t={t} locale={locale} path={path} />
+          <LanguageSwitch t={t} locale={locale} here={here ?? path} />
           {user && (
             <a href="/app/profile" aria-current={path === "/app/profile" ? "page" : undefined}>
               {t("nav.profile")}
@@ -86,10 +88,26 @@ function NavLink({ href, path, label }: { href: string; path: string; label: str
   );
 }
 
-function LanguageSwitch({ t, locale, path }: { t: T; locale: Locale; path: string }) {
+/**
+ * Where the language switch returns. A list that htmx filters in place (and whose URL it pushes)
+ * sends this again out of band with its rows, so the switch keeps the filters shown.
+ */
+export function LanguageReturn({ here, swap }: { here: string; swap?: boolean }) {
+  return (
+    <input
+      type="hidden"
+      id="language-next"
+      name="next"
+      value={here}
+      hx-swap-oob={swap ? "true" : undefined}
+    />
+  );
+}
+
+function LanguageSwitch({ t, locale, here }: { t: T; locale: Locale; here: string }) {
   return (
     <form method="post" action="/app/language" class="inline">
-      <input type="hidden" name="next" value={path} />
+      <LanguageReturn here={here} />
       <label for="language">{t("language.label")}</label>
       <select id="language" name="locale">
         <option value="en" selected={locale === "en"} lang="en">

@@ -10,11 +10,24 @@ export type PageStatus = 200 | 401 | 403 | 404 | 409 | 422 | 429;
 /** A whole console page: the layout around `body`, in the person's language. */
 export function page(c: Context<ConsoleEnv>, title: string, body: Child, status: PageStatus = 200) {
   return c.html(
-    <Layout t={c.var.t} locale={c.var.locale} title={title} user={c.var.user} path={c.req.path}>
+    <Layout
+      t={c.var.t}
+      locale={c.var.locale}
+      title={title}
+      user={c.var.user}
+      path={c.req.path}
+      here={hereOf(c.req.url)}
+    >
       {body}
     </Layout>,
     status,
   );
+}
+
+/** The page's path with its query (the accounts list's filters), where the language switch returns. */
+function hereOf(url: string): string {
+  const { pathname, search } = new URL(url);
+  return `${pathname}${search}`;
 }
 
 /** Whether this request came from htmx (answer a fragment) or a plain form or link (answer a page). */

@@ -143,6 +143,21 @@ export function consoleRouter(deps: AppDeps) {
     return c.redirect("/app/sign-in", 303);
   });
 
+  /**
+   * Back to the console page the switch was on, with its query (a list's filters): a path under
+   * /app on this origin, never an open redirect; anything else is /app.
+   */
+  const consolePage = (next: string): string => {
+    const base = "http://console.invalid";
+    try {
+      const url = new URL(next, base);
+      const under = url.pathname === "/app" || url.pathname.startsWith("/app/");
+      return next.startsWith("/") && url.origin === base && under ? `${url.pathname}${url.search}` : "/app";
+    } catch {
+      return "/app";
+    }
+  };
+
   app.post("/app/language", async (c) => {
     const form = await c.req.parseBody();
     const locale = form.locale;
@@ -152,8 +167,7 @@ export function consoleRouter(deps: AppDeps) {
       if (c.var.user) await saveLocale(deps.db, c.var.user.userId, locale);
       setCookie(c, LANGUAGE_COOKIE, locale, { path: "/app", sameSite: "Lax", maxAge: 365 * 86_400 });
     }
-    // Only back to a console page: never an open redirect.
-    return c.redirect(/^\/app(\/[\w-]*)*$/.test(next) ? next : "/app", 303);
+    return c.redirect(consolePage(next), 303);
   });
 
   app.get("/app/set-password", async (c) => {

@@ -2,13 +2,13 @@ import type { TimelineItem, TimelinePage } from "../../core/accounts/timeline";
 import type { Locale, MessageKey, T } from "../i18n";
 import { formatTime } from "./accounts-format";
 
-export type TimelineProps = { t: T; locale: Locale; path: string; page: TimelinePage };
+export type TimelineProps = { t: T; locale: Locale; timeZone: string; path: string; page: TimelinePage };
 
 /**
  * A page of the account's timeline, newest first, and the link to the older entries: a full page
  * without script; with htmx the next page replaces the link, below the entries already shown.
  */
-export function AccountTimeline({ t, locale, path, page }: TimelineProps) {
+export function AccountTimeline({ t, locale, timeZone, path, page }: TimelineProps) {
   if (page.data.length === 0) return <p>{t("account.noTimeline")}</p>;
   const older = page.nextCursor ? `${path}?timeline=${encodeURIComponent(page.nextCursor)}` : undefined;
   return (
@@ -16,7 +16,8 @@ export function AccountTimeline({ t, locale, path, page }: TimelineProps) {
       <ol class="timeline">
         {page.data.map((item) => (
           <li class={`timeline-${item.type}`}>
-            <time datetime={item.at}>{formatTime(locale, item.at)}</time> <Entry t={t} item={item} />
+            <time datetime={item.at}>{formatTime(locale, item.at, timeZone)}</time>{" "}
+            <Entry t={t} item={item} />
           </li>
         ))}
       </ol>

@@ -14,6 +14,8 @@ const GROUPS = ["deployment", "engagement", "adoption", "roi"] as const;
 type Props = {
   t: T;
   locale: Locale;
+  /** The person's zone (SignedIn.timeZone): times are shown in it. */
+  timeZone: string;
   data: AccountData;
   health: HealthWithHistory;
   scorecard: Scorecard;
@@ -23,7 +25,17 @@ type Props = {
 };
 
 /** One account whole: summary, health with its measures and history, timeline, runs, contacts, renewals. */
-export function AccountPage({ t, locale, data, health, scorecard, timeline, canChangeStage, notice }: Props) {
+export function AccountPage({
+  t,
+  locale,
+  timeZone,
+  data,
+  health,
+  scorecard,
+  timeline,
+  canChangeStage,
+  notice,
+}: Props) {
   const { account } = data;
   const path = `/app/accounts/${encodeURIComponent(account.externalId)}`;
   return (
@@ -66,13 +78,13 @@ export function AccountPage({ t, locale, data, health, scorecard, timeline, canC
           </form>
         )}
       </section>
-      <HealthSection t={t} locale={locale} health={health} scorecard={scorecard} />
-      <Escalations t={t} locale={locale} data={data} />
+      <HealthSection t={t} locale={locale} timeZone={timeZone} health={health} scorecard={scorecard} />
+      <Escalations t={t} locale={locale} timeZone={timeZone} data={data} />
       <section class="card" aria-labelledby="account-timeline">
         <h2 id="account-timeline">{t("account.timeline")}</h2>
-        <AccountTimeline t={t} locale={locale} path={path} page={timeline} />
+        <AccountTimeline t={t} locale={locale} timeZone={timeZone} path={path} page={timeline} />
       </section>
-      <Enrollments t={t} locale={locale} data={data} />
+      <Enrollments t={t} locale={locale} timeZone={timeZone} data={data} />
       <Contacts t={t} data={data} />
       <Renewals t={t} locale={locale} data={data} />
     </>
@@ -82,11 +94,13 @@ export function AccountPage({ t, locale, data, health, scorecard, timeline, canC
 function HealthSection({
   t,
   locale,
+  timeZone,
   health,
   scorecard,
 }: {
   t: T;
   locale: Locale;
+  timeZone: string;
   health: HealthWithHistory;
   scorecard: Scorecard;
 }) {
@@ -105,7 +119,7 @@ function HealthSection({
             </p>
             <dl class="summary">
               <dt>{t("account.computedAt")}</dt>
-              <dd>{formatTime(locale, current.computedAt)}</dd>
+              <dd>{formatTime(locale, current.computedAt, timeZone)}</dd>
               <dt>{t("account.trend7")}</dt>
               <dd>{trend(current.trend.days7)}</dd>
               <dt>{t("account.trend28")}</dt>
@@ -121,7 +135,7 @@ function HealthSection({
                 spec={{
                   kind: "line",
                   range: [0, 100],
-                  labels: health.history.map((h) => formatShortDay(locale, h.at)),
+                  labels: health.history.map((h) => formatShortDay(locale, h.at, timeZone)),
                   series: [{ label: t("account.score"), data: health.history.map((h) => h.score) }],
                 }}
                 label={t("account.history")}
@@ -187,7 +201,17 @@ function Measures({
   );
 }
 
-function Escalations({ t, locale, data }: { t: T; locale: Locale; data: AccountData }) {
+function Escalations({
+  t,
+  locale,
+  timeZone,
+  data,
+}: {
+  t: T;
+  locale: Locale;
+  timeZone: string;
+  data: AccountData;
+}) {
   return (
     <section class="card" aria-labelledby="account-escalations">
       <h2 id="account-escalations">{t("account.escalations")}</h2>
@@ -199,7 +223,7 @@ function Escalations({ t, locale, data }: { t: T; locale: Locale; data: AccountD
             {data.openEscalations.map((e) => (
               <li>
                 <strong>{e.reason}</strong> · {t("account.priority")}: {t(`account.priority.${e.priority}`)} ·{" "}
-                {t("account.due")}: <time datetime={e.dueAt}>{formatTime(locale, e.dueAt)}</time>
+                {t("account.due")}: <time datetime={e.dueAt}>{formatTime(locale, e.dueAt, timeZone)}</time>
                 {e.assignee ? ` · ${t("account.assignee")}: ${e.assignee}` : ""}
               </li>
             ))}
@@ -213,7 +237,17 @@ function Escalations({ t, locale, data }: { t: T; locale: Locale; data: AccountD
   );
 }
 
-function Enrollments({ t, locale, data }: { t: T; locale: Locale; data: AccountData }) {
+function Enrollments({
+  t,
+  locale,
+  timeZone,
+  data,
+}: {
+  t: T;
+  locale: Locale;
+  timeZone: string;
+  data: AccountData;
+}) {
   return (
     <section class="card" aria-labelledby="account-enrollments">
       <h2 id="account-enrollments">{t("account.enrollments")}</h2>
@@ -239,7 +273,7 @@ function Enrollments({ t, locale, data }: { t: T; locale: Locale; data: AccountD
                   <td>{t(`account.status.${e.status}`)}</td>
                   <td>{e.currentStep ?? "–"}</td>
                   <td>
-                    <time datetime={e.enteredAt}>{formatTime(locale, e.enteredAt)}</time>
+                    <time datetime={e.enteredAt}>{formatTime(locale, e.enteredAt, timeZone)}</time>
                   </td>
                 </tr>
               ))}

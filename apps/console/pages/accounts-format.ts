@@ -1,8 +1,8 @@
 import type { Locale } from "../i18n";
 
 /**
- * Dates, times and amounts of the accounts pages in the person's language. Times are shown in UTC
- * and say so: a person's own time zone is not known to the console yet.
+ * Dates, times and amounts of the accounts pages in the person's language. Times are shown in the
+ * person's zone (SignedIn.timeZone) and name it; calendar days (a renewal date) are days, in no zone.
  */
 export function formatDay(locale: Locale, day: string | null): string | null {
   if (!day) return null;
@@ -11,26 +11,25 @@ export function formatDay(locale: Locale, day: string | null): string | null {
   return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(date);
 }
 
-export function formatTime(locale: Locale, iso: string | null): string | null {
-  if (!iso) return null;
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
+/** A moment in the person's zone, named: "Dec 7, 2026, 09:30 AM GMT+9". */
+export function formatTime(locale: Locale, at: Date | string | null, timeZone: string): string | null {
+  if (!at) return null;
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return String(at);
   return new Intl.DateTimeFormat(locale, {
     year: "numeric",
     month: "short",
     day: "numeric",
     hour: "2-digit",
     minute: "2-digit",
-    timeZone: "UTC",
+    timeZone,
     timeZoneName: "short",
   }).format(date);
 }
 
-/** A short day label for chart axes, e.g. "Dec 7" / "12月7日". */
-export function formatShortDay(locale: Locale, iso: string): string {
-  return new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", timeZone: "UTC" }).format(
-    new Date(iso),
-  );
+/** A short day label for chart axes, e.g. "Dec 7" / "12月7日", the day in the person's zone. */
+export function formatShortDay(locale: Locale, iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", timeZone }).format(new Date(iso));
 }
 
 export function formatAmount(locale: Locale, amount: number | null): string | null {

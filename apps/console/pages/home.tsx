@@ -12,6 +12,7 @@ export type EscalationsView =
       kind: "all";
       counts: { tier: OpenEscalation["account"]["tier"]; open: number; breached: number }[];
       nearest: OpenEscalation[];
+      timeZone: string;
     };
 
 export type RetentionView = { quarters: string[]; grr: (number | null)[]; nrr: (number | null)[] } | null;
@@ -40,7 +41,14 @@ export function Home({ t, f, now, escalations, bands, renewals, retention }: Hom
           timeZone={escalations.timeZone}
         />
       ) : (
-        <AllEscalations t={t} f={f} now={now} counts={escalations.counts} nearest={escalations.nearest} />
+        <AllEscalations
+          t={t}
+          f={f}
+          now={now}
+          counts={escalations.counts}
+          nearest={escalations.nearest}
+          timeZone={escalations.timeZone}
+        />
       )}
       <Bands t={t} f={f} bands={bands} />
       <Renewals t={t} f={f} {...renewals} />
@@ -92,12 +100,14 @@ function AllEscalations({
   now,
   counts,
   nearest,
+  timeZone,
 }: {
   t: T;
   f: Format;
   now: Date;
   counts: { tier: OpenEscalation["account"]["tier"]; open: number; breached: number }[];
   nearest: OpenEscalation[];
+  timeZone: string;
 }) {
   return (
     <section class="card" aria-labelledby="home-all">
@@ -106,7 +116,9 @@ function AllEscalations({
         <p>{t("home.all.none")}</p>
       ) : (
         <>
-          <p class="muted">{t("home.esc.timezone")} UTC</p>
+          <p class="muted">
+            {t("home.esc.timezone")} {timeZone}
+          </p>
           <table>
             <caption>{t("home.all.byTier")}</caption>
             <thead>

@@ -1,10 +1,10 @@
-import { escalationPriorities, escalationStatuses, tiers } from "../../../db/schema/index";
-import { type InboxItem, inboxSorts } from "../../core/escalations/inbox";
+import { escalationPriorities, tiers } from "../../../db/schema/index";
+import { type InboxItem, type InboxStatus, inboxSorts, inboxStatuses } from "../../core/escalations/inbox";
 import { EscalationCard, type RowContext } from "./inbox-row";
 
 /** The inbox view as the filter form shows it: every field resolved to a value (defaults applied). */
 export type InboxView = {
-  status: (typeof escalationStatuses)[number];
+  status: InboxStatus;
   priority: (typeof escalationPriorities)[number] | "any";
   tier: (typeof tiers)[number] | "any";
   /** `mine`, `none`, `all` or a CSM's email. */
@@ -59,7 +59,7 @@ export function InboxPage({
           name="status"
           label={t("inbox.status")}
           value={view.status}
-          options={escalationStatuses.map((s) => [s, t(`inbox.status.${s}`)])}
+          options={inboxStatuses.map((s) => [s, t(`inbox.status.${s}`)])}
         />
         <Select
           id="f-priority"

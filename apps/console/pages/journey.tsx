@@ -3,8 +3,8 @@ import type { JourneyAction } from "../../core/journeys/journeys";
 import type { JourneyStats } from "../../core/journeys/stats";
 import type { Locale, T } from "../i18n";
 import type { JourneyGraph } from "../journey-graph";
+import { formatTime } from "./accounts-format";
 import { JourneyGraphSvg } from "./journey-graph";
-import { formatWhen } from "./journeys";
 
 export type JourneyView = {
   key: string;
@@ -36,6 +36,7 @@ export function describe(rule: unknown): string {
 export function JourneyPage({
   t,
   locale,
+  timeZone,
   journey,
   graph,
   stats,
@@ -47,6 +48,8 @@ export function JourneyPage({
 }: {
   t: T;
   locale: Locale;
+  /** The person's zone (SignedIn.timeZone). */
+  timeZone: string;
   journey: JourneyView;
   graph: JourneyGraph | null;
   stats: JourneyStats | null;
@@ -258,7 +261,7 @@ export function JourneyPage({
           <ul>
             {journey.versions.map((v) => (
               <li>
-                v{v.version} · {t("journey.publishedAt")} {formatWhen(locale, v.publishedAt)}
+                v{v.version} · {t("journey.publishedAt")} {formatTime(locale, v.publishedAt, timeZone)}
               </li>
             ))}
           </ul>

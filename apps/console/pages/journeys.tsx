@@ -1,9 +1,6 @@
 import type { JourneyOverview } from "../../core/journeys/overview";
 import type { Locale, T } from "../i18n";
-
-/** Dates and times as the person reads them. */
-export const formatWhen = (locale: Locale, at: Date | string) =>
-  `${new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(new Date(at))} UTC`;
+import { formatTime } from "./accounts-format";
 
 export const formatRate = (locale: Locale, rate: number | null) =>
   rate === null
@@ -14,6 +11,7 @@ export const formatRate = (locale: Locale, rate: number | null) =>
 export function JourneysPage({
   t,
   locale,
+  timeZone,
   journeys,
   playbooks,
   canEdit,
@@ -21,6 +19,8 @@ export function JourneysPage({
 }: {
   t: T;
   locale: Locale;
+  /** The person's zone (SignedIn.timeZone). */
+  timeZone: string;
   journeys: JourneyOverview[];
   playbooks: { key: string; name: string }[];
   canEdit: boolean;
@@ -65,7 +65,11 @@ export function JourneysPage({
                   <td class="num">{number.format(j.inJourney)}</td>
                   <td class="num">{number.format(j.completed)}</td>
                   <td class="num">{formatRate(locale, j.goalRate)}</td>
-                  <td>{j.lastPublishedAt ? formatWhen(locale, j.lastPublishedAt) : t("journeys.never")}</td>
+                  <td>
+                    {j.lastPublishedAt
+                      ? formatTime(locale, j.lastPublishedAt, timeZone)
+                      : t("journeys.never")}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -1,6 +1,6 @@
 import type { TemplateSummary } from "../../core/templates/message-templates";
 import type { Locale, T } from "../i18n";
-import { formatWhen } from "./journeys";
+import { formatTime } from "./accounts-format";
 
 /** Shipped with Volante as is, shipped and changed by the workspace, or the workspace's own. */
 export type TemplateOrigin = "shipped" | "changed" | "own";
@@ -15,7 +15,18 @@ export function OriginBadge({ t, origin }: { t: T; origin: TemplateOrigin }) {
 export type TemplateRow = TemplateSummary & { origin: TemplateOrigin; lastChanged: Date | null };
 
 /** Every message template of the workspace: shipped ones and its own, with what each is. */
-export function TemplatesPage({ t, locale, templates }: { t: T; locale: Locale; templates: TemplateRow[] }) {
+export function TemplatesPage({
+  t,
+  locale,
+  timeZone,
+  templates,
+}: {
+  t: T;
+  locale: Locale;
+  /** The person's zone (SignedIn.timeZone). */
+  timeZone: string;
+  templates: TemplateRow[];
+}) {
   return (
     <>
       <p>{t("templates.intro")}</p>
@@ -49,7 +60,9 @@ export function TemplatesPage({ t, locale, templates }: { t: T; locale: Locale; 
                     <OriginBadge t={t} origin={row.origin} />
                   </td>
                   <td>
-                    {row.lastChanged ? formatWhen(locale, row.lastChanged) : t("templates.neverChanged")}
+                    {row.lastChanged
+                      ? formatTime(locale, row.lastChanged, timeZone)
+                      : t("templates.neverChanged")}
                   </td>
                 </tr>
               ))}

@@ -10,10 +10,11 @@ import { getScorecard } from "../../core/health/scorecard-store";
 import { ExternalId } from "../../core/shared/validators";
 import { roleAtLeast } from "../../core/workspace/roles";
 import type { ConsoleEnv } from "../context";
+import { LanguageReturn } from "../layout";
 import { isHtmx, page, requireRole, signedIn } from "../page";
 import { AccountPage } from "../pages/account";
 import { AccountTimeline } from "../pages/account-timeline";
-import { AccountResults, AccountsPage } from "../pages/accounts";
+import { AccountResults, AccountsPage, filtersQuery } from "../pages/accounts";
 
 /** Timeline entries a page of the account page shows. */
 const TIMELINE_PAGE = 20;
@@ -36,7 +37,13 @@ export function accountsRoutes(deps: AppDeps) {
       accountOwners(deps.db, workspaceId),
     ]);
     const props = { t: c.var.t, locale: c.var.locale, filters, owners, list };
-    if (isHtmx(c)) return c.html(<AccountResults {...props} />);
+    if (isHtmx(c))
+      return c.html(
+        <>
+          <AccountResults {...props} />
+          <LanguageReturn here={`/app/accounts${filtersQuery(filters, list.page)}`} swap />
+        </>,
+      );
     return page(c, c.var.t("accounts.title"), <AccountsPage {...props} />);
   });
 
@@ -59,7 +66,15 @@ export function accountsRoutes(deps: AppDeps) {
     if (!ExternalId.safeParse(id).success) return c.text(t("account.notFoundBody"), 404);
     const timeline = await accountTimeline(deps.db, workspaceId, id, query.data);
     if (!timeline) return c.text(t("account.notFoundBody"), 404);
-    return c.html(<AccountTimeline t={t} locale={c.var.locale} path={accountPath(id)} page={timeline} />);
+    return c.html(
+      <AccountTimeline
+        t={t}
+        locale={c.var.locale}
+        timeZone={signedIn(c).timeZone}
+        path={accountPath(id)}
+        page={timeline}
+      />,
+    );
   });
 
   app.post("/app/accounts/:id/stage", requireRole("csm"), async (c) => {
@@ -121,6 +136,7 @@ async function accountView(c: Context<ConsoleEnv>, deps: AppDeps, cursor: string
     <AccountPage
       t={t}
       locale={c.var.locale}
+      timeZone={user.timeZone}
       data={data}
       health={health}
       scorecard={scorecard}

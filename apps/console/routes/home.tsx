@@ -32,13 +32,12 @@ export function homeRoutes(deps: AppDeps) {
       quarterlyRetention(deps.db, user.workspaceId, now),
     ]);
     const t = c.var.t;
-    const zone = escalations.kind === "mine" ? escalations.timeZone : "UTC";
     return page(
       c,
       t("home.title"),
       <Home
         t={t}
-        f={formatter(c.var.locale, zone)}
+        f={formatter(c.var.locale, user.timeZone)}
         now={now}
         escalations={escalations}
         bands={bands}
@@ -59,8 +58,8 @@ export function homeRoutes(deps: AppDeps) {
 }
 
 /**
- * A CSM (a CSM record with the person's email, or the csm role) sees their own escalations, with
- * times in their CSM record's zone (else UTC); everyone else the workspace's, by tier and nearest.
+ * A CSM (a CSM record with the person's email, or the csm role) sees their own escalations; everyone
+ * else the workspace's, by tier and nearest. Times are in the person's zone (SignedIn.timeZone).
  */
 async function escalationsFor(deps: AppDeps, user: SignedIn, now: Date): Promise<EscalationsView> {
   const [csm] = await listCsms(deps.db, user.workspaceId, user.email);
@@ -75,11 +74,11 @@ async function escalationsFor(deps: AppDeps, user: SignedIn, now: Date): Promise
         now,
       ),
       shown: MINE,
-      timeZone: csm?.timezone ?? "UTC",
+      timeZone: user.timeZone,
     };
   const [counts, nearest] = await Promise.all([
     openEscalationCountsByTier(deps.db, user.workspaceId, now),
     openEscalationsByDeadline(deps.db, user.workspaceId, { limit: NEAREST }, now),
   ]);
-  return { kind: "all", counts, nearest };
+  return { kind: "all", counts, nearest, timeZone: user.timeZone };
 }

@@ -16,6 +16,7 @@ import {
 } from "../../core/escalations/inbox";
 import { roleAtLeast } from "../../core/workspace/roles";
 import type { ConsoleEnv } from "../context";
+import { LanguageReturn } from "../layout";
 import { page, requireRole, signedIn } from "../page";
 import { InboxPage, InboxRows, type InboxView, viewQuery } from "../pages/inbox";
 import { EscalationCard, type RowContext } from "../pages/inbox-row";
@@ -42,7 +43,7 @@ export function inboxRoutes(deps: AppDeps) {
     const reader = await inboxReader(deps.db, user.workspaceId, user.email);
     const ctx: RowContext = {
       t: c.var.t,
-      reading: { locale: c.var.locale, timeZone: reader.timeZone, now: deps.clock.now() },
+      reading: { locale: c.var.locale, timeZone: user.timeZone, now: deps.clock.now() },
       canAct: roleAtLeast(user.role, "csm"),
       csms: reader.csms,
       back,
@@ -61,7 +62,7 @@ export function inboxRoutes(deps: AppDeps) {
         ? "all"
         : (filter.owner ?? (isCsm && user.role === "csm" ? "mine" : "all"));
     const view: InboxView = {
-      status: filter.status ?? "open",
+      status: filter.status ?? "unresolved",
       priority: filter.priority ?? "any",
       tier: filter.tier ?? "any",
       owner,
@@ -113,7 +114,12 @@ export function inboxRoutes(deps: AppDeps) {
     const version = versionOf(items);
     // The poll of an unchanged list: htmx swaps nothing on a 204.
     if (query.v === version) return c.body(null, 204);
-    return c.html(<InboxRows ctx={ctx} view={view} items={items} version={version} />);
+    return c.html(
+      <>
+        <InboxRows ctx={ctx} view={view} items={items} version={version} />
+        <LanguageReturn here={`/app/inbox?${viewQuery(view)}`} swap />
+      </>,
+    );
   });
 
   /**

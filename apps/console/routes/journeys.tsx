@@ -45,6 +45,7 @@ export function journeysRoutes(deps: AppDeps) {
       <JourneysPage
         t={c.var.t}
         locale={c.var.locale}
+        timeZone={user.timeZone}
         journeys={await journeyOverviews(deps.db, user.workspaceId)}
         playbooks={await playbooks}
         canEdit={roleAtLeast(user.role, "cs_ops")}
@@ -121,6 +122,7 @@ export function journeysRoutes(deps: AppDeps) {
       <JourneyPage
         t={t}
         locale={c.var.locale}
+        timeZone={signedIn(c).timeZone}
         journey={view}
         graph={parsed?.success ? layoutJourney(parsed.data) : null}
         stats={stats}

@@ -70,7 +70,12 @@ export function templatesRoutes(deps: AppDeps) {
     return page(
       c,
       c.var.t("templates.title"),
-      <TemplatesPage t={c.var.t} locale={c.var.locale} templates={templates} />,
+      <TemplatesPage
+        t={c.var.t}
+        locale={c.var.locale}
+        timeZone={signedIn(c).timeZone}
+        templates={templates}
+      />,
     );
   });
 

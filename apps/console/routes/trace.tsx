@@ -3,7 +3,6 @@ import type { AppDeps } from "../../api/context";
 import { findAccountRow } from "../../core/accounts/accounts";
 import { findEnrollmentTouch } from "../../core/delivery/touch-message";
 import { getEnrollmentWithTrace } from "../../core/enrollments/queries";
-import { inboxReader } from "../../core/escalations/inbox";
 import type { ConsoleEnv } from "../context";
 import { page, requireRole, signedIn } from "../page";
 import { TouchMessagePage, TracePage } from "../pages/trace";
@@ -31,13 +30,12 @@ export function traceRoutes(deps: AppDeps) {
         404,
       );
     const account = await findAccountRow(deps.db, user.workspaceId, found.enrollment.account);
-    const reader = await inboxReader(deps.db, user.workspaceId, user.email);
     return page(
       c,
       `${t("trace.title")}: ${account?.name ?? found.enrollment.account} · ${found.enrollment.journey}`,
       <TracePage
         t={t}
-        reading={{ locale: c.var.locale, timeZone: reader.timeZone, now: deps.clock.now() }}
+        reading={{ locale: c.var.locale, timeZone: user.timeZone, now: deps.clock.now() }}
         enrollment={found.enrollment}
         accountName={account?.name ?? found.enrollment.account}
         trace={found.trace}
@@ -59,13 +57,12 @@ export function traceRoutes(deps: AppDeps) {
         </p>,
         404,
       );
-    const reader = await inboxReader(deps.db, user.workspaceId, user.email);
     return page(
       c,
       `${t("trace.message.title")}: ${touch.subject ?? touch.template}`,
       <TouchMessagePage
         t={t}
-        reading={{ locale: c.var.locale, timeZone: reader.timeZone, now: deps.clock.now() }}
+        reading={{ locale: c.var.locale, timeZone: user.timeZone, now: deps.clock.now() }}
         enrollmentId={c.req.param("id")}
         touch={touch}
       />,

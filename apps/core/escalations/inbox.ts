@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNull, ne, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../../../db/client";
 import {
@@ -12,7 +12,6 @@ import {
   tiers,
 } from "../../../db/schema/index";
 import { isUuid } from "../shared/uuid";
-import { getSettings } from "../workspace/settings";
 
 /**
  * The console's inbox: escalations with what a CSM needs beside each (the account's health and its
@@ -22,11 +21,15 @@ import { getSettings } from "../workspace/settings";
 
 export const inboxSorts = ["deadline", "priority", "tier"] as const;
 
+/** The inbox's views by status: `unresolved` (open or acknowledged, the working list), or one status. */
+export const inboxStatuses = ["unresolved", ...escalationStatuses] as const;
+export type InboxStatus = (typeof inboxStatuses)[number];
+
 /** Unknown values are dropped (the default applies), never an error: a filtered view is a link anyone may edit. */
 const loose = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
 
 export const InboxFilter = z.object({
-  status: loose(z.enum(escalationStatuses)),
+  status: loose(z.enum(inboxStatuses)),
   priority: loose(z.enum(escalationPriorities)),
   tier: loose(z.enum(tiers)),
   /** A CSM's email, `mine`, `none` (unassigned) or `all`; absent: `mine` for a CSM, else `all`. */
@@ -71,7 +74,7 @@ const priorityRank = sql`case ${escalations.priority} when 'urgent' then 0 when 
 const tierRank = sql`case ${accounts.tier} when 'high_touch' then 0 when 'low_touch' then 1 else 2 end`;
 
 /**
- * Escalations of the workspace matching the filter (status `open` unless given; the owner already
+ * Escalations of the workspace matching the filter (`unresolved` unless given; the owner already
  * resolved to an email or absent), most urgent first by the sort, with each account's health line:
  * two queries whatever the number of rows.
  */
@@ -79,7 +82,7 @@ export async function listInbox(
   db: Db,
   workspaceId: string,
   filter: {
-    status?: InboxItem["status"];
+    status?: InboxStatus;
     priority?: string;
     tier?: string;
     /** An email, or null for the unassigned ones. */
@@ -107,7 +110,11 @@ export async function listInbox(
     .where(
       and(
         eq(escalations.workspaceId, workspaceId),
-        filter.id ? eq(escalations.id, filter.id) : eq(escalations.status, filter.status ?? "open"),
+        filter.id
+          ? eq(escalations.id, filter.id)
+          : (filter.status ?? "unresolved") === "unresolved"
+            ? ne(escalations.status, "resolved")
+            : eq(escalations.status, filter.status as InboxItem["status"]),
         filter.priority ? eq(escalations.priority, filter.priority as InboxItem["priority"]) : undefined,
         filter.tier ? eq(accounts.tier, filter.tier as InboxItem["account"]["tier"]) : undefined,
         filter.assignee === null
@@ -190,20 +197,18 @@ export async function getInboxItem(
 
 /**
  * How a signed-in person reads the inbox: whether they are a CSM of the workspace (a CSM record with
- * their email), the zone of every time shown (the CSM record's, else the workspace's default), and
- * the active CSMs an escalation can be given to.
+ * their email), and the active CSMs an escalation can be given to. The zone of the times shown is
+ * the session's (SignedIn.timeZone).
  */
 export async function inboxReader(db: Db, workspaceId: string, email: string) {
   const rows = await db
-    .select({ email: csms.email, name: csms.name, active: csms.active, timezone: csms.timezone })
+    .select({ email: csms.email, name: csms.name, active: csms.active })
     .from(csms)
     .where(eq(csms.workspaceId, workspaceId))
     .orderBy(asc(csms.email));
   const self = rows.find((r) => r.email === email.toLowerCase());
-  const timeZone = self?.timezone ?? (await getSettings(db, workspaceId)).delivery.defaultTimezone;
   return {
     isCsm: Boolean(self),
-    timeZone,
     csms: rows.filter((r) => r.active).map((r) => ({ email: r.email, name: r.name })),
   };
 }

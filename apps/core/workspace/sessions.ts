@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { sessions, users, workspaces } from "../../../db/schema/index";
+import { csms, sessions, users, workspaces } from "../../../db/schema/index";
 import type { Clock } from "../shared/services";
 import { DUMMY_HASH, hashPassword, verifyPassword } from "./passwords";
 import type { Role } from "./roles";
+import { settingsOf } from "./settings";
 
 /** How long a console sign-in lasts, an invitation link, and a password reset link. */
 export const SESSION_DAYS = 14;
@@ -26,6 +27,8 @@ export type SignedIn = {
   name: string;
   role: Role;
   locale: string | null;
+  /** The zone the console shows times in: the person's own as a CSM, else the workspace's default. */
+  timeZone: string;
 };
 
 function newToken(): { token: string; tokenHash: string } {
@@ -95,10 +98,14 @@ export async function findSession(deps: { db: Db; clock: Clock }, token: string)
       name: users.name,
       role: users.role,
       locale: users.locale,
+      csmZone: csms.timezone,
+      settings: workspaces.settings,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .innerJoin(workspaces, eq(workspaces.id, users.workspaceId))
+    // A CSM's address is kept as given; a person's in lower case.
+    .leftJoin(csms, and(eq(csms.workspaceId, users.workspaceId), sql`lower(${csms.email}) = ${users.email}`))
     .where(
       and(
         eq(sessions.tokenHash, hashToken(token)),
@@ -112,8 +119,8 @@ export async function findSession(deps: { db: Db; clock: Clock }, token: string)
   // Written at most once a minute: a page of htmx requests is not a burst of updates.
   if (now.getTime() - row.lastSeenAt.getTime() > 60_000)
     await deps.db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, row.sessionId));
-  const { lastSeenAt: _, ...signedIn } = row;
-  return signedIn;
+  const { lastSeenAt: _, csmZone, settings, ...signedIn } = row;
+  return { ...signedIn, timeZone: csmZone ?? settingsOf(settings).delivery.defaultTimezone };
 }
 
 export async function signOut(deps: { db: Db; clock: Clock }, sessionId: string): Promise<void> {
