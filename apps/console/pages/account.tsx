@@ -201,17 +201,10 @@ function Measures({
   );
 }
 
-function Escalations({
-  t,
-  locale,
-  timeZone,
-  data,
-}: {
-  t: T;
-  locale: Locale;
-  timeZone: string;
-  data: AccountData;
-}) {
+/** What a section of the account reads: the person's language and zone, and the account. */
+type SectionProps = { t: T; locale: Locale; timeZone: string; data: AccountData };
+
+function Escalations({ t, locale, timeZone, data }: SectionProps) {
   return (
     <section class="card" aria-labelledby="account-escalations">
       <h2 id="account-escalations">{t("account.escalations")}</h2>
@@ -237,17 +230,7 @@ function Escalations({
   );
 }
 
-function Enrollments({
-  t,
-  locale,
-  timeZone,
-  data,
-}: {
-  t: T;
-  locale: Locale;
-  timeZone: string;
-  data: AccountData;
-}) {
+function Enrollments({ t, locale, timeZone, data }: SectionProps) {
   return (
     <section class="card" aria-labelledby="account-enrollments">
       <h2 id="account-enrollments">{t("account.enrollments")}</h2>
