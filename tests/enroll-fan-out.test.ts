@@ -14,7 +14,7 @@ import { createWorkspace } from "../apps/core/workspace/api-keys";
 import type { Database, Db } from "../db/client";
 import * as schema from "../db/schema";
 import { journeyWorkflowId } from "../workflows/contracts";
-import { openTestDatabase } from "./harness";
+import { openTestDatabase } from "./test-database";
 
 // Enrolling N accounts costs a constant number of statements per batch of accounts; the runs start
 // one per account. Temporal is a stub here: what is counted is the database's part.

@@ -32,7 +32,7 @@ import {
   type JourneyRunWorkflow,
   stateQuery,
 } from "../workflows/contracts";
-import { openTestDatabase } from "./harness";
+import { openTestDatabase } from "./test-database";
 
 // The journey runtime on Temporal's time-skipping test server: months of waits in seconds.
 const DAY = 86_400_000;

@@ -22,7 +22,7 @@ import { createWorker } from "../apps/worker/worker";
 import type { Database } from "../db/client";
 import { enrollments, enrollmentTrace, touches } from "../db/schema";
 import type { JourneyRunWorkflow } from "../workflows/contracts";
-import { openTestDatabase } from "./harness";
+import { openTestDatabase } from "./test-database";
 
 export const DAY = 86_400_000;
 

@@ -9,7 +9,8 @@ import { migrateAndBootstrap } from "../apps/cli/database-part";
 import { SEND_LEASE_SECONDS } from "../apps/core/delivery/reservations";
 import { parseEnv } from "../apps/env";
 import { openDatabase } from "../db/client";
-import { eventually, freePort, freshServerDatabase, runVolante, type VolanteProcess } from "./harness";
+import { eventually, freePort, runVolante, type VolanteProcess } from "./harness";
+import { freshServerDatabase } from "./test-database";
 
 // Issue 19's production layout as an operator runs it: `volante migrate`, two `volante api` and two
 // `volante worker` processes started at the same moment on an empty PostgreSQL database of the
