@@ -167,20 +167,24 @@ export async function applyTransition(
       }
       case "escalate": {
         const { account } = run;
-        const opened = await openEscalation(deps, {
-          workspaceId: input.workspaceId,
-          enrollmentId: input.enrollmentId,
-          accountId: account.id,
-          tier: account.tier,
-          escalationKey: command.escalationKey,
-          stepId: command.stepId,
-          reason: command.reason,
-          priority: command.priority,
-          sla: command.sla,
-          assignee: stepAssignee(command.assignee, account.ownerCsm),
-          holdsJourney: command.waitForResolution,
-          at: input.at,
-        });
+        const opened = await openEscalation(
+          deps,
+          {
+            workspaceId: input.workspaceId,
+            enrollmentId: input.enrollmentId,
+            accountId: account.id,
+            tier: account.tier,
+            escalationKey: command.escalationKey,
+            stepId: command.stepId,
+            reason: command.reason,
+            priority: command.priority,
+            sla: command.sla,
+            assignee: stepAssignee(command.assignee, account.ownerCsm),
+            holdsJourney: command.waitForResolution,
+            at: input.at,
+          },
+          run.settings,
+        );
         // Its SLA runs in a workflow of its own (reminder, then re-escalation); the id makes it once.
         await startSlaOnce(deps, {
           workspaceId: input.workspaceId,
@@ -195,6 +199,7 @@ export async function applyTransition(
           journey: run.journeyName,
           at: input.at,
           attempt,
+          settings: run.settings,
         });
         trace.push({
           at: input.at,

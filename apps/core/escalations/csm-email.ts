@@ -1,14 +1,6 @@
-import { and, desc, eq } from "drizzle-orm";
-import type { Db } from "../../../db/client";
-import {
-  accountHealth,
-  accounts,
-  csms,
-  enrollments,
-  enrollmentTrace,
-  type escalations,
-  journeys,
-} from "../../../db/schema/index";
+import { and, eq, sql } from "drizzle-orm";
+import { builtOnce, type Db } from "../../../db/client";
+import { accounts, csms, type escalations } from "../../../db/schema/index";
 import { pickLocale, type Rendered } from "../delivery/render";
 import type { Services } from "../shared/services";
 import { type FileTemplate, loadFileTemplates } from "../templates/files";
@@ -45,6 +37,10 @@ export async function readerOf(
     .select({ name: csms.name, locale: csms.locale, timezone: csms.timezone })
     .from(csms)
     .where(and(eq(csms.workspaceId, workspaceId), eq(csms.email, email)));
+  return readerFrom(row ?? null, settings);
+}
+
+function readerFrom(row: CsmRecord | null, settings: Pick<Settings, "delivery">): Reader {
   return {
     name: row?.name ?? null,
     locale: localeOf(row?.locale ?? null) ?? "en",
@@ -52,29 +48,69 @@ export async function readerOf(
   };
 }
 
-/** What the email says about the account and the run, read once per notification. */
-export type EscalationBrief = Awaited<ReturnType<typeof loadBrief>>;
+type CsmRecord = { name: string | null; locale: string | null; timezone: string | null };
 
-export async function loadBrief(db: Db, x: typeof escalations.$inferSelect) {
-  const [account] = await db.select().from(accounts).where(eq(accounts.id, x.accountId));
-  const scores = await db
-    .select({ score: accountHealth.score, band: accountHealth.band })
-    .from(accountHealth)
-    .where(eq(accountHealth.accountId, x.accountId))
-    .orderBy(desc(accountHealth.computedAt))
-    .limit(2);
-  const [journey] = await db
-    .select({ name: journeys.name })
-    .from(enrollments)
-    .innerJoin(journeys, eq(journeys.id, enrollments.journeyId))
-    .where(eq(enrollments.id, x.enrollmentId));
-  const trace = await db
-    .select({ at: enrollmentTrace.at, stepId: enrollmentTrace.stepId, kind: enrollmentTrace.kind })
-    .from(enrollmentTrace)
-    .where(eq(enrollmentTrace.enrollmentId, x.enrollmentId))
-    .orderBy(desc(enrollmentTrace.at), desc(enrollmentTrace.id))
-    .limit(TRACE_SHOWN);
-  return { account, scores, journey: journey?.name ?? null, trace: trace.reverse() };
+/** What the email says about the account and the run, read once per notification. */
+export type EscalationBrief = {
+  account: typeof accounts.$inferSelect | undefined;
+  /** The latest two scores, newest first. */
+  scores: { score: number; band: string }[];
+  journey: string | null;
+  /** The run's latest entries, oldest first. */
+  trace: { at: Date; stepId: string | null; kind: string }[];
+  /** The assignee's CSM record, read with the rest: the usual reader. */
+  assignee: CsmRecord | null;
+};
+
+/**
+ * The brief in one statement (built once, prepared): the account, its latest two scores, the
+ * journey's name, the run's latest trace and the assignee's CSM record. An escalation notifies on
+ * each stage, so this was five reads a notification (decision 0045).
+ */
+const briefQuery = builtOnce((db) =>
+  db
+    .select({
+      account: accounts,
+      scores: sql<{ score: number; band: string }[]>`(select coalesce(jsonb_agg(jsonb_build_object(
+          'score', h.score, 'band', h.band) order by h.computed_at desc), '[]'::jsonb)
+        from (select score, band, computed_at from account_health where account_id = "accounts"."id"
+          order by computed_at desc limit 2) h)`,
+      journey: sql<string | null>`(select j.name from enrollments e join journeys j on j.id = e.journey_id
+        where e.id = ${sql.placeholder("enrollmentId")})`,
+      trace: sql<{ at: string; stepId: string | null; kind: string }[]>`(select coalesce(jsonb_agg(
+          jsonb_build_object('at', t.at, 'stepId', t.step_id, 'kind', t.kind) order by t.at, t.id), '[]'::jsonb)
+        from (select id, at, step_id, kind from enrollment_trace
+          where enrollment_id = ${sql.placeholder("enrollmentId")}
+          order by at desc, id desc limit ${sql.raw(String(TRACE_SHOWN))}) t)`,
+      assignee: sql<CsmRecord | null>`(select jsonb_build_object('name', c.name, 'locale', c.locale,
+          'timezone', c.timezone)
+        from csms c where c.workspace_id = "accounts"."workspace_id" and c.email = ${sql.placeholder("assignee")})`,
+    })
+    .from(accounts)
+    .where(eq(accounts.id, sql.placeholder("accountId")))
+    .prepare("escalation_brief"),
+);
+
+export async function loadBrief(db: Db, x: typeof escalations.$inferSelect): Promise<EscalationBrief> {
+  const [row] = await briefQuery(db).execute({
+    accountId: x.accountId,
+    enrollmentId: x.enrollmentId,
+    assignee: x.assignee ?? "",
+  });
+  if (!row) return { account: undefined, scores: [], journey: null, trace: [], assignee: null };
+  return { ...row, trace: row.trace.map((t) => ({ ...t, at: new Date(t.at) })) };
+}
+
+/** The reader of one notification: the assignee from the brief, anyone else from their CSM record. */
+export async function briefReader(
+  db: Db,
+  x: typeof escalations.$inferSelect,
+  brief: EscalationBrief,
+  email: string,
+  settings: Pick<Settings, "delivery">,
+): Promise<Reader> {
+  if (email === x.assignee) return readerFrom(brief.assignee, settings);
+  return readerOf(db, x.workspaceId, email, settings);
 }
 
 /** The message's values, formatted for the reader: the template only places them. */

@@ -5,11 +5,11 @@ import { RenderError } from "../delivery/render";
 import type { TouchOutcome } from "../delivery/touch-record";
 import { getSettings, type Settings } from "../workspace/settings";
 import {
+  briefReader,
   type EscalationBrief,
   type EscalationStage,
   emailContext,
   loadBrief,
-  readerOf,
   renderCsmEmail,
 } from "./csm-email";
 
@@ -24,7 +24,8 @@ const headline = {
  * Tells people about an escalation, each message exactly once per stage: the assignee by email,
  * the workspace webhook (Slack-compatible) when one is set, and on an SLA breach the manager.
  * `assigned` (a reassign, or a CSM picked late) only emails the new assignee, once per assignee.
- * Returns the assignee email's outcome (the journey's trace records it).
+ * Returns the assignee email's outcome (the journey's trace records it). `settings` are the
+ * workspace's when the caller holds them (a transition's run context), else they are read.
  */
 export async function notifyEscalation(
   deps: DeliveryDeps,
@@ -35,10 +36,11 @@ export async function notifyEscalation(
     journey?: string;
     at: string;
     attempt: number;
+    settings?: Settings;
   },
 ): Promise<TouchOutcome> {
   const x = n.escalation;
-  const settings = await getSettings(deps.db, x.workspaceId, deps.log);
+  const settings = n.settings ?? (await getSettings(deps.db, x.workspaceId, deps.log));
   const base =
     n.stage === "opened"
       ? `escalation:${x.escalationKey}`
@@ -62,10 +64,12 @@ export async function notifyEscalation(
     `Due: ${x.dueAt.toISOString()}`,
     `Status: ${x.status}`,
   ].join("\n");
-  const brief = await loadBrief(deps.db, x);
+  // Read when someone is to be emailed: with nobody to tell, the notification is only recorded.
+  let brief: Promise<EscalationBrief> | undefined;
   /** The email to one person (the assignee, the manager), rendered for them; the plain text if it cannot be. */
   const emailTo = async (to: string | null, key: string) => {
-    const message = to ? await csmMessage(deps, settings, x, brief, n.stage, to) : undefined;
+    brief ??= to ? loadBrief(deps.db, x) : undefined;
+    const message = to && brief ? await csmMessage(deps, settings, x, await brief, n.stage, to) : undefined;
     return notifyCsm(deps, {
       workspaceId: x.workspaceId,
       enrollmentId: x.enrollmentId,
@@ -115,7 +119,7 @@ async function csmMessage(
   stage: EscalationStage,
   to: string,
 ) {
-  const reader = await readerOf(deps.db, x.workspaceId, to, settings);
+  const reader = await briefReader(deps.db, x, brief, to, settings);
   const context = emailContext(x, brief, {
     stage,
     reader,

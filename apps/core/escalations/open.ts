@@ -4,7 +4,7 @@ import { type escalationPriorities, escalations } from "../../../db/schema/index
 import { chooseAssignee } from "../../../workflows/journey/assignment";
 import { addDuration } from "../../../workflows/journey/time";
 import type { Services } from "../shared/services";
-import { getSettings } from "../workspace/settings";
+import { getSettings, type Settings } from "../workspace/settings";
 import { anyCsmServes, loadRoster, lockAssignments, markPicked } from "./assign";
 
 /**
@@ -29,6 +29,8 @@ export async function openEscalation(
     holdsJourney: boolean;
     at: string;
   },
+  /** The workspace's settings when the caller holds them (a transition's run context). */
+  settings?: Pick<Settings, "escalations">,
 ): Promise<typeof escalations.$inferSelect> {
   const { db } = deps;
   const { tier, ...values } = e;
@@ -60,7 +62,7 @@ export async function openEscalation(
     // An escalation opened before keeps its pick.
     const existing = await find(db);
     if (existing) return existing;
-    const { fallbackOwner } = (await getSettings(db, e.workspaceId)).escalations;
+    const { fallbackOwner } = (settings ?? (await getSettings(db, e.workspaceId))).escalations;
     const request = { explicit: null, tier };
     // Without a CSM for the tier there is no pick to make, nor a reason to queue on the workspace's lock.
     if (!(await anyCsmServes(db, e.workspaceId, tier)))

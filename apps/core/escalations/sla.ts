@@ -1,8 +1,9 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../../../db/client";
-import { accounts, escalations } from "../../../db/schema/index";
+import { accounts, escalations, workspaces } from "../../../db/schema/index";
 import type { DeliveryDeps } from "../delivery/deliver-touch";
-import { getSettings } from "../workspace/settings";
+import { identityOf } from "../workspace/identity";
+import { settingsOf } from "../workspace/settings";
 import { anyCsmServes, lockAssignments, pickCsm } from "./assign";
 import { notifyEscalation } from "./notify";
 
@@ -28,20 +29,24 @@ export async function checkEscalationSla(
   // Only an escalation still without an assignee, in a workspace with a CSM for its tier, may get a
   // pick here; only then is the workspace's assignment lock taken. Every other check locks just its row,
   // so the SLA checks of thousands of assigned escalations do not queue behind one another.
+  // The workspace's settings are read with it: the fallback owner here, the sender for the notice.
   const [peek] = await deps.db
-    .select({ assignee: escalations.assignee, tier: accounts.tier })
+    .select({
+      assignee: escalations.assignee,
+      tier: accounts.tier,
+      settings: workspaces.settings,
+      name: workspaces.name,
+      identity: workspaces.identity,
+    })
     .from(escalations)
     .innerJoin(accounts, eq(accounts.id, escalations.accountId))
+    .innerJoin(workspaces, eq(workspaces.id, escalations.workspaceId))
     .where(and(eq(escalations.workspaceId, input.workspaceId), eq(escalations.id, input.escalationId)));
-  const mayPick =
-    peek !== undefined &&
-    peek.assignee === null &&
-    (await anyCsmServes(deps.db, input.workspaceId, peek.tier));
+  if (!peek) return "resolved";
+  const settings = settingsOf(peek.settings, deps.log, identityOf(peek.name, peek.identity));
+  const mayPick = peek.assignee === null && (await anyCsmServes(deps.db, input.workspaceId, peek.tier));
   // One opened while nobody could take it (before a fallback owner was set) reaches the fallback now.
-  const fallbackOwner =
-    peek?.assignee === null
-      ? (await getSettings(deps.db, input.workspaceId)).escalations.fallbackOwner
-      : null;
+  const fallbackOwner = peek.assignee === null ? settings.escalations.fallbackOwner : null;
   const row = await deps.db.transaction(async (tx) => {
     const t = tx as unknown as Db;
     // The lock comes before the row lock, in the same order as every other assignment path.
@@ -85,6 +90,7 @@ export async function checkEscalationSla(
     stage: input.stage,
     at: input.at,
     attempt: input.attempt ?? 1,
+    settings,
   });
   return "open";
 }
