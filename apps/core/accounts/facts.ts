@@ -5,6 +5,8 @@ import type { Facts } from "../../../workflows/journey/interpreter";
 import { calendarDaysUntil, wholeDaysSince } from "../../../workflows/journey/time";
 
 const DAY_MS = 86_400_000;
+/** Users count as active for 28 days after an event of theirs. */
+export const USAGE_WINDOW_MS = 28 * DAY_MS;
 
 type Account = typeof accounts.$inferSelect;
 
@@ -18,7 +20,11 @@ export type Usage = { lastLogin: string | null; activeUsers: number };
  * and inside this subquery they would name the event's.
  */
 export function usageSql(at: string): SQL<Usage> {
-  const since = new Date(Date.parse(at) - 28 * DAY_MS).toISOString();
+  return usageBetween(new Date(Date.parse(at) - USAGE_WINDOW_MS).toISOString(), at);
+}
+
+/** usageSql with its instants as values or as a prepared statement's parameters (timestamptz). */
+export function usageBetween(since: string | SQL, at: string | SQL): SQL<Usage> {
   return sql<Usage>`(select jsonb_build_object(
       'lastLogin', max(e.occurred_at) filter (where e.name = 'login'),
       'activeUsers', count(distinct coalesce(e.contact_id::text, e.properties->>'user')) filter (where e.occurred_at >= ${since}::timestamptz))

@@ -30,8 +30,14 @@ function roleOf(to: string): string | undefined {
  * The contacts of the account in a select from `accounts` (qualified by hand, as in facts.ts), each
  * with its unsubscribes, as one jsonb array in external id order: every contact, or those of `roles`.
  */
-export function contactsSql(roles: string[] | "all"): SQL<ContactJson[]> {
-  const ofRoles = roles === "all" ? sql`` : sql` and c.role in ${roles}`;
+export function contactsSql(roles: string[] | "all" | SQL): SQL<ContactJson[]> {
+  // An SQL `roles` is a jsonb array of roles, or null for every contact (a prepared statement's parameter).
+  const ofRoles =
+    roles === "all"
+      ? sql``
+      : Array.isArray(roles)
+        ? sql` and c.role in ${roles}`
+        : sql` and (${roles} is null or ${roles} ? c.role)`;
   return sql<ContactJson[]>`(select coalesce(jsonb_agg(jsonb_build_object(
       'id', c.id, 'email', c.email, 'name', c.name, 'role', c.role, 'locale', c.locale,
       'timezone', c.timezone, 'attributes', c.attributes,

@@ -1,8 +1,8 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import { builtOnce, type Db } from "../../../db/client";
 import { accounts, enrollments, journeys, workspaces } from "../../../db/schema/index";
 import type { Logger } from "../../logger";
-import { type Usage, usageSql } from "../accounts/facts";
+import { USAGE_WINDOW_MS, type Usage, usageBetween } from "../accounts/facts";
 import { type TemplateRow, templateRowsSql } from "../templates/message-templates";
 import { identityOf, type WorkspaceIdentity } from "../workspace/identity";
 import { type Settings, settingsOf } from "../workspace/settings";
@@ -41,6 +41,44 @@ export type ReadAhead = {
 };
 
 /**
+ * The run context's one statement, built once and prepared: what the transition reads ahead is told
+ * by parameters (which roles' contacts, which templates, usage at which instant), not by the text, so
+ * a transition neither builds SQL nor prepares a statement of its own shape (decision 0045). Each
+ * part not asked for is a CASE whose subquery is not run.
+ */
+const runContextQuery = builtOnce((db) => {
+  const p = sql.placeholder;
+  return db
+    .select({
+      journeyStatus: journeys.status,
+      enrollmentPausedAt: enrollments.pausedAt,
+      journeyName: journeys.name,
+      account: accounts,
+      workspaceName: workspaces.name,
+      identity: workspaces.identity,
+      secret: workspaces.signingSecret,
+      settings: workspaces.settings,
+      contacts: sql<ContactsRead>`case when ${p("contacts")}::boolean then ${contactsSql(sql`${p("roles")}::jsonb`)} end`,
+      templates: sql<
+        TemplateRow[] | null
+      >`case when ${p("templates")}::jsonb is not null then ${templateRowsSql(sql`${p("templates")}::jsonb`)} end`,
+      csmName: sql<string | null>`case when ${p("ahead")}::boolean then ${ownerCsmNameSql()} end`,
+      usage: sql<Usage | null>`case when ${p("usageAt")}::timestamptz is not null then ${usageBetween(
+        sql`${p("usageSince")}`,
+        sql`${p("usageAt")}`,
+      )} end`,
+    })
+    .from(enrollments)
+    .innerJoin(journeys, eq(journeys.id, enrollments.journeyId))
+    .innerJoin(accounts, eq(accounts.id, enrollments.accountId))
+    .innerJoin(workspaces, eq(workspaces.id, enrollments.workspaceId))
+    .where(and(eq(enrollments.id, p("enrollmentId")), eq(enrollments.workspaceId, p("workspaceId"))))
+    .prepare("run_context");
+});
+
+type ContactsRead = ReadAhead["contacts"];
+
+/**
  * The run context of an enrollment, in one query; undefined when the enrollment is not found. With
  * `ahead`, the same query reads what the transition's effects will need.
  */
@@ -52,27 +90,17 @@ export async function loadRunContext(
   ahead?: ReadAheadRequest,
 ): Promise<RunContext | undefined> {
   const contacts = ahead ? contactsNeeded(ahead.tos) : [];
-  const none = sql<null>`null`;
-  const [row] = await db
-    .select({
-      journeyStatus: journeys.status,
-      enrollmentPausedAt: enrollments.pausedAt,
-      journeyName: journeys.name,
-      account: accounts,
-      workspaceName: workspaces.name,
-      identity: workspaces.identity,
-      secret: workspaces.signingSecret,
-      settings: workspaces.settings,
-      contacts: contacts.length > 0 ? contactsSql(contacts) : none,
-      templates: ahead && ahead.templates.length > 0 ? templateRowsSql(ahead.templates) : none,
-      csmName: ahead ? ownerCsmNameSql() : none,
-      usage: ahead?.usage ? usageSql(ahead.at) : none,
-    })
-    .from(enrollments)
-    .innerJoin(journeys, eq(journeys.id, enrollments.journeyId))
-    .innerJoin(accounts, eq(accounts.id, enrollments.accountId))
-    .innerJoin(workspaces, eq(workspaces.id, enrollments.workspaceId))
-    .where(and(eq(enrollments.id, enrollmentId), eq(enrollments.workspaceId, workspaceId)));
+  const usageAt = ahead?.usage ? ahead.at : null;
+  const [row] = await runContextQuery(db).execute({
+    workspaceId,
+    enrollmentId,
+    contacts: contacts.length > 0,
+    roles: contacts === "all" || contacts.length === 0 ? null : JSON.stringify(contacts),
+    templates: ahead && ahead.templates.length > 0 ? JSON.stringify(ahead.templates) : null,
+    ahead: ahead !== undefined,
+    usageAt,
+    usageSince: usageAt && new Date(Date.parse(usageAt) - USAGE_WINDOW_MS).toISOString(),
+  });
   if (!row) return undefined;
   const { workspaceName, identity, contacts: people, templates, csmName, usage, ...rest } = row;
   const workspace = identityOf(workspaceName, identity);

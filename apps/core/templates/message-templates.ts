@@ -124,11 +124,15 @@ export type TemplateRow = Pick<
  * The workspace's rows of the templates `keys`, in a select from `accounts` (its workspace, qualified
  * by hand as in facts.ts), as one jsonb array in key and locale order: read with the run context.
  */
-export function templateRowsSql(keys: string[]): SQL<TemplateRow[]> {
+export function templateRowsSql(keys: string[] | SQL): SQL<TemplateRow[]> {
+  // An SQL `keys` is a jsonb array of keys (a prepared statement's parameter).
+  const keyIn = Array.isArray(keys)
+    ? sql`t.key in ${keys}`
+    : sql`t.key in (select jsonb_array_elements_text(${keys}))`;
   return sql<TemplateRow[]>`(select coalesce(jsonb_agg(jsonb_build_object(
       'key', t.key, 'locale', t.locale, 'channel', t.channel, 'category', t.category,
       'subject', t.subject, 'body', t.body) order by t.key, t.locale), '[]'::jsonb)
-    from templates t where t.workspace_id = "accounts"."workspace_id" and t.key in ${keys})`;
+    from templates t where t.workspace_id = "accounts"."workspace_id" and ${keyIn})`;
 }
 
 /** A template as a workspace sends it: one channel and category, copy per locale. */
