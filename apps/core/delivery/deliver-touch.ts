@@ -18,7 +18,7 @@ import type { Person } from "./recipients";
 import { pickLocale, renderMessage } from "./render";
 import { doneFor, recordGaveUp, release, reserve, type SendAttempt } from "./reservations";
 import { loadRunContext, type RunContext } from "./run-context";
-import { type SendResult, settleSendWrite } from "./send-settlement";
+import type { SendResult } from "./send-settlement";
 import { domainOf, senderFor } from "./sender";
 import { copyOf, factsAt, ownerCsmFor, peopleOf } from "./touch-inputs";
 import { countTouch } from "./touch-metrics";
@@ -351,7 +351,7 @@ async function conclude(t: Touch, decisions: Decision[], all: Delivered[]): Prom
 
 /** A reservation's settlement, written with the transition's last writes (or before the next message leaves). */
 function settleSendLater(t: Touch, id: string, result: SendResult): void {
-  t.writes.add(settleSendWrite(t.deps.db, id, result));
+  t.writes.settleSend(id, result);
 }
 
 /** The activity attempt carrying out the touch, as reservations know it. */

@@ -98,7 +98,7 @@ export function settleLater(
   reason: string | null,
   delivery: Record<string, unknown>,
 ): TouchOutcome {
-  batch.add(settlement(deps, row, status, reason, delivery));
+  batch.settleTouch(row.id, { status, reason, delivery, updatedAt: deps.clock.now() });
   return outcomeOf({ ...row, status, reason, delivery }, false);
 }
 

@@ -1,6 +1,4 @@
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
-import { eq } from "drizzle-orm";
-import { enrollmentListeners, enrollments, enrollmentTrace } from "../../../db/schema/index";
 import {
   type EscalationSlaInput,
   type EscalationSlaWorkflow,
@@ -324,40 +322,15 @@ async function recordTransition(
     finished: Extract<Command, { type: "finish" }> | undefined;
   },
 ): Promise<void> {
-  const { db } = deps;
-  const { finished } = state;
-  if (trace.length > 0) {
-    writes.add(
-      db
-        .insert(enrollmentTrace)
-        .values(
-          trace.map((t) => ({
-            enrollmentId: input.enrollmentId,
-            transition: input.transition,
-            position: t.position,
-            at: new Date(t.at),
-            stepId: t.stepId,
-            kind: t.kind,
-            detail: t.detail,
-          })),
-        )
-        .onConflictDoNothing(),
-    );
-  }
-  if (finished)
-    writes.add(
-      db.delete(enrollmentListeners).where(eq(enrollmentListeners.enrollmentId, input.enrollmentId)),
-    );
-  const enrollmentState = db
-    .update(enrollments)
-    .set({
-      status: state.status,
-      currentStep: input.currentStep,
-      ...(input.goalReachedAt ? { goalReachedAt: new Date(input.goalReachedAt) } : {}),
-      ...(finished ? { finishedAt: new Date(input.at), exitReason: finished.reason } : {}),
-    })
-    .where(eq(enrollments.id, input.enrollmentId));
-  await writes.flush(db, enrollmentState);
+  await writes.flush(deps.db, {
+    enrollmentId: input.enrollmentId,
+    transition: input.transition,
+    trace,
+    status: state.status,
+    currentStep: input.currentStep,
+    ...(input.goalReachedAt ? { goalReachedAt: input.goalReachedAt } : {}),
+    ...(state.finished ? { finished: { at: input.at, reason: state.finished.reason ?? null } } : {}),
+  });
 }
 
 /** Starts an escalation's SLA workflow unless one with its id ever ran (a retried activity must not start a second). */
