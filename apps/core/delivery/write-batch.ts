@@ -32,6 +32,15 @@ export type TransitionRecord = {
 const p = sql.placeholder;
 
 /**
+ * The ids of JSON rows as a uuid[] for `= any(…)`. A prepared statement's generic plan takes a JSON
+ * recordset for 100 rows and joins it by hash to a sequential scan of the whole table; the ids as an
+ * array keep it on the primary key however large the table grows.
+ */
+function idsOf(rows: ReturnType<typeof sql.placeholder>) {
+  return sql`array(select (e->>'id')::uuid from jsonb_array_elements(${rows}::jsonb) e)`;
+}
+
+/**
  * The settlements as data-modifying CTEs over JSON rows: a reservation pending → sent (its
  * Message-ID) or failed (why); a touch's status, reason and delivery.
  */
@@ -41,12 +50,12 @@ function settlementCtes(db: Db) {
       message_id = case when r.status = 'sent' then r.message_id else c.message_id end,
       reason = case when r.status = 'failed' then r.reason else c.reason end
     from jsonb_to_recordset(${p("sends")}::jsonb) as r(id uuid, status text, message_id text, reason text)
-    where c.id = r.id`);
+    where c.id = r.id and c.id = any(${idsOf(p("sends"))})`);
   const settled = db.$with("settled", { id: sql<string>`id` }).as(sql`
     update touches t set status = r.status, reason = r.reason, delivery = r.delivery, updated_at = r.updated_at
     from jsonb_to_recordset(${p("touches")}::jsonb) as r(id uuid, status text, reason text, delivery jsonb,
       updated_at timestamptz)
-    where t.id = r.id
+    where t.id = r.id and t.id = any(${idsOf(p("touches"))})
     returning t.id`);
   return { sends, settled };
 }
