@@ -18,12 +18,11 @@ import type { Person } from "./recipients";
 import { pickLocale, renderMessage } from "./render";
 import { doneFor, recordGaveUp, release, reserve, type SendAttempt } from "./reservations";
 import { loadRunContext, type RunContext } from "./run-context";
-import type { SendResult } from "./send-settlement";
 import { domainOf, senderFor } from "./sender";
 import { copyOf, factsAt, ownerCsmFor, peopleOf } from "./touch-inputs";
 import { countTouch } from "./touch-metrics";
 import { claim, keepPending, outcomeOf, settle, settleLater, type TouchOutcome } from "./touch-record";
-import { WriteBatch } from "./write-batch";
+import { type SendResult, WriteBatch } from "./write-batch";
 
 /**
  * The one path every touch takes. The `touches` row is the idempotency record (touch-record.ts);

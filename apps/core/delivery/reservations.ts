@@ -39,7 +39,7 @@ export type InFlight = { inFlight: true; to: string; reservedAt: string | null }
 /**
  * Decides for one contact of a touch; a send is reserved (written), a refusal returned. A send is reserved under a
  * per-contact lock: two journeys sending to one person at the same moment are serialised, so the cap
- * holds. The reservation is `pending` until the transport accepts the message (send-settlement.ts); a
+ * holds. The reservation is `pending` until the transport accepts the message (write-batch.ts settles it); a
  * pending reservation found by a retry means the attempt before died half-way, so it is handed back
  * to send again (same Message-ID): at least once, never zero times. Returns the reservation id, or
  * the decision not to send.

@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import { builtOnce, type Db } from "../../../db/client";
 import type { Logger } from "../../logger";
-import type { SendResult } from "./send-settlement";
+
+/** How a reserved send ended: accepted by the transport (with its Message-ID), or failed for good. */
+export type SendResult = { status: "sent"; messageId?: string } | { status: "failed"; reason: string };
 
 /** How a touch ended, as its row will say. */
 export type TouchSettlement = {
@@ -11,17 +13,20 @@ export type TouchSettlement = {
   updatedAt: Date;
 };
 
+/** One trace entry as written: the interpreter's, or what an effect did, at its stable position. */
+export type TraceRow = {
+  at: string;
+  stepId: string | null;
+  kind: string;
+  detail: Record<string, unknown>;
+  position: number;
+};
+
 /** A transition's own record: its trace entries and the enrollment's state after it. */
 export type TransitionRecord = {
   enrollmentId: string;
   transition: number;
-  trace: {
-    at: string;
-    stepId: string | null;
-    kind: string;
-    detail: Record<string, unknown>;
-    position: number;
-  }[];
+  trace: TraceRow[];
   status: string;
   currentStep: string | null;
   goalReachedAt?: string;

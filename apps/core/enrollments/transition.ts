@@ -16,7 +16,7 @@ import { type DeliveryDeps, deliverTouch } from "../delivery/deliver-touch";
 import { loadRunContext, type ReadAheadRequest, type RunContext } from "../delivery/run-context";
 import { factsAt } from "../delivery/touch-inputs";
 import { WEBHOOK_ATTEMPTS, webhookStepOnce } from "../delivery/webhooks";
-import { WriteBatch } from "../delivery/write-batch";
+import { type TraceRow, WriteBatch } from "../delivery/write-batch";
 import { notifyEscalation } from "../escalations/notify";
 import { openEscalation } from "../escalations/open";
 import { PermanentFailure } from "./permanent-failure";
@@ -25,14 +25,6 @@ import { onStageEntered } from "./triggers";
 
 /** What carrying out a transition needs: the runtime (db, Temporal) and delivery (mail, templates). */
 export type TransitionDeps = RuntimeDeps & DeliveryDeps;
-
-type EffectTrace = {
-  at: string;
-  stepId: string | null;
-  kind: string;
-  detail: Record<string, unknown>;
-  position: number;
-};
 
 /**
  * Trace positions, stable across retries: the interpreter's entries at 10, 20, 30…; what an effect did
@@ -65,7 +57,7 @@ export async function applyTransition(
   if (!run) throw new PermanentFailure(`no enrollment ${input.enrollmentId}`);
 
   // The interpreter's entries first, then what the effects did (sent, held, notified…).
-  const trace: EffectTrace[] = input.trace.map((t, i) => ({ ...t, position: (i + 1) * 10 }));
+  const trace: TraceRow[] = input.trace.map((t, i) => ({ ...t, position: (i + 1) * 10 }));
   const slot = positions(input.trace);
   let facts: Facts | undefined;
   let finished: Extract<Command, { type: "finish" }> | undefined;
@@ -315,7 +307,7 @@ async function setStageStep(
 async function recordTransition(
   deps: TransitionDeps,
   input: TransitionInput,
-  trace: EffectTrace[],
+  trace: TraceRow[],
   writes: WriteBatch,
   state: {
     status: "active" | "held" | Extract<Command, { type: "finish" }>["status"];
