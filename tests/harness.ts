@@ -262,6 +262,9 @@ export async function smtpServer(
       });
     },
   });
+  // A sender that dies mid-transaction resets its socket, which smtp-server re-emits as the
+  // server's "error": without a listener that is an uncaught exception in the test process.
+  server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.server.address() as AddressInfo;
   return {
