@@ -267,7 +267,13 @@ describe("volante api ×2 and volante worker ×2 on one PostgreSQL and one Tempo
 
       const sent = await sql<{ messageId: string }[]>`
         select message_id as "messageId" from contact_sends where channel = 'email' and status = 'sent'`;
-      expect(sent).toHaveLength(ENROLLMENTS);
+      // On a failure, what became of each run without a sent reservation.
+      const stragglers = await sql`
+        select e.id, e.status, t.status as touch, t.reason, c.status as send, c.attempt, c.reason as why
+        from enrollments e left join touches t on t.enrollment_id = e.id
+          left join contact_sends c on c.touch_id = t.id
+        where c.status is distinct from 'sent'`;
+      expect(sent, JSON.stringify(stragglers)).toHaveLength(ENROLLMENTS);
       const ids = new Set(smtp.received.map((m) => m.messageId));
       // Every touch delivered, each with its own Message-ID...
       expect(ids.size).toBe(ENROLLMENTS);

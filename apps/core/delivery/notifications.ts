@@ -25,9 +25,14 @@ export async function notifyCsm(
     at: string;
   },
 ): Promise<TouchOutcome> {
-  const claimed = await claimNotification(deps, n, "csm-notification", n.to ?? "owner_csm");
+  // With nobody to tell, the claim records it skipped in the same statement.
+  const unsent = n.to ? undefined : ({ status: "skipped", reason: "no owner CSM" } as const);
+  const claimed = await claimNotification(deps, n, "csm-notification", n.to ?? "owner_csm", unsent);
   if (claimed.done) return outcomeOf(claimed.done, true);
-  if (!n.to) return settle(deps, claimed.row, "skipped", "no owner CSM", {});
+  if (!n.to)
+    return claimed.fresh
+      ? outcomeOf(claimed.row, false)
+      : settle(deps, claimed.row, "skipped", "no owner CSM", {});
   const decision = decide(csmMailFacts(n.to, n.at, { paused: false, alreadySent: false }));
   if (decision.decision !== "send")
     return {
@@ -93,14 +98,19 @@ function claimNotification(
   n: { workspaceId: string; enrollmentId: string; key: string },
   template: "csm-notification" | "csm-webhook",
   recipient: string,
+  ending?: { status: "skipped"; reason: string },
 ) {
-  return claim(deps.db, {
-    workspaceId: n.workspaceId,
-    enrollmentId: n.enrollmentId,
-    touchKey: n.key,
-    stepId: n.key.split(":")[1] ?? n.key,
-    channel: "notification",
-    template,
-    recipient,
-  });
+  return claim(
+    deps.db,
+    {
+      workspaceId: n.workspaceId,
+      enrollmentId: n.enrollmentId,
+      touchKey: n.key,
+      stepId: n.key.split(":")[1] ?? n.key,
+      channel: "notification",
+      template,
+      recipient,
+    },
+    ending,
+  );
 }

@@ -1,5 +1,5 @@
 import { and, count, eq, gt, isNull, ne, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import { builtOnce, type Db } from "../../../db/client";
 import { contactSends } from "../../../db/schema/index";
 import { addDuration } from "../../../workflows/journey/time";
 import { capFor, type Decision, decide, type SendFacts, TRANSACTIONAL } from "./decide";
@@ -140,22 +140,37 @@ async function insertReservation(
   },
   facts: SendFacts,
 ): Promise<{ id: string } | Decision> {
-  const [row] = await db
-    .insert(contactSends)
-    .values({
-      workspaceId: send.workspaceId,
-      contactId: r.contactId,
-      touchId: send.touchId,
-      channel: send.channel,
-      category: send.category,
-      status: PENDING,
-      sentAt: new Date(send.at),
-      attempt: send.attempt,
-    })
-    .onConflictDoNothing({ target: [contactSends.touchId, contactSends.contactId] })
-    .returning({ id: contactSends.id });
+  const [row] = await reservationInsert(db).execute({
+    workspaceId: send.workspaceId,
+    contactId: r.contactId,
+    touchId: send.touchId,
+    channel: send.channel,
+    category: send.category,
+    sentAt: new Date(send.at),
+    attempt: send.attempt,
+  });
   return row ? { id: row.id } : decide({ ...facts, alreadySent: true });
 }
+
+/** The reservation's insert: most sends make one, so it is built once and prepared (decision 0045). */
+const reservationInsert = builtOnce((db) => {
+  const p = sql.placeholder;
+  return db
+    .insert(contactSends)
+    .values({
+      workspaceId: p("workspaceId"),
+      contactId: p("contactId"),
+      touchId: p("touchId"),
+      channel: p("channel"),
+      category: p("category"),
+      status: PENDING,
+      sentAt: p("sentAt"),
+      attempt: p("attempt"),
+    })
+    .onConflictDoNothing({ target: [contactSends.touchId, contactSends.contactId] })
+    .returning({ id: contactSends.id })
+    .prepare("reservation_insert");
+});
 
 /**
  * A transient failure: give the reservation back so the retry can take it again. Only while it is

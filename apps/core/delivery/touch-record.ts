@@ -1,5 +1,5 @@
-import { and, eq } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import { and, eq, sql } from "drizzle-orm";
+import { builtOnce, type Db } from "../../../db/client";
 import { touches } from "../../../db/schema/index";
 import type { Services } from "../shared/services";
 import type { Decision } from "./decide";
@@ -38,17 +38,22 @@ export function outcomeOf(row: TouchRow, duplicate: boolean): TouchOutcome {
 
 /**
  * Claims the touch key; returns the existing row when it was already carried out. `fresh`: this call
- * created the row, so no attempt before it reached anyone.
+ * created the row, so no attempt before it reached anyone. `ending`: a touch known not to be sent
+ * (a notification with nobody to tell) is claimed already settled, in the same statement.
  */
 export async function claim(
   db: Db,
-  values: Omit<typeof touches.$inferInsert, "status">,
+  values: Pick<
+    typeof touches.$inferInsert,
+    "workspaceId" | "enrollmentId" | "touchKey" | "stepId" | "channel" | "template" | "recipient"
+  >,
+  ending?: { status: Ending; reason: string },
 ): Promise<{ done: TouchRow | null; row: TouchRow; fresh: boolean }> {
-  const [created] = await db
-    .insert(touches)
-    .values({ ...values, status: "pending" })
-    .onConflictDoNothing({ target: [touches.enrollmentId, touches.touchKey] })
-    .returning();
+  const [created] = await claimInsert(db).execute({
+    ...values,
+    status: ending?.status ?? "pending",
+    reason: ending?.reason ?? null,
+  });
   if (created) return { done: null, row: created, fresh: true };
   const [row] = await db
     .select()
@@ -59,20 +64,44 @@ export async function claim(
   return { done: row.status === "pending" ? null : row, row, fresh: false };
 }
 
+/** The claim: every touch makes one, so it is built once and prepared (decision 0045). */
+const claimInsert = builtOnce((db) => {
+  const p = sql.placeholder;
+  return db
+    .insert(touches)
+    .values({
+      workspaceId: p("workspaceId"),
+      enrollmentId: p("enrollmentId"),
+      touchKey: p("touchKey"),
+      stepId: p("stepId"),
+      channel: p("channel"),
+      template: p("template"),
+      recipient: p("recipient"),
+      status: p("status"),
+      reason: p("reason"),
+    })
+    .onConflictDoNothing({ target: [touches.enrollmentId, touches.touchKey] })
+    .returning()
+    .prepare("touch_claim");
+});
+
 type Ending = "sent" | "skipped" | "failed";
 
-function settlement(
-  deps: Pick<Services, "db" | "clock">,
-  row: TouchRow,
-  status: Ending,
-  reason: string | null,
-  delivery: Record<string, unknown>,
-) {
-  return deps.db
+/** How a touch ended, written at once (built once and prepared). */
+const settleUpdate = builtOnce((db) => {
+  const p = sql.placeholder;
+  return db
     .update(touches)
-    .set({ status, reason, delivery, updatedAt: deps.clock.now() })
-    .where(eq(touches.id, row.id));
-}
+    .set({
+      status: sql`${p("status")}::text`,
+      reason: sql`${p("reason")}::text`,
+      delivery: sql`${p("delivery")}::jsonb`,
+      updatedAt: sql`${p("updatedAt")}::timestamptz`,
+    })
+    .where(eq(touches.id, p("id")))
+    .returning()
+    .prepare("touch_settle");
+});
 
 /** Records how the touch ended. */
 export async function settle(
@@ -82,7 +111,13 @@ export async function settle(
   reason: string | null,
   delivery: Record<string, unknown>,
 ): Promise<TouchOutcome> {
-  const [updated] = await settlement(deps, row, status, reason, delivery).returning();
+  const [updated] = await settleUpdate(deps.db).execute({
+    id: row.id,
+    status,
+    reason,
+    delivery: JSON.stringify(delivery),
+    updatedAt: deps.clock.now().toISOString(),
+  });
   return outcomeOf(updated ?? row, false);
 }
 

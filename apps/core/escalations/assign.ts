@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../../db/client";
 import { accounts, csms, escalations } from "../../../db/schema/index";
 import { pickFromRoster, type RosterCsm } from "../../../workflows/journey/assignment";
@@ -11,6 +11,14 @@ import { pickFromRoster, type RosterCsm } from "../../../workflows/journey/assig
 // Qualified by hand: drizzle writes a single-table query's columns without their table, and inside
 // this subquery an unqualified "workspace_id" is the escalation's own, which scoped nothing.
 export const openLoad = sql<number>`(select count(*)::int from ${escalations} e where e.workspace_id = "csms"."workspace_id" and e.assignee = "csms"."email" and e.status in ('open', 'acknowledged'))`;
+
+/**
+ * The active CSMs of a workspace who serve a tier (no tiers listed: every tier), as a subquery for
+ * `exists`: a read that needs to know whether anyone could be picked asks it in the same statement.
+ */
+export const csmServingSql = (workspaceId: SQL, tier: SQL) =>
+  sql`select 1 from ${csms} c where c.workspace_id = ${workspaceId} and c.active
+    and (jsonb_array_length(c.tiers) = 0 or c.tiers ? ${tier})`;
 
 /** Active CSMs of the workspace who serve the tier (no tiers listed: every tier). */
 const servingTier = (workspaceId: string, tier: string) =>
@@ -62,15 +70,6 @@ export async function markPicked(tx: Db, workspaceId: string, email: string, at:
     .update(csms)
     .set({ lastAssignedAt: at })
     .where(and(eq(csms.workspaceId, workspaceId), eq(csms.email, email)));
-}
-
-/**
- * Whether an active CSM serves the tier at all. Without one there is nobody to pick, so callers skip
- * the workspace's assignment lock: escalations of a workspace without CSMs never queue on it.
- */
-export async function anyCsmServes(db: Db, workspaceId: string, tier: string): Promise<boolean> {
-  const [row] = await db.select({ id: csms.id }).from(csms).where(servingTier(workspaceId, tier)).limit(1);
-  return row !== undefined;
 }
 
 export async function lockAssignments(tx: Db, workspaceId: string): Promise<void> {

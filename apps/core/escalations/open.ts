@@ -1,11 +1,11 @@
-import { and, eq } from "drizzle-orm";
-import type { Db } from "../../../db/client";
+import { and, eq, sql } from "drizzle-orm";
+import { builtOnce, type Db } from "../../../db/client";
 import { type escalationPriorities, escalations } from "../../../db/schema/index";
 import { chooseAssignee } from "../../../workflows/journey/assignment";
 import { addDuration } from "../../../workflows/journey/time";
 import type { Services } from "../shared/services";
 import { getSettings, type Settings } from "../workspace/settings";
-import { anyCsmServes, loadRoster, lockAssignments, markPicked } from "./assign";
+import { csmServingSql, loadRoster, lockAssignments, markPicked } from "./assign";
 
 /**
  * Records an escalation once per (enrollment, key) and returns it, with its assignee. Without an explicit
@@ -59,14 +59,18 @@ export async function openEscalation(
   };
   const row = await (async () => {
     if (e.assignee) return insert(db, e.assignee);
-    // An escalation opened before keeps its pick.
-    const existing = await find(db);
-    if (existing) return existing;
+    // An escalation opened before keeps its pick; whether anyone could be picked is asked with it.
+    const [earlier] = await earlierQuery(db).execute({
+      enrollmentId: e.enrollmentId,
+      key: e.escalationKey,
+      workspaceId: e.workspaceId,
+      tier,
+    });
+    if (earlier?.existing) return earlier.existing;
     const { fallbackOwner } = (settings ?? (await getSettings(db, e.workspaceId))).escalations;
     const request = { explicit: null, tier };
     // Without a CSM for the tier there is no pick to make, nor a reason to queue on the workspace's lock.
-    if (!(await anyCsmServes(db, e.workspaceId, tier)))
-      return insert(db, chooseAssignee(request, [], fallbackOwner).assignee);
+    if (!earlier?.csmServes) return insert(db, chooseAssignee(request, [], fallbackOwner).assignee);
     return db.transaction(async (tx) => {
       const t = tx as unknown as Db;
       await lockAssignments(t, e.workspaceId);
@@ -79,3 +83,22 @@ export async function openEscalation(
   if (inserted) deps.metrics?.escalationsOpened.inc({ tier, priority: e.priority });
   return row;
 }
+
+/**
+ * The escalation this (enrollment, key) opened before, if any, and whether an active CSM serves the
+ * tier: one prepared statement where they were two reads (decision 0045).
+ */
+const earlierQuery = builtOnce((db) => {
+  const p = sql.placeholder;
+  return db
+    .select({
+      existing: escalations,
+      csmServes: sql<boolean>`exists (${csmServingSql(sql`${p("workspaceId")}::uuid`, sql`${p("tier")}::text`)})`,
+    })
+    .from(sql`(select 1) as one`)
+    .leftJoin(
+      escalations,
+      and(eq(escalations.enrollmentId, p("enrollmentId")), eq(escalations.escalationKey, p("key"))),
+    )
+    .prepare("escalation_earlier");
+});

@@ -1,4 +1,5 @@
-import type { Db } from "../../../../db/client";
+import { sql } from "drizzle-orm";
+import { builtOnce, type Db } from "../../../../db/client";
 import { inAppMessages } from "../../../../db/schema/index";
 
 /**
@@ -38,16 +39,38 @@ export async function storeInAppMessage(
     text: string;
   },
 ): Promise<void> {
-  await db
+  const parts = inAppParts(m.text);
+  await inAppInsert(db).execute({
+    workspaceId: m.workspaceId,
+    contactId: m.contactId,
+    touchId: m.touchId,
+    stepId: m.stepId,
+    template: m.template,
+    style: m.style,
+    title: parts.title,
+    body: parts.body,
+    ctaLabel: parts.ctaLabel,
+    ctaUrl: parts.ctaUrl,
+  });
+}
+
+/** Every in-app touch stores one: built once and prepared (decision 0045). */
+const inAppInsert = builtOnce((db) => {
+  const p = sql.placeholder;
+  return db
     .insert(inAppMessages)
     .values({
-      workspaceId: m.workspaceId,
-      contactId: m.contactId,
-      touchId: m.touchId,
-      stepId: m.stepId,
-      template: m.template,
-      style: m.style,
-      ...inAppParts(m.text),
+      workspaceId: p("workspaceId"),
+      contactId: p("contactId"),
+      touchId: p("touchId"),
+      stepId: p("stepId"),
+      template: p("template"),
+      style: p("style"),
+      title: p("title"),
+      body: p("body"),
+      ctaLabel: p("ctaLabel"),
+      ctaUrl: p("ctaUrl"),
     })
-    .onConflictDoNothing({ target: [inAppMessages.touchId, inAppMessages.contactId] });
-}
+    .onConflictDoNothing({ target: [inAppMessages.touchId, inAppMessages.contactId] })
+    .prepare("in_app_insert");
+});
