@@ -1,6 +1,12 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRenderer, loadPartials, RenderError, type Renderer } from "../../apps/core/delivery/render";
+import {
+  createRenderer,
+  loadPartials,
+  RenderError,
+  type Renderer,
+  renderMessage,
+} from "../../apps/core/delivery/render";
 import { MAX_OUTPUT_BYTES, RENDER_TIMEOUT_MS } from "../../apps/core/delivery/render-limits";
 import type { Enrollment } from "../../apps/core/enrollments/schemas";
 import { contactSends, templates, touches } from "../../db/schema";
@@ -272,11 +278,27 @@ describe("the render sandbox", () => {
     const xs = Array.from({ length: 600 }, (_, i) => i);
     const started = performance.now();
     await expect(renderer.render({ body: spin }, { account: { attributes: { xs } } })).rejects.toThrow(
-      new RenderError(`took longer than ${RENDER_TIMEOUT_MS} ms to render`),
+      new RenderError(`took longer than ${RENDER_TIMEOUT_MS} ms to render`, true),
     );
     expect(performance.now() - started).toBeLessThan(RENDER_TIMEOUT_MS + 1_000);
     const again = await renderer.render({ body: cube }, { account: { attributes: { xs: [1, 2] } } });
     expect(again.html).toBe("12121212");
+  });
+
+  it("marks a send's render past the time limit as worth another attempt, and one past another limit as not", async () => {
+    // The time limit is wall-clock time, which a starved machine can reach with a sound template.
+    const xs = Array.from({ length: 600 }, (_, i) => i);
+    expect(await renderMessage(renderer, { body: spin }, { account: { attributes: { xs } } })).toEqual({
+      ok: false,
+      reason: `the template cannot be rendered: took longer than ${RENDER_TIMEOUT_MS} ms to render`,
+      overTime: true,
+    });
+    const rows = Array.from({ length: MAX_OUTPUT_BYTES / 1024 + 1 }, () => "x".repeat(1024));
+    expect(await renderMessage(renderer, { body: "{{#each rows}}{{this}}{{/each}}" }, { rows })).toEqual({
+      ok: false,
+      reason: "the template cannot be rendered: renders 513 KiB; at most 512 KiB are allowed",
+      overTime: false,
+    });
   });
 
   it("refuses to render a script link that a value brings, which no save-time check can see", async () => {

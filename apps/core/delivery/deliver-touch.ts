@@ -242,6 +242,9 @@ async function toContact(t: Touch, contactId: string, person: Person, facts: Sen
       layout: req.channel === "email",
     });
     if (!message.ok) {
+      // Past the time limit on a busy machine is not the template's fault: as a transient failure,
+      // the reservation is given back and the activity tries again while it has attempts left.
+      if (message.overTime) throw new Error(message.reason);
       settleSendLater(t, reservation.id, { status: "failed", reason: message.reason });
       return { delivered: { to: person.email, status: "failed", reason: message.reason } };
     }

@@ -24,7 +24,19 @@ export async function loadPartials(dir: string | URL = defaultPartialsDir): Prom
 /** A template that cannot be rendered: over a limit (render-limits.ts), or failing on its data. */
 export class RenderError extends Error {
   override name = "RenderError";
+  constructor(
+    message: string,
+    /**
+     * Past the time limit, which is wall-clock time: on a starved machine a sound template can
+     * reach it too, so a send tries again while it has attempts left (deliver-touch.ts).
+     */
+    readonly overTime = false,
+  ) {
+    super(message);
+  }
 }
+
+const OVER_TIME = `took longer than ${RENDER_TIMEOUT_MS} ms to render`;
 
 type Template = { subject?: string | null; body: string };
 
@@ -73,7 +85,7 @@ export function createRenderer(partials: Record<string, string>): Renderer {
       return await pool.run({ job, started: port2 }, { transferList: [port2], signal: abort.signal });
     } catch (err) {
       if (abort.signal.aborted)
-        return { ok: false, problem: `took longer than ${RENDER_TIMEOUT_MS} ms to render` };
+        return { ok: false, problem: OVER_TIME };
       if ((err as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY")
         return { ok: false, problem: `needed more than ${RENDER_HEAP_MB} MB to render` };
       throw err;
@@ -86,7 +98,7 @@ export function createRenderer(partials: Record<string, string>): Renderer {
   return {
     async render(template, context, options = {}) {
       const reply = await run({ template, context, layout: options.layout ?? false, strict: false });
-      if (!reply.ok) throw new RenderError(reply.problem);
+      if (!reply.ok) throw new RenderError(reply.problem, reply.problem === OVER_TIME);
       return reply.rendered;
     },
     async check(template, context, options = {}) {
@@ -99,19 +111,20 @@ export function createRenderer(partials: Record<string, string>): Renderer {
 
 /**
  * `render` with a template that cannot be rendered as a value: a send records it as failed for good,
- * since the same template fails the same way on every attempt. Other errors (a closed pool) throw.
+ * since the same template fails the same way on every attempt, except past the time limit
+ * (`overTime`), which a busy machine can cause. Other errors (a closed pool) throw.
  */
 export async function renderMessage(
   renderer: Renderer,
   template: Template,
   context: object,
   options: { layout?: boolean } = {},
-): Promise<{ ok: true; rendered: Rendered } | { ok: false; reason: string }> {
+): Promise<{ ok: true; rendered: Rendered } | { ok: false; reason: string; overTime: boolean }> {
   try {
     return { ok: true, rendered: await renderer.render(template, context, options) };
   } catch (err) {
     if (!(err instanceof RenderError)) throw err;
-    return { ok: false, reason: `the template cannot be rendered: ${err.message}` };
+    return { ok: false, reason: `the template cannot be rendered: ${err.message}`, overTime: err.overTime };
   }
 }
 
