@@ -53,8 +53,11 @@ export type BenchStack = {
    * PGlite has one writer), whose memory can then be read apart from the API's and the bench's.
    */
   workerProcess(maxCachedWorkflows: number): Promise<WorkerProcess>;
-  /** `volante api` in a process of its own on this database and Temporal server (PostgreSQL only). */
-  apiProcess(): Promise<ApiProcess>;
+  /**
+   * `volante api` in a process of its own on this database and Temporal server (PostgreSQL only),
+   * starting its runs on `taskQueue` when given (one no worker polls: they are queued, not run).
+   */
+  apiProcess(options?: { taskQueue?: string }): Promise<ApiProcess>;
   close(): Promise<void>;
 };
 
@@ -275,12 +278,12 @@ export async function startBenchStack(
       stopWorkers.push(stop);
       return handle;
     },
-    async apiProcess() {
+    async apiProcess(options) {
       if (!databaseUrl) throw new Error("an API process needs DATABASE_URL (PGlite has one writer)");
       const api = await startApiProcess({
         databaseUrl,
         temporalAddress: temporal.server.address,
-        taskQueue,
+        taskQueue: options?.taskQueue ?? taskQueue,
         apiKey,
         nodeFlags: nodeFlags.api,
         home: join(dir, "api-home"),
