@@ -84,8 +84,7 @@ export function createRenderer(partials: Record<string, string>): Renderer {
     try {
       return await pool.run({ job, started: port2 }, { transferList: [port2], signal: abort.signal });
     } catch (err) {
-      if (abort.signal.aborted)
-        return { ok: false, problem: OVER_TIME };
+      if (abort.signal.aborted) return { ok: false, problem: OVER_TIME };
       if ((err as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY")
         return { ok: false, problem: `needed more than ${RENDER_HEAP_MB} MB to render` };
       throw err;
