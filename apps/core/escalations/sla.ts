@@ -8,6 +8,12 @@ import { csmServingSql, lockAssignments, pickCsm } from "./assign";
 import { notifyEscalation } from "./notify";
 
 const raised = { low: "medium", medium: "high", high: "urgent", urgent: "urgent" } as const;
+/** `raised` as the WHEN arms of a CASE on the old priority, for the one-statement stage: one rule, not two. */
+const raisedSql = sql.raw(
+  Object.entries(raised)
+    .map(([from, to]) => `when '${from}' then '${to}'`)
+    .join(" "),
+);
 
 /**
  * The SLA workflow's check. Still open at the reminder: remind the assignee. Still open at the
@@ -122,8 +128,7 @@ const stageQuery = builtOnce((db) => {
     .update(escalations)
     .set({
       breachedAt: sql`case when ${breachNow} then ${p("at")}::timestamptz else ${escalations.breachedAt} end`,
-      priority: sql`case when ${breachNow} then (case "old"."old_priority" when 'low' then 'medium'
-        when 'medium' then 'high' else 'urgent' end) else ${escalations.priority} end`,
+      priority: sql`case when ${breachNow} then (case "old"."old_priority" ${raisedSql} end) else ${escalations.priority} end`,
       remindedAt: sql`case when ${remindNow} then ${p("at")}::timestamptz else ${escalations.remindedAt} end`,
       assignee: sql`coalesce(${escalations.assignee}, ${p("fallback")}::text)`,
       updatedAt: sql`${p("now")}::timestamptz`,
