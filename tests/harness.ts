@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -274,14 +274,35 @@ export async function smtpServer(
 }
 
 /** A TCP port nothing listens on right now. */
+/**
+ * A port for another process to bind later (a child's PORT, TEMPORAL_PORT…). Picked below the
+ * kernel's ephemeral range: a port-0 listener or an outgoing connection of any process can take a
+ * port inside it between this check and the child's bind (once a Temporal dev server of
+ * supervision.test.ts could not bind its UI port). Below it, only another test's pick can collide.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const below = await ephemeralStart();
+  const span = 12_000;
+  // Bounded: 50 random ports; a port in use is simply passed over.
+  for (let i = 0; i < 50; i++) {
+    const port = below - span + Math.floor(Math.random() * span);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port found below ${below} in 50 tries`);
+}
+
+/** The first port of the kernel's ephemeral range (Linux); IANA's 49152 elsewhere. */
+async function ephemeralStart(): Promise<number> {
+  const range = await readFile("/proc/sys/net/ipv4/ip_local_port_range", "utf8").catch(() => "");
+  const low = Number.parseInt(range.trim().split(/\s+/)[0] ?? "", 10);
+  return Number.isInteger(low) && low > 13_000 ? low : 49_152;
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createTcpServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address() as AddressInfo;
-      server.close(() => resolve(address.port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
