@@ -273,7 +273,6 @@ export async function smtpServer(
   };
 }
 
-/** A TCP port nothing listens on right now. */
 /**
  * A port for another process to bind later (a child's PORT, TEMPORAL_PORT…). Picked below the
  * kernel's ephemeral range: a port-0 listener or an outgoing connection of any process can take a
