@@ -128,7 +128,7 @@ const stageQuery = builtOnce((db) => {
     .update(escalations)
     .set({
       breachedAt: sql`case when ${breachNow} then ${p("at")}::timestamptz else ${escalations.breachedAt} end`,
-      priority: sql`case when ${breachNow} then (case "old"."old_priority" ${raisedSql} else "old"."old_priority" end) else ${escalations.priority} end`,
+      priority: sql`case when ${breachNow} then (case "old"."old_priority" ${raisedSql} end) else ${escalations.priority} end`,
       remindedAt: sql`case when ${remindNow} then ${p("at")}::timestamptz else ${escalations.remindedAt} end`,
       assignee: sql`coalesce(${escalations.assignee}, ${p("fallback")}::text)`,
       updatedAt: sql`${p("now")}::timestamptz`,
